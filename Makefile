@@ -1,0 +1,107 @@
+# icmquota — build, test, demo, install.
+# `make check` and `make demo` install their Debian packages first when run
+# as root (tests/deps.sh), so each is one command on a fresh Debian 12.
+
+PKGS      := yaml-0.1 libxml-2.0 json-c libcurl libnl-3.0 libnl-genl-3.0 \
+             libvirt libibverbs libmlx5 libcrypto
+CC        ?= cc
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+VERSION   := 0.1.0
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN      := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
+CFLAGS    ?= -O2 -g
+ALL_CFLAGS = -std=c17 -D_GNU_SOURCE -DICMQUOTA_VERSION=\"$(VERSION)\" \
+             -I. $(WARN) $(PKG_CFLAGS) $(CFLAGS)
+SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer \
+             -fno-sanitize-recover=undefined
+
+SRCS      := $(sort $(wildcard devx/*.c policy/*.c controller/*.c))
+LIB_SRCS  := $(filter-out controller/main.c,$(SRCS))
+HDRS      := $(wildcard devx/*.h policy/*.h controller/*.h)
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+
+B         := build
+BA        := build/asan
+
+LIB       := $(B)/libicmquota.a
+LIBA      := $(BA)/libicmquota.a
+BIN       := $(B)/icmquota
+BINA      := $(BA)/icmquota
+UNITS     := $(patsubst tests/unit/%.c,$(BA)/tests/%,$(UNIT_SRCS))
+
+.PHONY: all check unit integration demo bench install clean deps deps-test \
+        format tidy cppcheck man
+
+all: $(BIN)
+
+$(B)/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BA)/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SAN) -c $< -o $@
+
+$(LIB): $(patsubst %.c,$(B)/%.o,$(LIB_SRCS))
+	@rm -f $@
+	ar rcs $@ $^
+
+$(LIBA): $(patsubst %.c,$(BA)/%.o,$(LIB_SRCS))
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(B)/controller/main.o $(LIB)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BINA): $(BA)/controller/main.o $(LIBA)
+	$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $^ $(PKG_LIBS)
+
+$(BA)/tests/%: tests/unit/%.c tests/unit/test.h $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $< $(LIBA) $(PKG_LIBS)
+
+deps:
+	@tests/deps.sh run
+
+deps-test:
+	@tests/deps.sh test
+
+# Unit tests then integration tests, all with ASan/UBSan.
+check: deps-test
+	@$(MAKE) --no-print-directory $(BINA) $(UNITS)
+	@tests/run.sh $(BINA) $(UNITS)
+
+unit: $(UNITS)
+	@tests/run.sh --unit-only $(BINA) $(UNITS)
+
+demo: deps
+	@$(MAKE) --no-print-directory $(BIN)
+	@tests/demo/incident.sh $(BIN)
+
+bench: deps
+	@$(MAKE) --no-print-directory $(BIN)
+	@tests/bench/apply.sh $(BIN)
+
+install: $(BIN)
+	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/sbin/icmquota
+	install -D -m 0755 packaging/libvirt-hook $(DESTDIR)/etc/libvirt/hooks/qemu.d/icmquota
+	install -D -m 0644 packaging/icmquota.8 $(DESTDIR)$(PREFIX)/share/man/man8/icmquota.8
+	install -D -m 0644 packaging/bash-completion $(DESTDIR)$(PREFIX)/share/bash-completion/completions/icmquota
+	@if [ ! -e $(DESTDIR)/etc/icmquota/icmquota.conf ]; then \
+		install -D -m 0644 packaging/icmquota.conf $(DESTDIR)/etc/icmquota/icmquota.conf; fi
+	@if [ ! -e $(DESTDIR)/etc/icmquota/policy.yaml ]; then \
+		install -D -m 0644 packaging/policy.yaml $(DESTDIR)/etc/icmquota/policy.yaml; fi
+
+format:
+	clang-format -i $(SRCS) $(HDRS) $(UNIT_SRCS) tests/unit/test.h
+
+cppcheck:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
+		--inline-suppr -I. --suppress=missingIncludeSystem $(SRCS)
+
+clean:
+	rm -rf $(B)

@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: MIT
+#include "controller/err.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int iq_vfail(struct iq_err *err, int code, const char *fmt, va_list ap)
+{
+	if (!err)
+		return code;
+	err->code = code;
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	return code;
+}
+
+int iq_fail(struct iq_err *err, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	iq_vfail(err, code, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+int iq_err_prefix(struct iq_err *err, const char *fmt, ...)
+{
+	char prefix[512];
+	char old[sizeof(err->msg)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(prefix, sizeof(prefix), fmt, ap);
+	va_end(ap);
+	memcpy(old, err->msg, sizeof(old));
+	snprintf(err->msg, sizeof(err->msg), "%s: %s", prefix, old);
+	return err->code;
+}
+
+void iq_err_clear(struct iq_err *err)
+{
+	err->code = IQ_OK;
+	err->msg[0] = '\0';
+}

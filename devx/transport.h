@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One firmware command channel per PF, three implementations behind one
+ * vtable: devx (rdma-core), fwctl (/dev/fwctl ioctl) and sim (the
+ * simulated firmware). fw_dev_exec() traces and counts every command and
+ * turns a non-zero firmware status into an error.
+ */
+#ifndef ICMQUOTA_TRANSPORT_H
+#define ICMQUOTA_TRANSPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "controller/err.h"
+#include "controller/util.h"
+
+enum fw_backend {
+	FW_BACKEND_AUTO,
+	FW_BACKEND_DEVX,
+	FW_BACKEND_FWCTL,
+	FW_BACKEND_SIM,
+};
+
+/* "auto" | "devx" | "fwctl" | "sim"; false for anything else. */
+bool fw_backend_parse(const char *text, enum fw_backend *backend);
+const char *fw_backend_name(enum fw_backend backend);
+
+/* What a transport needs to find the PF's channel. */
+struct fw_open_args {
+	const char *root;   /* "" for the real host, else the simulated root */
+	const char *pf_pci; /* "0000:3b:00.0" */
+	const char *ibdev;  /* RDMA device name from sysfs, "" if none */
+	const char *fwctl;  /* "fwctl0" from sysfs, "" if none */
+};
+
+struct fw_transport_ops {
+	const char *name;
+	/* Opcode this channel uses for register access. */
+	uint16_t access_reg_opcode;
+	int (*open)(const struct fw_open_args *args, void **priv,
+		    struct iq_err *err);
+	/*
+	 * Run one command. Returns non-zero only when the command could not
+	 * be delivered (the firmware status is in out, checked by the caller).
+	 */
+	int (*exec)(void *priv, const void *in, size_t inlen, void *out,
+		    size_t outlen, struct iq_err *err);
+	void (*close)(void *priv);
+};
+
+extern const struct fw_transport_ops fw_transport_devx;
+extern const struct fw_transport_ops fw_transport_fwctl;
+extern const struct fw_transport_ops fw_transport_sim;
+
+struct fw_dev {
+	const struct fw_transport_ops *ops;
+	void *priv;
+	char pf[PCI_ADDR_LEN];
+	FILE *trace;             /* --trace-fw, may be NULL */
+	unsigned long n_cmds;    /* commands sent */
+	unsigned long n_writes;  /* register writes among them */
+	uint8_t last_status;     /* firmware status of the last command */
+};
+
+/*
+ * Open the PF's channel. FW_BACKEND_AUTO: sim when root holds a simulated
+ * firmware, else devx, then fwctl; the error then names both failures.
+ */
+int fw_dev_open(enum fw_backend backend, const struct fw_open_args *args,
+		FILE *trace, struct fw_dev **dev, struct iq_err *err);
+/*
+ * Send a command: trace "> HEX" / "< HEX", count it, fail on a transport
+ * error or a non-zero status ("PF: CMD: firmware status BAD_PARAM (0x03),
+ * syndrome 0x...").
+ */
+int fw_dev_exec(struct fw_dev *dev, const char *what, const void *in,
+		size_t inlen, void *out, size_t outlen, struct iq_err *err);
+void fw_dev_close(struct fw_dev *dev);
+
+/* True when root holds a simulated firmware (root/icmquota-sim). */
+bool fw_root_is_sim(const char *root);
+
+#endif

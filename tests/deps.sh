@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Install the Debian 12 packages icmquota needs, or say which are missing.
+#   tests/deps.sh run    build + demo
+#   tests/deps.sh test   build + tests (adds libvirtd, QEMU, analysis tools)
+set -euo pipefail
+
+build_pkgs=(gcc make pkg-config libyaml-dev libxml2-dev libjson-c-dev
+	libcurl4-openssl-dev libnl-3-dev libnl-genl-3-dev libvirt-dev
+	libibverbs-dev rdma-core libssl-dev)
+test_pkgs=(libvirt-daemon-system libvirt-clients qemu-system-x86
+	python3 libxml2-utils)
+
+case "${1:-run}" in
+run) want=("${build_pkgs[@]}") ;;
+test) want=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
+*) echo "usage: $0 run|test" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${want[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "icmquota: missing Debian packages: ${missing[*]}" >&2
+	echo "icmquota: install them with: sudo apt-get install -y ${missing[*]}" >&2
+	exit 1
+fi
+echo "icmquota: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+# A fresh machine's package lists may be empty: update once, quietly.
+apt-get update -qq >/dev/null
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
