@@ -26,14 +26,16 @@ int iq_fail(struct iq_err *err, int code, const char *fmt, ...)
 int iq_err_prefix(struct iq_err *err, const char *fmt, ...)
 {
 	char prefix[512];
-	char old[sizeof(err->msg)];
+	/* Room for both parts: the result is cut to msg's size below. */
+	char joined[sizeof(prefix) + sizeof(err->msg) + 2];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(prefix, sizeof(prefix), fmt, ap);
 	va_end(ap);
-	memcpy(old, err->msg, sizeof(old));
-	snprintf(err->msg, sizeof(err->msg), "%s: %s", prefix, old);
+	snprintf(joined, sizeof(joined), "%s: %s", prefix, err->msg);
+	snprintf(err->msg, sizeof(err->msg), "%.*s", (int)sizeof(err->msg) - 1,
+		 joined);
 	return err->code;
 }
 

@@ -13,6 +13,12 @@
 #include "controller/err.h"
 #include "controller/util.h"
 
+/*
+ * The XML namespace of icmquota's libvirt metadata: a domain names its class
+ * in <metadata><icmquota:vm xmlns:icmquota="..."><class>NAME</class>.
+ */
+#define ICMQUOTA_XMLNS "https://icmquota.dev/xmlns/1"
+
 struct vm_facts {
 	char name[256];
 	char uuid[40];           /* lowercase canonical, "" if none */
@@ -25,16 +31,25 @@ struct vm_facts {
 	char source[4096];       /* file or socket it came from, for messages */
 };
 
-/* libvirt domain XML (controller/vm_libvirt.c). label names the input. */
+/*
+ * libvirt domain XML (controller/vm_libvirt.c). label names the input in
+ * messages and becomes vm->source. vm is overwritten; on failure it is left
+ * zeroed (nothing to free). Malformed or unusable XML: IQ_EREFUSED;
+ * an unreadable file: IQ_EENV.
+ */
 int vm_from_libvirt_xml(const char *xml, size_t len, const char *label,
 			struct vm_facts *vm, struct iq_err *err);
 int vm_from_libvirt_xml_file(const char *path, struct vm_facts *vm,
 			     struct iq_err *err);
 
-/* Add a PCI address (normalised, kept sorted, no duplicates). */
+/*
+ * Add a PCI address (normalised, kept sorted, no duplicates). A text that is
+ * not a PCI address: IQ_EREFUSED.
+ */
 int vm_add_pci(struct vm_facts *vm, const char *pci, struct iq_err *err);
+/* Frees the PCI list (the struct itself is the caller's); idempotent. */
 void vm_facts_free(struct vm_facts *vm);
-/* Deep copy. */
+/* Deep copy; dst is overwritten as if uninitialised (free it first). */
 int vm_facts_copy(struct vm_facts *dst, const struct vm_facts *src,
 		  struct iq_err *err);
 

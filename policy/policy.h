@@ -48,8 +48,9 @@ struct policy_vm_rule {
 	char name_glob[256];     /* "" when the rule matches on uuid only */
 	char uuid[40];           /* "" when not matched on uuid */
 	char class_name[128];    /* "" when the rule gives no class */
+	struct policy_pos class_pos; /* of the class value, 0:0 when none */
 	struct policy_size vf_cap;
-	struct policy_pos pos;
+	struct policy_pos pos;   /* of the rule (its list item) */
 };
 
 struct policy_device {
