@@ -32,6 +32,12 @@ struct cli_ctx {
 	FILE *trace;               /* --trace-fw, NULL when off */
 	FILE *out;                 /* stdout */
 	FILE *log;                 /* stderr (CLI) */
+	const char *config_path;
+	/* The settings file: IQ_OK when read, else why not (the hook must
+	 * not run a VM uncapped because its settings are missing). */
+	int config_rc;
+	char config_msg[1024];
+	const char *on_error;      /* "allow" | "deny" (default) */
 };
 
 typedef int (*cli_cmd_fn)(struct cli_ctx *ctx, int argc, char **argv,

@@ -92,6 +92,12 @@ int host_probe_firmware(struct host *host, enum fw_backend backend,
 			FILE *trace, struct iq_err *err);
 /* /proc/meminfo and /sys/kernel/mm/hugepages. */
 int host_read_memory(struct host *host, struct iq_err *err);
+/*
+ * Only the huge page pools (ROOT/sys/kernel/mm/hugepages/hugepages-*kB),
+ * sorted by page size, into mem->pools; no pools directory = no pools.
+ */
+int host_read_hugepage_pools(const char *root, struct host_mem *mem,
+			     struct iq_err *err);
 /* debugfs page counters of every PF (missing files stay -1). */
 void host_read_fw_pages(struct host *host);
 

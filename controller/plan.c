@@ -62,8 +62,13 @@ static int plan_all_vfs(struct host *host, struct plan *plan,
 	return IQ_OK;
 }
 
+/*
+ * strict: a device missing from the host is an error (the VM being started
+ * or applied); a running VM's vanished device is not this run's business.
+ */
 static int claim_vm_devices(struct host *host, struct plan *plan,
-			    const struct vm_facts *vm, struct iq_err *err)
+			    const struct vm_facts *vm, bool strict,
+			    struct iq_err *err)
 {
 	for (size_t i = 0; i < vm->npci; i++) {
 		struct host_pf *pf = NULL;
@@ -72,6 +77,8 @@ static int claim_vm_devices(struct host *host, struct plan *plan,
 		int rc;
 
 		if (!vf) {
+			if (!host_pci_exists(host, vm->pci[i]) && !strict)
+				continue;
 			if (!host_pci_exists(host, vm->pci[i]))
 				return iq_fail(
 					err, IQ_EREFUSED,
@@ -114,9 +121,19 @@ static const struct state_vf *journal_cap(const struct state *state,
 	return NULL;
 }
 
+static bool in_scope(const struct vm_facts *scope, const struct plan_vf *pv)
+{
+	if (pv->vm && strcmp(pv->vm->name, scope->name) != 0)
+		return false;
+	for (size_t i = 0; i < scope->npci; i++)
+		if (strcmp(scope->pci[i], pv->vf->pci) == 0)
+			return true;
+	return false;
+}
+
 int plan_build(struct host *host, const struct policy *policy,
 	       const struct state *state, const struct vm_facts *vms,
-	       size_t nvms, const char *scope_vm, struct plan *plan,
+	       size_t nvms, const struct vm_facts *scope, struct plan *plan,
 	       struct iq_err *err)
 {
 	int rc;
@@ -133,7 +150,10 @@ int plan_build(struct host *host, const struct policy *policy,
 				break;
 			}
 		if (rc == IQ_OK)
-			rc = claim_vm_devices(host, plan, &vms[i], err);
+			rc = claim_vm_devices(
+				host, plan, &vms[i],
+				!scope || strcmp(scope->name, vms[i].name) == 0,
+				err);
 	}
 	for (size_t p = 0; rc == IQ_OK && p < host->npfs; p++)
 		if (host->pfs[p].supported)
@@ -152,8 +172,7 @@ int plan_build(struct host *host, const struct policy *policy,
 		pv->desired_bytes = pv->decision.cap_bytes;
 		if (kept && kept->cap_bytes < pv->desired_bytes)
 			pv->desired_bytes = kept->cap_bytes;
-		pv->in_scope = !scope_vm ||
-			       (pv->vm && strcmp(pv->vm->name, scope_vm) == 0);
+		pv->in_scope = !scope || in_scope(scope, pv);
 	}
 	return IQ_OK;
 }

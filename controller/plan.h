@@ -52,13 +52,14 @@ struct plan {
  * Map the VMs' PCI devices onto the host and compute every VF's desired
  * cap. Errors (IQ_EREFUSED): a device that does not exist on the host, a
  * VF claimed by two VMs (names both), a cap above a PF's total ICM
- * (file:line:col of the policy value). scope_vm NULL: every VF is in
- * scope; else only the VFs of the VM with that name. VMs the journal
- * marks as scaled keep their journalled caps.
+ * (file:line:col of the policy value). scope NULL: every VF is in scope;
+ * else the VFs among scope's PCI devices that no other VM holds (a VM
+ * starting, or one stopping, which need not be among vms). VMs the
+ * journal marks as scaled keep their journalled caps.
  */
 int plan_build(struct host *host, const struct policy *policy,
 	       const struct state *state, const struct vm_facts *vms,
-	       size_t nvms, const char *scope_vm, struct plan *plan,
+	       size_t nvms, const struct vm_facts *scope, struct plan *plan,
 	       struct iq_err *err);
 /* Read back the in-scope VFs of supported PFs; mark the writes needed. */
 int plan_read_back(struct host *host, struct plan *plan, struct iq_err *err);

@@ -21,34 +21,34 @@
 #include "controller/err.h"
 #include "controller/util.h"
 
-#define SIM_MAX_PFS 8
-#define SIM_MAX_GPUS 8
-#define SIM_MAX_VFS 127
+#define SIM_MAX_PFS   8
+#define SIM_MAX_GPUS  8
+#define SIM_MAX_VFS   127
 #define SIM_MAX_POOLS 4
 
 struct sim_hugepage_spec {
 	uint64_t page_bytes; /* 2 MiB, 1 GiB */
-	uint64_t count;      /* nr_hugepages */
-	uint64_t free;       /* free_hugepages; the rest is in use by VMs */
+	uint64_t count;	     /* nr_hugepages */
+	uint64_t free;	     /* free_hugepages; the rest is in use by VMs */
 };
 
 struct sim_host_params {
-	unsigned npfs;           /* 1..SIM_MAX_PFS */
-	unsigned total_vfs;      /* sriov_totalvfs per PF */
-	unsigned enabled_vfs;    /* sriov_numvfs per PF */
-	uint64_t mem_total;      /* bytes */
-	uint64_t host_used;      /* bytes the host itself uses */
+	unsigned npfs;		  /* 1..SIM_MAX_PFS */
+	unsigned total_vfs;	  /* sriov_totalvfs per PF */
+	unsigned enabled_vfs;	  /* sriov_numvfs per PF */
+	uint64_t mem_total;	  /* bytes */
+	uint64_t host_used;	  /* bytes the host itself uses */
 	uint64_t total_icm_bytes; /* per PF (NIC_CAP_REG.total_icm) */
-	uint32_t pf_pages;       /* the PF's own firmware pages */
-	unsigned ngpus;          /* 0..SIM_MAX_GPUS */
-	double icm_per_4k;       /* ICM bytes per 4 KiB registered, per MR */
+	uint32_t pf_pages;	  /* the PF's own firmware pages */
+	unsigned ngpus;		  /* 0..SIM_MAX_GPUS */
+	double icm_per_4k;	  /* ICM bytes per 4 KiB registered, per MR */
 	struct sim_hugepage_spec pools[SIM_MAX_POOLS];
 	size_t npools;
 	/* PFs whose firmware lacks NIC_CAP_REG / VHCA_ICM_CTRL. */
 	char no_icm_ctrl[SIM_MAX_PFS][PCI_ADDR_LEN];
 	size_t n_no_icm_ctrl;
-	bool fwctl;              /* create sys/class/fwctl entries */
-	bool force;              /* init over a non-empty directory */
+	bool fwctl; /* create sys/class/fwctl entries */
+	bool force; /* init over a non-empty directory */
 };
 
 /* The defaults of `icmquota sim init` (8 PFs, 16/8 VFs, 2 TiB, ...). */
@@ -95,18 +95,18 @@ struct sim_vf_result {
 	char pf[PCI_ADDR_LEN];
 	uint16_t function_id;
 	uint16_t vhca_id;
-	uint64_t granted;  /* MRs granted in this call */
-	uint64_t refused;  /* MRs refused in this call (ENOMEM in the guest) */
-	uint32_t cap;      /* max_alloc_icm_th after, 4 KiB units */
-	uint32_t cur;      /* cur_alloc_icm after, 4 KiB units */
+	uint64_t granted; /* MRs granted in this call */
+	uint64_t refused; /* MRs refused in this call (ENOMEM in the guest) */
+	uint32_t cap;	  /* max_alloc_icm_th after, 4 KiB units */
+	uint32_t cur;	  /* cur_alloc_icm after, 4 KiB units */
 };
 
 struct sim_register_req {
 	const char (*vfs)[PCI_ADDR_LEN];
 	size_t nvfs;
-	uint64_t bytes;        /* size of each buffer */
-	unsigned mrs_per_hca;  /* MRs per buffer per HCA (2: relaxed ordering) */
-	unsigned buffers;      /* buffers registered on every VF */
+	uint64_t bytes;	      /* size of each buffer */
+	unsigned mrs_per_hca; /* MRs per buffer per HCA (2: relaxed ordering) */
+	unsigned buffers;     /* buffers registered on every VF */
 };
 
 /*

@@ -16,8 +16,8 @@
 #include "controller/err.h"
 
 struct sim_tree_pf {
-	unsigned bus;            /* PF at 0000:BB:00.0, VFs follow (offset 1) */
-	unsigned index;          /* mlx5_N, fwctlN */
+	unsigned bus;	/* PF at 0000:BB:00.0, VFs follow (offset 1) */
+	unsigned index; /* mlx5_N, fwctlN */
 	unsigned total_vfs;
 	unsigned enabled_vfs;
 	unsigned numa_node;

@@ -58,7 +58,7 @@ static void on_xml_error(void *user, xmlErrorPtr error)
 		return;
 	first->set = 1;
 	first->line = error->line;
-	printable_excerpt("", first->msg, sizeof(first->msg));
+	first->msg[0] = '\0';
 	if (error->message) {
 		size_t n = 0;
 
@@ -341,7 +341,7 @@ static uint64_t memory_unit_scale(const char *unit)
 	else
 		return 0;
 	prefix = strchr(prefixes, tolower((unsigned char)unit[0]));
-	if (!unit[0] || !prefix)
+	if (!prefix)
 		return 0;
 	for (const char *p = prefixes; p <= prefix; p++)
 		scale *= base;
@@ -354,7 +354,7 @@ static int parse_memory(const xmlNode *domain, const char *label,
 	xmlNodePtr node = first_child(domain, "memory");
 	const char *what = "memory";
 	char text[64], unit[16], shown[48];
-	bool has_unit;
+	bool has_unit, digits;
 	uint64_t count = 0, scale, bytes;
 
 	if (!node) {
@@ -376,7 +376,7 @@ static int parse_memory(const xmlNode *domain, const char *label,
 			       label, line_of(node), what, shown);
 	}
 	/* Digits only: no sign, no fraction, no hex (as libvirt). */
-	bool digits = text_copy(node, text, sizeof(text)) && text[0];
+	digits = text_copy(node, text, sizeof(text)) && text[0];
 
 	for (const char *p = text; digits && *p; p++) {
 		unsigned digit = (unsigned)(*p - '0');
@@ -622,14 +622,18 @@ static int facts_from_doc(xmlDocPtr doc, const char *label,
 			       "never writes one; remove it)",
 			       label);
 	if (!root || !is_element(root, "domain")) {
-		char shown[48];
+		char shown[48], ns[48];
 
 		printable_excerpt(root ? (const char *)root->name : "", shown,
 				  sizeof(shown));
+		printable_excerpt(root && root->ns && root->ns->href ?
+					  (const char *)root->ns->href :
+					  "",
+				  ns, sizeof(ns));
 		return iq_fail(err, IQ_EREFUSED,
 			       "%s: not a libvirt domain XML (root element "
-			       "<%s>)",
-			       label, shown);
+			       "<%s>%s%s)",
+			       label, shown, ns[0] ? " in namespace " : "", ns);
 	}
 	rc = parse_name(root, label, vm, err);
 	if (!rc)
@@ -654,6 +658,8 @@ int vm_from_libvirt_xml(const char *xml, size_t len, const char *label,
 	memset(vm, 0, sizeof(*vm));
 	if (!label)
 		label = "domain XML";
+	if (!xml)
+		len = 0;
 	doc = parse_xml(xml, len, label, err);
 	if (!doc)
 		return err ? err->code : IQ_EREFUSED;

@@ -48,7 +48,20 @@ struct simfw_pf {
 	struct simfw_group *groups; /* group_id_max entries, id 1.. */
 };
 
-/* Write a fresh PF state (sim init). */
+/*
+ * A fresh PF (for sim init and tests): the PF and total_vfs VFs with the
+ * vhca_ids of simfw_vhca_id_for(), every cap unlimited, nothing
+ * allocated, groups 1..group_id_max unlimited, NIC_CAP_REG and
+ * VHCA_ICM_CTRL supported. Returns 0, -1 when out of memory. Free with
+ * simfw_pf_free().
+ */
+int simfw_pf_init(struct simfw_pf *pf, const char *pci, unsigned pf_index,
+		  uint16_t total_vfs, uint16_t enabled_vfs, uint32_t total_icm,
+		  uint16_t group_id_max);
+/*
+ * Write a fresh PF state (sim init). groups may be NULL (all unlimited);
+ * a group's cur is derived from its members.
+ */
 int simfw_pf_create(const char *root, const struct simfw_pf *pf,
 		    struct iq_err *err);
 /*

@@ -786,10 +786,10 @@ static int syntax_error(struct parser *p, const yaml_parser_t *yp)
 	    p->text[yp->problem_mark.index] == '\t')
 		hint = " (YAML indents with spaces, not tabs)";
 	if (yp->context)
-		return fail_pos(p, pos, "invalid YAML: %s %s at %u:%u%s",
-				problem, yp->context,
-				mark_pos(yp->context_mark).line,
-				mark_pos(yp->context_mark).col, hint);
+		return fail_pos(
+			p, pos, "invalid YAML: %s (%s that starts at %u:%u)%s",
+			problem, yp->context, mark_pos(yp->context_mark).line,
+			mark_pos(yp->context_mark).col, hint);
 	return fail_pos(p, pos, "invalid YAML: %s%s", problem, hint);
 }
 
@@ -821,7 +821,8 @@ static int parse_document(struct parser *p, yaml_parser_t *yp)
 	if (!yaml_parser_load(yp, &next))
 		return syntax_error(p, yp);
 	next_root = yaml_document_get_root_node(&next);
-	if (next_root) {
+	/* A trailing empty "---" carries nothing: let it be. */
+	if (next_root && !is_null(next_root)) {
 		struct policy_pos pos = mark_pos(next.start_mark);
 
 		yaml_document_delete(&next);

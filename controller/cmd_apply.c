@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: MIT
+/* icmquota plan / apply: every VF to its desired cap, fewest writes. */
+#include <getopt.h>
+#include <string.h>
+
+#include "controller/cli.h"
+#include "controller/help.h"
+#include "controller/jsonout.h"
+#include "controller/lifecycle.h"
+#include "controller/report.h"
+#include "controller/vm_list.h"
+
+static int plan_or_apply(struct cli_ctx *ctx, int argc, char **argv,
+			 bool apply, struct iq_err *err)
+{
+	static const struct option opts[] = {
+		{ "libvirt-xml", required_argument, NULL, 'x' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *name = apply ? "apply" : "plan";
+	struct vm_list vms = { 0 };
+	bool have_sources = false;
+	struct session s;
+	struct lifecycle_result r;
+	unsigned long cmds = 0, writes = 0;
+	int c, rc = IQ_OK;
+
+	optind = 1;
+	while (rc == IQ_OK &&
+	       (c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'x':
+			have_sources = true;
+			rc = vm_list_add_libvirt_path(&vms, optarg, err);
+			break;
+		case 'h':
+			help_print_command(ctx->out, help_find(name));
+			vm_list_free(&vms);
+			return IQ_OK;
+		default:
+			rc = iq_fail(err, IQ_EUSAGE, "%s: see icmquota %s --help",
+				     name, name);
+		}
+	}
+	if (rc == IQ_OK && optind < argc)
+		rc = iq_fail(err, IQ_EUSAGE, "%s: unexpected argument '%s'", name,
+			     argv[optind]);
+	if (rc) {
+		vm_list_free(&vms);
+		return rc;
+	}
+	rc = session_open(ctx,
+			  (apply ? SESSION_LOCK : 0) | SESSION_POLICY |
+				  SESSION_STATE | SESSION_FIRMWARE,
+			  &s, err);
+	if (rc) {
+		vm_list_free(&vms);
+		return rc;
+	}
+	rc = lifecycle_apply(&s, have_sources ? vms.vms : NULL, vms.n, !apply,
+			     &r, err);
+	host_fw_counts(&s.host, &cmds, &writes);
+	if (rc == IQ_OK && ctx->json) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "vfs",
+				       report_plan_json(&s.policy, &r.plan, false));
+		json_object_object_add(o, "writes_needed",
+				       json_object_new_uint64(r.plan.nwrites));
+		json_object_object_add(o, "writes",
+				       json_object_new_uint64(writes));
+		json_object_object_add(o, "fw_commands",
+				       json_object_new_uint64(cmds));
+		json_object_object_add(o, "split", report_split_json(&r.split));
+		json_print(ctx->out, o);
+	} else if (rc == IQ_OK) {
+		report_plan_table(ctx->out, &s.policy, &r.plan, false);
+		fprintf(ctx->out,
+			"%s: %zu VFs on %zu PFs, %zu VMs, %zu cap%s %s, "
+			"%lu firmware commands\n",
+			name, r.plan.nvfs, s.host.npfs, r.nrunning,
+			r.plan.nwrites, r.plan.nwrites == 1 ? "" : "s",
+			apply ? "written" : "to write", cmds);
+		for (size_t i = 0; i < r.plan.nothers; i++)
+			cli_verbose(ctx, "VM %s: %s is not a ConnectX VF: left alone",
+				    r.plan.others[i].vm->name,
+				    r.plan.others[i].pci);
+	}
+	lifecycle_result_free(&r);
+	session_close(&s);
+	vm_list_free(&vms);
+	return rc;
+}
+
+int cmd_plan(struct cli_ctx *ctx, int argc, char **argv, struct iq_err *err)
+{
+	return plan_or_apply(ctx, argc, argv, false, err);
+}
+
+int cmd_apply(struct cli_ctx *ctx, int argc, char **argv, struct iq_err *err)
+{
+	return plan_or_apply(ctx, argc, argv, true, err);
+}

@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: MIT
+/* icmquota status: what the firmware holds, per PF and VF, and the split. */
+#include <getopt.h>
+#include <string.h>
+
+#include "controller/cli.h"
+#include "controller/help.h"
+#include "controller/jsonout.h"
+#include "controller/lifecycle.h"
+#include "controller/report.h"
+
+int cmd_status(struct cli_ctx *ctx, int argc, char **argv, struct iq_err *err)
+{
+	static const struct option opts[] = { { "help", no_argument, NULL, 'h' },
+					      { NULL, 0, NULL, 0 } };
+	struct session s;
+	struct lifecycle_result r;
+	int c, rc;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c == 'h') {
+			help_print_command(ctx->out, help_find("status"));
+			return IQ_OK;
+		}
+		return iq_fail(err, IQ_EUSAGE, "status: see icmquota status --help");
+	}
+	if (optind < argc)
+		return iq_fail(err, IQ_EUSAGE, "status: unexpected argument '%s'",
+			       argv[optind]);
+	rc = session_open(ctx, SESSION_POLICY | SESSION_STATE | SESSION_FIRMWARE,
+			  &s, err);
+	if (rc)
+		return rc;
+	/* The journal's running VMs, read back everywhere, nothing written. */
+	rc = lifecycle_apply(&s, NULL, 0, true, &r, err);
+	if (rc == IQ_OK) {
+		if (ctx->json) {
+			json_object *o = json_object_new_object();
+
+			json_object_object_add(o, "pfs",
+					       report_status_json(&s.host, &r.plan));
+			json_object_object_add(o, "split",
+					       report_split_json(&r.split));
+			json_object_object_add(
+				o, "policy",
+				json_object_new_string(s.policy_builtin ?
+							       "(built-in defaults)" :
+							       s.policy.path));
+			json_print(ctx->out, o);
+		} else {
+			report_status_table(ctx->out, &s.host, &r.plan);
+			report_split_table(ctx->out, &r.split);
+			if (s.policy_builtin)
+				fprintf(ctx->out,
+					"policy: none at %s, built-in defaults\n",
+					ctx->policy_path);
+		}
+	}
+	lifecycle_result_free(&r);
+	session_close(&s);
+	return rc;
+}

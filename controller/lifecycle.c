@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: MIT
+#include "controller/lifecycle.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/*
+ * The running set: the journal's VMs except `except`, plus `extra`.
+ * Shallow copies: the plan points into this array, the facts' storage
+ * stays owned by the journal or the caller.
+ */
+static int running_set(const struct state *state, const char *except,
+		       const struct vm_facts *extra, size_t nextra,
+		       struct lifecycle_result *r, struct iq_err *err)
+{
+	size_t n = 0;
+
+	r->running = calloc(state->nvms + nextra + 1, sizeof(*r->running));
+	if (!r->running)
+		return iq_fail(err, IQ_EENV, "out of memory");
+	for (size_t i = 0; i < state->nvms; i++)
+		if (!except || strcmp(state->vms[i].facts.name, except) != 0)
+			r->running[n++] = state->vms[i].facts;
+	for (size_t i = 0; i < nextra; i++)
+		r->running[n++] = extra[i];
+	r->nrunning = n;
+	return IQ_OK;
+}
+
+static unsigned count_unsupported(const struct plan *plan)
+{
+	unsigned n = 0;
+
+	for (size_t i = 0; i < plan->nvfs; i++)
+		n += plan->vfs[i].in_scope && !plan->vfs[i].pf->supported;
+	return n;
+}
+
+int lifecycle_vm_start(struct session *s, const struct vm_facts *vm,
+		       const char *origin, struct lifecycle_result *r,
+		       struct iq_err *err)
+{
+	struct state_vm *svm;
+	const struct vm_facts *self;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	rc = running_set(&s->state, vm->name, vm, 1, r, err);
+	if (rc)
+		return rc;
+	self = &r->running[r->nrunning - 1];
+	rc = plan_build(&s->host, &s->policy, NULL, r->running, r->nrunning,
+			self, &r->plan, err);
+	if (rc)
+		return rc;
+	r->unsupported_vfs = count_unsupported(&r->plan);
+	rc = split_admit(&s->host, &s->policy, &r->plan, r->running,
+			 r->nrunning, self, &r->split, &r->adm, err);
+	if (rc)
+		return rc;
+	rc = plan_read_back(&s->host, &r->plan, err);
+	if (rc == IQ_OK)
+		rc = plan_execute(&s->host, &r->plan, err);
+	if (rc)
+		return rc;
+	/* The firmware is programmed: now the journal says so. */
+	rc = state_put_vm(&s->state, vm, origin, err);
+	if (rc)
+		return rc;
+	svm = state_find_vm(&s->state, vm->name);
+	svm->scaled = r->adm.scaled;
+	svm->scaled_cap_bytes = r->adm.scaled_to;
+	s->state.released_hugepages += r->adm.released_hugepages;
+	rc = plan_record(&r->plan, &s->policy, &s->state, err);
+	if (rc == IQ_OK)
+		rc = session_save_state(s, err);
+	return rc;
+}
+
+int lifecycle_vm_stop(struct session *s, const struct vm_facts *vm,
+		      const char *name, struct lifecycle_result *r,
+		      struct iq_err *err)
+{
+	struct state_vm *svm = state_find_vm(&s->state, vm ? vm->name : name);
+	struct vm_facts scope;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	memset(&scope, 0, sizeof(scope));
+	snprintf(scope.name, sizeof(scope.name), "%s", vm ? vm->name : name);
+	/* Its VFs: what the journal knows, and what the caller says. */
+	for (size_t i = 0; svm && i < svm->facts.npci; i++)
+		if ((rc = vm_add_pci(&scope, svm->facts.pci[i], err)))
+			goto out;
+	for (size_t i = 0; vm && i < vm->npci; i++)
+		if ((rc = vm_add_pci(&scope, vm->pci[i], err)))
+			goto out;
+	rc = running_set(&s->state, scope.name, NULL, 0, r, err);
+	if (rc == IQ_OK)
+		rc = plan_build(&s->host, &s->policy, &s->state, r->running,
+				r->nrunning, &scope, &r->plan, err);
+	if (rc == IQ_OK)
+		rc = plan_read_back(&s->host, &r->plan, err);
+	if (rc == IQ_OK)
+		rc = plan_execute(&s->host, &r->plan, err);
+	if (rc == IQ_OK)
+		rc = plan_record(&r->plan, &s->policy, &s->state, err);
+	if (rc == IQ_OK) {
+		/*
+		 * r->running holds value copies of the other VMs' facts, whose
+		 * storage the drop does not touch: the plan stays valid.
+		 */
+		state_drop_vm(&s->state, scope.name);
+		rc = session_save_state(s, err);
+	}
+out:
+	vm_facts_free(&scope);
+	return rc;
+}
+
+int lifecycle_vm_verify(struct session *s, const struct vm_facts *vm,
+			struct lifecycle_result *r, struct iq_err *err)
+{
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	rc = running_set(&s->state, vm->name, vm, 1, r, err);
+	if (rc == IQ_OK)
+		rc = plan_build(&s->host, &s->policy, &s->state, r->running,
+				r->nrunning, &r->running[r->nrunning - 1],
+				&r->plan, err);
+	if (rc == IQ_OK)
+		rc = plan_read_back(&s->host, &r->plan, err);
+	if (rc == IQ_OK)
+		r->mismatches = r->plan.nwrites;
+	return rc;
+}
+
+int lifecycle_apply(struct session *s, const struct vm_facts *vms,
+		    size_t nvms, bool dry_run, struct lifecycle_result *r,
+		    struct iq_err *err)
+{
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	if (vms) {
+		r->running = calloc(nvms + 1, sizeof(*r->running));
+		if (!r->running)
+			return iq_fail(err, IQ_EENV, "out of memory");
+		memcpy(r->running, vms, nvms * sizeof(*vms));
+		r->nrunning = nvms;
+	} else {
+		rc = running_set(&s->state, NULL, NULL, 0, r, err);
+		if (rc)
+			return rc;
+	}
+	rc = plan_build(&s->host, &s->policy, &s->state, r->running,
+			r->nrunning, NULL, &r->plan, err);
+	if (rc == IQ_OK)
+		rc = plan_read_back(&s->host, &r->plan, err);
+	if (rc == IQ_OK)
+		split_compute(&s->host, &s->policy, &r->plan, r->running,
+			      r->nrunning, &r->split);
+	if (rc || dry_run)
+		return rc;
+	rc = plan_execute(&s->host, &r->plan, err);
+	if (rc == IQ_OK)
+		rc = plan_record(&r->plan, &s->policy, &s->state, err);
+	if (rc == IQ_OK && vms) {
+		/* Exactly these VMs run now: the journal follows. */
+		for (size_t i = s->state.nvms; i-- > 0;) {
+			bool given = false;
+
+			for (size_t j = 0; j < nvms; j++)
+				given |= strcmp(vms[j].name,
+						s->state.vms[i].facts.name) == 0;
+			if (!given)
+				state_drop_vm(&s->state,
+					      s->state.vms[i].facts.name);
+		}
+		for (size_t j = 0; j < nvms && rc == IQ_OK; j++)
+			if (!state_find_vm(&s->state, vms[j].name))
+				rc = state_put_vm(&s->state, &vms[j], "cli",
+						  err);
+	}
+	if (rc == IQ_OK)
+		rc = session_save_state(s, err);
+	return rc;
+}
+
+void lifecycle_result_free(struct lifecycle_result *r)
+{
+	plan_free(&r->plan);
+	free(r->running);
+	memset(r, 0, sizeof(*r));
+}
