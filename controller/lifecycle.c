@@ -36,28 +36,39 @@ static unsigned count_unsupported(const struct plan *plan)
 	return n;
 }
 
-int lifecycle_vm_start(struct session *s, const struct vm_facts *vm,
-		       const char *origin, struct lifecycle_result *r,
-		       struct iq_err *err)
+static int vm_program(struct session *s, const struct vm_facts *vm,
+		      const char *origin, bool admit,
+		      struct lifecycle_result *r, struct iq_err *err)
 {
-	struct state_vm *svm;
+	struct state_vm *svm = state_find_vm(&s->state, vm->name);
+	/* A reconcile keeps what admission decided when the VM started. */
+	bool kept_scaled = !admit && svm && svm->scaled;
+	uint64_t kept_scaled_to = kept_scaled ? svm->scaled_cap_bytes : 0;
 	const struct vm_facts *self;
 	int rc;
 
 	memset(r, 0, sizeof(*r));
+	/* A fresh start is admitted afresh: its old scaling does not hold. */
+	if (admit && svm)
+		svm->scaled = false;
 	rc = running_set(&s->state, vm->name, vm, 1, r, err);
 	if (rc)
 		return rc;
 	self = &r->running[r->nrunning - 1];
-	rc = plan_build(&s->host, &s->policy, NULL, r->running, r->nrunning,
-			self, &r->plan, err);
+	rc = plan_build(&s->host, &s->policy, &s->state,
+			r->running, r->nrunning, self, &r->plan, err);
 	if (rc)
 		return rc;
 	r->unsupported_vfs = count_unsupported(&r->plan);
-	rc = split_admit(&s->host, &s->policy, &r->plan, r->running,
-			 r->nrunning, self, &r->split, &r->adm, err);
-	if (rc)
-		return rc;
+	if (admit) {
+		rc = split_admit(&s->host, &s->policy, &r->plan, r->running,
+				 r->nrunning, self, &r->split, &r->adm, err);
+		if (rc)
+			return rc;
+	} else {
+		split_compute(&s->host, &s->policy, &r->plan, r->running,
+			      r->nrunning, &r->split);
+	}
 	rc = plan_read_back(&s->host, &r->plan, err);
 	if (rc == IQ_OK)
 		rc = plan_execute(&s->host, &r->plan, err);
@@ -68,13 +79,27 @@ int lifecycle_vm_start(struct session *s, const struct vm_facts *vm,
 	if (rc)
 		return rc;
 	svm = state_find_vm(&s->state, vm->name);
-	svm->scaled = r->adm.scaled;
-	svm->scaled_cap_bytes = r->adm.scaled_to;
+	svm->scaled = kept_scaled || r->adm.scaled;
+	svm->scaled_cap_bytes = kept_scaled ? kept_scaled_to : r->adm.scaled_to;
 	s->state.released_hugepages += r->adm.released_hugepages;
 	rc = plan_record(&r->plan, &s->policy, &s->state, err);
 	if (rc == IQ_OK)
 		rc = session_save_state(s, err);
 	return rc;
+}
+
+int lifecycle_vm_start(struct session *s, const struct vm_facts *vm,
+		       const char *origin, struct lifecycle_result *r,
+		       struct iq_err *err)
+{
+	return vm_program(s, vm, origin, true, r, err);
+}
+
+int lifecycle_vm_reconcile(struct session *s, const struct vm_facts *vm,
+			   const char *origin, struct lifecycle_result *r,
+			   struct iq_err *err)
+{
+	return vm_program(s, vm, origin, false, r, err);
 }
 
 int lifecycle_vm_stop(struct session *s, const struct vm_facts *vm,

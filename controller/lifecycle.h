@@ -39,6 +39,14 @@ int lifecycle_vm_start(struct session *s, const struct vm_facts *vm,
 int lifecycle_vm_stop(struct session *s, const struct vm_facts *vm,
 		      const char *name, struct lifecycle_result *r,
 		      struct iq_err *err);
+/*
+ * A VM found running (libvirtd restarted): its caps programmed as the
+ * policy says and the journal updated, without admission (it runs
+ * already; refusing it would change nothing).
+ */
+int lifecycle_vm_reconcile(struct session *s, const struct vm_facts *vm,
+			   const char *origin, struct lifecycle_result *r,
+			   struct iq_err *err);
 /* Read the VM's caps back and count the ones that differ; no writes. */
 int lifecycle_vm_verify(struct session *s, const struct vm_facts *vm,
 			struct lifecycle_result *r, struct iq_err *err);

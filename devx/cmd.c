@@ -39,8 +39,8 @@ void prm_decode_query_hca_cap(const void *out, struct prm_hca_caps *caps)
 	const void *cap = DEVX_ADDR_OF(query_hca_cap_out, out, capability);
 
 	caps->vhca_id = DEVX_GET(cmd_hca_cap, cap, vhca_id);
-	caps->vport_group_manager = DEVX_GET(cmd_hca_cap, cap,
-					     vport_group_manager);
+	caps->vport_group_manager =
+		DEVX_GET(cmd_hca_cap, cap, vport_group_manager);
 	caps->eswitch_manager = DEVX_GET(cmd_hca_cap, cap, eswitch_manager);
 	caps->nic_cap_reg = DEVX_GET(cmd_hca_cap, cap, nic_cap_reg);
 }
@@ -110,14 +110,14 @@ void prm_decode_vhca_icm_ctrl(const void *reg, struct prm_vhca_icm_ctrl *v)
 	v->vhca_id_valid = DEVX_GET(vhca_icm_ctrl_reg, reg, vhca_id_valid);
 	v->vhca_id = DEVX_GET(vhca_icm_ctrl_reg, reg, vhca_id);
 	v->set_cap = DEVX_GET(vhca_icm_ctrl_reg, reg, max_alloc_icm_th_mask);
-	v->reset_hwm = DEVX_GET(vhca_icm_ctrl_reg, reg,
-				rst_max_reached_alloc_icm);
+	v->reset_hwm =
+		DEVX_GET(vhca_icm_ctrl_reg, reg, rst_max_reached_alloc_icm);
 	v->vhca_group_id = DEVX_GET(vhca_icm_ctrl_reg, reg, vhca_group_id);
-	v->max_alloc_icm_th = DEVX_GET(vhca_icm_ctrl_reg, reg,
-				       max_alloc_icm_th);
+	v->max_alloc_icm_th =
+		DEVX_GET(vhca_icm_ctrl_reg, reg, max_alloc_icm_th);
 	v->cur_alloc_icm = DEVX_GET(vhca_icm_ctrl_reg, reg, cur_alloc_icm);
-	v->max_reached_alloc_icm = DEVX_GET(vhca_icm_ctrl_reg, reg,
-					    max_reached_alloc_icm);
+	v->max_reached_alloc_icm =
+		DEVX_GET(vhca_icm_ctrl_reg, reg, max_reached_alloc_icm);
 }
 
 void prm_encode_vhca_group_icm_ctrl(void *reg,
@@ -139,18 +139,18 @@ void prm_encode_vhca_group_icm_ctrl(void *reg,
 void prm_decode_vhca_group_icm_ctrl(const void *reg,
 				    struct prm_vhca_group_icm_ctrl *v)
 {
-	v->vhca_group_id = DEVX_GET(vhca_group_icm_ctrl_reg, reg,
-				    vhca_group_id);
-	v->set_cap = DEVX_GET(vhca_group_icm_ctrl_reg, reg,
-			      max_alloc_icm_th_mask);
+	v->vhca_group_id =
+		DEVX_GET(vhca_group_icm_ctrl_reg, reg, vhca_group_id);
+	v->set_cap =
+		DEVX_GET(vhca_group_icm_ctrl_reg, reg, max_alloc_icm_th_mask);
 	v->reset_hwm = DEVX_GET(vhca_group_icm_ctrl_reg, reg,
 				rst_max_reached_alloc_icm);
-	v->max_alloc_icm_th = DEVX_GET(vhca_group_icm_ctrl_reg, reg,
-				       max_alloc_icm_th);
-	v->cur_alloc_icm = DEVX_GET(vhca_group_icm_ctrl_reg, reg,
-				    cur_alloc_icm);
-	v->max_reached_alloc_icm = DEVX_GET(vhca_group_icm_ctrl_reg, reg,
-					    max_reached_alloc_icm);
+	v->max_alloc_icm_th =
+		DEVX_GET(vhca_group_icm_ctrl_reg, reg, max_alloc_icm_th);
+	v->cur_alloc_icm =
+		DEVX_GET(vhca_group_icm_ctrl_reg, reg, cur_alloc_icm);
+	v->max_reached_alloc_icm =
+		DEVX_GET(vhca_group_icm_ctrl_reg, reg, max_reached_alloc_icm);
 }
 
 uint8_t prm_out_status(const void *out)
@@ -220,8 +220,9 @@ uint16_t prm_in_op_mod(const void *in)
  * big-endian 32-bit words, which must be aligned.
  */
 #define REG_MAX_BYTES 0x80
-#define REG_IN_DWORDS ((DEVX_ST_SZ_BYTES(access_register_in) + REG_MAX_BYTES) / 4)
-#define REG_OUT_DWORDS \
+#define REG_IN_DWORDS                                                          \
+	((DEVX_ST_SZ_BYTES(access_register_in) + REG_MAX_BYTES) / 4)
+#define REG_OUT_DWORDS                                                         \
 	((DEVX_ST_SZ_BYTES(access_register_out) + REG_MAX_BYTES) / 4)
 _Static_assert(DEVX_ST_SZ_BYTES(nic_cap_reg) <= REG_MAX_BYTES,
 	       "NIC_CAP_REG fits the register buffers");
@@ -292,11 +293,11 @@ static int access_reg(struct fw_dev *dev, const char *what, bool read,
 int fw_read_nic_cap(struct fw_dev *dev, struct prm_nic_cap *cap,
 		    struct iq_err *err)
 {
-	uint32_t reg[DEVX_ST_SZ_DW(nic_cap_reg)] = { 0 };
+	uint32_t reg[DEVX_ST_SZ_DW(nic_cap_reg)] = {0};
 	int rc;
 
-	rc = access_reg(dev, "NIC_CAP_REG read", true, PRM_REG_NIC_CAP_REG,
-			reg, err);
+	rc = access_reg(dev, "NIC_CAP_REG read", true, PRM_REG_NIC_CAP_REG, reg,
+			err);
 	if (rc)
 		return rc;
 	prm_decode_nic_cap(reg, cap);
@@ -325,8 +326,7 @@ int fw_read_vhca_icm(struct fw_dev *dev, uint16_t vhca_id,
 }
 
 static int write_vhca_icm(struct fw_dev *dev, const char *what,
-			  const struct prm_vhca_icm_ctrl *v,
-			  struct iq_err *err)
+			  const struct prm_vhca_icm_ctrl *v, struct iq_err *err)
 {
 	uint32_t reg[DEVX_ST_SZ_DW(vhca_icm_ctrl_reg)];
 
@@ -370,19 +370,17 @@ int fw_reset_vhca_icm_hwm(struct fw_dev *dev, uint16_t vhca_id,
 }
 
 int fw_read_group_icm(struct fw_dev *dev, uint16_t group_id,
-		      struct prm_vhca_group_icm_ctrl *state,
-		      struct iq_err *err)
+		      struct prm_vhca_group_icm_ctrl *state, struct iq_err *err)
 {
 	uint32_t reg[DEVX_ST_SZ_DW(vhca_group_icm_ctrl_reg)];
-	struct prm_vhca_group_icm_ctrl index = { .vhca_group_id = group_id };
+	struct prm_vhca_group_icm_ctrl index = {.vhca_group_id = group_id};
 	char what[64];
 	int rc;
 
 	prm_encode_vhca_group_icm_ctrl(reg, &index);
 	snprintf(what, sizeof(what), "VHCA_GROUP_ICM_CTRL read group %u",
 		 group_id);
-	rc = access_reg(dev, what, true, PRM_REG_VHCA_GROUP_ICM_CTRL, reg,
-			err);
+	rc = access_reg(dev, what, true, PRM_REG_VHCA_GROUP_ICM_CTRL, reg, err);
 	if (rc)
 		return rc;
 	prm_decode_vhca_group_icm_ctrl(reg, state);

@@ -30,8 +30,8 @@ enum fwctl_device_type {
 
 /* ioctl(FWCTL_INFO): what kind of device this fd talks to. */
 struct fwctl_info {
-	__u32 size;            /* sizeof(struct fwctl_info) */
-	__u32 flags;           /* 0 */
+	__u32 size;	       /* sizeof(struct fwctl_info) */
+	__u32 flags;	       /* 0 */
 	__u32 out_device_type; /* enum fwctl_device_type */
 	__u32 device_data_len; /* in: room at out_device_data, may be 0 */
 	__aligned_u64 out_device_data;

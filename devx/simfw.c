@@ -81,8 +81,7 @@ static struct simfw_group *group_by_id(struct simfw_pf *pf, uint16_t id)
 }
 
 /* A function exists for the firmware when it is the PF or an enabled VF. */
-static bool func_enabled(const struct simfw_pf *pf,
-			 const struct simfw_func *fn)
+static bool func_enabled(const struct simfw_pf *pf, const struct simfw_func *fn)
 {
 	return fn->function_id <= pf->enabled_vfs;
 }
@@ -148,7 +147,7 @@ void simfw_flr(struct simfw_pf *pf, struct simfw_func *fn)
 /* Status and syndrome into the output header; returns false (no change). */
 static bool fail(void *out, size_t outlen, uint8_t status, uint32_t syndrome)
 {
-	uint32_t hdr[DEVX_ST_SZ_DW(prm_cmd_out_hdr)] = { 0 };
+	uint32_t hdr[DEVX_ST_SZ_DW(prm_cmd_out_hdr)] = {0};
 
 	DEVX_SET(prm_cmd_out_hdr, hdr, status, status);
 	DEVX_SET(prm_cmd_out_hdr, hdr, syndrome, syndrome);
@@ -162,8 +161,8 @@ static bool cap_above_total(const struct simfw_pf *pf, uint32_t cap)
 	       cap > pf->total_icm;
 }
 
-static bool exec_query_hca_cap(struct simfw_pf *pf, const void *in,
-			       void *out, size_t outlen)
+static bool exec_query_hca_cap(struct simfw_pf *pf, const void *in, void *out,
+			       size_t outlen)
 {
 	void *cap = DEVX_ADDR_OF(query_hca_cap_out, out, capability);
 	struct simfw_func *fn;
@@ -293,8 +292,8 @@ static bool exec_group_icm(struct simfw_pf *pf, bool read, const void *reg_in,
 static bool exec_access_reg(struct simfw_pf *pf, const void *in, size_t inlen,
 			    void *out, size_t outlen)
 {
-	const void *reg_in = DEVX_ADDR_OF(access_register_in, in,
-					  register_data);
+	const void *reg_in =
+		DEVX_ADDR_OF(access_register_in, in, register_data);
 	void *reg_out = DEVX_ADDR_OF(access_register_out, out, register_data);
 	uint16_t op_mod = prm_in_op_mod(in);
 	uint16_t register_id;
@@ -307,8 +306,7 @@ static bool exec_access_reg(struct simfw_pf *pf, const void *in, size_t inlen,
 	register_id = DEVX_GET(access_register_in, in, register_id);
 	reg_len = prm_register_size(register_id);
 	if (!reg_len)
-		return fail(out, outlen, PRM_STATUS_BAD_PARAM,
-			    SYN_REG_UNKNOWN);
+		return fail(out, outlen, PRM_STATUS_BAD_PARAM, SYN_REG_UNKNOWN);
 	if (inlen < DEVX_ST_SZ_BYTES(access_register_in) + reg_len)
 		return fail(out, outlen, PRM_STATUS_BAD_INPUT_LEN,
 			    SYN_REG_SHORT_INPUT);
@@ -350,8 +348,8 @@ bool simfw_exec(struct simfw_pf *pf, const void *in, size_t inlen, void *out,
 
 /* --- state on disk ----------------------------------------------------- */
 
-static int state_path(char *out, size_t len, const char *root,
-		      const char *pci, const char *ext, struct iq_err *err)
+static int state_path(char *out, size_t len, const char *root, const char *pci,
+		      const char *ext, struct iq_err *err)
 {
 	char rel[PATH_MAX];
 
@@ -452,19 +450,18 @@ static uint64_t get_uint(struct json_reader *rd, json_object *obj,
 	}
 	v = json_object_get_int64(val);
 	if (v < 0 || (uint64_t)v > max) {
-		rd->rc = iq_fail(rd->err, IQ_EENV,
-				 "%s: sim state: field \"%s\" = %lld is out of "
-				 "range 0..%llu: re-create it with icmquota sim "
-				 "init",
-				 rd->path, key, (long long)v,
-				 (unsigned long long)max);
+		rd->rc = iq_fail(
+			rd->err, IQ_EENV,
+			"%s: sim state: field \"%s\" = %lld is out of "
+			"range 0..%llu: re-create it with icmquota sim "
+			"init",
+			rd->path, key, (long long)v, (unsigned long long)max);
 		return 0;
 	}
 	return (uint64_t)v;
 }
 
-static bool get_bool(struct json_reader *rd, json_object *obj,
-		     const char *key)
+static bool get_bool(struct json_reader *rd, json_object *obj, const char *key)
 {
 	json_object *val;
 
@@ -491,10 +488,11 @@ static json_object *get_array(struct json_reader *rd, json_object *obj,
 		return NULL;
 	if (!json_object_object_get_ex(obj, key, &val) ||
 	    !json_object_is_type(val, json_type_array)) {
-		rd->rc = iq_fail(rd->err, IQ_EENV,
-				 "%s: sim state: field \"%s\" missing or not "
-				 "an array: re-create it with icmquota sim init",
-				 rd->path, key);
+		rd->rc =
+			iq_fail(rd->err, IQ_EENV,
+				"%s: sim state: field \"%s\" missing or not "
+				"an array: re-create it with icmquota sim init",
+				rd->path, key);
 		return NULL;
 	}
 	return val;
@@ -572,10 +570,10 @@ static void read_groups(struct json_reader *rd, json_object *arr,
 	}
 }
 
-static int pf_from_json(const char *path, const char *text,
-			struct simfw_pf *pf, struct iq_err *err)
+static int pf_from_json(const char *path, const char *text, struct simfw_pf *pf,
+			struct iq_err *err)
 {
-	struct json_reader rd = { .path = path, .err = err, .rc = IQ_OK };
+	struct json_reader rd = {.path = path, .err = err, .rc = IQ_OK};
 	enum json_tokener_error jerr;
 	json_object *root;
 	json_object *pci;
@@ -587,8 +585,9 @@ static int pf_from_json(const char *path, const char *text,
 		return iq_fail(err, IQ_EENV,
 			       "%s: sim state is not a JSON object (%s): "
 			       "re-create it with icmquota sim init",
-			       path, root ? "wrong type"
-					  : json_tokener_error_desc(jerr));
+			       path,
+			       root ? "wrong type"
+				    : json_tokener_error_desc(jerr));
 	}
 	if (!json_object_object_get_ex(root, "pci", &pci) ||
 	    !pci_addr_normalize(json_object_get_string(pci), pf->pci))
@@ -652,8 +651,7 @@ static void lock_close(int lock_fd)
 	close(lock_fd);
 }
 
-static int save(const char *root, const struct simfw_pf *pf,
-		struct iq_err *err)
+static int save(const char *root, const struct simfw_pf *pf, struct iq_err *err)
 {
 	char path[PATH_MAX];
 	char *text;
@@ -757,8 +755,8 @@ int simfw_pf_init(struct simfw_pf *pf, const char *pci, unsigned pf_index,
 	pf->enabled_vfs = enabled_vfs;
 	pf->nfuncs = (size_t)total_vfs + 1;
 	pf->funcs = calloc(pf->nfuncs, sizeof(*pf->funcs));
-	pf->groups = group_id_max ? calloc(group_id_max, sizeof(*pf->groups))
-				  : NULL;
+	pf->groups =
+		group_id_max ? calloc(group_id_max, sizeof(*pf->groups)) : NULL;
 	if (!pf->funcs || (group_id_max && !pf->groups)) {
 		simfw_pf_free(pf);
 		return -1;
@@ -775,8 +773,8 @@ int simfw_pf_init(struct simfw_pf *pf, const char *pci, unsigned pf_index,
 	return 0;
 }
 
-int simfw_pf_lock_load(const char *root, const char *pci,
-		       struct simfw_pf *pf, int *lock_fd, struct iq_err *err)
+int simfw_pf_lock_load(const char *root, const char *pci, struct simfw_pf *pf,
+		       int *lock_fd, struct iq_err *err)
 {
 	char path[PATH_MAX];
 	char *text = NULL;
@@ -842,8 +840,8 @@ static int cmp_pci(const void *a, const void *b)
 	return strcmp(a, b);
 }
 
-int simfw_list_pfs(const char *root, char (**pcis)[PCI_ADDR_LEN],
-		   size_t *n, struct iq_err *err)
+int simfw_list_pfs(const char *root, char (**pcis)[PCI_ADDR_LEN], size_t *n,
+		   struct iq_err *err)
 {
 	char dir_path[PATH_MAX];
 	char(*list)[PCI_ADDR_LEN] = NULL;

@@ -22,10 +22,10 @@ bool fw_backend_parse(const char *text, enum fw_backend *backend)
 		const char *name;
 		enum fw_backend backend;
 	} names[] = {
-		{ "auto", FW_BACKEND_AUTO },
-		{ "devx", FW_BACKEND_DEVX },
-		{ "fwctl", FW_BACKEND_FWCTL },
-		{ "sim", FW_BACKEND_SIM },
+		{"auto", FW_BACKEND_AUTO},
+		{"devx", FW_BACKEND_DEVX},
+		{"fwctl", FW_BACKEND_FWCTL},
+		{"sim", FW_BACKEND_SIM},
 	};
 
 	if (!text)
@@ -92,8 +92,8 @@ static int open_one(const struct fw_transport_ops *ops,
 static int open_auto(const struct fw_open_args *args, struct fw_dev *dev,
 		     struct iq_err *err)
 {
-	struct iq_err devx_err = { 0 };
-	struct iq_err fwctl_err = { 0 };
+	struct iq_err devx_err = {0};
+	struct iq_err fwctl_err = {0};
 
 	if (fw_root_is_sim(args->root))
 		return open_one(&fw_transport_sim, args, dev, err);

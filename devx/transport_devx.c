@@ -45,15 +45,14 @@ static bool ibdev_pci(const struct ibv_device *device, char pci[PCI_ADDR_LEN])
 }
 
 /* "mlx5_0, mlx5_1" for the message when the wanted device is missing. */
-static void list_names(struct ibv_device **list, int num, char *buf,
-		       size_t len)
+static void list_names(struct ibv_device **list, int num, char *buf, size_t len)
 {
 	size_t used = 0;
 
 	buf[0] = '\0';
 	for (int i = 0; i < num && used < len; i++) {
-		int n = snprintf(buf + used, len - used, "%s%s",
-				 i ? ", " : "", ibv_get_device_name(list[i]));
+		int n = snprintf(buf + used, len - used, "%s%s", i ? ", " : "",
+				 ibv_get_device_name(list[i]));
 
 		if (n < 0)
 			break;
@@ -71,10 +70,10 @@ static struct ibv_device *find_device(const struct fw_open_args *args,
 	for (int i = 0; i < num; i++) {
 		if (strcmp(ibv_get_device_name(list[i]), args->ibdev) != 0)
 			continue;
-		if (ibdev_pci(list[i], pci) &&
-		    strcmp(pci, args->pf_pci) != 0) {
+		if (ibdev_pci(list[i], pci) && strcmp(pci, args->pf_pci) != 0) {
 			iq_fail(err, IQ_EENV,
-				"%s: devx: RDMA device %s belongs to %s, not to "
+				"%s: devx: RDMA device %s belongs to %s, not "
+				"to "
 				"this PF: check the PF's infiniband/ directory "
 				"in sysfs, or use --backend fwctl",
 				args->pf_pci, args->ibdev, pci);
@@ -144,19 +143,21 @@ static int devx_open(const struct fw_open_args *args, void **privp,
 	if (!args->ibdev || !args->ibdev[0])
 		return iq_fail(err, IQ_EENV,
 			       "%s: devx: the PF has no RDMA device in sysfs "
-			       "(no entry under /sys/bus/pci/devices/%s/"
+			       "(no entry under %s/sys/bus/pci/devices/%s/"
 			       "infiniband): " FIX_NO_DEVICE,
-			       args->pf_pci, args->pf_pci);
+			       args->pf_pci, args->root ? args->root : "",
+			       args->pf_pci);
 
 	errno = 0;
 	list = ibv_get_device_list(&num);
 	if (!list) {
 		int errnum = errno ? errno : ENODEV;
 
-		return iq_fail(err, IQ_EENV,
-			       "%s: devx: rdma-core lists no RDMA device %s "
-			       "(ibv_get_device_list failed: %s): " FIX_NO_DEVICE,
-			       args->pf_pci, args->ibdev, strerror(errnum));
+		return iq_fail(
+			err, IQ_EENV,
+			"%s: devx: rdma-core lists no RDMA device %s "
+			"(ibv_get_device_list failed: %s): " FIX_NO_DEVICE,
+			args->pf_pci, args->ibdev, strerror(errnum));
 	}
 	device = find_device(args, list, num, err);
 	if (!device) {
@@ -200,11 +201,12 @@ static int devx_exec(void *privp, const void *in, size_t inlen, void *out,
 	if (prm_out_status(out) != PRM_STATUS_OK)
 		return IQ_OK;
 	if (rc == EPERM || rc == EACCES)
-		return iq_fail(err, IQ_EENV,
-			       "devx: %s refused the command (%s): run icmquota "
-			       "as root (CAP_NET_RAW, CAP_SYS_RAWIO), or use "
-			       "--backend fwctl",
-			       priv->ibdev, strerror(rc));
+		return iq_fail(
+			err, IQ_EENV,
+			"devx: %s refused the command (%s): run icmquota "
+			"as root (CAP_NET_RAW, CAP_SYS_RAWIO), or use "
+			"--backend fwctl",
+			priv->ibdev, strerror(rc));
 	if (rc == EINVAL || rc == EOPNOTSUPP)
 		return iq_fail(err, IQ_EENV,
 			       "devx: the kernel's DevX filter on %s refused "

@@ -42,7 +42,8 @@ static int open_fail(const struct fw_open_args *args, const char *path,
 	case ENOENT:
 	case ENXIO:
 	case ENODEV:
-		fix = "load the fwctl driver (modprobe mlx5_fwctl; Linux 6.15+)";
+		fix = "load the fwctl driver (modprobe mlx5_fwctl; Linux "
+		      "6.15+)";
 		break;
 	case EACCES:
 	case EPERM:
@@ -173,12 +174,13 @@ static int fwctl_exec(void *privp, const void *in, size_t inlen, void *out,
 			       "kernel",
 			       priv->path, strerror(errnum));
 	if (errnum == EBADMSG)
-		return iq_fail(err, IQ_EENV,
-			       "fwctl: mlx5_fwctl does not pass opcode 0x%x "
-			       "op_mod %u at scope %s (%s): this kernel's fwctl "
-			       "filter refuses the command; use --backend devx",
-			       prm_in_opcode(in), prm_in_op_mod(in),
-			       scope_name(rpc.scope), strerror(errnum));
+		return iq_fail(
+			err, IQ_EENV,
+			"fwctl: mlx5_fwctl does not pass opcode 0x%x "
+			"op_mod %u at scope %s (%s): this kernel's fwctl "
+			"filter refuses the command; use --backend devx",
+			prm_in_opcode(in), prm_in_op_mod(in),
+			scope_name(rpc.scope), strerror(errnum));
 	if (errnum == ENODEV)
 		return iq_fail(err, IQ_EENV,
 			       "fwctl: %s: %s: the device went away (unbound "

@@ -879,6 +879,8 @@ int policy_load(const char *path, struct policy *policy, struct iq_err *err)
 	size_t len = 0;
 	int rc;
 
+	/* policy_free() is safe on every return, even before any parse. */
+	memset(policy, 0, sizeof(*policy));
 	rc = file_read_all(path, &text, &len, err);
 	if (rc) {
 		/* file_read_all says "PATH: CAUSE"; add what to do about it. */

@@ -41,7 +41,7 @@ enum policy_hugepages {
 struct policy_class {
 	char name[128];
 	struct policy_size vf_cap;
-	struct policy_pos pos;
+	struct policy_pos pos;   /* of the class name (its key) */
 };
 
 struct policy_vm_rule {
@@ -54,9 +54,9 @@ struct policy_vm_rule {
 };
 
 struct policy_device {
-	char pci[PCI_ADDR_LEN];
+	char pci[PCI_ADDR_LEN];  /* normalised */
 	struct policy_size vf_cap;
-	struct policy_pos pos;
+	struct policy_pos pos;   /* of the PCI address (its key) */
 };
 
 struct policy {
@@ -80,7 +80,10 @@ struct policy {
  * Built-in defaults when a key is absent: reserve 64GiB, strict, observe,
  * vf_cap 8GiB, idle_vf_cap 256MiB, min_vf_cap 1GiB.
  * Errors: "FILE:LINE:COL: message" with IQ_EREFUSED (policy invalid), or
- * IQ_EENV when the file cannot be read.
+ * IQ_EENV when the file cannot be read. On any failure *policy is left
+ * empty (nothing allocated; policy_free() on it is harmless). label (the
+ * file's path for policy_load) is kept in policy->path for later messages;
+ * digest is the sha256 of the text given.
  */
 int policy_load(const char *path, struct policy *policy, struct iq_err *err);
 int policy_parse(const char *text, size_t len, const char *label,

@@ -315,8 +315,13 @@ static void test_load_missing_file(void)
 {
 	struct policy policy;
 	struct iq_err err = {0};
-	int rc =
-		policy_load("/nonexistent/icmquota/policy.yaml", &policy, &err);
+	int rc;
+
+	/* Even a failed load leaves a struct that policy_free() accepts. */
+	memset(&policy, 0xa5, sizeof(policy));
+	rc = policy_load("/nonexistent/icmquota/policy.yaml", &policy, &err);
+	CHECK(!policy.classes && !policy.vms && !policy.devices);
+	policy_free(&policy);
 
 	CHECK_U64(rc, IQ_EENV);
 	CHECK_STR(err.msg, "/nonexistent/icmquota/policy.yaml: cannot read "

@@ -16,7 +16,7 @@
 #include "test.h"
 
 #define VECTORS "tests/fixtures/prm-vectors.txt"
-#define MAX_IN 0x100
+#define MAX_IN	0x100
 
 /* Builds one vector's input mailbox; returns its length. */
 typedef size_t (*build_fn)(uint32_t *in);
@@ -60,7 +60,7 @@ static size_t icm_ctrl(uint32_t *in, uint16_t opcode, bool read,
 
 static size_t v_read_icm_5(uint32_t *in)
 {
-	struct prm_vhca_icm_ctrl v = { .vhca_id_valid = true, .vhca_id = 5 };
+	struct prm_vhca_icm_ctrl v = {.vhca_id_valid = true, .vhca_id = 5};
 
 	return icm_ctrl(in, PRM_OP_ACCESS_REGISTER_USER, true, &v);
 }
@@ -123,24 +123,22 @@ static const struct {
 	const char *label;
 	build_fn build;
 } builders[] = {
-	{ "query_hca_cap own general current", v_caps_own },
-	{ "query_hca_cap other_function function_id=1 (VF index 0)",
-	  v_caps_vf0 },
-	{ "query_hca_cap other_function function_id=8 (VF index 7)",
-	  v_caps_vf7 },
-	{ "access_register_user read NIC_CAP_REG", v_read_nic_cap },
-	{ "access_register_user read VHCA_ICM_CTRL vhca_id=5", v_read_icm_5 },
-	{ "access_register_user write VHCA_ICM_CTRL vhca_id=5 cap=8GiB",
-	  v_write_icm_5_8g },
-	{ "access_register_user write VHCA_ICM_CTRL vhca_id=0x1a3 unlimited",
-	  v_write_icm_1a3_unlimited },
-	{ "access_reg (fwctl path) write VHCA_ICM_CTRL vhca_id=5 cap=8GiB",
-	  v_fwctl_write_icm_5_8g },
-	{ "access_register_user write VHCA_ICM_CTRL vhca_id=5 reset "
-	  "high-water mark only",
-	  v_reset_hwm_5 },
-	{ "access_register_user write VHCA_GROUP_ICM_CTRL group=3 cap=12GiB",
-	  v_write_group_3_12g },
+	{"query_hca_cap own general current", v_caps_own},
+	{"query_hca_cap other_function function_id=1 (VF index 0)", v_caps_vf0},
+	{"query_hca_cap other_function function_id=8 (VF index 7)", v_caps_vf7},
+	{"access_register_user read NIC_CAP_REG", v_read_nic_cap},
+	{"access_register_user read VHCA_ICM_CTRL vhca_id=5", v_read_icm_5},
+	{"access_register_user write VHCA_ICM_CTRL vhca_id=5 cap=8GiB",
+	 v_write_icm_5_8g},
+	{"access_register_user write VHCA_ICM_CTRL vhca_id=0x1a3 unlimited",
+	 v_write_icm_1a3_unlimited},
+	{"access_reg (fwctl path) write VHCA_ICM_CTRL vhca_id=5 cap=8GiB",
+	 v_fwctl_write_icm_5_8g},
+	{"access_register_user write VHCA_ICM_CTRL vhca_id=5 reset "
+	 "high-water mark only",
+	 v_reset_hwm_5},
+	{"access_register_user write VHCA_GROUP_ICM_CTRL group=3 cap=12GiB",
+	 v_write_group_3_12g},
 };
 #define NBUILDERS (sizeof(builders) / sizeof(builders[0]))
 
@@ -173,7 +171,7 @@ static int vector_label_index(const char *label)
 /* Every vector in the file is reproduced; every builder has a vector. */
 static void test_every_vector(void)
 {
-	bool seen[NBUILDERS] = { false };
+	bool seen[NBUILDERS] = {false};
 	char label[256] = "";
 	char *line = NULL;
 	size_t cap = 0;
@@ -215,7 +213,8 @@ static void test_every_vector(void)
 		to_hex(in, len, hex);
 		if (strcmp(hex, line) != 0) {
 			fprintf(stderr,
-				"vector \"%s\":\n  expected %s\n  encoded  %s\n",
+				"vector \"%s\":\n  expected %s\n  encoded  "
+				"%s\n",
 				label, line, hex);
 			CHECK_STR(hex, line);
 		}
@@ -252,22 +251,22 @@ static void test_status_names(void)
 		uint8_t status;
 		const char *name;
 	} table[] = {
-		{ 0x00, "OK" },
-		{ 0x01, "INTERNAL_ERR" },
-		{ 0x02, "BAD_OP" },
-		{ 0x03, "BAD_PARAM" },
-		{ 0x04, "BAD_SYS_STATE" },
-		{ 0x05, "BAD_RESOURCE" },
-		{ 0x06, "RESOURCE_BUSY" },
-		{ 0x08, "EXCEED_LIM" },
-		{ 0x09, "BAD_RES_STATE" },
-		{ 0x0a, "BAD_INDEX" },
-		{ 0x0f, "NO_RESOURCES" },
-		{ 0x10, "BAD_QP_STATE" },
-		{ 0x30, "BAD_PKT" },
-		{ 0x40, "BAD_SIZE_OUTS_CQES" },
-		{ 0x50, "BAD_INPUT_LEN" },
-		{ 0x51, "BAD_OUTPUT_LEN" },
+		{0x00, "OK"},
+		{0x01, "INTERNAL_ERR"},
+		{0x02, "BAD_OP"},
+		{0x03, "BAD_PARAM"},
+		{0x04, "BAD_SYS_STATE"},
+		{0x05, "BAD_RESOURCE"},
+		{0x06, "RESOURCE_BUSY"},
+		{0x08, "EXCEED_LIM"},
+		{0x09, "BAD_RES_STATE"},
+		{0x0a, "BAD_INDEX"},
+		{0x0f, "NO_RESOURCES"},
+		{0x10, "BAD_QP_STATE"},
+		{0x30, "BAD_PKT"},
+		{0x40, "BAD_SIZE_OUTS_CQES"},
+		{0x50, "BAD_INPUT_LEN"},
+		{0x51, "BAD_OUTPUT_LEN"},
 	};
 
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
@@ -279,7 +278,7 @@ static void test_status_names(void)
 static void test_headers(void)
 {
 	uint32_t in[4];
-	uint32_t out[4] = { 0 };
+	uint32_t out[4] = {0};
 	unsigned char *o = (unsigned char *)out;
 
 	prm_encode_access_reg(in, PRM_OP_ACCESS_REG, true, 0xc010, NULL, 0);
@@ -302,9 +301,9 @@ static void test_headers(void)
 /* Bits placed by hand at the PRM table positions, then decoded. */
 static void test_decode_positions(void)
 {
-	uint32_t out[DEVX_ST_SZ_DW(query_hca_cap_out)] = { 0 };
-	uint32_t nic[DEVX_ST_SZ_DW(nic_cap_reg)] = { 0 };
-	uint32_t icm[DEVX_ST_SZ_DW(vhca_icm_ctrl_reg)] = { 0 };
+	uint32_t out[DEVX_ST_SZ_DW(query_hca_cap_out)] = {0};
+	uint32_t nic[DEVX_ST_SZ_DW(nic_cap_reg)] = {0};
+	uint32_t icm[DEVX_ST_SZ_DW(vhca_icm_ctrl_reg)] = {0};
 	unsigned char *o = (unsigned char *)out;
 	unsigned char *n = (unsigned char *)nic;
 	unsigned char *r = (unsigned char *)icm;
@@ -410,7 +409,7 @@ static void test_round_trips(void)
 
 	/* The encoder clears what it does not set. */
 	memset(reg, 0xff, sizeof(reg));
-	prm_encode_vhca_icm_ctrl(reg, &(struct prm_vhca_icm_ctrl){ 0 });
+	prm_encode_vhca_icm_ctrl(reg, &(struct prm_vhca_icm_ctrl){0});
 	for (size_t i = 0; i < sizeof(reg) / sizeof(reg[0]); i++)
 		CHECK_U64(reg[i], 0);
 }

@@ -20,8 +20,8 @@
 #include "devx/simfw.h"
 #include "test.h"
 
-#define PF_PCI "0000:3b:00.0"
-#define TOTAL_ICM 0x400000u /* 16 GiB in 4 KiB pages */
+#define PF_PCI	    "0000:3b:00.0"
+#define TOTAL_ICM   0x400000u	   /* 16 GiB in 4 KiB pages */
 #define VF_VHCA(vf) (0x1a0 + (vf)) /* PF index 0 */
 
 static uint32_t in[(16 + 0x80) / 4];
@@ -58,8 +58,8 @@ static void *reg_out(void)
 	return DEVX_ADDR_OF(access_register_out, out, register_data);
 }
 
-static uint8_t icm(struct simfw_pf *pf, bool read,
-		   struct prm_vhca_icm_ctrl *v, bool *changed)
+static uint8_t icm(struct simfw_pf *pf, bool read, struct prm_vhca_icm_ctrl *v,
+		   bool *changed)
 {
 	uint32_t reg[DEVX_ST_SZ_DW(vhca_icm_ctrl_reg)];
 	size_t inlen;
@@ -77,13 +77,13 @@ static uint8_t icm(struct simfw_pf *pf, bool read,
 static uint8_t icm_read(struct simfw_pf *pf, uint16_t vhca_id,
 			struct prm_vhca_icm_ctrl *v)
 {
-	*v = (struct prm_vhca_icm_ctrl){ .vhca_id_valid = true,
-					 .vhca_id = vhca_id };
+	*v = (struct prm_vhca_icm_ctrl){.vhca_id_valid = true,
+					.vhca_id = vhca_id};
 	return icm(pf, true, v, NULL);
 }
 
-static uint8_t icm_set_cap(struct simfw_pf *pf, uint16_t vhca_id,
-			   uint32_t cap, uint16_t group, bool *changed)
+static uint8_t icm_set_cap(struct simfw_pf *pf, uint16_t vhca_id, uint32_t cap,
+			   uint16_t group, bool *changed)
 {
 	struct prm_vhca_icm_ctrl v = {
 		.vhca_id_valid = true,
@@ -273,8 +273,7 @@ static void test_write_and_read_back(void)
 	CHECK_U64(icm_read(&pf, 0x1a2, &v), PRM_STATUS_OK);
 	CHECK_U64(v.max_alloc_icm_th, PRM_ICM_UNLIMITED);
 	/* vhca_id_valid = 0 is the PF itself. */
-	v = (struct prm_vhca_icm_ctrl){ .set_cap = true,
-					.max_alloc_icm_th = 5 };
+	v = (struct prm_vhca_icm_ctrl){.set_cap = true, .max_alloc_icm_th = 5};
 	CHECK_U64(icm(&pf, false, &v, NULL), PRM_STATUS_OK);
 	CHECK_U64(simfw_func_by_id(&pf, 0)->cap, 5);
 	CHECK_U64(icm_read(&pf, 0, &v), PRM_STATUS_OK);
@@ -312,8 +311,7 @@ static void test_unknown_vhca(void)
 
 	pf_new(&pf);
 	CHECK_U64(icm_read(&pf, 0x999, &v), PRM_STATUS_BAD_RESOURCE);
-	CHECK_U64(icm_set_cap(&pf, 0x999, 1, 0, NULL),
-		  PRM_STATUS_BAD_RESOURCE);
+	CHECK_U64(icm_set_cap(&pf, 0x999, 1, 0, NULL), PRM_STATUS_BAD_RESOURCE);
 	/* VF index 8 exists (16 total) but is not enabled (8 enabled). */
 	CHECK_U64(icm_read(&pf, VF_VHCA(8), &v), PRM_STATUS_BAD_RESOURCE);
 	CHECK_U64(icm_read(&pf, VF_VHCA(7), &v), PRM_STATUS_OK);
@@ -361,9 +359,8 @@ static void test_high_water_mark(void)
 	CHECK_U64(icm_read(&pf, 0x1a3, &v), PRM_STATUS_OK);
 	CHECK_U64(v.cur_alloc_icm, 50);
 	CHECK_U64(v.max_reached_alloc_icm, 300);
-	v = (struct prm_vhca_icm_ctrl){ .vhca_id_valid = true,
-					.vhca_id = 0x1a3,
-					.reset_hwm = true };
+	v = (struct prm_vhca_icm_ctrl){
+		.vhca_id_valid = true, .vhca_id = 0x1a3, .reset_hwm = true};
 	CHECK_U64(icm(&pf, false, &v, NULL), PRM_STATUS_OK);
 	CHECK_U64(v.max_reached_alloc_icm, 50);
 	CHECK_U64(fn->max_reached, 50);
@@ -426,7 +423,7 @@ static void test_alloc_counts(void)
 static void test_groups(void)
 {
 	struct simfw_pf pf;
-	struct prm_vhca_group_icm_ctrl g = { .vhca_group_id = 2 };
+	struct prm_vhca_group_icm_ctrl g = {.vhca_group_id = 2};
 	struct simfw_func *a;
 	struct simfw_func *b;
 	bool changed = false;
@@ -444,9 +441,8 @@ static void test_groups(void)
 	CHECK_U64(icm_set_cap(&pf, b->vhca_id, PRM_ICM_UNLIMITED, 2, NULL),
 		  PRM_STATUS_OK);
 	CHECK(simfw_alloc(&pf, b, 50));
-	g = (struct prm_vhca_group_icm_ctrl){ .vhca_group_id = 2,
-					      .set_cap = true,
-					      .max_alloc_icm_th = 200 };
+	g = (struct prm_vhca_group_icm_ctrl){
+		.vhca_group_id = 2, .set_cap = true, .max_alloc_icm_th = 200};
 	CHECK_U64(group(&pf, false, &g, &changed), PRM_STATUS_OK);
 	CHECK(changed);
 	CHECK_U64(g.max_alloc_icm_th, 200);
@@ -458,12 +454,12 @@ static void test_groups(void)
 	CHECK(!simfw_alloc(&pf, b, 1));
 	CHECK_U64(b->refused, 1);
 	simfw_flr(&pf, a);
-	g = (struct prm_vhca_group_icm_ctrl){ .vhca_group_id = 2 };
+	g = (struct prm_vhca_group_icm_ctrl){.vhca_group_id = 2};
 	CHECK_U64(group(&pf, true, &g, NULL), PRM_STATUS_OK);
 	CHECK_U64(g.cur_alloc_icm, 50);
 	CHECK_U64(g.max_reached_alloc_icm, 200);
-	g = (struct prm_vhca_group_icm_ctrl){ .vhca_group_id = 2,
-					      .reset_hwm = true };
+	g = (struct prm_vhca_group_icm_ctrl){.vhca_group_id = 2,
+					     .reset_hwm = true};
 	CHECK_U64(group(&pf, false, &g, NULL), PRM_STATUS_OK);
 	CHECK_U64(g.max_reached_alloc_icm, 50);
 	CHECK_U64(g.max_alloc_icm_th, 200); /* no mask: cap kept */
@@ -471,19 +467,18 @@ static void test_groups(void)
 	/* Leaving the group takes the function's ICM out of its sum. */
 	CHECK_U64(icm_set_cap(&pf, b->vhca_id, PRM_ICM_UNLIMITED, 0, NULL),
 		  PRM_STATUS_OK);
-	g = (struct prm_vhca_group_icm_ctrl){ .vhca_group_id = 2 };
+	g = (struct prm_vhca_group_icm_ctrl){.vhca_group_id = 2};
 	CHECK_U64(group(&pf, true, &g, NULL), PRM_STATUS_OK);
 	CHECK_U64(g.cur_alloc_icm, 0);
 
 	/* Bad ids, caps above total ICM: refused, nothing changes. */
-	g = (struct prm_vhca_group_icm_ctrl){ .vhca_group_id = 0 };
+	g = (struct prm_vhca_group_icm_ctrl){.vhca_group_id = 0};
 	CHECK_U64(group(&pf, true, &g, NULL), PRM_STATUS_BAD_PARAM);
-	g = (struct prm_vhca_group_icm_ctrl){ .vhca_group_id = 5 };
+	g = (struct prm_vhca_group_icm_ctrl){.vhca_group_id = 5};
 	CHECK_U64(group(&pf, true, &g, NULL), PRM_STATUS_BAD_PARAM);
-	g = (struct prm_vhca_group_icm_ctrl){ .vhca_group_id = 2,
-					      .set_cap = true,
-					      .max_alloc_icm_th =
-						      TOTAL_ICM + 1 };
+	g = (struct prm_vhca_group_icm_ctrl){.vhca_group_id = 2,
+					     .set_cap = true,
+					     .max_alloc_icm_th = TOTAL_ICM + 1};
 	CHECK_U64(group(&pf, false, &g, &changed), PRM_STATUS_BAD_PARAM);
 	CHECK(!changed);
 	CHECK_U64(pf.groups[1].cap, 200);
@@ -496,7 +491,7 @@ static void test_groups(void)
 
 	/* A device without groups. */
 	CHECK(simfw_pf_init(&pf, PF_PCI, 0, 4, 4, TOTAL_ICM, 0) == 0);
-	g = (struct prm_vhca_group_icm_ctrl){ .vhca_group_id = 1 };
+	g = (struct prm_vhca_group_icm_ctrl){.vhca_group_id = 1};
 	CHECK_U64(group(&pf, true, &g, NULL), PRM_STATUS_BAD_PARAM);
 	CHECK_U64(icm_set_cap(&pf, VF_VHCA(0), 10, 1, NULL),
 		  PRM_STATUS_BAD_PARAM);
@@ -512,7 +507,7 @@ static void test_distinct_syndromes(void)
 	struct prm_hca_caps caps;
 	struct prm_nic_cap c;
 	struct prm_vhca_icm_ctrl v;
-	struct prm_vhca_group_icm_ctrl g = { .vhca_group_id = 9 };
+	struct prm_vhca_group_icm_ctrl g = {.vhca_group_id = 9};
 
 	pf_new(&pf);
 	CHECK_U64(query_caps(&pf, true, 99, &caps), PRM_STATUS_BAD_PARAM);
@@ -570,7 +565,7 @@ static void make_root(char *root)
 static int create_pf(const char *root, const char *pci, unsigned index)
 {
 	struct simfw_pf pf;
-	struct iq_err err = { 0 };
+	struct iq_err err = {0};
 	int rc;
 
 	CHECK(simfw_pf_init(&pf, pci, index, 16, 8, TOTAL_ICM, 4) == 0);
@@ -584,7 +579,7 @@ static int create_pf(const char *root, const char *pci, unsigned index)
 static void test_files_round_trip(void)
 {
 	char root[64];
-	struct iq_err err = { 0 };
+	struct iq_err err = {0};
 	struct simfw_pf pf;
 	struct simfw_func *fn;
 	int lock_fd;
@@ -592,8 +587,7 @@ static void test_files_round_trip(void)
 	make_root(root);
 	CHECK_U64(create_pf(root, PF_PCI, 0), IQ_OK);
 
-	CHECK_U64(simfw_pf_lock_load(root, PF_PCI, &pf, &lock_fd, &err),
-		  IQ_OK);
+	CHECK_U64(simfw_pf_lock_load(root, PF_PCI, &pf, &lock_fd, &err), IQ_OK);
 	CHECK_STR(pf.pci, PF_PCI);
 	CHECK_U64(pf.nfuncs, 17);
 	CHECK_U64(pf.total_icm, TOTAL_ICM);
@@ -610,8 +604,7 @@ static void test_files_round_trip(void)
 	CHECK_U64(simfw_pf_unlock(root, &pf, lock_fd, true, &err), IQ_OK);
 	CHECK(pf.funcs == NULL);
 
-	CHECK_U64(simfw_pf_lock_load(root, PF_PCI, &pf, &lock_fd, &err),
-		  IQ_OK);
+	CHECK_U64(simfw_pf_lock_load(root, PF_PCI, &pf, &lock_fd, &err), IQ_OK);
 	fn = simfw_func_by_vhca(&pf, 0x1a3);
 	CHECK(fn != NULL);
 	if (fn) {
@@ -626,8 +619,7 @@ static void test_files_round_trip(void)
 		fn->cap = 1;
 	}
 	CHECK_U64(simfw_pf_unlock(root, &pf, lock_fd, false, &err), IQ_OK);
-	CHECK_U64(simfw_pf_lock_load(root, PF_PCI, &pf, &lock_fd, &err),
-		  IQ_OK);
+	CHECK_U64(simfw_pf_lock_load(root, PF_PCI, &pf, &lock_fd, &err), IQ_OK);
 	CHECK_U64(simfw_func_by_vhca(&pf, 0x1a3)->cap, 1000);
 	CHECK_U64(simfw_pf_unlock(root, &pf, lock_fd, false, &err), IQ_OK);
 	rm_rf(root);
@@ -638,7 +630,7 @@ static void test_list_pfs(void)
 	char root[64];
 	char path[128];
 	char(*pcis)[PCI_ADDR_LEN] = NULL;
-	struct iq_err err = { 0 };
+	struct iq_err err = {0};
 	size_t n = 99;
 
 	make_root(root);
@@ -666,7 +658,7 @@ static void test_load_errors(void)
 {
 	char root[64];
 	char path[128];
-	struct iq_err err = { 0 };
+	struct iq_err err = {0};
 	struct simfw_pf pf;
 	int lock_fd = 5;
 
@@ -708,7 +700,7 @@ static void test_concurrent_writers(void)
 {
 	enum { NPROC = 4, NALLOC = 25 };
 	char root[64];
-	struct iq_err err = { 0 };
+	struct iq_err err = {0};
 	struct simfw_pf pf;
 	int lock_fd;
 	pid_t pids[NPROC];
@@ -724,8 +716,7 @@ static void test_concurrent_writers(void)
 			struct simfw_pf child;
 			int fd;
 
-			if (simfw_pf_lock_load(root, PF_PCI, &child, &fd,
-					       &err))
+			if (simfw_pf_lock_load(root, PF_PCI, &child, &fd, &err))
 				_exit(2);
 			simfw_alloc(&child, simfw_func_by_id(&child, 1), 1);
 			if (simfw_pf_unlock(root, &child, fd, true, &err))
@@ -739,8 +730,7 @@ static void test_concurrent_writers(void)
 		CHECK(waitpid(pids[p], &status, 0) == pids[p]);
 		CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	}
-	CHECK_U64(simfw_pf_lock_load(root, PF_PCI, &pf, &lock_fd, &err),
-		  IQ_OK);
+	CHECK_U64(simfw_pf_lock_load(root, PF_PCI, &pf, &lock_fd, &err), IQ_OK);
 	CHECK_U64(simfw_func_by_id(&pf, 1)->cur, NPROC * NALLOC);
 	CHECK_U64(simfw_func_by_id(&pf, 1)->granted, NPROC * NALLOC);
 	CHECK_U64(simfw_pf_unlock(root, &pf, lock_fd, false, &err), IQ_OK);

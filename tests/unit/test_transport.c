@@ -22,9 +22,9 @@
 #include "devx/transport.h"
 #include "test.h"
 
-#define PF_PCI "0000:3b:00.0"
+#define PF_PCI	  "0000:3b:00.0"
 #define TOTAL_ICM 0x400000u /* 16 GiB in 4 KiB pages */
-#define VECTORS "tests/fixtures/prm-vectors.txt"
+#define VECTORS	  "tests/fixtures/prm-vectors.txt"
 
 static int rm_entry(const char *path, const struct stat *st, int flag,
 		    struct FTW *ftw)
@@ -44,7 +44,7 @@ static void rm_rf(const char *path)
 static void make_sim_root(char *root)
 {
 	struct simfw_pf pf;
-	struct iq_err err = { 0 };
+	struct iq_err err = {0};
 
 	strcpy(root, "/tmp/iq-transport-XXXXXX");
 	CHECK(mkdtemp(root) != NULL);
@@ -56,16 +56,13 @@ static void make_sim_root(char *root)
 static struct fw_open_args sim_args(const char *root)
 {
 	return (struct fw_open_args){
-		.root = root, .pf_pci = PF_PCI, .ibdev = "", .fwctl = ""
-	};
+		.root = root, .pf_pci = PF_PCI, .ibdev = "", .fwctl = ""};
 }
 
 static void test_backend_names(void)
 {
-	static const enum fw_backend all[] = { FW_BACKEND_AUTO,
-					       FW_BACKEND_DEVX,
-					       FW_BACKEND_FWCTL,
-					       FW_BACKEND_SIM };
+	static const enum fw_backend all[] = {FW_BACKEND_AUTO, FW_BACKEND_DEVX,
+					      FW_BACKEND_FWCTL, FW_BACKEND_SIM};
 	enum fw_backend b = FW_BACKEND_SIM;
 
 	for (size_t i = 0; i < 4; i++) {
@@ -83,7 +80,7 @@ static void test_sim_typed_operations(void)
 {
 	char root[64];
 	struct fw_open_args args;
-	struct iq_err err = { 0 };
+	struct iq_err err = {0};
 	struct fw_dev *dev = NULL;
 	struct prm_hca_caps caps;
 	struct prm_nic_cap nic;
@@ -153,7 +150,7 @@ static void test_firmware_status_errors(void)
 {
 	char root[64];
 	struct fw_open_args args;
-	struct iq_err err = { 0 };
+	struct iq_err err = {0};
 	struct fw_dev *dev = NULL;
 	struct prm_vhca_icm_ctrl icm;
 
@@ -166,8 +163,9 @@ static void test_firmware_status_errors(void)
 	}
 	CHECK_U64(fw_write_vhca_icm_cap(dev, 0x1a3, TOTAL_ICM + 1, 0, &err),
 		  IQ_EENV);
-	CHECK_CONTAINS(err.msg, PF_PCI ": VHCA_ICM_CTRL write vhca_id 0x1a3: "
-				"firmware status BAD_PARAM (0x03), syndrome 0x");
+	CHECK_CONTAINS(err.msg,
+		       PF_PCI ": VHCA_ICM_CTRL write vhca_id 0x1a3: "
+			      "firmware status BAD_PARAM (0x03), syndrome 0x");
 	/* not a DevX channel: no hint about another backend */
 	CHECK(strstr(err.msg, "--backend") == NULL);
 	CHECK_U64(dev->last_status, PRM_STATUS_BAD_PARAM);
@@ -215,8 +213,8 @@ static void test_devx_refusal_names_fwctl(void)
 		.access_reg_opcode = PRM_OP_ACCESS_REGISTER_USER,
 		.exec = fake_exec,
 	};
-	struct fw_dev dev = { .ops = &fake_devx, .pf = PF_PCI };
-	struct iq_err err = { 0 };
+	struct fw_dev dev = {.ops = &fake_devx, .pf = PF_PCI};
+	struct iq_err err = {0};
 	struct prm_vhca_icm_ctrl icm;
 
 	fake_undeliverable = false;
@@ -241,7 +239,7 @@ static void test_devx_refusal_names_fwctl(void)
 	fake_undeliverable = true;
 	CHECK_U64(fw_read_vhca_icm(&dev, 0x1a3, &icm, &err), IQ_EENV);
 	CHECK_STR(err.msg, PF_PCI ": VHCA_ICM_CTRL read vhca_id 0x1a3: devx: "
-			   "test transport down");
+				  "test transport down");
 	CHECK_U64(dev.n_cmds, 5);
 }
 
@@ -285,7 +283,7 @@ static void test_trace(void)
 	char trace_path[128];
 	char expect[1024];
 	struct fw_open_args args;
-	struct iq_err err = { 0 };
+	struct iq_err err = {0};
 	struct fw_dev *dev = NULL;
 	struct prm_hca_caps caps;
 	FILE *trace;
@@ -301,8 +299,7 @@ static void test_trace(void)
 	CHECK(trace != NULL);
 	if (!trace)
 		return;
-	CHECK_U64(fw_dev_open(FW_BACKEND_SIM, &args, trace, &dev, &err),
-		  IQ_OK);
+	CHECK_U64(fw_dev_open(FW_BACKEND_SIM, &args, trace, &dev, &err), IQ_OK);
 	if (dev) {
 		CHECK_U64(fw_query_own_caps(dev, &caps, &err), IQ_OK);
 		CHECK_U64(fw_write_vhca_icm_cap(dev, 0x1a3, PRM_ICM_UNLIMITED,
@@ -356,7 +353,7 @@ static void test_sim_missing_pf(void)
 {
 	char root[64];
 	struct fw_open_args args;
-	struct iq_err err = { 0 };
+	struct iq_err err = {0};
 	struct fw_dev *dev = NULL;
 
 	make_sim_root(root);
@@ -373,9 +370,8 @@ static void test_sim_missing_pf(void)
 static void test_devx_unavailable(void)
 {
 	struct fw_open_args args = {
-		.root = "", .pf_pci = PF_PCI, .ibdev = "mlx5_0", .fwctl = ""
-	};
-	struct iq_err err = { 0 };
+		.root = "", .pf_pci = PF_PCI, .ibdev = "mlx5_0", .fwctl = ""};
+	struct iq_err err = {0};
 	struct fw_dev *dev = NULL;
 
 	/* No RDMA device on this machine. */
@@ -399,9 +395,8 @@ static void test_fwctl_unavailable(void)
 	char root[64];
 	char node[128];
 	struct fw_open_args args = {
-		.root = "", .pf_pci = PF_PCI, .ibdev = "", .fwctl = ""
-	};
-	struct iq_err err = { 0 };
+		.root = "", .pf_pci = PF_PCI, .ibdev = "", .fwctl = ""};
+	struct iq_err err = {0};
 	struct fw_dev *dev = NULL;
 
 	CHECK_U64(fw_dev_open(FW_BACKEND_FWCTL, &args, NULL, &dev, &err),
@@ -444,9 +439,8 @@ static void test_auto_without_channel(void)
 {
 	char root[64];
 	struct fw_open_args args = {
-		.pf_pci = PF_PCI, .ibdev = "mlx5_0", .fwctl = ""
-	};
-	struct iq_err err = { 0 };
+		.pf_pci = PF_PCI, .ibdev = "mlx5_0", .fwctl = ""};
+	struct iq_err err = {0};
 	struct fw_dev *dev = NULL;
 
 	strcpy(root, "/tmp/iq-auto-XXXXXX");
