@@ -71,7 +71,8 @@ int vm_facts_copy(struct vm_facts *dst, const struct vm_facts *src,
 		return IQ_OK;
 	dst->pci = malloc(src->npci * sizeof(*src->pci));
 	if (!dst->pci)
-		return iq_fail(err, IQ_EENV, "%s: out of memory copying VM facts",
+		return iq_fail(err, IQ_EENV,
+			       "%s: out of memory copying VM facts",
 			       src->name[0] ? src->name : "VM");
 	memcpy(dst->pci, src->pci, src->npci * sizeof(*src->pci));
 	dst->npci = src->npci;

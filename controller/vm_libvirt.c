@@ -64,9 +64,10 @@ static void on_xml_error(void *user, xmlErrorPtr error)
 
 		/* libxml2 ends its messages with a newline; keep one line. */
 		for (; error->message[n] && n + 1 < sizeof(first->msg); n++)
-			first->msg[n] = iscntrl((unsigned char)error->message[n]) ?
-						' ' :
-						error->message[n];
+			first->msg[n] =
+				iscntrl((unsigned char)error->message[n])
+					? ' '
+					: error->message[n];
 		while (n && first->msg[n - 1] == ' ')
 			n--;
 		first->msg[n] = '\0';
@@ -80,7 +81,7 @@ static void on_xml_error(void *user, xmlErrorPtr error)
 static xmlDocPtr parse_xml(const char *xml, size_t len, const char *label,
 			   struct iq_err *err)
 {
-	struct xml_first_error first = { 0 };
+	struct xml_first_error first = {0};
 	xmlParserCtxtPtr ctxt;
 	xmlDocPtr doc;
 
@@ -99,11 +100,10 @@ static xmlDocPtr parse_xml(const char *xml, size_t len, const char *label,
 	}
 	ctxt->_private = &first;
 	ctxt->sax->serror = on_xml_error;
-	doc = xmlCtxtReadMemory(ctxt, xml ? xml : "", (int)len, label, NULL,
-				XML_PARSE_NONET | XML_PARSE_NOBLANKS |
-					XML_PARSE_NOERROR |
-					XML_PARSE_NOWARNING |
-					XML_PARSE_BIG_LINES);
+	doc = xmlCtxtReadMemory(
+		ctxt, xml ? xml : "", (int)len, label, NULL,
+		XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOERROR |
+			XML_PARSE_NOWARNING | XML_PARSE_BIG_LINES);
 	if (doc && !ctxt->wellFormed) {
 		xmlFreeDoc(doc);
 		doc = NULL;
@@ -369,11 +369,12 @@ static int parse_memory(const xmlNode *domain, const char *label,
 	if (!attr_copy(node, "unit", unit, sizeof(unit), &has_unit) ||
 	    !(scale = memory_unit_scale(unit))) {
 		printable_excerpt(unit, shown, sizeof(shown));
-		return iq_fail(err, IQ_EREFUSED,
-			       "%s:%ld: <%s unit='%s'>: unknown unit (use b, "
-			       "KB, k/KiB, MB, M/MiB, GB, G/GiB, TB, T/TiB, PB, "
-			       "P/PiB, EB or E/EiB)",
-			       label, line_of(node), what, shown);
+		return iq_fail(
+			err, IQ_EREFUSED,
+			"%s:%ld: <%s unit='%s'>: unknown unit (use b, "
+			"KB, k/KiB, MB, M/MiB, GB, G/GiB, TB, T/TiB, PB, "
+			"P/PiB, EB or E/EiB)",
+			label, line_of(node), what, shown);
 	}
 	/* Digits only: no sign, no fraction, no hex (as libvirt). */
 	digits = text_copy(node, text, sizeof(text)) && text[0];
@@ -385,8 +386,8 @@ static int parse_memory(const xmlNode *domain, const char *label,
 			digits = false;
 		} else if (count > (UINT64_MAX - digit) / 10) {
 			return iq_fail(err, IQ_EREFUSED,
-				       "%s:%ld: <%s> value is too large",
-				       label, line_of(node), what);
+				       "%s:%ld: <%s> value is too large", label,
+				       line_of(node), what);
 		} else {
 			count = count * 10 + digit;
 		}
@@ -399,8 +400,7 @@ static int parse_memory(const xmlNode *domain, const char *label,
 			       label, line_of(node), what, shown, what, what);
 	}
 	/* libvirt keeps memory in KiB, rounding up: so do we. */
-	if (count > UINT64_MAX / scale ||
-	    count * scale > UINT64_MAX - 1023) {
+	if (count > UINT64_MAX / scale || count * scale > UINT64_MAX - 1023) {
 		return iq_fail(err, IQ_EREFUSED,
 			       "%s:%ld: <%s> %llu %s is more than 16 EiB",
 			       label, line_of(node), what,
@@ -481,9 +481,9 @@ static int parse_class(const xmlNode *domain, const char *label,
  * One address attribute as libvirt reads it (strtoul, base 0): "0x" is hex,
  * a leading "0" octal, else decimal; absent means 0.
  */
-static int pci_part(const xmlNode *address, const char *name,
-		    unsigned long max, const char *where, const char *label,
-		    unsigned long *value, struct iq_err *err)
+static int pci_part(const xmlNode *address, const char *name, unsigned long max,
+		    const char *where, const char *label, unsigned long *value,
+		    struct iq_err *err)
 {
 	char text[32], shown[48];
 	bool present;
@@ -508,9 +508,10 @@ static int pci_part(const xmlNode *address, const char *name,
 			       label, line_of(address), where, name, shown);
 	}
 	if (parsed > max)
-		return iq_fail(err, IQ_EREFUSED,
-			       "%s:%ld: %s: %s='%s' is out of range (0x0-0x%lx)",
-			       label, line_of(address), where, name, text, max);
+		return iq_fail(
+			err, IQ_EREFUSED,
+			"%s:%ld: %s: %s='%s' is out of range (0x0-0x%lx)",
+			label, line_of(address), where, name, text, max);
 	*value = (unsigned long)parsed;
 	return IQ_OK;
 }
@@ -520,8 +521,8 @@ static int add_source_address(const xmlNode *device, const char *where,
 			      const char *label, struct vm_facts *vm,
 			      struct iq_err *err)
 {
-	xmlNodePtr address = first_child(first_child(device, "source"),
-					 "address");
+	xmlNodePtr address =
+		first_child(first_child(device, "source"), "address");
 	unsigned long domain, bus, slot, function;
 	char addr[PCI_ADDR_LEN];
 	char path[128];
@@ -575,9 +576,8 @@ static int parse_pci(const xmlNode *domain, const char *label,
 
 		if (is_element(dev, "hostdev")) {
 			xmlChar *mode = xmlGetNoNsProp(dev, BAD_CAST "mode");
-			bool subsystem = !mode ||
-					 strcmp((const char *)mode,
-						"subsystem") == 0;
+			bool subsystem = !mode || strcmp((const char *)mode,
+							 "subsystem") == 0;
 
 			xmlFree(mode);
 			hostdev_index++;
@@ -609,8 +609,8 @@ static int parse_pci(const xmlNode *domain, const char *label,
 	return IQ_OK;
 }
 
-static int facts_from_doc(xmlDocPtr doc, const char *label,
-			  struct vm_facts *vm, struct iq_err *err)
+static int facts_from_doc(xmlDocPtr doc, const char *label, struct vm_facts *vm,
+			  struct iq_err *err)
 {
 	xmlNodePtr root = xmlDocGetRootElement(doc);
 	int rc;
@@ -626,9 +626,9 @@ static int facts_from_doc(xmlDocPtr doc, const char *label,
 
 		printable_excerpt(root ? (const char *)root->name : "", shown,
 				  sizeof(shown));
-		printable_excerpt(root && root->ns && root->ns->href ?
-					  (const char *)root->ns->href :
-					  "",
+		printable_excerpt(root && root->ns && root->ns->href
+					  ? (const char *)root->ns->href
+					  : "",
 				  ns, sizeof(ns));
 		return iq_fail(err, IQ_EREFUSED,
 			       "%s: not a libvirt domain XML (root element "

@@ -664,7 +664,7 @@ static const struct policy_class *find_class(const struct policy *policy,
 /* Checks that need the whole file: class references, min <= vf_cap. */
 static int check_cross_references(struct parser *p)
 {
-	const struct policy *policy = p->policy;
+	struct policy *policy = p->policy;
 	char have[64], limit[64];
 
 	for (size_t i = 0; i < policy->nvms; i++) {
@@ -680,19 +680,22 @@ static int check_cross_references(struct parser *p)
 	}
 	if (policy->min_vf_cap.bytes <= policy->vf_cap.bytes)
 		return IQ_OK;
+	if (!policy->min_vf_cap.set) {
+		/*
+		 * The built-in floor is only a default: a smaller vf_cap
+		 * written in the file lowers it (scaling never goes below
+		 * the cap a VM gets anyway).
+		 */
+		policy->min_vf_cap.bytes = policy->vf_cap.bytes;
+		return IQ_OK;
+	}
 	size_format(policy->min_vf_cap.bytes, have, sizeof(have));
 	size_format(policy->vf_cap.bytes, limit, sizeof(limit));
-	if (policy->min_vf_cap.set)
-		return fail_pos(p, policy->min_vf_cap.pos,
-				"defaults.min_vf_cap: %s is above "
-				"defaults.vf_cap (%s%s); lower it to at most "
-				"%s",
-				have, limit,
-				policy->vf_cap.set ? "" : ", built-in", limit);
-	return fail_pos(p, policy->vf_cap.pos,
-			"defaults.vf_cap: %s is below defaults.min_vf_cap (%s, "
-			"built-in); raise it, or set defaults.min_vf_cap",
-			limit, have);
+	return fail_pos(p, policy->min_vf_cap.pos,
+			"defaults.min_vf_cap: %s is above defaults.vf_cap "
+			"(%s%s); lower it to at most %s",
+			have, limit, policy->vf_cap.set ? "" : ", built-in",
+			limit);
 }
 
 static int parse_root(struct parser *p, const yaml_node_t *root)

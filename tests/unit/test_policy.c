@@ -550,16 +550,26 @@ static void test_error_sizes(void)
 			     "above the largest cap the firmware can hold"));
 }
 
+static void test_small_vf_cap_lowers_builtin_floor(void)
+{
+	struct policy p;
+	struct iq_err err = { 0 };
+
+	/* The built-in 1GiB floor gives way to a smaller vf_cap. */
+	CHECK_U64(policy_parse("version: 1\ndefaults:\n  vf_cap: 512MiB\n", 38,
+			       "policy.yaml", &p, &err),
+		  IQ_OK);
+	CHECK_U64(p.min_vf_cap.bytes, 512ULL << 20);
+	CHECK_U64(p.vf_cap.bytes, 512ULL << 20);
+	policy_free(&p);
+}
+
 static void test_error_min_above_cap(void)
 {
 	CHECK(expect_refused("version: 1\ndefaults:\n  vf_cap: 2GiB\n"
 			     "  min_vf_cap: 4GiB\n",
 			     "policy.yaml:4:15: defaults.min_vf_cap: 4.0GiB is "
 			     "above defaults.vf_cap (2.0GiB); lower it"));
-	/* vf_cap below the built-in floor: the error is at vf_cap. */
-	CHECK(expect_refused("version: 1\ndefaults:\n  vf_cap: 512MiB\n",
-			     "policy.yaml:3:11: defaults.vf_cap: 512.0MiB is "
-			     "below defaults.min_vf_cap (1.0GiB, built-in)"));
 	CHECK(expect_refused("version: 1\ndefaults:\n  min_vf_cap: 16GiB\n",
 			     "policy.yaml:3:15: defaults.min_vf_cap: 16.0GiB "
 			     "is above defaults.vf_cap (8.0GiB, built-in)"));
@@ -859,6 +869,7 @@ int main(void)
 	RUN(test_error_pci);
 	RUN(test_error_sizes);
 	RUN(test_error_min_above_cap);
+	RUN(test_small_vf_cap_lowers_builtin_floor);
 	RUN(test_error_names_too_long);
 	RUN(test_error_syntax);
 	RUN(test_precedence);

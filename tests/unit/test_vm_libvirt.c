@@ -26,8 +26,7 @@ static int load(const char *name, struct vm_facts *vm, struct iq_err *err)
 	return rc;
 }
 
-static int parse_text(const char *xml, struct vm_facts *vm,
-		      struct iq_err *err)
+static int parse_text(const char *xml, struct vm_facts *vm, struct iq_err *err)
 {
 	iq_err_clear(err);
 	return vm_from_libvirt_xml(xml, strlen(xml), "t.xml", vm, err);
@@ -115,8 +114,8 @@ static void test_gpu_training_vm(void)
 
 static void check_train03(const struct vm_facts *vm)
 {
-	static const char *const want[] = { "0000:3b:00.2", "0000:3b:00.3",
-					    "0000:86:00.2" };
+	static const char *const want[] = {"0000:3b:00.2", "0000:3b:00.3",
+					   "0000:86:00.2"};
 
 	CHECK_STR(vm->name, "train-03");
 	CHECK_STR(vm->uuid, "4dea22b3-1d52-d8f3-2516-782e98ab3fa0");
@@ -144,7 +143,7 @@ static void test_hook_prepare_and_release(void)
 
 static void test_non_pci_hostdevs_ignored(void)
 {
-	static const char *const want[] = { "0000:af:00.4" };
+	static const char *const want[] = {"0000:af:00.4"};
 	struct vm_facts vm;
 	struct iq_err err;
 
@@ -162,9 +161,9 @@ static void test_non_pci_hostdevs_ignored(void)
 
 static void test_decimal_and_default_numbers(void)
 {
-	static const char *const want[] = { "0000:3b:00.2", "0000:3b:00.3",
-					    "0000:86:00.2", "0000:af:00.0",
-					    "0001:00:1f.7" };
+	static const char *const want[] = {"0000:3b:00.2", "0000:3b:00.3",
+					   "0000:86:00.2", "0000:af:00.0",
+					   "0001:00:1f.7"};
 	struct vm_facts vm;
 	struct iq_err err;
 
@@ -199,35 +198,35 @@ static void test_memory_units(void)
 		const char *value;
 		unsigned long long bytes;
 	} cases[] = {
-		{ NULL, "1", 1024ULL },
-		{ "", "2", 2048ULL },
-		{ "b", "4096", 4096ULL },
-		{ "bytes", "8192", 8192ULL },
-		{ "Byte", "1024", 1024ULL },
-		{ "KB", "1024", 1024000ULL },
-		{ "k", "2", 2048ULL },
-		{ "KiB", "3", 3072ULL },
-		{ "MB", "2048", 2048000000ULL },
-		{ "M", "512", 512ULL << 20 },
-		{ "MiB", "513", 513ULL << 20 },
-		{ "GB", "64", 64000000000ULL },
-		{ "G", "16", 16ULL << 30 },
-		{ "GiB", "17", 17ULL << 30 },
-		{ "gib", "18", 18ULL << 30 },
-		{ "TB", "2", 2000000000000ULL },
-		{ "T", "2", 2ULL << 40 },
-		{ "TiB", "3", 3ULL << 40 },
-		{ "PB", "1", 1000000000000000ULL },
-		{ "P", "1", 1ULL << 50 },
-		{ "PiB", "2", 2ULL << 50 },
-		{ "EB", "3", 3000000000000000000ULL },
-		{ "E", "1", 1ULL << 60 },
-		{ "EiB", "15", 15ULL << 60 },
+		{NULL, "1", 1024ULL},
+		{"", "2", 2048ULL},
+		{"b", "4096", 4096ULL},
+		{"bytes", "8192", 8192ULL},
+		{"Byte", "1024", 1024ULL},
+		{"KB", "1024", 1024000ULL},
+		{"k", "2", 2048ULL},
+		{"KiB", "3", 3072ULL},
+		{"MB", "2048", 2048000000ULL},
+		{"M", "512", 512ULL << 20},
+		{"MiB", "513", 513ULL << 20},
+		{"GB", "64", 64000000000ULL},
+		{"G", "16", 16ULL << 30},
+		{"GiB", "17", 17ULL << 30},
+		{"gib", "18", 18ULL << 30},
+		{"TB", "2", 2000000000000ULL},
+		{"T", "2", 2ULL << 40},
+		{"TiB", "3", 3ULL << 40},
+		{"PB", "1", 1000000000000000ULL},
+		{"P", "1", 1ULL << 50},
+		{"PiB", "2", 2ULL << 50},
+		{"EB", "3", 3000000000000000000ULL},
+		{"E", "1", 1ULL << 60},
+		{"EiB", "15", 15ULL << 60},
 		/* libvirt keeps KiB and rounds up: so do we. */
-		{ "b", "1000", 1024ULL },
-		{ "MB", "1", 1000448ULL },
+		{"b", "1000", 1024ULL},
+		{"MB", "1", 1000448ULL},
 		/* White space around the number is tolerated. */
-		{ "GiB", " 64\n", 64ULL << 30 },
+		{"GiB", " 64\n", 64ULL << 30},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -257,33 +256,34 @@ static void test_memory_errors(void)
 		const char *element;
 		const char *message;
 	} cases[] = {
-		{ "<memory unit='E'>16</memory>",
-		  "t.xml:3: <memory> 16 E is more than 16 EiB" },
-		{ "<memory unit='EB'>19</memory>",
-		  "t.xml:3: <memory> 19 EB is more than 16 EiB" },
-		{ "<memory unit='b'>18446744073709551615</memory>",
-		  "t.xml:3: <memory> 18446744073709551615 b is more than 16 EiB" },
-		{ "<memory>18446744073709551616</memory>",
-		  "t.xml:3: <memory> value is too large" },
-		{ "<memory unit='XB'>1</memory>",
-		  "t.xml:3: <memory unit='XB'>: unknown unit (use b, KB, "
-		  "k/KiB, MB, M/MiB, GB, G/GiB, TB, T/TiB, PB, P/PiB, EB or "
-		  "E/EiB)" },
-		{ "<memory unit='KiBs'>1</memory>", "unknown unit" },
-		{ "<memory unit='kilobytes'>1</memory>", "unknown unit" },
-		{ "<memory unit='GiB'>-1</memory>",
-		  "t.xml:3: <memory> value '-1' is not a whole number (e.g. "
-		  "<memory unit='GiB'>64</memory>)" },
-		{ "<memory unit='GiB'>1.5</memory>", "'1.5' is not a whole" },
-		{ "<memory>0x10</memory>", "'0x10' is not a whole" },
-		{ "<memory unit='GiB'></memory>", "'' is not a whole" },
-		{ "<memory unit='KiB'>0</memory>",
-		  "t.xml:3: <memory> is 0: a domain needs memory" },
-		{ "<currentMemory unit='MiB'>lots</currentMemory>",
-		  "t.xml:3: <currentMemory> value 'lots' is not a whole" },
-		{ "<vcpu>2</vcpu>",
-		  "t.xml: the domain has neither <memory> nor <currentMemory> "
-		  "(libvirt requires one)" },
+		{"<memory unit='E'>16</memory>",
+		 "t.xml:3: <memory> 16 E is more than 16 EiB"},
+		{"<memory unit='EB'>19</memory>",
+		 "t.xml:3: <memory> 19 EB is more than 16 EiB"},
+		{"<memory unit='b'>18446744073709551615</memory>",
+		 "t.xml:3: <memory> 18446744073709551615 b is more than 16 "
+		 "EiB"},
+		{"<memory>18446744073709551616</memory>",
+		 "t.xml:3: <memory> value is too large"},
+		{"<memory unit='XB'>1</memory>",
+		 "t.xml:3: <memory unit='XB'>: unknown unit (use b, KB, "
+		 "k/KiB, MB, M/MiB, GB, G/GiB, TB, T/TiB, PB, P/PiB, EB or "
+		 "E/EiB)"},
+		{"<memory unit='KiBs'>1</memory>", "unknown unit"},
+		{"<memory unit='kilobytes'>1</memory>", "unknown unit"},
+		{"<memory unit='GiB'>-1</memory>",
+		 "t.xml:3: <memory> value '-1' is not a whole number (e.g. "
+		 "<memory unit='GiB'>64</memory>)"},
+		{"<memory unit='GiB'>1.5</memory>", "'1.5' is not a whole"},
+		{"<memory>0x10</memory>", "'0x10' is not a whole"},
+		{"<memory unit='GiB'></memory>", "'' is not a whole"},
+		{"<memory unit='KiB'>0</memory>",
+		 "t.xml:3: <memory> is 0: a domain needs memory"},
+		{"<currentMemory unit='MiB'>lots</currentMemory>",
+		 "t.xml:3: <currentMemory> value 'lots' is not a whole"},
+		{"<vcpu>2</vcpu>",
+		 "t.xml: the domain has neither <memory> nor <currentMemory> "
+		 "(libvirt requires one)"},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -323,17 +323,17 @@ static void test_uuid_forms(void)
 		const char *text;
 		const char *want; /* NULL: refused */
 	} cases[] = {
-		{ "4DEA22B3-1D52-D8F3-2516-782E98AB3FA0",
-		  "4dea22b3-1d52-d8f3-2516-782e98ab3fa0" },
-		{ "4dea22b31d52d8f32516782e98ab3fa0",
-		  "4dea22b3-1d52-d8f3-2516-782e98ab3fa0" },
-		{ "  4dea22b3-1d52-d8f3-2516-782e98ab3fa0\n",
-		  "4dea22b3-1d52-d8f3-2516-782e98ab3fa0" },
-		{ "4dea22b3-1d52-d8f3-2516-782e98ab3fa", NULL },
-		{ "4dea22b3-1d52-d8f3-2516-782e98ab3fa0aa", NULL },
-		{ "4dea22b3-1d52-d8f3-2516-782e98ab3fg0", NULL },
-		{ "4dea22b3-1d5-2d8f3-2516-782e98ab3fa0", NULL },
-		{ "", NULL },
+		{"4DEA22B3-1D52-D8F3-2516-782E98AB3FA0",
+		 "4dea22b3-1d52-d8f3-2516-782e98ab3fa0"},
+		{"4dea22b31d52d8f32516782e98ab3fa0",
+		 "4dea22b3-1d52-d8f3-2516-782e98ab3fa0"},
+		{"  4dea22b3-1d52-d8f3-2516-782e98ab3fa0\n",
+		 "4dea22b3-1d52-d8f3-2516-782e98ab3fa0"},
+		{"4dea22b3-1d52-d8f3-2516-782e98ab3fa", NULL},
+		{"4dea22b3-1d52-d8f3-2516-782e98ab3fa0aa", NULL},
+		{"4dea22b3-1d52-d8f3-2516-782e98ab3fg0", NULL},
+		{"4dea22b3-1d5-2d8f3-2516-782e98ab3fa0", NULL},
+		{"", NULL},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -407,21 +407,21 @@ static void test_pci_address_errors(void)
 		const char *address;
 		const char *message;
 	} cases[] = {
-		{ "bus='0x100'",
-		  "t.xml:6: /domain/devices/hostdev[2]/source/address: "
-		  "bus='0x100' is out of range (0x0-0xff)" },
-		{ "domain='0x10000'", "domain='0x10000' is out of range "
-				      "(0x0-0xffff)" },
-		{ "slot='32'", "slot='32' is out of range (0x0-0x1f)" },
-		{ "function='0x8'", "function='0x8' is out of range (0x0-0x7)" },
-		{ "bus='zz'",
-		  "t.xml:6: /domain/devices/hostdev[2]/source/address: "
-		  "bus='zz' is not a number (use hex, e.g. bus='0x3b')" },
-		{ "bus='-1'", "bus='-1' is not a number" },
-		{ "bus=''", "bus='' is not a number" },
-		{ "bus='0x3b '", "bus='0x3b ' is not a number" },
+		{"bus='0x100'",
+		 "t.xml:6: /domain/devices/hostdev[2]/source/address: "
+		 "bus='0x100' is out of range (0x0-0xff)"},
+		{"domain='0x10000'", "domain='0x10000' is out of range "
+				     "(0x0-0xffff)"},
+		{"slot='32'", "slot='32' is out of range (0x0-0x1f)"},
+		{"function='0x8'", "function='0x8' is out of range (0x0-0x7)"},
+		{"bus='zz'",
+		 "t.xml:6: /domain/devices/hostdev[2]/source/address: "
+		 "bus='zz' is not a number (use hex, e.g. bus='0x3b')"},
+		{"bus='-1'", "bus='-1' is not a number"},
+		{"bus=''", "bus='' is not a number"},
+		{"bus='0x3b '", "bus='0x3b ' is not a number"},
 		/* libvirt reads a leading 0 as octal: 08 is no number. */
-		{ "bus='08'", "bus='08' is not a number" },
+		{"bus='08'", "bus='08' is not a number"},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -445,7 +445,7 @@ static void test_pci_address_errors(void)
 
 static void test_pci_interface_and_missing_source(void)
 {
-	static const char *const octal[] = { "0000:08:00.0" };
+	static const char *const octal[] = {"0000:08:00.0"};
 	struct vm_facts vm;
 	struct iq_err err;
 
@@ -574,14 +574,12 @@ static void test_bad_values_stay_one_line(void)
 	struct vm_facts vm;
 	struct iq_err err;
 
-	CHECK_U64(parse_domain(&vm, &err,
-			       "<memory unit='GiB'>12\n34</memory>"),
+	CHECK_U64(parse_domain(&vm, &err, "<memory unit='GiB'>12\n34</memory>"),
 		  IQ_EREFUSED);
 	CHECK_STR(err.msg, "t.xml:3: <memory> value '12?34' is not a whole "
 			   "number (e.g. <memory unit='GiB'>64</memory>)");
 	/* Long values are cut, not echoed whole. */
-	CHECK_U64(parse_domain(&vm, &err,
-			       "<uuid>%s</uuid><memory>1</memory>",
+	CHECK_U64(parse_domain(&vm, &err, "<uuid>%s</uuid><memory>1</memory>",
 			       "0123456789012345678901234567890123456789"
 			       "0123456789012345678901234567890123456789"),
 		  IQ_EREFUSED);
@@ -608,8 +606,8 @@ static void test_file_errors(void)
 
 static void test_add_pci_sorted_unique(void)
 {
-	static const char *const want[] = { "0000:3b:00.2", "0000:3b:00.3",
-					    "0000:86:00.2", "0001:00:00.1" };
+	static const char *const want[] = {"0000:3b:00.2", "0000:3b:00.3",
+					   "0000:86:00.2", "0001:00:00.1"};
 	struct vm_facts vm, copy;
 	struct iq_err err;
 
