@@ -29,7 +29,8 @@ static const char help_init[] =
 	"  with --root DIR.\n"
 	"  --pfs N              PFs (1-8, HGX addresses 0000:0c:00.0 ...); 8\n"
 	"  --vfs N              sriov_totalvfs per PF; 16\n"
-	"  --enabled-vfs N      sriov_numvfs per PF (VFs that exist); 8\n"
+	"  --enabled-vfs N      sriov_numvfs per PF (VFs that exist); 8, or\n"
+	"                       all of --vfs when that is fewer\n"
 	"  --mem SIZE           MemTotal; 2TiB\n"
 	"  --hugepages SIZE:COUNT[:FREE]\n"
 	"                       a huge page pool (repeatable; the first one "
@@ -173,7 +174,7 @@ static int parse_pci(const char *text, const char *opt, char out[PCI_ADDR_LEN],
 }
 
 static int init_option(int opt, const char *arg, struct sim_host_params *p,
-		       struct iq_err *err)
+		       bool *enabled_given, struct iq_err *err)
 {
 	unsigned long value;
 	char *end;
@@ -191,6 +192,7 @@ static int init_option(int opt, const char *arg, struct sim_host_params *p,
 	case 'e':
 		rc = parse_uint(arg, "--enabled-vfs", SIM_MAX_VFS, &value, err);
 		p->enabled_vfs = (unsigned)value;
+		*enabled_given = true;
 		break;
 	case 'm':
 		rc = parse_size(arg, "--mem", false, &p->mem_total, err);
@@ -310,6 +312,7 @@ static int sim_init(struct cli_ctx *ctx, int argc, char **argv,
 		{NULL, 0, NULL, 0},
 	};
 	struct sim_host_params params;
+	bool enabled_given = false;
 	const char *root;
 	int opt, rc;
 
@@ -322,12 +325,15 @@ static int sim_init(struct cli_ctx *ctx, int argc, char **argv,
 	opterr = 0;
 	while (!(rc = next_opt(argc, argv, ":", opts, "init", &opt, err)) &&
 	       opt != -1) {
-		rc = init_option(opt, optarg, &params, err);
+		rc = init_option(opt, optarg, &params, &enabled_given, err);
 		if (rc)
 			return rc;
 	}
 	if (rc)
 		return rc;
+	/* --vfs 4 alone: all of them enabled, not the default 8. */
+	if (!enabled_given && params.enabled_vfs > params.total_vfs)
+		params.enabled_vfs = params.total_vfs;
 	if (argc - optind > 1)
 		return iq_fail(err, IQ_EUSAGE,
 			       "sim init takes one directory, not '%s'",
@@ -445,17 +451,19 @@ static void print_register(struct cli_ctx *ctx,
 	fprintf(ctx->out,
 		"%u buffer(s) of %s, %u MR(s) per HCA: %u ICM pages per MR\n",
 		req->buffers, size, req->mrs_per_hca, pages_per_mr);
-	fprintf(ctx->out, "%-13s %-13s %7s %7s %10s %10s %10s\n", "VF", "PF",
-		"VHCA_ID", "GRANTED", "REFUSED", "CUR", "CAP");
+	fprintf(ctx->out, "%-13s %-13s %7s %7s %7s %10s %10s %10s\n", "VF",
+		"PF", "VHCA_ID", "GRANTED", "REFUSED", "CUR_PAGES", "CUR",
+		"CAP");
 	for (size_t i = 0; i < req->nvfs; i++) {
 		const struct sim_vf_result *r = &results[i];
 
 		size_format(icm_pages_to_bytes(r->cur), cur, sizeof(cur));
 		size_format(icm_pages_to_bytes(r->cap), cap, sizeof(cap));
 		fprintf(ctx->out,
-			"%-13s %-13s  0x%04x %7llu %10llu %10s %10s\n", r->vf,
-			r->pf, r->vhca_id, (unsigned long long)r->granted,
-			(unsigned long long)r->refused, cur, cap);
+			"%-13s %-13s  0x%04x %7llu %7llu %10u %10s %10s\n",
+			r->vf, r->pf, r->vhca_id,
+			(unsigned long long)r->granted,
+			(unsigned long long)r->refused, r->cur, cur, cap);
 	}
 }
 

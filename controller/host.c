@@ -169,6 +169,7 @@ static int read_device_u64(const char *root, const char *pci, const char *name,
 			   uint64_t *value, bool *gone, struct iq_err *err)
 {
 	char path[PATH_MAX], dir[PATH_MAX];
+	struct stat st;
 	int rc = device_file(path, sizeof(path), root, pci, name, err);
 
 	*gone = false;
@@ -177,7 +178,7 @@ static int read_device_u64(const char *root, const char *pci, const char *name,
 	if (rc)
 		return rc;
 	rc = file_read_u64(path, value, err);
-	if (rc && !exists(dir)) {
+	if (rc && stat(dir, &st) != 0 && errno == ENOENT) {
 		*gone = true;
 		return IQ_OK;
 	}
@@ -486,9 +487,11 @@ static int probe_pf_firmware(const char *root, struct host_pf *pf,
 	int rc;
 
 	/* No channel to one PF means no control at all: stop the run. */
-	rc = fw_dev_open(backend, &args, trace, &pf->fw, err);
-	if (rc)
-		return rc;
+	if (!pf->fw) {
+		rc = fw_dev_open(backend, &args, trace, &pf->fw, err);
+		if (rc)
+			return rc;
+	}
 	rc = fw_query_own_caps(pf->fw, &own, err);
 	if (rc)
 		return rc;

@@ -87,6 +87,7 @@ int host_discover(const char *root, struct host *host, struct iq_err *err);
  * vhca_id. A PF whose firmware lacks VHCA_ICM_CTRL is marked unsupported
  * (with the reason), not an error. With a backend that cannot be opened
  * at all (no device), returns IQ_EENV naming the PF and what is missing.
+ * A PF whose fw is already set (opened by the caller) keeps that channel.
  */
 int host_probe_firmware(struct host *host, enum fw_backend backend,
 			FILE *trace, struct iq_err *err);

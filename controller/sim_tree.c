@@ -153,7 +153,11 @@ int sim_tree_rel_target(char *out, size_t len, const char *link_path,
 	if (nlink == 0)
 		return iq_fail(err, IQ_EUSAGE, "empty link path");
 	nlink--; /* the link's own name: count from its directory */
-	while (common < nlink && common < ntarget &&
+	/*
+	 * Like the kernel, meet at a proper ancestor of the target, so a link
+	 * to an ancestor still names it ("../../../0000:0c:00.0").
+	 */
+	while (common < nlink && common + 1 < ntarget &&
 	       strcmp(link_parts[common], target_parts[common]) == 0)
 		common++;
 	out[0] = '\0';
