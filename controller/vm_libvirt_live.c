@@ -19,6 +19,8 @@
 
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
+#include <libxml/globals.h>
+#include <libxml/xmlerror.h>
 
 #include "controller/util.h"
 #include "controller/vm.h"
@@ -41,8 +43,39 @@ static void ignore_libvirt_error(void *opaque, virErrorPtr error)
 }
 
 /*
- * libvirt's last error of this thread as one printable line (control bytes
- * become spaces), or a fallback when libvirt left none.
+ * libvirt parses XML with libxml2 in this process (the test driver's node
+ * file, for one), and libxml2 prints some failures, e.g. "I/O warning :
+ * failed to load external entity", through its generic handler to stderr.
+ * Silenced around our libvirt calls only, then the caller's handler is put
+ * back: libvirt's own error already says what went wrong.
+ */
+static void ignore_xml_error(void *ctx, const char *msg, ...)
+{
+	(void)ctx;
+	(void)msg;
+}
+
+struct xml_handler {
+	xmlGenericErrorFunc func;
+	void *ctx;
+};
+
+static void xml_errors_quiet(struct xml_handler *saved)
+{
+	saved->func = xmlGenericError;
+	saved->ctx = xmlGenericErrorContext;
+	xmlSetGenericErrorFunc(NULL, ignore_xml_error);
+}
+
+static void xml_errors_restore(const struct xml_handler *saved)
+{
+	xmlSetGenericErrorFunc(saved->ctx, saved->func);
+}
+
+/*
+ * libvirt's last error of this thread as one printable line: control bytes
+ * and runs of white space (libxml2 messages carry newlines and a column of
+ * padding) become one space. A fallback when libvirt left none.
  */
 static void last_libvirt_error(char *out, size_t len)
 {
@@ -51,8 +84,16 @@ static void last_libvirt_error(char *out, size_t len)
 		last && last->message ? last->message : "unknown libvirt error";
 	size_t n = 0;
 
-	for (; msg[n] && n + 1 < len; n++)
-		out[n] = iscntrl((unsigned char)msg[n]) ? ' ' : msg[n];
+	for (; *msg && n + 1 < len; msg++) {
+		unsigned char c = (unsigned char)*msg;
+
+		if (iscntrl(c) || isspace(c)) {
+			if (n && out[n - 1] != ' ')
+				out[n++] = ' ';
+		} else {
+			out[n++] = (char)c;
+		}
+	}
 	while (n && out[n - 1] == ' ')
 		n--;
 	out[n] = '\0';
@@ -132,8 +173,8 @@ static int collect(virDomainPtr *doms, int ndoms, const char *uri,
 	return IQ_OK;
 }
 
-int vm_libvirt_list_running(const char *uri, struct vm_list *list,
-			    struct iq_err *err)
+static int list_running(const char *uri, struct vm_list *list,
+			struct iq_err *err)
 {
 	struct vm_list found = {0};
 	virDomainPtr *doms = NULL;
@@ -176,6 +217,18 @@ int vm_libvirt_list_running(const char *uri, struct vm_list *list,
 	for (size_t i = 0; rc == IQ_OK && i < found.n; i++)
 		rc = vm_list_push(list, &found.vms[i], err);
 	vm_list_free(&found);
+	return rc;
+}
+
+int vm_libvirt_list_running(const char *uri, struct vm_list *list,
+			    struct iq_err *err)
+{
+	struct xml_handler saved;
+	int rc;
+
+	xml_errors_quiet(&saved);
+	rc = list_running(uri, list, err);
+	xml_errors_restore(&saved);
 	return rc;
 }
 

@@ -46,7 +46,7 @@ MINIMAL_VMINFO = {
 
 class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     daemon_threads = True  # a slow answer never holds the exit
-    allow_reuse_address = False
+    block_on_close = False
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -132,7 +132,9 @@ def main():
     handler = NotHttpHandler if args.mode == "nothttp" else Handler
     server = Server(args.socket, handler)
     server.cfg = args
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # A short poll interval: tests stop a server per case.
+    thread = threading.Thread(target=server.serve_forever,
+                              kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     print("ready", flush=True)
     try:

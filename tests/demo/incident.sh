@@ -3,7 +3,7 @@
 # first with no ICM caps, then with a policy that caps the VFs.
 #
 # Host: 2 TiB, guest memory in a 1 GiB huge page pool (2010 pages), the host
-# using 16 GiB and its 8 PFs 256 MiB of firmware pages each: about 20 GiB
+# using 17 GiB and its 8 PFs 64 MiB of firmware pages each: about 20 GiB
 # of slack, as on the incident's hosts. One 8-GPU VM holds one VF on each
 # of the 8 NICs and registers 75 GB per GPU, every buffer on all 8 VFs,
 # two MRs each (NIXL with relaxed ordering "try").
@@ -18,14 +18,14 @@ say() { printf '\n== %s\n' "$*"; }
 gib() { awk -v b="$1" 'BEGIN { printf "%.1f GiB", b / 1073741824 }'; }
 # the host's own view, as an operator would watch it (seed 000's loops)
 fw_pages_per_nic() { cat "$ROOT"/sys/kernel/debug/mlx5/*/pages/fw_pages_total | sort -n | tail -1; }
-fw_bytes_all() { cat "$ROOT"/sys/kernel/debug/mlx5/*/pages/fw_pages_total | awk '{ s += $1 } END { print s * 4096 }'; }
-mem_available() { awk '/^MemAvailable:/ { print $2 * 1024 }' "$ROOT/proc/meminfo"; }
+fw_bytes_all() { cat "$ROOT"/sys/kernel/debug/mlx5/*/pages/fw_pages_total | awk '{ s += $1 } END { printf "%.0f\n", s * 4096 }'; }
+mem_available() { awk '/^MemAvailable:/ { printf "%.0f\n", $2 * 1024 }' "$ROOT/proc/meminfo"; }
 headroom() { q --policy "$1" status -j | sed -n 's/.*"headroom_bytes": *\(-\{0,1\}[0-9]*\).*/\1/p'; }
 
 say "a simulated HGX host: 8 ConnectX-7 PFs, 8 GPUs, 2 TiB, 2010 x 1 GiB huge pages"
 "$BIN" --config none sim init "$ROOT" --pfs 8 --vfs 16 --enabled-vfs 8 --gpus 8 \
-	--mem 2TiB --hugepages 1GiB:2010:90 --host-used 16GiB --total-icm 128GiB \
-	--pf-pages 65536 >/dev/null
+	--mem 2TiB --hugepages 1GiB:2010:90 --host-used 17GiB --total-icm 128GiB \
+	--pf-pages 16384 >/dev/null
 echo "MemAvailable before any guest registers memory: $(gib "$(mem_available)")"
 
 # The VM: 1920 GiB of huge pages, 8 GPUs and VF 0 of every NIC.
@@ -49,12 +49,12 @@ hostdev() {
 
 cat >"$WORK/uncapped.yaml" <<'EOF2'
 version: 1
-host: { reserve: 16GiB, admission: warn }
+host: { reserve: 18GiB, admission: warn }
 defaults: { vf_cap: unlimited, idle_vf_cap: unlimited }
 EOF2
 cat >"$WORK/capped.yaml" <<'EOF2'
 version: 1
-host: { reserve: 16GiB, admission: strict }
+host: { reserve: 18GiB, admission: strict }
 defaults: { vf_cap: 8GiB, idle_vf_cap: 256MiB, min_vf_cap: 1GiB }
 classes:
   gpu-8x: { vf_cap: 2GiB }
@@ -64,7 +64,7 @@ register() { # the guest: 8 GPUs x 75 GB, each buffer on all 8 VFs, 2 MRs
 	local args=()
 	for v in "${VFS[@]}"; do args+=(--vf "$v"); done
 	q sim register "${args[@]}" --bytes 75000000000 --buffers 8 --mrs-per-hca 2 -j |
-		grep -o '"refused_mrs": *[0-9]*' | awk -F: '{ s += $2 } END { print s + 0 }'
+		grep -o '"mrs_refused": *[0-9]*' | awk -F: '{ s += $2 } END { print s + 0 }'
 }
 
 run_phase() { # run_phase NAME POLICY -> sets P_* figures
@@ -89,7 +89,7 @@ B=("$P_PAGES" "$P_FW" "$P_AVAIL" "$P_REFUSED" "$P_HEADROOM")
 run_phase "AFTER (gpu-8x VFs capped at 2 GiB)" "$WORK/capped.yaml"
 A=("$P_PAGES" "$P_FW" "$P_AVAIL" "$P_REFUSED" "$P_HEADROOM")
 
-reserve=$((16 << 30))
+reserve=$((18 << 30))
 verdict() { if [ "$1" -lt 1073741824 ]; then echo "OOM (0 left)"; else gib "$1"; fi; }
 say "before / after"
 printf '%-36s %-18s %-18s\n' "" "no caps" "capped 2 GiB/VF"

@@ -45,7 +45,7 @@ expect_eq "$(json '[v["desired_cap_bytes"] for v in d["vfs"] if v["vm"] is None]
 if awk 'NR%2==1 && !/^> [0-9a-f]+$/ {bad=1} NR%2==0 && !/^< [0-9a-f]+$/ {bad=1} END {exit bad}' "$SCRATCH/trace"; then pass; else fail "trace format"; fi
 # the firmware holds the caps (sim show reads its state)
 run sim show -j
-expect_eq "$(json '[f["cap_pages"] for p in d["pfs"] for f in p["vfs"] if f["pci"]=="'$VF00'"][0]')" $(((8 << 30) / 4096)) "firmware cap of VF00"
+expect_eq "$(json '[f["cap_pages"] for p in d for f in p["functions"] if f["pci"]=="'$VF00'"][0]')" $(((8 << 30) / 4096)) "firmware cap of VF00"
 
 # second apply: zero writes (idempotent)
 run apply --libvirt-xml "$SCRATCH/vms" -j
@@ -61,8 +61,8 @@ run vm stop train-0 -j
 expect_rc 0 "vm stop"
 expect_eq "$(json 'd["writes"]')" 2 "stop writes 2"
 run sim show -j
-expect_eq "$(json '[f["cap_pages"] for p in d["pfs"] for f in p["vfs"] if f["pci"]=="'$VF00'"][0]')" $(((256 << 20) / 4096)) "stopped VF idle"
-expect_eq "$(json '[f["cap_pages"] for p in d["pfs"] for f in p["vfs"] if f["pci"]=="'$VF01'"][0]')" $(((4 << 30) / 4096)) "other VM kept"
+expect_eq "$(json '[f["cap_pages"] for p in d for f in p["functions"] if f["pci"]=="'$VF00'"][0]')" $(((256 << 20) / 4096)) "stopped VF idle"
+expect_eq "$(json '[f["cap_pages"] for p in d for f in p["functions"] if f["pci"]=="'$VF01'"][0]')" $(((4 << 30) / 4096)) "other VM kept"
 # stop again: idempotent, fine for a VM that is not running
 run vm stop train-0 -j
 expect_rc 0 "second stop"

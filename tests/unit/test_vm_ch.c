@@ -416,7 +416,7 @@ static void test_document_errors(void)
 	CHECK_CONTAINS(err.msg, "malformed vm.info: JSON ");
 	CHECK_U64(parse_text("{\"state\": \"Running\"} {}", &vm, state, &err),
 		  IQ_EREFUSED);
-	CHECK_CONTAINS(err.msg, "data after the JSON object at byte 22");
+	CHECK_CONTAINS(err.msg, "data after the JSON object at byte 21");
 	CHECK_U64(parse_text("{\"config\": {}}", &vm, state, &err),
 		  IQ_EREFUSED);
 	CHECK_CONTAINS(err.msg, "malformed vm.info: state is missing");
