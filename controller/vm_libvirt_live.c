@@ -131,6 +131,7 @@ static int domain_facts(virDomainPtr dom, const char *uri, struct vm_facts *vm,
 	int rc;
 
 	*gone = false;
+	memset(vm, 0, sizeof(*vm));
 	printable_name(raw_name ? raw_name : "?", name, sizeof(name));
 	snprintf(label, sizeof(label), "libvirt domain %s (%s)", name, uri);
 	xml = virDomainGetXMLDesc(dom, 0);
