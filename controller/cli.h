@@ -50,6 +50,17 @@ void cli_note(const struct cli_ctx *ctx, const char *fmt, ...)
 void cli_verbose(const struct cli_ctx *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/*
+ * --connect URI for plan/apply/status: the running domains of URI ("none":
+ * the journal only); with no source named at all, qemu:///system when its
+ * daemon socket exists under the root.
+ */
+struct vm_list;
+int live_libvirt_source(struct cli_ctx *ctx, const char *cmd,
+			const char *connect_uri, bool have_xml,
+			struct vm_list *vms, bool *have_sources,
+			struct iq_err *err);
+
 int cmd_status(struct cli_ctx *ctx, int argc, char **argv, struct iq_err *err);
 int cmd_plan(struct cli_ctx *ctx, int argc, char **argv, struct iq_err *err);
 int cmd_apply(struct cli_ctx *ctx, int argc, char **argv, struct iq_err *err);

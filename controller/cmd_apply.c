@@ -8,19 +8,47 @@
 #include "controller/jsonout.h"
 #include "controller/lifecycle.h"
 #include "controller/report.h"
+#include "controller/vm_ch.h"
+#include "controller/vm_libvirt_live.h"
 #include "controller/vm_list.h"
+
+int live_libvirt_source(struct cli_ctx *ctx, const char *cmd,
+			const char *connect_uri, bool have_xml,
+			struct vm_list *vms, bool *have_sources,
+			struct iq_err *err)
+{
+	if (connect_uri && !strcmp(connect_uri, "none"))
+		return IQ_OK;
+	if (connect_uri && have_xml)
+		return iq_fail(err, IQ_EUSAGE,
+			       "%s: --connect and --libvirt-xml both name the "
+			       "running VMs; pick one",
+			       cmd);
+	/* libvirtd of this host, unless the VMs were named otherwise. */
+	if (!connect_uri && !have_xml && !*have_sources)
+		connect_uri = vm_libvirt_default_uri_at(ctx->root);
+	if (!connect_uri)
+		return IQ_OK;
+	*have_sources = true;
+	cli_verbose(ctx, "running VMs from libvirt %s", connect_uri);
+	return vm_libvirt_list_running(connect_uri, vms, err);
+}
 
 static int plan_or_apply(struct cli_ctx *ctx, int argc, char **argv,
 			 bool apply, struct iq_err *err)
 {
 	static const struct option opts[] = {
 		{ "libvirt-xml", required_argument, NULL, 'x' },
+		{ "ch-socket-dir", required_argument, NULL, 'C' },
+		{ "connect", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *name = apply ? "apply" : "plan";
+	static const struct vm_facts no_vms[1];
 	struct vm_list vms = { 0 };
-	bool have_sources = false;
+	const char *connect_uri = NULL;
+	bool have_sources = false, have_xml = false;
 	struct session s;
 	struct lifecycle_result r;
 	unsigned long cmds = 0, writes = 0;
@@ -31,9 +59,27 @@ static int plan_or_apply(struct cli_ctx *ctx, int argc, char **argv,
 	       (c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'x':
-			have_sources = true;
+			have_sources = have_xml = true;
 			rc = vm_list_add_libvirt_path(&vms, optarg, err);
 			break;
+		case 'c':
+			connect_uri = optarg;
+			break;
+		case 'C': {
+			unsigned dead = 0;
+			char why[512] = "";
+
+			have_sources = true;
+			rc = vm_ch_list_dir(optarg, &vms, &dead, why, sizeof(why),
+					    err);
+			/* A dead VMM's VM is not running: said, not hidden. */
+			if (rc == IQ_OK && dead)
+				cli_note(ctx,
+					 "%s: %u VMM socket%s did not answer, "
+					 "taken as not running (%s)",
+					 optarg, dead, dead == 1 ? "" : "s", why);
+			break;
+		}
 		case 'h':
 			help_print_command(ctx->out, help_find(name));
 			vm_list_free(&vms);
@@ -46,6 +92,9 @@ static int plan_or_apply(struct cli_ctx *ctx, int argc, char **argv,
 	if (rc == IQ_OK && optind < argc)
 		rc = iq_fail(err, IQ_EUSAGE, "%s: unexpected argument '%s'", name,
 			     argv[optind]);
+	if (rc == IQ_OK)
+		rc = live_libvirt_source(ctx, name, connect_uri, have_xml, &vms,
+					 &have_sources, err);
 	if (rc) {
 		vm_list_free(&vms);
 		return rc;
@@ -58,8 +107,9 @@ static int plan_or_apply(struct cli_ctx *ctx, int argc, char **argv,
 		vm_list_free(&vms);
 		return rc;
 	}
-	rc = lifecycle_apply(&s, have_sources ? vms.vms : NULL, vms.n, !apply,
-			     &r, err);
+	/* A source that lists no VM means none runs, not "ask the journal". */
+	rc = lifecycle_apply(&s, have_sources ? (vms.n ? vms.vms : no_vms) : NULL,
+			     vms.n, !apply, &r, err);
 	host_fw_counts(&s.host, &cmds, &writes);
 	if (rc == IQ_OK && ctx->json) {
 		json_object *o = json_object_new_object();

@@ -8,17 +8,29 @@
 #include "controller/jsonout.h"
 #include "controller/lifecycle.h"
 #include "controller/report.h"
+#include "controller/vm_list.h"
 
 int cmd_status(struct cli_ctx *ctx, int argc, char **argv, struct iq_err *err)
 {
-	static const struct option opts[] = { { "help", no_argument, NULL, 'h' },
-					      { NULL, 0, NULL, 0 } };
+	static const struct option opts[] = {
+		{ "connect", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	static const struct vm_facts no_vms[1];
+	struct vm_list vms = { 0 };
+	const char *connect_uri = NULL;
+	bool live = false;
 	struct session s;
 	struct lifecycle_result r;
 	int c, rc;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c == 'c') {
+			connect_uri = optarg;
+			continue;
+		}
 		if (c == 'h') {
 			help_print_command(ctx->out, help_find("status"));
 			return IQ_OK;
@@ -28,12 +40,19 @@ int cmd_status(struct cli_ctx *ctx, int argc, char **argv, struct iq_err *err)
 	if (optind < argc)
 		return iq_fail(err, IQ_EUSAGE, "status: unexpected argument '%s'",
 			       argv[optind]);
-	rc = session_open(ctx, SESSION_POLICY | SESSION_STATE | SESSION_FIRMWARE,
-			  &s, err);
-	if (rc)
+	rc = live_libvirt_source(ctx, "status", connect_uri, false, &vms, &live,
+				 err);
+	if (rc == IQ_OK)
+		rc = session_open(ctx,
+				  SESSION_POLICY | SESSION_STATE | SESSION_FIRMWARE,
+				  &s, err);
+	if (rc) {
+		vm_list_free(&vms);
 		return rc;
-	/* The journal's running VMs, read back everywhere, nothing written. */
-	rc = lifecycle_apply(&s, NULL, 0, true, &r, err);
+	}
+	/* Running VMs (libvirt's, else the journal's), read back, no writes. */
+	rc = lifecycle_apply(&s, live ? (vms.n ? vms.vms : no_vms) : NULL, vms.n,
+			     true, &r, err);
 	if (rc == IQ_OK) {
 		if (ctx->json) {
 			json_object *o = json_object_new_object();
@@ -59,5 +78,6 @@ int cmd_status(struct cli_ctx *ctx, int argc, char **argv, struct iq_err *err)
 	}
 	lifecycle_result_free(&r);
 	session_close(&s);
+	vm_list_free(&vms);
 	return rc;
 }

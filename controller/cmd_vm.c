@@ -8,6 +8,7 @@
 #include "controller/jsonout.h"
 #include "controller/lifecycle.h"
 #include "controller/report.h"
+#include "controller/vm_ch.h"
 #include "controller/vm_source.h"
 
 /* Print what a start/stop did: one line, the VFs touched, the split. */
@@ -72,6 +73,7 @@ int cmd_vm(struct cli_ctx *ctx, int argc, char **argv, struct iq_err *err)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct vm_source src = { 0 };
+	char ch_name[256];
 	struct vm_facts vm;
 	struct session s;
 	struct lifecycle_result r;
@@ -119,6 +121,23 @@ int cmd_vm(struct cli_ctx *ctx, int argc, char **argv, struct iq_err *err)
 	memset(&vm, 0, sizeof(vm));
 	if (!src.name) {
 		rc = vm_source_load(&src, &vm, err);
+		/*
+		 * After shutdown a VMM may be gone or hold no VM: a stop then
+		 * goes by the name the socket gives and the journal's VFs.
+		 */
+		if (rc && src.ch_socket && !strcmp(verb, "stop")) {
+			struct iq_err name_err = { 0 };
+
+			if (vm_ch_name_of_socket(src.ch_socket, ch_name,
+						 sizeof(ch_name),
+						 &name_err) == IQ_OK) {
+				cli_verbose(ctx,
+					    "%s; stopping VM %s from the journal",
+					    err->msg, ch_name);
+				src.name = ch_name;
+				rc = IQ_OK;
+			}
+		}
 		if (rc)
 			return rc;
 	}

@@ -192,6 +192,19 @@ static int name_from_label(const char *label, struct vm_facts *vm,
 	return IQ_OK;
 }
 
+int vm_ch_name_of_socket(const char *socket_path, char *name, size_t len,
+			 struct iq_err *err)
+{
+	struct vm_facts named;
+	int rc;
+
+	memset(&named, 0, sizeof(named));
+	rc = name_from_label(socket_path, &named, err);
+	if (rc == IQ_OK)
+		snprintf(name, len, "%s", named.name);
+	return rc;
+}
+
 /*
  * SMBIOS system UUID as CH takes it: canonical 8-4-4-4-12 or 32 hex digits,
  * either case. Output: lowercase canonical.

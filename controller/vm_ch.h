@@ -61,6 +61,9 @@ int vm_from_ch_vminfo(const char *json, size_t len, const char *label,
  * Any other failure (a malformed vm.info, permission denied) ends the scan
  * with that error.
  */
+/* The VM name a socket path gives ("/run/ch/train-01.sock" -> "train-01"). */
+int vm_ch_name_of_socket(const char *socket_path, char *name, size_t len,
+			 struct iq_err *err);
 int vm_ch_list_dir(const char *dir, struct vm_list *list, unsigned *skipped,
 		   char *skipped_why, size_t why_len, struct iq_err *err);
 
