@@ -95,15 +95,29 @@ bench: deps
 	@$(MAKE) --no-print-directory $(BIN)
 	@tests/bench/apply.sh $(BIN)
 
-install: $(BIN)
+MAN := $(B)/icmquota.8
+
+# The man page is generated from the same text as --help.
+$(MAN): $(BIN)
+	$(Q)$(BIN) help --man >$@
+
+man: $(MAN)
+
+install: $(BIN) $(MAN)
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/sbin/icmquota
-	install -D -m 0755 packaging/libvirt-hook $(DESTDIR)/etc/libvirt/hooks/qemu.d/icmquota
-	install -D -m 0644 packaging/icmquota.8 $(DESTDIR)$(PREFIX)/share/man/man8/icmquota.8
-	install -D -m 0644 packaging/bash-completion $(DESTDIR)$(PREFIX)/share/bash-completion/completions/icmquota
+	install -d $(DESTDIR)/etc/libvirt/hooks/qemu.d
+	sed 's|@SBINDIR@|$(PREFIX)/sbin|' packaging/libvirt-hook \
+		>$(DESTDIR)/etc/libvirt/hooks/qemu.d/icmquota
+	chmod 0755 $(DESTDIR)/etc/libvirt/hooks/qemu.d/icmquota
+	install -D -m 0644 $(MAN) $(DESTDIR)$(PREFIX)/share/man/man8/icmquota.8
+	install -D -m 0644 packaging/bash-completion \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/icmquota
+	@# Never overwrite an operator's settings or policy.
 	@if [ ! -e $(DESTDIR)/etc/icmquota/icmquota.conf ]; then \
 		install -D -m 0644 packaging/icmquota.conf $(DESTDIR)/etc/icmquota/icmquota.conf; fi
 	@if [ ! -e $(DESTDIR)/etc/icmquota/policy.yaml ]; then \
 		install -D -m 0644 packaging/policy.yaml $(DESTDIR)/etc/icmquota/policy.yaml; fi
+	@echo "installed; restart libvirtd so it picks up the hook"
 
 format:
 	clang-format -i $(SRCS) $(HDRS) $(UNIT_SRCS) tests/unit/test.h

@@ -31,26 +31,39 @@ const char help_exit_codes[] =
 
 const struct help_entry help_commands[] = {
 	{ "status", "show PFs, VFs, caps and the memory split",
-	  "icmquota status [-j]\n"
+	  "icmquota status [--connect URI] [-j]\n"
 	  "  Per PF: address, RDMA device, total ICM, whether VHCA_ICM_CTRL is\n"
 	  "  supported. Per VF: index, vhca_id, VM, cap, current ICM, high-water\n"
 	  "  (read from the firmware). Then every term of the memory split and\n"
 	  "  the headroom, and what the host observes (MemAvailable, fw_pages).\n" },
 	{ "plan", "show the firmware writes an apply would make",
-	  "icmquota plan [--libvirt-xml FILE|DIR]... [-j]\n"
+	  "icmquota plan [--libvirt-xml FILE|DIR]... [--connect URI]\n"
+	  "              [--ch-socket-dir DIR]... [-j]\n"
 	  "  Desired caps (policy) against the firmware's read-back; no writes.\n"
-	  "  --libvirt-xml  running VMs as domain XML files or a directory of\n"
-	  "                 *.xml (repeatable); without it: the journal's VMs.\n" },
+	  "  --libvirt-xml    running VMs as domain XML files or a directory of\n"
+	  "                   *.xml (repeatable)\n"
+	  "  --connect URI    running domains of a libvirt URI, read-only; default\n"
+	  "                   qemu:///system when its daemon socket exists (under\n"
+	  "                   --root); `none`: the journal's VMs only\n"
+	  "  --ch-socket-dir  every Cloud Hypervisor API socket (*.sock) in DIR\n"
+	  "  Sources add up (but --connect excludes --libvirt-xml); with none at\n"
+	  "  all, the journal's VMs. On a host running\n"
+	  "  Cloud Hypervisor VMs beside libvirtd, name both sources.\n" },
 	{ "apply", "program every VF's cap, only where it differs",
-	  "icmquota apply [--libvirt-xml FILE|DIR]... [-j]\n"
+	  "icmquota apply [--libvirt-xml FILE|DIR]... [--connect URI]\n"
+	  "               [--ch-socket-dir DIR]... [-j]\n"
 	  "  Like plan, then one VHCA_ICM_CTRL write per VF whose cap differs;\n"
 	  "  VFs of no running VM get idle_vf_cap. Idempotent: a second apply\n"
-	  "  writes nothing. With --libvirt-xml, exactly those VMs are running\n"
-	  "  and the journal follows.\n" },
+	  "  writes nothing. With a source, exactly its VMs are running and the\n"
+	  "  journal follows. Sources as for plan.\n" },
 	{ "vm", "one VM's lifecycle: start, stop, inspect",
-	  "icmquota vm start --libvirt-xml FILE [-j]\n"
-	  "icmquota vm stop (--libvirt-xml FILE | NAME) [-j]\n"
-	  "icmquota vm inspect --libvirt-xml FILE [-j]\n"
+	  "icmquota vm start (--libvirt-xml FILE | --ch-socket PATH) [-j]\n"
+	  "icmquota vm stop (--libvirt-xml FILE | --ch-socket PATH | NAME) [-j]\n"
+	  "icmquota vm inspect (--libvirt-xml FILE | --ch-socket PATH) [-j]\n"
+	  "  --ch-socket: a Cloud Hypervisor API socket; run `vm start` between\n"
+	  "  vm.create and vm.boot, `vm stop` after shutdown. The VM's name is the\n"
+	  "  socket's file name without .sock; its class an oem_string\n"
+	  "  icmquota.class=NAME.\n"
 	  "  start: admission by the memory split (host.admission strict|scale|\n"
 	  "  warn), then the VM's VF caps, then the journal. A VM that does not\n"
 	  "  fit is refused (exit 1) with the shortfall and the policy knob.\n"
@@ -85,7 +98,13 @@ const struct help_entry help_commands[] = {
 	  "icmquota --root DIR sim register --vf PCI [--vf PCI]... --bytes SIZE\n"
 	  "                  [--mrs-per-hca M] [--buffers B]\n"
 	  "icmquota --root DIR sim flr --vf PCI [--vf PCI]...\n"
-	  "icmquota --root DIR sim show [-j]\n" },
+	  "icmquota --root DIR sim show [-j]\n"
+	  "icmquota --root DIR sim refresh\n"
+	  "  register: a guest registering B buffers of SIZE on each VF, M MRs\n"
+	  "  per HCA; each MR costs ICM per the field calibration (15.5 bytes per\n"
+	  "  4 KiB by default); past a cap the MR is refused (ENOMEM in a guest).\n"
+	  "  flr: a VF reset; its ICM returns to the host. refresh: recompute the\n"
+	  "  debugfs counters and meminfo after editing the tree by hand.\n" },
 	{ NULL, NULL, NULL },
 };
 
