@@ -33,9 +33,14 @@ LV_PREV_DAEMON=0      # a libvirtd ran before we took over: restart it
 LV_PREV_HOOK=""       # where an icmquota hook found installed was set aside
 LV_HOOK_OURS=0        # we installed $LV_HOOK
 LV_OUR_VIRTLOGD=0     # we started virtlogd: stop it at the end
+LV_MADE_HOOK_DIR=0    # we created the qemu.d directory
 LV_TAKEN=0
+# One test or benchmark at a time owns the machine's libvirtd.
+LV_LOCK=/run/lock/icmquota-libvirtd-test.lock
+LV_LOCK_FD=""
 
-lv_virsh() { virsh -q -c "$LV_URI" "$@"; }
+# A hook that hangs would hang libvirtd and virsh with it: bounded.
+lv_virsh() { timeout 60 virsh -q -c "$LV_URI" "$@"; }
 
 # A live process, not a zombie waiting for its parent.
 lv_pid_alive() {
@@ -47,7 +52,7 @@ lv_pid_alive() {
 
 lv_pid_of() { # lv_pid_of PIDFILE: the pid if that process lives
 	local pid
-	pid=$(tr -dc 0-9 <"$1" 2>/dev/null)
+	pid=$(tr -dc 0-9 2>/dev/null <"$1")
 	lv_pid_alive "$pid" && echo "$pid"
 }
 
@@ -130,6 +135,12 @@ lv_stop() {
 }
 
 lv_take_over() {
+	mkdir -p "$(dirname "$LV_LOCK")"
+	exec {LV_LOCK_FD}>"$LV_LOCK"
+	if ! flock -w 600 "$LV_LOCK_FD"; then
+		echo "$LV_LOCK: another test has held libvirtd for 10 minutes" >&2
+		return 1
+	fi
 	LV_TAKEN=1
 	if lv_pid_of "$LV_LIBVIRTD_PID" >/dev/null; then
 		LV_PREV_DAEMON=1
@@ -143,7 +154,10 @@ lv_take_over() {
 }
 
 lv_install_hook() {
-	mkdir -p "$(dirname "$LV_HOOK")"
+	if [ ! -d "$(dirname "$LV_HOOK")" ]; then
+		mkdir -p "$(dirname "$LV_HOOK")"
+		LV_MADE_HOOK_DIR=1
+	fi
 	install -m 0755 "$1" "$LV_HOOK"
 	LV_HOOK_OURS=1
 }
@@ -188,8 +202,12 @@ lv_wait_ready() {
 }
 
 lv_start() { # lv_start [PCI_VIEW_DIR]
+	if [ "$LV_TAKEN" -ne 1 ]; then
+		echo "lv_start before lv_take_over" >&2
+		return 1
+	fi
 	if ! lv_pid_of "$LV_VIRTLOGD_PID" >/dev/null; then
-		"$LV_VIRTLOGD" -d || return 1
+		"$LV_VIRTLOGD" -d {LV_LOCK_FD}>&- || return 1
 		LV_OUR_VIRTLOGD=1
 	fi
 	if lv_pid_of "$LV_LIBVIRTD_PID" >/dev/null; then
@@ -200,9 +218,10 @@ lv_start() { # lv_start [PCI_VIEW_DIR]
 		# The bind mount lives and dies with the daemon's namespace.
 		unshare --mount --propagation private sh -c \
 			'mount --bind "$1/view" /sys/bus/pci/devices &&
-			 exec "$2" -d' sh "$1" "$LV_LIBVIRTD" || return 1
+			 exec "$2" -d' sh "$1" "$LV_LIBVIRTD" {LV_LOCK_FD}>&- ||
+			return 1
 	else
-		"$LV_LIBVIRTD" -d || return 1
+		"$LV_LIBVIRTD" -d {LV_LOCK_FD}>&- || return 1
 	fi
 	lv_wait_ready
 }
@@ -230,6 +249,10 @@ lv_give_back() {
 		mv -f "$LV_PREV_HOOK" "$LV_HOOK"
 		LV_PREV_HOOK=""
 	fi
+	if [ "$LV_MADE_HOOK_DIR" -eq 1 ]; then
+		rmdir "$(dirname "$LV_HOOK")" 2>/dev/null
+		LV_MADE_HOOK_DIR=0
+	fi
 	if [ "$LV_OUR_VIRTLOGD" -eq 1 ] && [ "$LV_PREV_DAEMON" -eq 0 ]; then
 		local pid
 		pid=$(lv_pid_of "$LV_VIRTLOGD_PID") && kill "$pid" &&
@@ -239,8 +262,9 @@ lv_give_back() {
 	if [ "$LV_PREV_DAEMON" -eq 1 ]; then
 		# It was running before the test: it runs again, with the hooks
 		# that were installed then.
-		"$LV_LIBVIRTD" -d && lv_wait_ready
+		"$LV_LIBVIRTD" -d {LV_LOCK_FD}>&- && lv_wait_ready
 		LV_PREV_DAEMON=0
 	fi
 	LV_TAKEN=0
+	exec {LV_LOCK_FD}>&-
 }

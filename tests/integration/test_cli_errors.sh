@@ -126,6 +126,33 @@ exec 9>&-
 run apply --libvirt-xml "$SCRATCH/a.xml"
 expect_rc 0 "apply after the lock is free"
 
+# a full disk under the journal: the write fails whole, the old journal
+# survives, and the next apply finishes the job from the firmware read-back
+FULL=$SCRATCH/full
+mkdir -p "$FULL"
+if mount -t tmpfs -o size=64k tmpfs "$FULL" 2>/dev/null; then
+	cp "$SCRATCH/state.json" "$FULL/state.json"
+	cp "$SCRATCH/state.json" "$SCRATCH/full.before"
+	dd if=/dev/zero of="$FULL/filler" bs=4k count=64 2>/dev/null || true
+	full() { "$BIN" --config none --root "$ROOT" --policy "$POLICY" --state "$FULL/state.json" \
+		--lock "$SCRATCH/full.lock" "$@" >"$SCRATCH/out" 2>"$SCRATCH/err"; RC=$?; ERR=$(cat "$SCRATCH/err"); OUT=$(cat "$SCRATCH/out"); }
+	domain_xml c 4 no "" "$VF01" >"$SCRATCH/c.xml"
+	full vm start --libvirt-xml "$SCRATCH/c.xml"
+	expect_rc 3 "full disk"
+	expect_err "No space left on device" "full disk cause"
+	expect_err "run icmquota apply" "full disk fix"
+	expect_one_line_err "full disk"
+	if cmp -s "$FULL/state.json" "$SCRATCH/full.before"; then pass; else fail "full disk: old journal damaged"; fi
+	[ -z "$(ls "$FULL" | grep -v -e '^state.json$' -e '^filler$')" ] && pass || fail "full disk: temp file left: $(ls "$FULL")"
+	rm -f "$FULL/filler"
+	full apply --libvirt-xml "$SCRATCH/a.xml" --libvirt-xml "$SCRATCH/c.xml" -j
+	expect_rc 0 "apply after space is freed"
+	expect_eq "$(json 'd["writes"]')" 0 "the caps were already in the firmware"
+	umount "$FULL"
+else
+	echo "test_cli_errors: full-disk case needs root to mount a tmpfs: not run" >&2
+fi
+
 # devx and fwctl on a machine without ConnectX: exit 3 naming the PF
 run --backend devx status
 expect_rc 3 "devx without hardware"

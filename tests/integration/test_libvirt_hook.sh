@@ -97,7 +97,7 @@ EOF
 sed -i -e "s|@SCRATCH@|$SCRATCH|" -e "s|@BIN@|$BIN|" "$SCRATCH/sbin/icmquota"
 chmod 0755 "$SCRATCH/sbin/icmquota"
 sed "s|@SBINDIR@|$SCRATCH/sbin|g" "$REPO/packaging/libvirt-hook" >"$SCRATCH/hook"
-if grep -q @ "$SCRATCH/hook"; then fail "packaged hook: unsubstituted @...@"; else pass; fi
+if grep -q '@[A-Z_]*@' "$SCRATCH/hook"; then fail "packaged hook: unsubstituted @...@"; else pass; fi
 sh -n "$SCRATCH/hook" && pass || fail "packaged hook: sh syntax"
 
 # The packaged settings example parses, commented and uncommented.
@@ -147,6 +147,7 @@ wait_call() { # wait_call MARK NAME OP: until libvirt has run it (10 s)
 	local i
 	for ((i = 0; i < 100; i++)); do
 		[ -n "$(call_id "$1" "$2" "$3")" ] && return 0
+		lv_pid_of "$LV_LIBVIRTD_PID" >/dev/null || return 1
 		sleep 0.1
 	done
 	return 1
@@ -168,7 +169,11 @@ define() { # define NAME XML_FILE
 }
 
 # --- the daemon, with the hook in place before it starts ------------------
-lv_take_over
+if ! lv_take_over; then
+	fail "cannot take libvirtd over"
+	finish
+	exit
+fi
 lv_install_hook "$SCRATCH/hook"
 if ! lv_start; then
 	fail "libvirtd did not start"
@@ -204,7 +209,7 @@ if [ -s "$SCRATCH/calls/$id.fw.json" ]; then
 	expect_eq "$(cap_of "$SCRATCH/calls/$id.fw.json" "$VF01")" "$IDLE" \
 		"a: another VF stays idle at prepare"
 	expect_eq "$(journal "$SCRATCH/calls/$id.state.json")" \
-		"icmqt-vf:libvirt-hook:${GPUS[0]},$VF00,$VF10" \
+		"icmqt-vf:libvirt-hook:$(printf '%s\n' "${GPUS[0]}" "$VF00" "$VF10" | sort | paste -sd,)" \
 		"a: journal at prepare"
 else
 	fail "a: no firmware snapshot after prepare"
