@@ -496,23 +496,27 @@ static int probe_pf_firmware(const char *root, struct host_pf *pf,
 	if (rc)
 		return rc;
 	pf->own_vhca_id = own.vhca_id;
-	rc = probe_icm_ctrl(pf, &own, err);
-	/* vhca_ids are shown (status) even where caps are unsupported. */
-	for (size_t i = 0; !rc && i < pf->nvfs; i++) {
-		struct host_vf *vf = &pf->vfs[i];
-		struct prm_hca_caps caps;
+	return probe_icm_ctrl(pf, &own, err);
+}
 
-		rc = fw_query_function_caps(pf->fw, vf->function_id, &caps,
-					    err);
-		if (rc) {
-			iq_err_prefix(err, "VF %s (virtfn%u)", vf->pci,
-				      vf->index);
-			break;
-		}
-		vf->vhca_id = caps.vhca_id;
-		vf->vhca_known = true;
-	}
-	return rc;
+int host_vf_vhca(struct host_pf *pf, struct host_vf *vf, struct iq_err *err)
+{
+	struct prm_hca_caps caps;
+	int rc;
+
+	if (vf->vhca_known)
+		return IQ_OK;
+	if (!pf->fw)
+		return iq_fail(err, IQ_EENV,
+			       "%s: no firmware channel to ask VF %s's vhca_id",
+			       pf->pci, vf->pci);
+	rc = fw_query_function_caps(pf->fw, vf->function_id, &caps, err);
+	if (rc)
+		return iq_err_prefix(err, "VF %s (virtfn%u)", vf->pci,
+				     vf->index);
+	vf->vhca_id = caps.vhca_id;
+	vf->vhca_known = true;
+	return IQ_OK;
 }
 
 int host_probe_firmware(struct host *host, enum fw_backend backend, FILE *trace,

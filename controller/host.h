@@ -83,14 +83,19 @@ struct host {
 /* Read sysfs: PFs (vendor 0x15b3 with SR-IOV, no physfn) and their VFs. */
 int host_discover(const char *root, struct host *host, struct iq_err *err);
 /*
- * Open each PF's transport, read NIC_CAP_REG and every enabled VF's
- * vhca_id. A PF whose firmware lacks VHCA_ICM_CTRL is marked unsupported
+ * Open each PF's transport, read its own caps and NIC_CAP_REG (VF vhca_ids
+ * come later, on demand: host_vf_vhca). A PF whose firmware lacks VHCA_ICM_CTRL is marked unsupported
  * (with the reason), not an error. With a backend that cannot be opened
  * at all (no device), returns IQ_EENV naming the PF and what is missing.
  * A PF whose fw is already set (opened by the caller) keeps that channel.
  */
 int host_probe_firmware(struct host *host, enum fw_backend backend,
 			FILE *trace, struct iq_err *err);
+/*
+ * A VF's vhca_id (QUERY_HCA_CAP other_function), asked the first time it
+ * is needed and kept for the run: a VM start asks only for its own VFs.
+ */
+int host_vf_vhca(struct host_pf *pf, struct host_vf *vf, struct iq_err *err);
 /* /proc/meminfo and /sys/kernel/mm/hugepages. */
 int host_read_memory(struct host *host, struct iq_err *err);
 /*

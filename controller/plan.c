@@ -187,10 +187,9 @@ int plan_read_back(struct host *host, struct plan *plan, struct iq_err *err)
 
 		if (!pv->in_scope || !pv->pf->supported)
 			continue;
-		if (!pv->vf->vhca_known)
-			return iq_fail(err, IQ_EENV,
-				       "%s: VF %s has no known vhca_id",
-				       pv->pf->pci, pv->vf->pci);
+		rc = host_vf_vhca(pv->pf, pv->vf, err);
+		if (rc)
+			return rc;
 		rc = fw_read_vhca_icm(pv->pf->fw, pv->vf->vhca_id, &pv->actual,
 				      err);
 		if (rc)

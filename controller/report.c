@@ -209,8 +209,9 @@ json_object *report_status_json(const struct host *host,
 				       pf->ibdev[0] ? json_object_new_string(pf->ibdev) :
 						      NULL);
 		json_object_object_add(o, "total_icm_bytes",
-				       pf->probed ? json_size(pf->total_icm_bytes) :
-						    NULL);
+				       pf->probed && pf->supported ?
+					       json_size(pf->total_icm_bytes) :
+					       NULL);
 		json_object_object_add(o, "supported",
 				       json_object_new_boolean(pf->supported));
 		if (!pf->supported)
@@ -276,7 +277,7 @@ void report_status_table(FILE *out, const struct host *host,
 		const struct host_pf *pf = &host->pfs[p];
 		char total[32] = "-", pages[32] = "unknown";
 
-		if (pf->probed)
+		if (pf->probed && pf->supported)
 			size_format(pf->total_icm_bytes, total, sizeof(total));
 		if (pf->fw_pages.total >= 0)
 			size_format((uint64_t)pf->fw_pages.total * ICM_PAGE_BYTES,

@@ -161,18 +161,32 @@ static void test_probe_sim(void)
 		CHECK_U64(pf->total_icm_bytes, 32 * GiB);
 		CHECK_U64(pf->group_id_max, 16);
 		CHECK_U64(pf->own_vhca_id, simfw_vhca_id_for((unsigned)p, 0));
+		/* vhca_ids are asked on demand, not by the probe. */
+		for (size_t i = 0; i < pf->nvfs; i++)
+			CHECK(!pf->vfs[i].vhca_known);
+	}
+	/* Per PF: own caps and NIC_CAP_REG; no writes. */
+	host_fw_counts(&host, &cmds, &writes);
+	CHECK_U64(cmds, 2 * 2);
+	CHECK_U64(writes, 0);
+	for (size_t p = 0; p < host.npfs; p++) {
+		struct host_pf *pf = &host.pfs[p];
+
 		/* VF index -> function id -> the firmware's vhca_id. */
 		for (size_t i = 0; i < pf->nvfs; i++) {
+			CHECK_U64(host_vf_vhca(pf, &pf->vfs[i], &err), IQ_OK);
 			CHECK(pf->vfs[i].vhca_known);
 			CHECK_U64(pf->vfs[i].vhca_id,
 				  simfw_vhca_id_for((unsigned)p,
 						    (uint16_t)(i + 1)));
 		}
 	}
-	/* Per PF: own caps, NIC_CAP_REG, one query per VF; no writes. */
+	/* One query per VF, asked once: a second ask costs nothing. */
 	host_fw_counts(&host, &cmds, &writes);
 	CHECK_U64(cmds, 2 * (2 + 4));
-	CHECK_U64(writes, 0);
+	CHECK_U64(host_vf_vhca(&host.pfs[0], &host.pfs[0].vfs[0], &err), IQ_OK);
+	host_fw_counts(&host, &cmds_again, &writes);
+	CHECK_U64(cmds_again, cmds);
 	/* Once per run. */
 	CHECK_U64(host_probe_firmware(&host, FW_BACKEND_SIM, NULL, &err),
 		  IQ_OK);
@@ -183,7 +197,7 @@ static void test_probe_sim(void)
 	CHECK_U64(host_discover(root, &host, &err), IQ_OK);
 	CHECK_U64(host_probe_firmware(&host, FW_BACKEND_AUTO, NULL, &err),
 		  IQ_OK);
-	CHECK(host.npfs == 2 && host.pfs[1].vfs[3].vhca_known);
+	CHECK(host.npfs == 2 && host.pfs[1].probed);
 	host_free(&host);
 	rm_tree(root);
 }
@@ -205,8 +219,9 @@ static void test_unsupported_pf(void)
 		CHECK(host.pfs[1].probed);
 		CHECK_CONTAINS(host.pfs[1].unsupported_why, "NIC_CAP_REG");
 		CHECK_CONTAINS(host.pfs[1].unsupported_why, "firmware");
-		/* vhca_ids are still known, for status. */
-		CHECK(host.pfs[1].vfs[0].vhca_known);
+		/* vhca_ids can still be asked, for status. */
+		CHECK_U64(host_vf_vhca(&host.pfs[1], &host.pfs[1].vfs[0], &err),
+			  IQ_OK);
 		CHECK_U64(host.pfs[1].vfs[0].vhca_id, simfw_vhca_id_for(1, 1));
 	}
 	host_free(&host);
@@ -327,6 +342,7 @@ static void test_vf_removed(void)
 	CHECK_U64(host.pfs[1].nvfs, 4);
 	CHECK_U64(host_probe_firmware(&host, FW_BACKEND_SIM, NULL, &err),
 		  IQ_OK);
+	CHECK_U64(host_vf_vhca(&host.pfs[0], &host.pfs[0].vfs[1], &err), IQ_OK);
 	CHECK_U64(host.pfs[0].vfs[1].vhca_id, simfw_vhca_id_for(0, 4));
 	host_free(&host);
 	rm_tree(root);
@@ -441,6 +457,7 @@ static void test_firmware_status_cases(void)
 	CHECK_U64(probe_fake(&host, &err), IQ_OK);
 	CHECK(!host.pfs[0].supported);
 	CHECK_CONTAINS(host.pfs[0].unsupported_why, "BAD_OP");
+	CHECK_U64(host_vf_vhca(&host.pfs[0], &host.pfs[0].vfs[1], &err), IQ_OK);
 	CHECK_U64(host.pfs[0].vfs[1].vhca_id, 0x72);
 	host_free(&host);
 
