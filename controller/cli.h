@@ -58,7 +58,7 @@ void cli_verbose(const struct cli_ctx *ctx, const char *fmt, ...)
 struct vm_list;
 int live_libvirt_source(struct cli_ctx *ctx, const char *cmd,
 			const char *connect_uri, bool have_xml,
-			struct vm_list *vms, bool *have_sources,
+			struct vm_list *vms, unsigned *sources,
 			struct iq_err *err);
 
 int cmd_status(struct cli_ctx *ctx, int argc, char **argv, struct iq_err *err);

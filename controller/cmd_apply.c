@@ -14,7 +14,7 @@
 
 int live_libvirt_source(struct cli_ctx *ctx, const char *cmd,
 			const char *connect_uri, bool have_xml,
-			struct vm_list *vms, bool *have_sources,
+			struct vm_list *vms, unsigned *sources,
 			struct iq_err *err)
 {
 	if (connect_uri && !strcmp(connect_uri, "none"))
@@ -25,11 +25,11 @@ int live_libvirt_source(struct cli_ctx *ctx, const char *cmd,
 			       "running VMs; pick one",
 			       cmd);
 	/* libvirtd of this host, unless the VMs were named otherwise. */
-	if (!connect_uri && !have_xml && !*have_sources)
+	if (!connect_uri && !have_xml && !*sources)
 		connect_uri = vm_libvirt_default_uri_at(ctx->root);
 	if (!connect_uri)
 		return IQ_OK;
-	*have_sources = true;
+	*sources |= LIFECYCLE_SRC_LIBVIRT;
 	cli_verbose(ctx, "running VMs from libvirt %s", connect_uri);
 	return vm_libvirt_list_running(connect_uri, vms, err);
 }
@@ -45,10 +45,10 @@ static int plan_or_apply(struct cli_ctx *ctx, int argc, char **argv,
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *name = apply ? "apply" : "plan";
-	static const struct vm_facts no_vms[1];
 	struct vm_list vms = { 0 };
 	const char *connect_uri = NULL;
-	bool have_sources = false, have_xml = false;
+	unsigned sources = 0;
+	bool have_xml = false;
 	struct session s;
 	struct lifecycle_result r;
 	unsigned long cmds = 0, writes = 0;
@@ -59,7 +59,8 @@ static int plan_or_apply(struct cli_ctx *ctx, int argc, char **argv,
 	       (c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'x':
-			have_sources = have_xml = true;
+			have_xml = true;
+			sources |= LIFECYCLE_SRC_LIBVIRT;
 			rc = vm_list_add_libvirt_path(&vms, optarg, err);
 			break;
 		case 'c':
@@ -69,7 +70,7 @@ static int plan_or_apply(struct cli_ctx *ctx, int argc, char **argv,
 			unsigned dead = 0;
 			char why[512] = "";
 
-			have_sources = true;
+			sources |= LIFECYCLE_SRC_CH;
 			rc = vm_ch_list_dir(optarg, &vms, &dead, why, sizeof(why),
 					    err);
 			/* A dead VMM's VM is not running: said, not hidden. */
@@ -94,7 +95,7 @@ static int plan_or_apply(struct cli_ctx *ctx, int argc, char **argv,
 			     argv[optind]);
 	if (rc == IQ_OK)
 		rc = live_libvirt_source(ctx, name, connect_uri, have_xml, &vms,
-					 &have_sources, err);
+					 &sources, err);
 	if (rc) {
 		vm_list_free(&vms);
 		return rc;
@@ -107,9 +108,7 @@ static int plan_or_apply(struct cli_ctx *ctx, int argc, char **argv,
 		vm_list_free(&vms);
 		return rc;
 	}
-	/* A source that lists no VM means none runs, not "ask the journal". */
-	rc = lifecycle_apply(&s, have_sources ? (vms.n ? vms.vms : no_vms) : NULL,
-			     vms.n, !apply, &r, err);
+	rc = lifecycle_apply(&s, vms.vms, vms.n, sources, !apply, &r, err);
 	host_fw_counts(&s.host, &cmds, &writes);
 	if (rc == IQ_OK && ctx->json) {
 		json_object *o = json_object_new_object();

@@ -84,14 +84,44 @@ static int hook_failure(struct cli_ctx *ctx, const char *vm,
 			enum hook_action action, int rc, struct iq_err *err)
 {
 	syslog(LOG_ERR, "VM %s: %s", vm, err->msg);
-	if (action == HOOK_START && !strcmp(ctx->on_error, "allow")) {
+	/*
+	 * Only a start can be refused. A non-zero exit at started or
+	 * reconnect makes libvirt kill a running guest, and at stop it
+	 * changes nothing: there the failure is logged, and `icmquota
+	 * apply` repairs the caps later.
+	 */
+	if (action != HOOK_START)
+		return IQ_OK;
+	if (!strcmp(ctx->on_error, "allow")) {
 		syslog(LOG_WARNING,
 		       "VM %s starts WITHOUT ICM caps (on_error = allow)", vm);
 		return IQ_OK;
 	}
-	if (action == HOOK_START)
-		iq_err_prefix(err, "VM %s not started", vm);
+	iq_err_prefix(err, "VM %s not started", vm);
 	return rc;
+}
+
+/*
+ * A VM with no PCI passthrough has no VF to cap: the hook leaves it alone
+ * and costs near nothing. Its stop still closes a journal entry if one
+ * exists (a VF hot-unplugged before the stop), found without the lock.
+ */
+static bool hook_has_work(struct cli_ctx *ctx, enum hook_action action,
+			  const struct vm_facts *vm)
+{
+	struct state journal;
+	struct iq_err ignored = { 0 };
+	bool known;
+
+	if (vm->npci > 0)
+		return true;
+	if (action != HOOK_STOP || ctx->config_rc)
+		return false;
+	if (state_load(ctx->state_path, &journal, &ignored))
+		return true; /* let the locked run report it */
+	known = state_find_vm(&journal, vm->name) != NULL;
+	state_free(&journal);
+	return known;
 }
 
 static int run_action(struct cli_ctx *ctx, enum hook_action action,
@@ -138,7 +168,7 @@ static int run_action(struct cli_ctx *ctx, enum hook_action action,
 			       vm->name, r.unsupported_vfs);
 		if (r.adm.message[0])
 			syslog(LOG_NOTICE, "%s", r.adm.message);
-	} else if (rc == IQ_EREFUSED) {
+	} else if (rc == IQ_EREFUSED && action == HOOK_START) {
 		/* What virsh start shows the user: one line. */
 		syslog(LOG_ERR, "%s", err->msg);
 	} else {
@@ -171,18 +201,6 @@ int cmd_hook(struct cli_ctx *ctx, int argc, char **argv, struct iq_err *err)
 	if (action == HOOK_NONE)
 		return IQ_OK;
 	openlog("icmquota", LOG_PID, LOG_DAEMON);
-	if (ctx->config_rc) {
-		iq_fail(err, IQ_EENV,
-			"%s (the hook's settings; a VM must not start uncapped: "
-			"install it, see icmquota --help)",
-			ctx->config_msg);
-		rc = action == HOOK_START ? IQ_EENV : IQ_OK;
-		syslog(LOG_ERR, "VM %s: %s", argv[3], err->msg);
-		if (action == HOOK_START)
-			iq_err_prefix(err, "VM %s not started", argv[3]);
-		closelog();
-		return rc;
-	}
 	memset(&vm, 0, sizeof(vm));
 	snprintf(label, sizeof(label), "domain XML of %s on stdin", argv[3]);
 	rc = read_stdin(&xml, &len, err);
@@ -191,11 +209,18 @@ int cmd_hook(struct cli_ctx *ctx, int argc, char **argv, struct iq_err *err)
 	if (rc == IQ_OK)
 		rc = vm_from_libvirt_xml(xml, len, label, &vm, err);
 	free(xml);
-	if (rc) {
+	if (rc == IQ_OK && !hook_has_work(ctx, action, &vm)) {
+		/* No VF to cap and nothing journalled: near-zero cost. */
+	} else if (rc == IQ_OK && ctx->config_rc) {
+		/* Without its settings the hook cannot know it may let a VM
+		 * run uncapped: only a start is refused. */
+		iq_fail(err, IQ_EENV,
+			"%s (the hook's settings; install them, see "
+			"icmquota --help)",
+			ctx->config_msg);
+		rc = hook_failure(ctx, vm.name, action, IQ_EENV, err);
+	} else if (rc) {
 		rc = hook_failure(ctx, argv[3], action, rc, err);
-	} else if (vm.npci == 0) {
-		/* No PCI passthrough: no VF to cap, nothing to journal. */
-		rc = IQ_OK;
 	} else {
 		rc = run_action(ctx, action, &vm, err);
 	}

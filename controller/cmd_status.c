@@ -17,10 +17,9 @@ int cmd_status(struct cli_ctx *ctx, int argc, char **argv, struct iq_err *err)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	static const struct vm_facts no_vms[1];
 	struct vm_list vms = { 0 };
 	const char *connect_uri = NULL;
-	bool live = false;
+	unsigned sources = 0;
 	struct session s;
 	struct lifecycle_result r;
 	int c, rc;
@@ -40,8 +39,8 @@ int cmd_status(struct cli_ctx *ctx, int argc, char **argv, struct iq_err *err)
 	if (optind < argc)
 		return iq_fail(err, IQ_EUSAGE, "status: unexpected argument '%s'",
 			       argv[optind]);
-	rc = live_libvirt_source(ctx, "status", connect_uri, false, &vms, &live,
-				 err);
+	rc = live_libvirt_source(ctx, "status", connect_uri, false, &vms,
+				 &sources, err);
 	if (rc == IQ_OK)
 		rc = session_open(ctx,
 				  SESSION_POLICY | SESSION_STATE | SESSION_FIRMWARE,
@@ -51,8 +50,7 @@ int cmd_status(struct cli_ctx *ctx, int argc, char **argv, struct iq_err *err)
 		return rc;
 	}
 	/* Running VMs (libvirt's, else the journal's), read back, no writes. */
-	rc = lifecycle_apply(&s, live ? (vms.n ? vms.vms : no_vms) : NULL, vms.n,
-			     true, &r, err);
+	rc = lifecycle_apply(&s, vms.vms, vms.n, sources, true, &r, err);
 	if (rc == IQ_OK) {
 		if (ctx->json) {
 			json_object *o = json_object_new_object();

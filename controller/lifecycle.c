@@ -161,24 +161,33 @@ int lifecycle_vm_verify(struct session *s, const struct vm_facts *vm,
 	return rc;
 }
 
-int lifecycle_apply(struct session *s, const struct vm_facts *vms,
-		    size_t nvms, bool dry_run, struct lifecycle_result *r,
-		    struct iq_err *err)
+static bool covered(unsigned sources, const struct vm_facts *vm)
 {
+	unsigned kind = strcmp(vm->origin, VM_ORIGIN_CH) == 0 ?
+				LIFECYCLE_SRC_CH :
+				LIFECYCLE_SRC_LIBVIRT;
+
+	return (sources & kind) != 0;
+}
+
+int lifecycle_apply(struct session *s, const struct vm_facts *vms,
+		    size_t nvms, unsigned sources, bool dry_run,
+		    struct lifecycle_result *r, struct iq_err *err)
+{
+	size_t n = 0;
 	int rc;
 
 	memset(r, 0, sizeof(*r));
-	if (vms) {
-		r->running = calloc(nvms + 1, sizeof(*r->running));
-		if (!r->running)
-			return iq_fail(err, IQ_EENV, "out of memory");
-		memcpy(r->running, vms, nvms * sizeof(*vms));
-		r->nrunning = nvms;
-	} else {
-		rc = running_set(&s->state, NULL, NULL, 0, r, err);
-		if (rc)
-			return rc;
-	}
+	r->running = calloc(s->state.nvms + nvms + 1, sizeof(*r->running));
+	if (!r->running)
+		return iq_fail(err, IQ_EENV, "out of memory listing running VMs");
+	/* A source speaks for its VMM only: the others' VMs still run. */
+	for (size_t i = 0; i < s->state.nvms; i++)
+		if (!covered(sources, &s->state.vms[i].facts))
+			r->running[n++] = s->state.vms[i].facts;
+	for (size_t i = 0; i < nvms; i++)
+		r->running[n++] = vms[i];
+	r->nrunning = n;
 	rc = plan_build(&s->host, &s->policy, &s->state, r->running,
 			r->nrunning, NULL, &r->plan, err);
 	if (rc == IQ_OK)
@@ -191,23 +200,21 @@ int lifecycle_apply(struct session *s, const struct vm_facts *vms,
 	rc = plan_execute(&s->host, &r->plan, err);
 	if (rc == IQ_OK)
 		rc = plan_record(&r->plan, &s->policy, &s->state, err);
-	if (rc == IQ_OK && vms) {
-		/* Exactly these VMs run now: the journal follows. */
-		for (size_t i = s->state.nvms; i-- > 0;) {
-			bool given = false;
+	/* The journal follows: the covered VMMs run exactly the VMs listed. */
+	for (size_t i = s->state.nvms; rc == IQ_OK && i-- > 0;) {
+		bool listed = false;
 
-			for (size_t j = 0; j < nvms; j++)
-				given |= strcmp(vms[j].name,
-						s->state.vms[i].facts.name) == 0;
-			if (!given)
-				state_drop_vm(&s->state,
-					      s->state.vms[i].facts.name);
-		}
-		for (size_t j = 0; j < nvms && rc == IQ_OK; j++)
-			if (!state_find_vm(&s->state, vms[j].name))
-				rc = state_put_vm(&s->state, &vms[j], "cli",
-						  err);
+		if (!covered(sources, &s->state.vms[i].facts))
+			continue;
+		for (size_t j = 0; j < nvms; j++)
+			listed |= strcmp(vms[j].name,
+					 s->state.vms[i].facts.name) == 0;
+		if (!listed)
+			state_drop_vm(&s->state, s->state.vms[i].facts.name);
 	}
+	for (size_t j = 0; j < nvms && rc == IQ_OK; j++)
+		if (!state_find_vm(&s->state, vms[j].name))
+			rc = state_put_vm(&s->state, &vms[j], "apply", err);
 	if (rc == IQ_OK)
 		rc = session_save_state(s, err);
 	return rc;

@@ -50,14 +50,21 @@ int lifecycle_vm_reconcile(struct session *s, const struct vm_facts *vm,
 /* Read the VM's caps back and count the ones that differ; no writes. */
 int lifecycle_vm_verify(struct session *s, const struct vm_facts *vm,
 			struct lifecycle_result *r, struct iq_err *err);
+/* Which VMMs' running VMs a source listed (apply --libvirt-xml, ...). */
+enum lifecycle_sources {
+	LIFECYCLE_SRC_LIBVIRT = 1 << 0,
+	LIFECYCLE_SRC_CH = 1 << 1,
+};
+
 /*
- * Every VF to its desired cap. vms NULL: the journal's running VMs;
- * else exactly these VMs are running (the journal follows). dry_run:
- * read back only (plan).
+ * Every VF to its desired cap. The running VMs: vms (what the sources
+ * listed) plus the journal's VMs of every VMM the sources did not cover
+ * (sources 0: the journal's VMs only); the journal follows. dry_run:
+ * read back only (plan, status).
  */
 int lifecycle_apply(struct session *s, const struct vm_facts *vms,
-		    size_t nvms, bool dry_run, struct lifecycle_result *r,
-		    struct iq_err *err);
+		    size_t nvms, unsigned sources, bool dry_run,
+		    struct lifecycle_result *r, struct iq_err *err);
 
 void lifecycle_result_free(struct lifecycle_result *r);
 

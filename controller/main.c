@@ -155,8 +155,10 @@ static int apply_settings(struct cli_ctx *ctx, struct globals *g,
 		ctx->config_rc = config_load(ctx->config_path, cfg, &cfg_err);
 		snprintf(ctx->config_msg, sizeof(ctx->config_msg), "%s",
 			 cfg_err.msg);
-		if (ctx->config_rc == IQ_EUSAGE)
-			return iq_fail(err, IQ_EUSAGE, "%s", cfg_err.msg);
+		/* A file named on the command line must be there. */
+		if (ctx->config_rc == IQ_EUSAGE ||
+		    (ctx->config_rc && explicit_config))
+			return iq_fail(err, ctx->config_rc, "%s", cfg_err.msg);
 	} else {
 		memset(cfg, 0, sizeof(*cfg));
 		ctx->config_rc = IQ_EENV;
@@ -180,7 +182,9 @@ static int apply_settings(struct cli_ctx *ctx, struct globals *g,
 						"auto",
 			      &ctx->backend))
 		return iq_fail(err, IQ_EUSAGE,
-			       "--backend must be auto, devx, fwctl or sim, not '%s'",
+			       "%s%sbackend must be auto, devx, fwctl or sim, not '%s'",
+			       g->backend ? "--" : ctx->config_path,
+			       g->backend ? "" : ": ",
 			       g->backend ? g->backend : cfg->backend);
 	ctx->lock_timeout_s = 30.0;
 	if (g->lock_timeout) {
@@ -241,8 +245,20 @@ int main(int argc, char **argv)
 		rc = iq_fail(&err, IQ_EUSAGE,
 			     "unknown command '%s' (see icmquota --help)",
 			     rest[0]);
-	if (rc == IQ_OK)
+	if (rc == IQ_OK) {
 		rc = apply_settings(&ctx, &g, &cfg, &err);
+		/*
+		 * The hook decides itself what broken settings mean (refuse a
+		 * start, let a running guest be): it gets the error, not exit 2.
+		 */
+		if (rc && fn == cmd_hook && !ctx.config_rc) {
+			ctx.config_rc = rc;
+			snprintf(ctx.config_msg, sizeof(ctx.config_msg), "%s",
+				 err.msg);
+			iq_err_clear(&err);
+			rc = IQ_OK;
+		}
+	}
 	if (rc == IQ_OK)
 		rc = fn(&ctx, nrest, rest, &err);
 	if (rc != IQ_OK && err.msg[0])

@@ -80,6 +80,11 @@ static int load_vm(json_object *jvm, struct state_vm *vm, const char *path,
 	copy_str(vm->facts.source, sizeof(vm->facts.source),
 		 jstr(jvm, "source"));
 	copy_str(vm->origin, sizeof(vm->origin), jstr(jvm, "origin"));
+	copy_str(vm->facts.origin, sizeof(vm->facts.origin), jstr(jvm, "vmm"));
+	if (!vm->facts.origin[0])
+		copy_str(vm->facts.origin, sizeof(vm->facts.origin),
+			 strcmp(vm->origin, "ch") ? VM_ORIGIN_LIBVIRT :
+						    VM_ORIGIN_CH);
 	vm->facts.memory_bytes = jsize(jvm, "memory_bytes");
 	vm->facts.hugepages = jbool(jvm, "hugepages");
 	vm->started = jint(jvm, "started");
@@ -213,6 +218,8 @@ static json_object *vm_json(const struct state_vm *vm)
 	json_object_object_add(o, "source",
 			       json_object_new_string(vm->facts.source));
 	json_object_object_add(o, "origin", json_object_new_string(vm->origin));
+	json_object_object_add(o, "vmm",
+			       json_object_new_string(vm->facts.origin));
 	json_object_object_add(o, "started",
 			       json_object_new_int64(vm->started));
 	json_object_object_add(o, "scaled",

@@ -29,6 +29,9 @@ struct vm_facts {
 	char (*pci)[PCI_ADDR_LEN];
 	size_t npci;
 	char source[4096];       /* file or socket it came from, for messages */
+	/* Which VMM runs it: VM_ORIGIN_LIBVIRT or VM_ORIGIN_CH. A source that
+	 * lists the running VMs of one kind replaces only VMs of that kind. */
+	char origin[16];
 };
 
 /*
@@ -52,5 +55,8 @@ void vm_facts_free(struct vm_facts *vm);
 /* Deep copy; dst is overwritten as if uninitialised (free it first). */
 int vm_facts_copy(struct vm_facts *dst, const struct vm_facts *src,
 		  struct iq_err *err);
+
+#define VM_ORIGIN_LIBVIRT "libvirt"
+#define VM_ORIGIN_CH "ch"
 
 #endif

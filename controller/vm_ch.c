@@ -565,6 +565,7 @@ int vm_from_ch_vminfo(const char *json, size_t len, const char *label,
 		return rc;
 	}
 	snprintf(vm->source, sizeof(vm->source), "%s", label);
+	snprintf(vm->origin, sizeof(vm->origin), "%s", VM_ORIGIN_CH);
 	return IQ_OK;
 }
 

@@ -671,6 +671,7 @@ int vm_from_libvirt_xml(const char *xml, size_t len, const char *label,
 		return rc;
 	}
 	snprintf(vm->source, sizeof(vm->source), "%s", label);
+	snprintf(vm->origin, sizeof(vm->origin), "%s", VM_ORIGIN_LIBVIRT);
 	return IQ_OK;
 }
 

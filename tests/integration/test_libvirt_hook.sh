@@ -73,17 +73,20 @@ expect_rc 0 "initial apply"
 # firmware and the journal (release resets the caps before virsh returns,
 # so this is the only way to see what prepare programmed). libvirtd gives
 # hooks only LC_ALL, PATH and HOME: the sanitizer settings live here, and
-# any report lands in $SCRATCH/asan, which must stay empty.
+# any report lands in $SCRATCH/asan, which must stay empty, and a
+# sanitizer failure exits 23.
 cat >"$SCRATCH/sbin/icmquota" <<'EOF'
 #!/bin/bash
 S=@SCRATCH@
 BIN=@BIN@
-export ASAN_OPTIONS=detect_leaks=1:log_path=$S/asan/asan
+export ASAN_OPTIONS=detect_leaks=1:exitcode=23:log_path=$S/asan/asan
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$S/asan/ubsan
 id=$(date +%s%N).$$
 call=$S/calls/$id
+preload=$(cat "$S/leak-canary" 2>/dev/null)
 t0=$(date +%s%N)
-"$BIN" --config "$S/icmquota.conf" --trace-fw "$call.trace" "$@" 2>"$call.err"
+LD_PRELOAD=$preload "$BIN" --config "$S/icmquota.conf" --trace-fw "$call.trace" \
+	"$@" 2>"$call.err"
 rc=$?
 t1=$(date +%s%N)
 if [ "$5 $6" = "prepare begin" ]; then
@@ -276,6 +279,38 @@ expect_eq "$traced" "" "c: no hook call issued a firmware command"
 fw_show >"$SCRATCH/fw-after.json"
 if cmp -s "$SCRATCH/fw-before.json" "$SCRATCH/fw-after.json"; then pass; else
 	fail "c: firmware changed for a VM without VFs"
+fi
+
+# --- the sanitizers are heard from under libvirtd ---------------------------
+# A library that leaks 77 bytes, preloaded into the hook's binary for one
+# start: LeakSanitizer must fail that start (with the shim's exitcode=23,
+# which no icmquota error uses) and write a report where the shim sends
+# them, or the empty-report check at the end would prove nothing.
+libasan=$(ldd "$BIN" 2>/dev/null | awk '/libasan/ { print $3; exit }')
+if [ -n "$libasan" ]; then
+	cc -shared -fPIC -o "$SCRATCH/leak.so" -x c - <<'EOF'
+#include <stdlib.h>
+void *volatile leak_sink;
+__attribute__((constructor)) static void leak(void)
+{
+	leak_sink = malloc(77);
+	leak_sink = NULL;
+}
+EOF
+	echo "$libasan $SCRATCH/leak.so" >"$SCRATCH/leak-canary"
+	m=$(mark)
+	virsh_run start icmqt-plain
+	expect_rc 1 "leak canary: a leaking hook fails the start"
+	expect_err "unexpected exit status 23" "leak canary: LeakSanitizer's exit code"
+	wait_call "$m" icmqt-plain release || fail "leak canary: no release call"
+	rm -f "$SCRATCH/leak-canary"
+	if grep -qs "detected memory leaks" "$SCRATCH"/asan/asan.*; then pass; else
+		fail "leak canary: no LeakSanitizer report in $SCRATCH/asan"
+	fi
+	mkdir -p "$SCRATCH/asan-canary"
+	mv "$SCRATCH"/asan/* "$SCRATCH/asan-canary/" 2>/dev/null
+else
+	echo "$T_NAME: $BIN has no ASan runtime: the sanitizer check proves nothing"
 fi
 
 # --- e) settings missing, policy broken ----------------------------------------

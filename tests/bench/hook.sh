@@ -1,0 +1,222 @@
+#!/usr/bin/env bash
+# What the libvirt hook costs a VM start, measured against a real libvirtd
+# and QEMU on this machine (root; the daemons are taken over and given back
+# as tests/integration/test_libvirt_hook.sh does):
+#   1. N starts and destroys of a small diskless domain without VFs, with no
+#      hook installed, with an empty hook (what libvirt's running any hook
+#      costs), then with the packaged hook (daemon restarted between, same
+#      run): wall time of each `virsh start`/`destroy`
+#   2. the hook's five calls for that domain timed directly (the binary,
+#      same arguments, the XML libvirt passed at each stage on stdin), and
+#      through the installed hook script as libvirtd runs it
+#   3. prepare and release for a domain with two VFs on a simulated host
+#      (admission, the caps written, the journal), timed directly
+# Prints figures; asserts nothing about speed.
+#
+#   tests/bench/hook.sh [BINARY]   (default build/icmquota; N=10 K=50)
+set -uo pipefail
+ICMQUOTA_BIN=$(realpath "${1:-${ICMQUOTA_BIN:-build/icmquota}}")
+export ICMQUOTA_BIN
+. "$(dirname "$0")/../integration/lib.sh"
+. "$(dirname "$0")/../integration/libvirtd.sh"
+N=${N:-10}  # starts and destroys per arm
+K=${K:-50}  # direct calls per stage
+NAME=icmqb-plain
+
+if ! why=$(lv_can_run); then
+	echo "hook bench: cannot run libvirtd here: $why" >&2
+	exit 1
+fi
+cleanup() {
+	trap - EXIT INT TERM
+	lv_purge icmqb-
+	lv_give_back
+	rm -rf "$SCRATCH"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+now_us() { echo "${EPOCHREALTIME/./}"; }
+stats() { # stats LABEL US... : mean, median, min in ms
+	python3 - "$@" <<'EOF'
+import statistics, sys
+label, xs = sys.argv[1], [int(x) / 1000 for x in sys.argv[2:]]
+print("  %-34s mean %8.2f ms  median %8.2f  min %8.2f  (n=%d)" % (
+    label, statistics.mean(xs), statistics.median(xs), min(xs), len(xs)))
+EOF
+}
+ms() { awk -v us="$1" 'BEGIN { printf "%.2f", us / 1000 }'; }
+mean_us() { python3 -c 'import sys; x=[int(a) for a in sys.argv[1:]]; print(sum(x)//len(x))' "$@"; }
+
+# --- the simulated host and the hook's settings ---------------------------
+make_sim
+write_policy <<'EOF'
+version: 1
+host: { reserve: 16GiB, admission: strict }
+defaults: { vf_cap: 4GiB, idle_vf_cap: 256MiB, min_vf_cap: 1GiB }
+EOF
+cat >"$SCRATCH/icmquota.conf" <<EOF
+policy = $POLICY
+state = $SCRATCH/state.json
+root = $ROOT
+backend = sim
+EOF
+"$BIN" --config "$SCRATCH/icmquota.conf" apply >/dev/null ||
+	{ echo "hook bench: initial apply failed" >&2; exit 1; }
+mkdir -p "$SCRATCH/sbin" "$SCRATCH/xml"
+# The installed binary's stand-in adds only the settings file (libvirtd
+# passes no environment, and /etc/icmquota is not ours to write).
+printf '#!/bin/sh\nexec %s --config %s "$@"\n' "$BIN" "$SCRATCH/icmquota.conf" \
+	>"$SCRATCH/sbin/icmquota"
+chmod 0755 "$SCRATCH/sbin/icmquota"
+sed "s|@SBINDIR@|$SCRATCH/sbin|g" "$REPO/packaging/libvirt-hook" >"$SCRATCH/hook"
+# A hook that does nothing: what libvirt's running of any hook costs.
+printf '#!/bin/sh\nexit 0\n' >"$SCRATCH/empty"
+# A hook that only keeps the XML libvirt passes at each stage.
+printf '#!/bin/sh\ncat >"%s/xml/$2.$3"\n' "$SCRATCH" >"$SCRATCH/capture"
+chmod 0755 "$SCRATCH/hook" "$SCRATCH/capture" "$SCRATCH/empty"
+
+lv_take_over || exit 1
+LV_DOMTYPE=$(lv_domain_type)
+lv_domain_xml "$NAME" 64 "" >"$SCRATCH/plain.xml"
+
+arm() { # arm LABEL: N timed starts and destroys; sets START_US, STOP_US
+	local i t0 t1
+	START_US=() STOP_US=()
+	# One untimed round: QEMU's and libvirt's first-time costs.
+	lv_virsh start "$NAME" >/dev/null && lv_virsh destroy "$NAME" >/dev/null ||
+		return 1
+	for ((i = 0; i < N; i++)); do
+		t0=$(now_us)
+		lv_virsh start "$NAME" >/dev/null || return 1
+		t1=$(now_us)
+		START_US+=($((t1 - t0)))
+		t0=$(now_us)
+		lv_virsh destroy "$NAME" >/dev/null || return 1
+		t1=$(now_us)
+		STOP_US+=($((t1 - t0)))
+	done
+}
+
+# --- 1. virsh start/destroy without and with the hook ----------------------
+lv_start || exit 1
+lv_purge icmqb-
+lv_virsh define "$SCRATCH/plain.xml" >/dev/null || exit 1
+arm || { echo "hook bench: start/destroy without hook failed" >&2; exit 1; }
+start_without=("${START_US[@]}") stop_without=("${STOP_US[@]}")
+lv_stop
+
+lv_install_hook "$SCRATCH/empty"
+lv_start || exit 1
+arm || { echo "hook bench: start/destroy with an empty hook failed" >&2; exit 1; }
+start_empty=("${START_US[@]}") stop_empty=("${STOP_US[@]}")
+lv_stop
+
+lv_install_hook "$SCRATCH/capture"
+lv_start || exit 1
+lv_virsh start "$NAME" >/dev/null && lv_virsh destroy "$NAME" >/dev/null
+lv_stop
+
+lv_install_hook "$SCRATCH/hook"
+lv_start || exit 1
+arm || { echo "hook bench: start/destroy with the hook failed" >&2; exit 1; }
+start_with=("${START_US[@]}") stop_with=("${STOP_US[@]}")
+lv_purge icmqb-
+lv_stop
+
+# --- 2. the five calls, timed directly ---------------------------------------
+direct() { # direct CMD... (stdin from $XML): sets CALL_US (K runs)
+	local i t0 t1
+	CALL_US=()
+	for ((i = 0; i < K; i++)); do
+		t0=$(now_us)
+		"$@" <"$XML" >/dev/null 2>&1
+		t1=$(now_us)
+		CALL_US+=($((t1 - t0)))
+	done
+}
+declare -A bin_mean hook_mean
+for stage in prepare.begin start.begin started.begin stopped.end release.end; do
+	XML=$SCRATCH/xml/$stage
+	if [ ! -s "$XML" ]; then
+		echo "hook bench: libvirt passed no XML at $stage" >&2
+		exit 1
+	fi
+	direct "$BIN" --config "$SCRATCH/icmquota.conf" hook libvirt qemu \
+		"$NAME" "${stage%.*}" "${stage#*.}" -
+	bin_mean[$stage]=$(mean_us "${CALL_US[@]}")
+	direct "$SCRATCH/hook" "$NAME" "${stage%.*}" "${stage#*.}" -
+	hook_mean[$stage]=$(mean_us "${CALL_US[@]}")
+done
+# The XML of a no-op: what exec + main + exit cost on their own.
+XML=/dev/null
+direct "$BIN" --version
+floor=$(mean_us "${CALL_US[@]}")
+
+# --- 3. prepare and release of a VF domain on the simulated host -------------
+mapfile -t PFS < <(sim_pfs)
+lv_domain_xml icmqb-vf 64 "" "$(sim_vf "${PFS[0]}" 0)" "$(sim_vf "${PFS[1]}" 0)" \
+	>"$SCRATCH/vf.xml"
+prep_us=() rel_us=()
+for ((i = 0; i < K; i++)); do
+	t0=$(now_us)
+	"$BIN" --config "$SCRATCH/icmquota.conf" hook libvirt qemu icmqb-vf \
+		prepare begin - <"$SCRATCH/vf.xml" || exit 1
+	t1=$(now_us)
+	"$BIN" --config "$SCRATCH/icmquota.conf" hook libvirt qemu icmqb-vf \
+		release end - <"$SCRATCH/vf.xml" || exit 1
+	t2=$(now_us)
+	prep_us+=($((t1 - t0)))
+	rel_us+=($((t2 - t1)))
+done
+"$BIN" --config "$SCRATCH/icmquota.conf" --trace-fw "$SCRATCH/trace" hook \
+	libvirt qemu icmqb-vf prepare begin - <"$SCRATCH/vf.xml"
+prep_cmds=$(grep -c '^>' "$SCRATCH/trace")
+"$BIN" --config "$SCRATCH/icmquota.conf" --trace-fw "$SCRATCH/trace" hook \
+	libvirt qemu icmqb-vf release end - <"$SCRATCH/vf.xml"
+rel_cmds=$(grep -c '^>' "$SCRATCH/trace")
+
+# --- figures -------------------------------------------------------------------
+echo "hook bench: $(basename "$BIN") ($BIN), libvirt $(virsh --version), domain type $LV_DOMTYPE, N=$N K=$K"
+echo "1. virsh on a 64 MiB diskless domain without VFs (wall time per command)"
+stats "start, no hook" "${start_without[@]}"
+stats "start, empty hook (sh, exit 0)" "${start_empty[@]}"
+stats "start, icmquota hook" "${start_with[@]}"
+stats "destroy, no hook" "${stop_without[@]}"
+stats "destroy, empty hook (sh, exit 0)" "${stop_empty[@]}"
+stats "destroy, icmquota hook" "${stop_with[@]}"
+python3 - "$(mean_us "${start_without[@]}")" "$(mean_us "${start_empty[@]}")" \
+	"$(mean_us "${start_with[@]}")" "$(mean_us "${stop_without[@]}")" \
+	"$(mean_us "${stop_empty[@]}")" "$(mean_us "${stop_with[@]}")" <<'EOF'
+import sys
+s0, se, s1, d0, de, d1 = (int(x) / 1000 for x in sys.argv[1:])
+print("  icmquota hook vs no hook: start %+.1f ms (%+.1f%%), destroy %+.1f ms (%+.1f%%)"
+      % (s1 - s0, 100 * (s1 - s0) / s0, d1 - d0, 100 * (d1 - d0) / d0))
+print("  icmquota hook vs empty hook: start %+.1f ms (%+.1f%%), destroy %+.1f ms (%+.1f%%)"
+      % (s1 - se, 100 * (s1 - se) / se, d1 - de, 100 * (d1 - de) / de))
+EOF
+echo "2. the hook's calls for that domain, timed directly (mean of $K, fork+exec included)"
+total_bin=0 total_hook=0 start_hook=0
+for stage in prepare.begin start.begin started.begin stopped.end release.end; do
+	printf '  %-16s binary %6s ms   installed hook script %6s ms\n' \
+		"${stage/./ }" "$(ms "${bin_mean[$stage]}")" "$(ms "${hook_mean[$stage]}")"
+	total_bin=$((total_bin + bin_mean[$stage]))
+	total_hook=$((total_hook + hook_mean[$stage]))
+	case $stage in prepare.* | start.* | started.*)
+		start_hook=$((start_hook + hook_mean[$stage])) ;;
+	esac
+done
+printf '  %-16s binary %6s ms   installed hook script %6s ms\n' "all five" \
+	"$(ms "$total_bin")" "$(ms "$total_hook")"
+printf '  icmquota --version alone: %s ms (exec, dynamic linking, exit)\n' \
+	"$(ms "$floor")"
+python3 - "$start_hook" "$(mean_us "${start_without[@]}")" <<'EOF'
+import sys
+hook, start = (int(x) / 1000 for x in sys.argv[1:])
+print("  the three calls of a start: %.2f ms = %.2f%% of a %.0f ms virsh start"
+      % (hook, 100 * hook / start, start))
+EOF
+echo "3. a domain with two VFs on the simulated host, timed directly (K=$K)"
+stats "prepare begin (2 caps written)" "${prep_us[@]}"
+stats "release end (2 caps reset)" "${rel_us[@]}"
+echo "  firmware commands: prepare $prep_cmds, release $rel_cmds (sim backend; a real NIC adds its command latency to each)"
