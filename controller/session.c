@@ -5,16 +5,33 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "controller/util.h"
+
 const char *session_lock_path(const struct cli_ctx *ctx, char *buf,
 			      size_t len)
 {
 	if (ctx->lock_path)
 		return ctx->lock_path;
-	if (strcmp(ctx->state_path, STATE_DEFAULT_PATH) == 0)
+	/*
+	 * One lock per host, whatever journal a run uses: it serialises the
+	 * firmware writers. A simulated host has its own, under its root.
+	 */
+	if (path_join(buf, len, ctx->root, LOCK_DEFAULT_PATH))
 		return LOCK_DEFAULT_PATH;
-	/* A private journal gets a private lock: tests and sim hosts. */
-	snprintf(buf, len, "%s.lock", ctx->state_path);
 	return buf;
+}
+
+/* The kernel's boot_id, "" when it cannot be read (then no check). */
+static void read_boot_id(const char *root, char *out, size_t len)
+{
+	char path[4096];
+	struct iq_err ignored = { 0 };
+
+	out[0] = '\0';
+	if (path_join(path, sizeof(path), root,
+		      "/proc/sys/kernel/random/boot_id") == 0 &&
+	    file_read_line(path, out, len, &ignored) != IQ_OK)
+		out[0] = '\0';
 }
 
 static int load_policy(struct session *s, struct iq_err *err)
@@ -56,8 +73,21 @@ int session_open(struct cli_ctx *ctx, unsigned needs, struct session *s,
 	if (rc == IQ_OK && (needs & SESSION_POLICY))
 		rc = load_policy(s, err);
 	if (rc == IQ_OK && (needs & SESSION_STATE)) {
+		char boot_id[40];
+		size_t forgotten;
+
 		rc = state_load(ctx->state_path, &s->state, err);
 		s->have_state = rc == IQ_OK;
+		read_boot_id(ctx->root, boot_id, sizeof(boot_id));
+		forgotten = rc == IQ_OK ?
+				    state_forget_other_boot(&s->state, boot_id) :
+				    0;
+		if (forgotten)
+			cli_note(ctx,
+				 "%s: %zu VM%s journalled before the last reboot "
+				 "no longer run: forgotten",
+				 ctx->state_path, forgotten,
+				 forgotten == 1 ? "" : "s");
 	}
 	if (rc == IQ_OK && (needs & (SESSION_HOST | SESSION_FIRMWARE))) {
 		rc = host_discover(ctx->root, &s->host, err);

@@ -41,7 +41,7 @@ int session_open(struct cli_ctx *ctx, unsigned needs, struct session *s,
 int session_save_state(struct session *s, struct iq_err *err);
 void session_close(struct session *s);
 
-/* The lock path: --lock, else next to a non-default --state, else /run. */
+/* The lock path: --lock, else ROOT/run/icmquota/lock (/run/... on a host). */
 const char *session_lock_path(const struct cli_ctx *ctx, char *buf,
 			      size_t len);
 

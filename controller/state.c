@@ -100,10 +100,12 @@ static int load_vm(json_object *jvm, struct state_vm *vm, const char *path,
 				json_object_array_get_idx(pci, i));
 			int rc = vm_add_pci(&vm->facts, addr, err);
 
-			if (rc)
-				return iq_err_prefix(err,
-						     "%s: corrupt journal: VM %s",
-						     path, vm->facts.name);
+			if (rc) {
+				iq_err_prefix(err, "%s: corrupt journal: VM %s",
+					      path, vm->facts.name);
+				err->code = IQ_EENV;
+				return IQ_EENV;
+			}
 		}
 	}
 	return IQ_OK;
@@ -168,11 +170,14 @@ int state_load(const char *path, struct state *state, struct iq_err *err)
 			       STATE_VERSION);
 	}
 	state->released_hugepages = jsize(root, "released_hugepages");
+	copy_str(state->boot_id, sizeof(state->boot_id), jstr(root, "boot_id"));
 	if (json_object_object_get_ex(root, "vms", &arr) &&
 	    json_object_is_type(arr, json_type_array)) {
 		size_t n = json_object_array_length(arr);
 
 		state->vms = calloc(n ? n : 1, sizeof(*state->vms));
+		if (!state->vms)
+			rc = iq_fail(err, IQ_EENV, "%s: out of memory", path);
 		for (size_t i = 0; i < n && rc == 0; i++) {
 			rc = load_vm(json_object_array_get_idx(arr, i),
 				     &state->vms[i], path, err);
@@ -184,6 +189,8 @@ int state_load(const char *path, struct state *state, struct iq_err *err)
 		size_t n = json_object_array_length(arr);
 
 		state->vfs = calloc(n ? n : 1, sizeof(*state->vfs));
+		if (!state->vfs)
+			rc = iq_fail(err, IQ_EENV, "%s: out of memory", path);
 		for (size_t i = 0; i < n && rc == 0; i++) {
 			rc = load_vf(json_object_array_get_idx(arr, i),
 				     &state->vfs[i], path, err);
@@ -261,6 +268,8 @@ int state_save(const char *path, const struct state *state,
 			       json_object_new_int(STATE_VERSION));
 	json_object_object_add(root, "released_hugepages",
 			       json_object_new_uint64(state->released_hugepages));
+	json_object_object_add(root, "boot_id",
+			       json_object_new_string(state->boot_id));
 	for (size_t i = 0; i < state->nvms; i++)
 		json_object_array_add(vms, vm_json(&state->vms[i]));
 	for (size_t i = 0; i < state->nvfs; i++)
@@ -295,6 +304,26 @@ void state_free(struct state *state)
 	free(state->vms);
 	free(state->vfs);
 	memset(state, 0, sizeof(*state));
+}
+
+size_t state_forget_other_boot(struct state *state, const char *boot_id)
+{
+	size_t dropped = 0;
+
+	if (!boot_id[0] || !strcmp(state->boot_id, boot_id))
+		return 0;
+	if (state->boot_id[0]) {
+		dropped = state->nvms;
+		for (size_t i = 0; i < state->nvms; i++)
+			vm_facts_free(&state->vms[i].facts);
+		state->nvms = 0;
+		for (size_t i = 0; i < state->nvfs; i++)
+			state->vfs[i].vm[0] = '\0';
+		/* Pools come back at their boot-time size after a reboot. */
+		state->released_hugepages = 0;
+	}
+	copy_str(state->boot_id, sizeof(state->boot_id), boot_id);
+	return dropped;
 }
 
 struct state_vm *state_find_vm(struct state *state, const char *name)

@@ -43,8 +43,11 @@ struct state {
 	size_t nvfs;
 	struct state_vm *vms;
 	size_t nvms;
-	/* Huge pages icmquota released (hugepages: manage), per pool size. */
+	/* Huge pages icmquota released (hugepages: manage), all sizes. */
 	uint64_t released_hugepages;
+	/* The kernel's boot_id when the VMs were journalled: VMs of another
+	 * boot are not running any more. */
+	char boot_id[40];
 };
 
 /* A missing file is an empty journal; a corrupt one is an error. */
@@ -53,6 +56,12 @@ int state_load(const char *path, struct state *state, struct iq_err *err);
 int state_save(const char *path, const struct state *state,
 	       struct iq_err *err);
 void state_free(struct state *state);
+
+/*
+ * A journal from before a reboot lists VMs that no longer run: drop them
+ * (and their VF assignments) when boot_id differs. Returns how many.
+ */
+size_t state_forget_other_boot(struct state *state, const char *boot_id);
 
 struct state_vm *state_find_vm(struct state *state, const char *name);
 /* Replace or add (deep copy of facts). */

@@ -89,6 +89,22 @@ run status
 expect_rc 0 "status table"
 expect_out "headroom" "status table split"
 
+# a reboot: VMs journalled before it no longer run, and do not block starts
+mkdir -p "$ROOT/proc/sys/kernel/random"
+echo 11111111-1111-1111-1111-111111111111 >"$ROOT/proc/sys/kernel/random/boot_id"
+run apply -j
+expect_rc 0 "apply records the boot"
+echo 22222222-2222-2222-2222-222222222222 >"$ROOT/proc/sys/kernel/random/boot_id"
+domain_xml new-owner 4 no "" "$VF00" >"$SCRATCH/new.xml"
+run vm start --libvirt-xml "$SCRATCH/new.xml" -j
+expect_rc 0 "start after reboot with a VF a stale VM held"
+expect_err "no longer run: forgotten" "stale VMs said"
+expect_eq "$(python3 -c 'import json,sys;print([v["name"] for v in json.load(open(sys.argv[1]))["vms"]])' "$SCRATCH/state.json")" "['new-owner']" "journal after reboot"
+# ...while a VF held in this boot still is
+run vm start --libvirt-xml "$SCRATCH/train-0.xml"
+expect_rc 1 "VF held by a VM of this boot"
+expect_err "claimed by two VMs, new-owner and train-0" "holder named"
+
 # explain names the rule and its place in the policy file
 run explain --libvirt-xml "$SCRATCH/train-0.xml"
 expect_rc 0 "explain"

@@ -115,7 +115,8 @@ expect_err "state.json" "unwritable state named"
 expect_one_line_err "unwritable state dir"
 
 # a second concurrent apply waits, then times out with a message
-exec 9>"$SCRATCH/state.json.lock"
+mkdir -p "$ROOT/run/icmquota"
+exec 9>"$ROOT/run/icmquota/lock"
 flock 9
 run apply --libvirt-xml "$SCRATCH/a.xml"
 expect_rc 3 "concurrent apply"
