@@ -95,8 +95,10 @@ static int claim_vm_devices(struct host *host, struct plan *plan,
 		if (holder && holder != vm)
 			return iq_fail(err, IQ_EREFUSED,
 				       "VF %s is claimed by two VMs, %s and %s: "
-				       "a VF can be passed to one VM only",
-				       vf->pci, holder->name, vm->name);
+				       "a VF can be passed to one VM only (if %s "
+				       "no longer runs: icmquota vm stop %s)",
+				       vf->pci, holder->name, vm->name,
+				       holder->name, holder->name);
 		entry_of(plan, vf)->vm = vm;
 	}
 	return IQ_OK;

@@ -94,19 +94,23 @@ void split_describe(const struct split *split, char *buf, size_t len)
 		 headroom);
 }
 
-/* Free huge pages that may go: never those the starting VM will need. */
-static int release_hugepages(struct host *host, const struct vm_facts *vm,
-			     uint64_t shortfall, struct admission *adm,
-			     struct iq_err *err)
+/*
+ * Plan a release of free huge pages covering shortfall, on host->mem's
+ * pools: never reserved pages, never what the starting VM will need.
+ * Largest pages first: fewest pages for the most room. Nothing is
+ * written here.
+ */
+static void plan_release(const struct host *host, const struct vm_facts *vm,
+			 uint64_t shortfall, uint64_t release[8])
 {
 	uint64_t keep = vm->hugepages ? vm->memory_bytes : 0;
 	size_t order[8];
 	size_t n = host->mem.npools;
 
-	/* Largest pages first: fewest writes for the most room. */
 	for (size_t i = 0; i < n; i++) {
 		size_t j = i;
 
+		release[i] = 0;
 		while (j > 0 && host->mem.pools[order[j - 1]].page_bytes <
 					host->mem.pools[i].page_bytes) {
 			order[j] = order[j - 1];
@@ -115,18 +119,36 @@ static int release_hugepages(struct host *host, const struct vm_facts *vm,
 		order[j] = i;
 	}
 	for (size_t k = 0; k < n && shortfall; k++) {
-		struct hugepage_pool *pool = &host->mem.pools[order[k]];
-		uint64_t free_bytes = pool->free * pool->page_bytes;
+		const struct hugepage_pool *pool = &host->mem.pools[order[k]];
+		uint64_t usable = pool->free > pool->resv ?
+					  pool->free - pool->resv :
+					  0;
+		uint64_t free_bytes = usable * pool->page_bytes;
 		uint64_t spare = free_bytes > keep ? free_bytes - keep : 0;
 		uint64_t pages;
-		char path[PATH_MAX], rel[128], value[32];
-		int rc;
 
 		keep = free_bytes > keep ? 0 : keep - free_bytes;
 		pages = (shortfall + pool->page_bytes - 1) / pool->page_bytes;
 		if (pages * pool->page_bytes > spare)
 			pages = spare / pool->page_bytes;
-		if (!pages)
+		release[order[k]] = pages;
+		shortfall = pages * pool->page_bytes >= shortfall ?
+				    0 :
+				    shortfall - pages * pool->page_bytes;
+	}
+}
+
+/* Write the planned pool sizes; the kernel releases only free pages. */
+static int release_hugepages(struct host *host, const uint64_t release[8],
+			     struct admission *adm, struct iq_err *err)
+{
+	for (size_t i = 0; i < host->mem.npools; i++) {
+		struct hugepage_pool *pool = &host->mem.pools[i];
+		char path[PATH_MAX], rel[128], value[32];
+		uint64_t now;
+		int rc;
+
+		if (!release[i])
 			continue;
 		snprintf(rel, sizeof(rel),
 			 "/sys/kernel/mm/hugepages/hugepages-%" PRIu64
@@ -135,19 +157,20 @@ static int release_hugepages(struct host *host, const struct vm_facts *vm,
 		if (path_join(path, sizeof(path), host->root, rel))
 			return iq_fail(err, IQ_EENV, "%s: path too long", rel);
 		snprintf(value, sizeof(value), "%" PRIu64 "\n",
-			 pool->total - pages);
+			 pool->total - release[i]);
 		rc = file_write_str(path, value, err);
+		if (rc == IQ_OK)
+			rc = file_read_u64(path, &now, err);
 		if (rc)
 			return iq_err_prefix(err,
 					     "releasing %" PRIu64 " free huge pages",
-					     pages);
-		pool->total -= pages;
-		pool->free -= pages;
-		adm->released_hugepages += pages;
-		adm->released_page_bytes = pool->page_bytes;
-		shortfall = pages * pool->page_bytes >= shortfall ?
-				    0 :
-				    shortfall - pages * pool->page_bytes;
+					     release[i]);
+		/* What the kernel really let go, not what was asked. */
+		if (now < pool->total) {
+			adm->released_hugepages += pool->total - now;
+			pool->free -= pool->total - now;
+			pool->total = now;
+		}
 	}
 	return IQ_OK;
 }
@@ -213,11 +236,19 @@ int split_admit(struct host *host, const struct policy *policy,
 		return IQ_OK;
 	}
 	if (policy->hugepages == POLICY_HUGEPAGES_MANAGE) {
-		rc = release_hugepages(host, vm, (uint64_t)-split->headroom, adm,
-				       err);
-		if (rc)
-			return rc;
-		split_compute(host, policy, plan, vms, nvms, split);
+		uint64_t release[8], freed = 0;
+
+		/* Release only when that alone makes the VM fit: a refused
+		 * start leaves the host as it was. */
+		plan_release(host, vm, (uint64_t)-split->headroom, release);
+		for (size_t i = 0; i < host->mem.npools; i++)
+			freed += release[i] * host->mem.pools[i].page_bytes;
+		if (freed >= (uint64_t)-split->headroom) {
+			rc = release_hugepages(host, release, adm, err);
+			if (rc)
+				return rc;
+			split_compute(host, policy, plan, vms, nvms, split);
+		}
 		if (split->headroom >= 0) {
 			adm->admitted = true;
 			snprintf(adm->message, sizeof(adm->message),

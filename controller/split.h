@@ -48,7 +48,6 @@ struct admission {
 	uint64_t scaled_from;    /* the VM's caps before, summed */
 	uint64_t scaled_to;      /* after */
 	uint64_t released_hugepages; /* count, hugepages: manage */
-	uint64_t released_page_bytes;
 	char message[1024];      /* one line: refusal, or what was done */
 };
 

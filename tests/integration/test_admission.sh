@@ -100,6 +100,14 @@ run vm start --libvirt-xml "$SCRATCH/train.xml"
 expect_rc 1 "manage keeps the VM's own huge pages"
 expect_eq "$(cat "$ROOT/sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages")" 2010 "no page released"
 
+# ...and a start that release alone cannot save leaves the pools alone
+# (300 free pages; a VM with 1000GiB of plain memory needs far more)
+sim 300; policy strict 4GiB 1GiB manage
+domain_xml big 1000 no "" "${VFS[@]}" >"$SCRATCH/big.xml"
+run vm start --libvirt-xml "$SCRATCH/big.xml"
+expect_rc 1 "manage cannot make a 1000GiB plain-memory VM fit"
+expect_eq "$(cat "$ROOT/sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages")" 2010 "refused start released nothing"
+
 # a second VM counts the first one's caps: two VMs of 4 x 2GiB = 16GiB
 sim 90; policy strict 2GiB 1GiB observe
 domain_xml a 960 yes "" "${VFS[@]:0:4}" >"$SCRATCH/a.xml"

@@ -7,8 +7,13 @@
 #   b) a domain that does not fit: virsh shows the hook's one-line reason,
 #      nothing is written
 #   c) a domain without VFs really runs: five hook calls, no firmware command
-#   e) settings file missing, policy broken (on_error deny and allow)
-#   d) libvirtd restarted while a domain with VFs runs: reconnect reconciles
+#      (then a leak canary: a sanitizer report from the hook would be seen)
+#   e) settings file missing or mistyped, policy broken (on_error deny and
+#      allow): only a start is refused
+#   d) libvirtd restarted while a domain with VFs runs: reconnect reconciles;
+#      with mistyped settings the guest still survives the restart
+# Not covered: "started begin" for a domain with VFs (it never gets that
+# far here), migration and restore.
 # Everything started is stopped by PID, and the machine's libvirt is given
 # back as found (trap), even when a check fails.
 . "$(dirname "$0")/lib.sh"
@@ -313,7 +318,18 @@ else
 	echo "$T_NAME: $BIN has no ASan runtime: the sanitizer check proves nothing"
 fi
 
-# --- e) settings missing, policy broken ----------------------------------------
+# --- e) the binary, its settings or the policy missing or broken --------------
+# e0: the installed binary gone (the packaged script checks): a start is
+# refused with the script's own message, anything else passes.
+chmod 0644 "$SCRATCH/sbin/icmquota"
+virsh_run start icmqt-vf
+expect_rc 1 "e0: binary missing: start fails"
+expect_err "unexpected exit status 3: icmquota: $SCRATCH/sbin/icmquota is missing" \
+	"e0: the hook script says which file is missing"
+"$LV_HOOK" icmqt-vf release end - </dev/null
+RC=$? ERR=""
+expect_rc 0 "e0: binary missing: release passes"
+chmod 0755 "$SCRATCH/sbin/icmquota"
 fw_show >"$SCRATCH/fw-before.json"
 rm -f "$SCRATCH/icmquota.conf"
 m=$(mark)

@@ -1101,6 +1101,63 @@ static void test_admit_scale_below_min(void)
 }
 
 /*
+ * An unlimited cap on a PF with unlimited ICM is charged at MemTotal; scale
+ * brings it down to a finite cap, and the page rounding of the cut never
+ * takes it below min_vf_cap (MemTotal here is not a whole number of pages).
+ */
+static void test_admit_scale_unlimited(void)
+{
+	struct sim_host_params p;
+	struct host host;
+	struct policy policy;
+	struct plan plan;
+	struct split split;
+	struct admission adm;
+	struct vm_facts vm;
+	struct iq_err err = {0};
+	const uint64_t mem_total = 256 * GiB + KiB;
+
+	sim_params(&p, 0);
+	p.mem_total = mem_total;
+	p.total_icm_bytes = IQ_UNLIMITED;
+	CHECK_U64(init_host(&p, &host), IQ_OK);
+	CHECK_U64(host.mem.mem_total, mem_total);
+	CHECK_U64(host.pfs[0].total_icm_bytes, IQ_UNLIMITED);
+	CHECK_U64(parse_policy("version: 1\n"
+			       "host: { reserve: 16GiB, admission: scale }\n"
+			       "defaults: { vf_cap: 8GiB, min_vf_cap: 1GiB }\n"
+			       "classes:\n"
+			       "  big: { vf_cap: unlimited }\n",
+			       &policy),
+		  IQ_OK);
+	/*
+	 * committed = 16 + MemTotal (the cap) + 34 + 205 GiB + 1 KiB:
+	 * short by MemTotal - 1 GiB, exactly the room above min_vf_cap.
+	 */
+	make_vm(&vm, "grow", 205 * GiB + KiB, false, "big", PF0_VF(1), NULL);
+	CHECK_U64(plan_build(&host, &policy, NULL, &vm, 1, &vm, &plan, &err),
+		  IQ_OK);
+	split_compute(&host, &policy, &plan, &vm, 1, &split);
+	CHECK_U64(split.vf_caps, mem_total);
+	CHECK_U64(split.unlimited_caps, 1);
+	CHECK(split.headroom == -(int64_t)(mem_total - GiB));
+	CHECK_U64(split_admit(&host, &policy, &plan, &vm, 1, &vm, &split, &adm,
+			      &err),
+		  IQ_OK);
+	CHECK(adm.admitted && adm.scaled);
+	CHECK_U64(adm.scaled_from, mem_total);
+	CHECK_U64(adm.scaled_to, GiB);
+	CHECK_U64(desired(&plan, PF0_VF(1)), GiB);
+	CHECK_U64(split.unlimited_caps, 0);
+	CHECK(split.headroom == 0);
+	plan_free(&plan);
+	vm_facts_free(&vm);
+	policy_free(&policy);
+	host_free(&host);
+	rm_root();
+}
+
+/*
  * hugepages: manage. The pools: 32 x 1 GiB with 8 free, 1024 x 2 MiB all
  * free. "hp" starts backed by 4 GiB of huge pages: those stay.
  * committed = reserve + 8 (its VF) + 34 (pools).
@@ -1229,6 +1286,7 @@ int main(void)
 	RUN(test_admit_warn);
 	RUN(test_admit_scale);
 	RUN(test_admit_scale_below_min);
+	RUN(test_admit_scale_unlimited);
 	RUN(test_admit_hugepages_manage);
 	return TEST_SUMMARY("test_plan_split");
 }

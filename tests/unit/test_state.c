@@ -155,6 +155,8 @@ static void test_round_trip(void)
 	setup();
 	make_facts(&train, "train-01", 512 * GiB, true, "gpu-8x", train_pci);
 	make_facts(&web, "web", 8 * GiB, false, "", NULL);
+	snprintf(train.origin, sizeof(train.origin), VM_ORIGIN_LIBVIRT);
+	snprintf(web.origin, sizeof(web.origin), VM_ORIGIN_CH);
 	CHECK_U64(state_put_vm(&st, &train, "libvirt-hook", &err), IQ_OK);
 	CHECK_U64(state_put_vm(&st, &web, "cli", &err), IQ_OK);
 	vm = state_find_vm(&st, "train-01");
@@ -169,6 +171,8 @@ static void test_round_trip(void)
 	make_vf(&vf, "0000:3b:00.4", "", IQ_UNLIMITED);
 	CHECK_U64(state_put_vf(&st, &vf, &err), IQ_OK);
 	st.released_hugepages = 5;
+	snprintf(st.boot_id, sizeof(st.boot_id),
+		 "0c3e9a3b-9b1d-4a4e-8f3e-5d2c7a1b6e90");
 
 	/* The directory is created. */
 	in_tmp(path, sizeof(path), "var/lib/icmquota/state.json");
@@ -180,6 +184,7 @@ static void test_round_trip(void)
 	CHECK_U64(back.nvms, 2);
 	CHECK_U64(back.nvfs, 2);
 	CHECK_U64(back.released_hugepages, 5);
+	CHECK_STR(back.boot_id, "0c3e9a3b-9b1d-4a4e-8f3e-5d2c7a1b6e90");
 	if (back.nvms == 2) {
 		const struct state_vm *a = &back.vms[0], *b = &back.vms[1];
 
@@ -190,6 +195,7 @@ static void test_round_trip(void)
 		CHECK_STR(a->facts.class_name, "gpu-8x");
 		CHECK_STR(a->facts.source, "/etc/libvirt/qemu/train-01.xml");
 		CHECK_STR(a->origin, "libvirt-hook");
+		CHECK_STR(a->facts.origin, VM_ORIGIN_LIBVIRT);
 		CHECK(a->started >= before);
 		CHECK(a->scaled);
 		CHECK_U64(a->scaled_cap_bytes, 6 * GiB + 512 * MiB);
@@ -205,6 +211,7 @@ static void test_round_trip(void)
 		CHECK(!b->facts.hugepages);
 		CHECK_STR(b->facts.class_name, "");
 		CHECK_STR(b->origin, "cli");
+		CHECK_STR(b->facts.origin, VM_ORIGIN_CH);
 		CHECK(!b->scaled);
 		CHECK_U64(b->scaled_cap_bytes, 0);
 		CHECK_U64(b->facts.npci, 0);
@@ -240,6 +247,36 @@ static void test_round_trip(void)
 
 	vm_facts_free(&train);
 	vm_facts_free(&web);
+	state_free(&st);
+	teardown();
+}
+
+/* A journal written before VMs named their VMM: derived from the origin. */
+static void test_load_without_vmm(void)
+{
+	struct state st;
+	struct iq_err err = {0};
+	char path[PATH_MAX];
+
+	setup();
+	in_tmp(path, sizeof(path), "state.json");
+	write_file(path, "{\"version\": 1, \"vms\": ["
+			 "{\"name\": \"a\", \"origin\": \"ch\"},"
+			 "{\"name\": \"b\", \"origin\": \"libvirt-hook\"},"
+			 "{\"name\": \"c\", \"origin\": \"cli\","
+			 " \"vmm\": \"ch\"}]}");
+	CHECK_U64(state_load(path, &st, &err), IQ_OK);
+	CHECK_U64(st.nvms, 3);
+	CHECK_U64(st.nvfs, 0);
+	if (st.nvms == 3) {
+		CHECK_STR(st.vms[0].facts.origin, VM_ORIGIN_CH);
+		CHECK_STR(st.vms[1].facts.origin, VM_ORIGIN_LIBVIRT);
+		CHECK_STR(st.vms[2].facts.origin, VM_ORIGIN_CH);
+		/* Absent fields are empty, not garbage. */
+		CHECK_U64(st.vms[1].facts.memory_bytes, 0);
+		CHECK_U64(st.vms[1].facts.npci, 0);
+		CHECK(!st.vms[1].scaled);
+	}
 	state_free(&st);
 	teardown();
 }
@@ -330,7 +367,8 @@ static void test_put_replace_drop(void)
 	put(&st, "a", "3b:00.2", "cli");
 	put(&st, "b", "3b:00.3", "cli");
 	put(&st, "c", NULL, "ch");
-	CHECK_U64(st.nvms, 3);
+	put(&st, "d", "3b:00.6", "cli");
+	CHECK_U64(st.nvms, 4);
 	vm = state_find_vm(&st, "b");
 	CHECK(vm != NULL);
 	if (vm) {
@@ -339,11 +377,12 @@ static void test_put_replace_drop(void)
 	}
 	/* Replace keeps the position, takes the new facts, clears scaled. */
 	put(&st, "b", "3b:00.5", "libvirt-hook");
-	CHECK_U64(st.nvms, 3);
-	if (st.nvms == 3) {
+	CHECK_U64(st.nvms, 4);
+	if (st.nvms == 4) {
 		CHECK_STR(st.vms[0].facts.name, "a");
 		CHECK_STR(st.vms[1].facts.name, "b");
 		CHECK_STR(st.vms[2].facts.name, "c");
+		CHECK_STR(st.vms[3].facts.name, "d");
 		CHECK_STR(st.vms[1].origin, "libvirt-hook");
 		CHECK(!st.vms[1].scaled);
 		CHECK_U64(st.vms[1].scaled_cap_bytes, 0);
@@ -354,23 +393,28 @@ static void test_put_replace_drop(void)
 	}
 	/* Drop from the middle keeps the others in order. */
 	state_drop_vm(&st, "b");
-	CHECK_U64(st.nvms, 2);
+	CHECK_U64(st.nvms, 3);
 	CHECK(state_find_vm(&st, "b") == NULL);
-	if (st.nvms == 2) {
+	if (st.nvms == 3) {
 		CHECK_STR(st.vms[0].facts.name, "a");
 		CHECK_STR(st.vms[1].facts.name, "c");
+		CHECK_STR(st.vms[2].facts.name, "d");
+		CHECK(st.vms[2].facts.npci == 1 &&
+		      strcmp(st.vms[2].facts.pci[0], "0000:3b:00.6") == 0);
 	}
 	/* Dropping what is not there changes nothing. */
 	state_drop_vm(&st, "b");
 	state_drop_vm(&st, "zzz");
-	CHECK_U64(st.nvms, 2);
-	/* First and last, then add again. */
-	state_drop_vm(&st, "c");
+	CHECK_U64(st.nvms, 3);
+	/* Last, first, the only one; then add again. */
+	state_drop_vm(&st, "d");
 	state_drop_vm(&st, "a");
+	CHECK(st.nvms == 1 && strcmp(st.vms[0].facts.name, "c") == 0);
+	state_drop_vm(&st, "c");
 	CHECK_U64(st.nvms, 0);
-	put(&st, "d", "3b:00.7", "cli");
+	put(&st, "e", "3b:00.7", "cli");
 	CHECK_U64(st.nvms, 1);
-	CHECK(state_find_vm(&st, "d") == &st.vms[0]);
+	CHECK(state_find_vm(&st, "e") == &st.vms[0]);
 	state_free(&st);
 	CHECK_U64(st.nvms, 0);
 	/* Freeing twice is harmless. */
@@ -406,6 +450,48 @@ static void test_put_vf(void)
 	CHECK_U64(st.nvfs, 3);
 	CHECK(state_find_vf(&st, "0000:3b:00.4") == &st.vfs[2]);
 	CHECK(state_find_vf(&st, "0000:3b:00.5") == NULL);
+	state_free(&st);
+}
+
+/* VMs journalled in another boot do not run any more. */
+static void test_forget_other_boot(void)
+{
+	struct state st = {0};
+	struct state_vf vf;
+	struct iq_err err = {0};
+
+	put(&st, "a", "3b:00.2", "cli");
+	put(&st, "b", "3b:00.3", "libvirt-hook");
+	make_vf(&vf, "0000:3b:00.2", "a", 8 * GiB);
+	CHECK_U64(state_put_vf(&st, &vf, &err), IQ_OK);
+	make_vf(&vf, "0000:3b:00.3", "b", 8 * GiB);
+	CHECK_U64(state_put_vf(&st, &vf, &err), IQ_OK);
+	st.released_hugepages = 7;
+
+	/* A journal from before boot ids: adopt this boot, keep the VMs. */
+	CHECK_U64(state_forget_other_boot(&st, "boot-1"), 0);
+	CHECK_STR(st.boot_id, "boot-1");
+	CHECK_U64(st.nvms, 2);
+	/* The same boot, or no boot id known: nothing changes. */
+	CHECK_U64(state_forget_other_boot(&st, "boot-1"), 0);
+	CHECK_U64(state_forget_other_boot(&st, ""), 0);
+	CHECK_STR(st.boot_id, "boot-1");
+	CHECK_U64(st.nvms, 2);
+	CHECK_U64(st.released_hugepages, 7);
+
+	/* Rebooted: every VM goes, the VFs stay but belong to nobody. */
+	CHECK_U64(state_forget_other_boot(&st, "boot-2"), 2);
+	CHECK_STR(st.boot_id, "boot-2");
+	CHECK_U64(st.nvms, 0);
+	CHECK(state_find_vm(&st, "a") == NULL);
+	CHECK_U64(st.nvfs, 2);
+	CHECK(st.nvfs == 2 && st.vfs[0].vm[0] == '\0' &&
+	      st.vfs[1].vm[0] == '\0');
+	CHECK(st.nvfs == 2 && st.vfs[0].cap_bytes == 8 * GiB);
+	CHECK_U64(st.released_hugepages, 0);
+	/* And the journal goes on from there. */
+	put(&st, "c", "3b:00.4", "cli");
+	CHECK_U64(st.nvms, 1);
 	state_free(&st);
 }
 
@@ -525,10 +611,12 @@ int main(void)
 {
 	RUN(test_missing_is_empty);
 	RUN(test_round_trip);
+	RUN(test_load_without_vmm);
 	RUN(test_corrupt);
 	RUN(test_save_cannot_create_dir);
 	RUN(test_put_replace_drop);
 	RUN(test_put_vf);
+	RUN(test_forget_other_boot);
 	RUN(test_lock);
 	RUN(test_lock_cannot_create_dir);
 	return TEST_SUMMARY("test_state");
