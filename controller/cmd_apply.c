@@ -55,6 +55,7 @@ static int plan_or_apply(struct cli_ctx *ctx, int argc, char **argv,
 	int c, rc = IQ_OK;
 
 	optind = 1;
+	opterr = 0; /* our own one-line message instead */
 	while (rc == IQ_OK &&
 	       (c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -86,8 +87,10 @@ static int plan_or_apply(struct cli_ctx *ctx, int argc, char **argv,
 			vm_list_free(&vms);
 			return IQ_OK;
 		default:
-			rc = iq_fail(err, IQ_EUSAGE, "%s: see icmquota %s --help",
-				     name, name);
+			rc = iq_fail(err, IQ_EUSAGE,
+				     "%s: unknown option or missing value: '%s' "
+				     "(see icmquota %s --help)",
+				     name, argv[optind - 1], name);
 		}
 	}
 	if (rc == IQ_OK && optind < argc)

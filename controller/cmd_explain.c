@@ -51,6 +51,7 @@ int cmd_explain(struct cli_ctx *ctx, int argc, char **argv, struct iq_err *err)
 	int c, rc;
 
 	optind = 1;
+	opterr = 0; /* our own one-line message instead */
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'x':
@@ -64,7 +65,8 @@ int cmd_explain(struct cli_ctx *ctx, int argc, char **argv, struct iq_err *err)
 			return IQ_OK;
 		default:
 			return iq_fail(err, IQ_EUSAGE,
-				       "explain: see icmquota explain --help");
+				       "explain: unknown option or missing value: '%s' (see icmquota explain --help)",
+			       argv[optind - 1]);
 		}
 	}
 	if (optind < argc)

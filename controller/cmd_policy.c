@@ -46,8 +46,20 @@ static int validate(struct cli_ctx *ctx, const char *file, struct iq_err *err)
 	size_t checked = 0;
 	int rc = policy_load(file, &policy, err);
 
-	if (rc)
+	if (rc) {
+		if (ctx->json) {
+			json_object *o = json_object_new_object();
+
+			json_object_object_add(o, "file",
+					       json_object_new_string(file));
+			json_object_object_add(o, "valid",
+					       json_object_new_boolean(false));
+			json_object_object_add(o, "error",
+					       json_object_new_string(err->msg));
+			json_print(ctx->out, o);
+		}
 		return rc;
+	}
 	rc = check_devices(ctx, &policy, &checked, why, sizeof(why), err);
 	if (ctx->json) {
 		json_object *o = json_object_new_object();

@@ -25,6 +25,7 @@ int cmd_status(struct cli_ctx *ctx, int argc, char **argv, struct iq_err *err)
 	int c, rc;
 
 	optind = 1;
+	opterr = 0; /* our own one-line message instead */
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (c == 'c') {
 			connect_uri = optarg;
@@ -34,7 +35,8 @@ int cmd_status(struct cli_ctx *ctx, int argc, char **argv, struct iq_err *err)
 			help_print_command(ctx->out, help_find("status"));
 			return IQ_OK;
 		}
-		return iq_fail(err, IQ_EUSAGE, "status: see icmquota status --help");
+		return iq_fail(err, IQ_EUSAGE, "status: unknown option or missing value: '%s' (see icmquota status --help)",
+			       argv[optind - 1]);
 	}
 	if (optind < argc)
 		return iq_fail(err, IQ_EUSAGE, "status: unexpected argument '%s'",

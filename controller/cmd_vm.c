@@ -86,6 +86,7 @@ int cmd_vm(struct cli_ctx *ctx, int argc, char **argv, struct iq_err *err)
 	}
 	verb = argv[1];
 	optind = 2;
+	opterr = 0; /* our own one-line message instead */
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'x':
@@ -98,7 +99,8 @@ int cmd_vm(struct cli_ctx *ctx, int argc, char **argv, struct iq_err *err)
 			help_print_command(ctx->out, help_find("vm"));
 			return IQ_OK;
 		default:
-			return iq_fail(err, IQ_EUSAGE, "vm: see icmquota vm --help");
+			return iq_fail(err, IQ_EUSAGE, "vm: unknown option or missing value: '%s' (see icmquota vm --help)",
+			       argv[optind - 1]);
 		}
 	}
 	if (optind < argc)

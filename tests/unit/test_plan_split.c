@@ -228,17 +228,16 @@ static void write_counter(const char *pf, const char *name, const char *value)
 		fprintf(stderr, "%s\n", err.msg);
 }
 
-static const char *const base_policy =
-	"version: 1\n"
-	"host:\n"
-	"  reserve: 16GiB\n"
-	"defaults:\n"
-	"  vf_cap: 8GiB\n"
-	"  idle_vf_cap: 256MiB\n"
-	"  min_vf_cap: 1GiB\n"
-	"classes:\n"
-	"  small: { vf_cap: 2GiB }\n"
-	"  big: { vf_cap: unlimited }\n";
+static const char *const base_policy = "version: 1\n"
+				       "host:\n"
+				       "  reserve: 16GiB\n"
+				       "defaults:\n"
+				       "  vf_cap: 8GiB\n"
+				       "  idle_vf_cap: 256MiB\n"
+				       "  min_vf_cap: 1GiB\n"
+				       "classes:\n"
+				       "  small: { vf_cap: 2GiB }\n"
+				       "  big: { vf_cap: unlimited }\n";
 
 /* --- plan_build ------------------------------------------------------------ */
 
@@ -399,9 +398,9 @@ static void test_plan_scope(void)
 	make_vm(&vms[1], "web", GiB, false, "", PF1_VF(1), NULL);
 
 	/* A VM starting: only its own VFs are read back and written. */
-	CHECK_U64(plan_build(&host, &policy, NULL, vms, 2, &vms[0], &plan,
-			     &err),
-		  IQ_OK);
+	CHECK_U64(
+		plan_build(&host, &policy, NULL, vms, 2, &vms[0], &plan, &err),
+		IQ_OK);
 	CHECK(in_scope(&plan, PF0_VF(1)));
 	CHECK(in_scope(&plan, PF0_VF(2)));
 	CHECK(!in_scope(&plan, PF0_VF(3)));
@@ -417,8 +416,8 @@ static void test_plan_scope(void)
 	 * scope, except one another running VM holds now.
 	 */
 	make_vm(&stopping, "old", GiB, false, "", PF0_VF(4), PF1_VF(1), NULL);
-	CHECK_U64(plan_build(&host, &policy, NULL, &vms[1], 1, &stopping,
-			     &plan, &err),
+	CHECK_U64(plan_build(&host, &policy, NULL, &vms[1], 1, &stopping, &plan,
+			     &err),
 		  IQ_OK);
 	CHECK(in_scope(&plan, PF0_VF(4)));
 	CHECK(holder(&plan, PF0_VF(4)) == NULL);
@@ -442,15 +441,15 @@ static void test_plan_scope(void)
 	vm_facts_free(&vms[1]);
 	make_vm(&vms[1], "stale", GiB, false, "", PF1_VF(3), "0000:77:00.1",
 		NULL);
-	CHECK_U64(plan_build(&host, &policy, NULL, vms, 2, &vms[0], &plan,
-			     &err),
-		  IQ_OK);
+	CHECK_U64(
+		plan_build(&host, &policy, NULL, vms, 2, &vms[0], &plan, &err),
+		IQ_OK);
 	CHECK(holder(&plan, PF1_VF(3)) == &vms[1]);
 	CHECK(!in_scope(&plan, PF1_VF(3)));
 	plan_free(&plan);
-	CHECK_U64(plan_build(&host, &policy, NULL, vms, 2, &vms[1], &plan,
-			     &err),
-		  IQ_EREFUSED);
+	CHECK_U64(
+		plan_build(&host, &policy, NULL, vms, 2, &vms[1], &plan, &err),
+		IQ_EREFUSED);
 	CHECK_CONTAINS(err.msg, "0000:77:00.1");
 	CHECK_CONTAINS(err.msg, "stale");
 	/* Applying everything (no scope) is strict for every VM. */
@@ -604,9 +603,9 @@ static void test_plan_read_back_and_execute(void)
 	plan_free(&plan);
 
 	/* web stops: only its VF is touched, back to the idle cap. */
-	CHECK_U64(plan_build(&host, &policy, NULL, vms, 1, &vms[1], &plan,
-			     &err),
-		  IQ_OK);
+	CHECK_U64(
+		plan_build(&host, &policy, NULL, vms, 1, &vms[1], &plan, &err),
+		IQ_OK);
 	host_fw_counts(&host, &cmds1, &writes1);
 	CHECK_U64(plan_read_back(&host, &plan, &err), IQ_OK);
 	CHECK_U64(plan.nwrites, 1);
@@ -695,13 +694,13 @@ static void test_plan_vf_cap_charge(void)
 		  IQ_OK);
 	CHECK_U64(desired(&plan, PF1_VF(2)), IQ_UNLIMITED);
 	if (entry(&plan, PF1_VF(2)))
-		CHECK_U64(plan_vf_cap_charge(entry(&plan, PF1_VF(2)),
-					     256 * GiB),
-			  32 * GiB);
+		CHECK_U64(
+			plan_vf_cap_charge(entry(&plan, PF1_VF(2)), 256 * GiB),
+			32 * GiB);
 	if (entry(&plan, PF1_VF(3)))
-		CHECK_U64(plan_vf_cap_charge(entry(&plan, PF1_VF(3)),
-					     256 * GiB),
-			  256 * MiB);
+		CHECK_U64(
+			plan_vf_cap_charge(entry(&plan, PF1_VF(3)), 256 * GiB),
+			256 * MiB);
 	plan_free(&plan);
 	vm_facts_free(&vm);
 	policy_free(&policy);
@@ -727,8 +726,8 @@ static void test_split_terms(void)
 	CHECK_U64(init_host(&p, &host), IQ_OK);
 	CHECK_U64(parse_policy(base_policy, &policy), IQ_OK);
 	/* Huge page backed: its memory is in the pools already. */
-	make_vm(&vms[0], "train", 24 * GiB, true, "small", PF0_VF(1),
-		PF0_VF(2), sim_host_gpu_pci(0), NULL);
+	make_vm(&vms[0], "train", 24 * GiB, true, "small", PF0_VF(1), PF0_VF(2),
+		sim_host_gpu_pci(0), NULL);
 	make_vm(&vms[1], "web", 64 * GiB, false, "", PF1_VF(1), NULL);
 	make_vm(&vms[2], "huge", 4 * GiB, false, "big", PF1_VF(2), NULL);
 	CHECK_U64(plan_build(&host, &policy, NULL, vms, 3, NULL, &plan, &err),
@@ -761,8 +760,8 @@ static void test_split_terms(void)
 	CHECK(split.headroom == (int64_t)(256 * GiB) - (int64_t)committed);
 	/* Observed: what meminfo and the firmware counters say. */
 	CHECK_U64(split.mem_available, host.mem.mem_available);
-	CHECK_U64(split.mem_available, 256 * GiB - 8 * GiB - 34 * GiB -
-					       2 * 1024 * 4096ULL);
+	CHECK_U64(split.mem_available,
+		  256 * GiB - 8 * GiB - 34 * GiB - 2 * 1024 * 4096ULL);
 	CHECK_U64(split.fw_pages_bytes, 9000 * 4096ULL);
 
 	split_describe(&split, text, sizeof(text));
@@ -843,9 +842,9 @@ static void test_admit_strict(void)
 
 	/* 16 + 8 + 8 + 10 + 34 + 180 = 256: exactly fits. */
 	make_vm(&vms[1], "big-web", 180 * GiB, false, "", PF0_VF(1), NULL);
-	CHECK_U64(plan_build(&host, &policy, NULL, vms, 2, &vms[1], &plan,
-			     &err),
-		  IQ_OK);
+	CHECK_U64(
+		plan_build(&host, &policy, NULL, vms, 2, &vms[1], &plan, &err),
+		IQ_OK);
 	CHECK_U64(split_admit(&host, &policy, &plan, vms, 2, &vms[1], &split,
 			      &adm, &err),
 		  IQ_OK);
@@ -859,9 +858,9 @@ static void test_admit_strict(void)
 
 	/* One byte more: refused, short by 1B. */
 	vms[1].memory_bytes = 180 * GiB + 1;
-	CHECK_U64(plan_build(&host, &policy, NULL, vms, 2, &vms[1], &plan,
-			     &err),
-		  IQ_OK);
+	CHECK_U64(
+		plan_build(&host, &policy, NULL, vms, 2, &vms[1], &plan, &err),
+		IQ_OK);
 	CHECK_U64(split_admit(&host, &policy, &plan, vms, 2, &vms[1], &split,
 			      &adm, &err),
 		  IQ_EREFUSED);
@@ -872,9 +871,9 @@ static void test_admit_strict(void)
 
 	/* 2 GiB short: the message names the VM, the gap and the knobs. */
 	vms[1].memory_bytes = 182 * GiB;
-	CHECK_U64(plan_build(&host, &policy, NULL, vms, 2, &vms[1], &plan,
-			     &err),
-		  IQ_OK);
+	CHECK_U64(
+		plan_build(&host, &policy, NULL, vms, 2, &vms[1], &plan, &err),
+		IQ_OK);
 	CHECK_U64(split_admit(&host, &policy, &plan, vms, 2, &vms[1], &split,
 			      &adm, &err),
 		  IQ_EREFUSED);
@@ -914,9 +913,9 @@ static void test_admit_warn(void)
 		  IQ_OK);
 	make_vm(&vms[0], "db", 10 * GiB, false, "", PF1_VF(1), NULL);
 	make_vm(&vms[1], "big-web", 182 * GiB, false, "", PF0_VF(1), NULL);
-	CHECK_U64(plan_build(&host, &policy, NULL, vms, 2, &vms[1], &plan,
-			     &err),
-		  IQ_OK);
+	CHECK_U64(
+		plan_build(&host, &policy, NULL, vms, 2, &vms[1], &plan, &err),
+		IQ_OK);
 	CHECK_U64(split_admit(&host, &policy, &plan, vms, 2, &vms[1], &split,
 			      &adm, &err),
 		  IQ_OK);
@@ -1208,14 +1207,32 @@ static void test_admit_hugepages_manage(void)
 	plan_free(&plan);
 	vm_facts_free(&vm);
 
+	/*
+	 * manage, 7 GiB short: only 4 + 2 GiB could go (4 of the 8 free
+	 * 1 GiB pages are the VM's). Releasing would not make it fit, so
+	 * nothing is released: a refused start leaves the host as it was.
+	 */
+	CHECK_U64(
+		admit_hp(&host, "221GiB", true, &vm, &plan, &split, &adm, &err),
+		IQ_EREFUSED);
+	CHECK(!adm.admitted);
+	CHECK_U64(adm.released_hugepages, 0);
+	CHECK_CONTAINS(err.msg, "short by 7.0GiB");
+	CHECK_U64(read_u64_in_root(POOL_1G), 32);
+	CHECK_U64(read_u64_in_root(POOL_2M), 1024);
+	CHECK_U64(host.mem.pools[1].total, 32);
+	CHECK_U64(host.mem.pools[1].free, 8);
+	CHECK_U64(host.mem.pools[0].total, 1024);
+	plan_free(&plan);
+	vm_facts_free(&vm);
+
 	/* manage: three free 1 GiB pages go (the largest pages first). */
-	CHECK_U64(admit_hp(&host, "217GiB", true, &vm, &plan, &split, &adm,
-			   &err),
-		  IQ_OK);
+	CHECK_U64(
+		admit_hp(&host, "217GiB", true, &vm, &plan, &split, &adm, &err),
+		IQ_OK);
 	CHECK(adm.admitted);
 	CHECK(!adm.scaled);
 	CHECK_U64(adm.released_hugepages, 3);
-	CHECK_U64(adm.released_page_bytes, GiB);
 	CHECK_CONTAINS(adm.message, "VM hp");
 	CHECK_CONTAINS(adm.message, "released 3 free huge pages");
 	CHECK(split.headroom == 0);
@@ -1239,9 +1256,9 @@ static void test_admit_hugepages_manage(void)
 	 * 3 GiB short again (pools at 31 GiB, reserve 220): only the one free
 	 * 1 GiB page above the VM's 4 can go, then all the 2 MiB pages.
 	 */
-	CHECK_U64(admit_hp(&host, "220GiB", true, &vm, &plan, &split, &adm,
-			   &err),
-		  IQ_OK);
+	CHECK_U64(
+		admit_hp(&host, "220GiB", true, &vm, &plan, &split, &adm, &err),
+		IQ_OK);
 	CHECK(adm.admitted);
 	CHECK_U64(adm.released_hugepages, 1 + 1024);
 	CHECK_U64(read_u64_in_root(POOL_1G), 28);
@@ -1256,9 +1273,9 @@ static void test_admit_hugepages_manage(void)
 	 * Short again with nothing spare left: refused, and the VM's 4 free
 	 * 1 GiB pages are still there.
 	 */
-	CHECK_U64(admit_hp(&host, "221GiB", true, &vm, &plan, &split, &adm,
-			   &err),
-		  IQ_EREFUSED);
+	CHECK_U64(
+		admit_hp(&host, "221GiB", true, &vm, &plan, &split, &adm, &err),
+		IQ_EREFUSED);
 	CHECK(!adm.admitted);
 	CHECK_U64(adm.released_hugepages, 0);
 	CHECK_CONTAINS(err.msg, "VM hp does not fit");
@@ -1268,6 +1285,42 @@ static void test_admit_hugepages_manage(void)
 	plan_free(&plan);
 	vm_facts_free(&vm);
 
+	host_free(&host);
+	rm_root();
+}
+
+/* Reserved huge pages (promised to a mapping) are free but never released. */
+static void test_admit_hugepages_reserved(void)
+{
+	struct host host;
+	struct plan plan;
+	struct split split;
+	struct admission adm;
+	struct vm_facts vm;
+	struct iq_err err = {0};
+	char path[PATH_MAX];
+
+	CHECK_U64(init_admission_host(&host), IQ_OK);
+	/* 2 of the 8 free 1 GiB pages are reserved. */
+	in_root(path, sizeof(path),
+		"sys/kernel/mm/hugepages/hugepages-1048576kB/resv_hugepages");
+	CHECK_U64(file_write_str(path, "2\n", &err), IQ_OK);
+	CHECK_U64(host_read_memory(&host, &err), IQ_OK);
+	CHECK_U64(host.mem.pools[1].resv, 2);
+	/*
+	 * 3 GiB short: 8 free - 2 reserved - 4 for the VM leaves 2 x 1 GiB;
+	 * the last GiB comes from 512 x 2 MiB.
+	 */
+	CHECK_U64(
+		admit_hp(&host, "217GiB", true, &vm, &plan, &split, &adm, &err),
+		IQ_OK);
+	CHECK(adm.admitted);
+	CHECK_U64(adm.released_hugepages, 2 + 512);
+	CHECK_U64(read_u64_in_root(POOL_1G), 30);
+	CHECK_U64(read_u64_in_root(POOL_2M), 512);
+	CHECK(split.headroom == 0);
+	plan_free(&plan);
+	vm_facts_free(&vm);
 	host_free(&host);
 	rm_root();
 }
@@ -1288,5 +1341,6 @@ int main(void)
 	RUN(test_admit_scale_below_min);
 	RUN(test_admit_scale_unlimited);
 	RUN(test_admit_hugepages_manage);
+	RUN(test_admit_hugepages_reserved);
 	return TEST_SUMMARY("test_plan_split");
 }

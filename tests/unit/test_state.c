@@ -141,7 +141,10 @@ static void test_missing_is_empty(void)
 static void test_round_trip(void)
 {
 	static const char *const train_pci[] = {
-		"3b:00.3", "0000:1B:00.0", "0000:3b:00.2", NULL,
+		"3b:00.3",
+		"0000:1B:00.0",
+		"0000:3b:00.2",
+		NULL,
 	};
 	struct state st = {0}, back;
 	struct vm_facts train, web;
@@ -541,8 +544,7 @@ static struct child_result acquire_in_child(const char *path, double timeout)
 		_exit(0);
 	}
 	close(fds[1]);
-	if (pid < 0 ||
-	    read(fds[0], &res, sizeof(res)) != (ssize_t)sizeof(res))
+	if (pid < 0 || read(fds[0], &res, sizeof(res)) != (ssize_t)sizeof(res))
 		res.rc = -1;
 	close(fds[0]);
 	if (pid > 0)

@@ -325,8 +325,7 @@ static void test_size_format_signed(void)
 	CHECK_STR(formatted_signed((int64_t)(64 * GiB), buf, sizeof(buf)),
 		  "64.0GiB");
 	/* 2^63 bytes = 8192 PiB, both signs, without overflow. */
-	CHECK_STR(formatted_signed(INT64_MIN, buf, sizeof(buf)),
-		  "-8192.0PiB");
+	CHECK_STR(formatted_signed(INT64_MIN, buf, sizeof(buf)), "-8192.0PiB");
 	CHECK_STR(formatted_signed(INT64_MIN + 1, buf, sizeof(buf)),
 		  "-8192.0PiB");
 	CHECK_STR(formatted_signed(INT64_MAX, buf, sizeof(buf)), "8192.0PiB");
@@ -372,8 +371,7 @@ static void test_icm_pages(void)
 	CHECK_U64(icm_pages_to_bytes(0xFFFFFFFEu), 0xFFFFFFFEULL * 4096);
 	CHECK_U64(icm_pages_to_bytes(PRM_ICM_UNLIMITED), IQ_UNLIMITED);
 	/* Round trip of a page multiple. */
-	CHECK_U64(icm_pages_to_bytes(icm_bytes_to_pages(256 * MiB)),
-		  256 * MiB);
+	CHECK_U64(icm_pages_to_bytes(icm_bytes_to_pages(256 * MiB)), 256 * MiB);
 	CHECK_U64(icm_pages_to_bytes(icm_bytes_to_pages(IQ_UNLIMITED)),
 		  IQ_UNLIMITED);
 }
