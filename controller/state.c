@@ -134,6 +134,7 @@ int state_load(const char *path, struct state *state, struct iq_err *err)
 {
 	json_object *root, *arr;
 	json_tokener *tok;
+	int64_t version;
 	char *text = NULL;
 	size_t len = 0;
 	int rc;
@@ -162,12 +163,12 @@ int state_load(const char *path, struct state *state, struct iq_err *err)
 	}
 	json_tokener_free(tok);
 	free(text);
-	if (jint(root, "version") != STATE_VERSION) {
+	version = jint(root, "version");
+	if (version != STATE_VERSION) {
 		json_object_put(root);
 		return iq_fail(err, IQ_EENV,
 			       "%s: journal version %lld is not %d; move it aside",
-			       path, (long long)jint(root, "version"),
-			       STATE_VERSION);
+			       path, (long long)version, STATE_VERSION);
 	}
 	state->released_hugepages = jsize(root, "released_hugepages");
 	copy_str(state->boot_id, sizeof(state->boot_id), jstr(root, "boot_id"));

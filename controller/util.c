@@ -194,7 +194,8 @@ uint32_t icm_bytes_to_pages(uint64_t bytes)
 
 	if (bytes == IQ_UNLIMITED)
 		return PRM_ICM_UNLIMITED;
-	pages = (bytes + ICM_PAGE_BYTES - 1) / ICM_PAGE_BYTES;
+	/* Round up without wrapping near UINT64_MAX. */
+	pages = bytes / ICM_PAGE_BYTES + (bytes % ICM_PAGE_BYTES != 0);
 	/* The largest finite cap the register can hold. */
 	if (pages >= PRM_ICM_UNLIMITED)
 		return PRM_ICM_UNLIMITED - 1;

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Start and stop a real libvirtd (and virtlogd) for a test or a benchmark,
 # without systemd, and give the machine back as it was found.
 #

@@ -239,7 +239,7 @@ static const char *const base_policy = "version: 1\n"
 				       "  small: { vf_cap: 2GiB }\n"
 				       "  big: { vf_cap: unlimited }\n";
 
-/* --- plan_build ------------------------------------------------------------ */
+/* --- plan_build ----------------------------------------------------------- */
 
 static void test_plan_maps_vms(void)
 {
@@ -521,7 +521,7 @@ static void test_plan_keeps_scaled_caps(void)
 	rm_root();
 }
 
-/* --- read-back, writes, firmware counters ------------------------------------ */
+/* --- read-back, writes, firmware counters --------------------------------- */
 
 static void test_plan_read_back_and_execute(void)
 {
@@ -625,7 +625,7 @@ static void test_plan_read_back_and_execute(void)
 	rm_root();
 }
 
-/* A PF whose firmware lacks VHCA_ICM_CTRL: its VFs are neither read nor written. */
+/* A PF whose firmware lacks VHCA_ICM_CTRL: its VFs are not read or written. */
 static void test_plan_unsupported_pf(void)
 {
 	struct sim_host_params p;
@@ -708,7 +708,7 @@ static void test_plan_vf_cap_charge(void)
 	rm_root();
 }
 
-/* --- split_compute ------------------------------------------------------------ */
+/* --- split_compute -------------------------------------------------------- */
 
 static void test_split_terms(void)
 {
@@ -812,7 +812,7 @@ static void test_split_terms(void)
 	rm_root();
 }
 
-/* --- split_admit ---------------------------------------------------------------- */
+/* --- split_admit ---------------------------------------------------------- */
 
 /*
  * The admission host: no PF firmware pages, so that

@@ -498,7 +498,7 @@ static void test_forget_other_boot(void)
 	state_free(&st);
 }
 
-/* --- the lock --------------------------------------------------------------- */
+/* --- the lock ------------------------------------------------------------- */
 
 struct child_result {
 	int rc;

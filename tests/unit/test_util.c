@@ -86,7 +86,7 @@ static unsigned count_entries(const char *dir)
 	return n;
 }
 
-/* --- PCI addresses --------------------------------------------------- */
+/* --- PCI addresses -------------------------------------------------------- */
 
 static bool normalizes_to(const char *in, const char *expected)
 {
@@ -172,7 +172,7 @@ static void test_pci_format(void)
 	CHECK_STR(out, "unchanged");
 }
 
-/* --- sizes --------------------------------------------------------------- */
+/* --- sizes ---------------------------------------------------------------- */
 
 static bool parses_to(const char *text, uint64_t expected)
 {
@@ -334,7 +334,7 @@ static void test_size_format_signed(void)
 	      NULL);
 }
 
-/* --- ICM pages ----------------------------------------------------------- */
+/* --- ICM pages ------------------------------------------------------------ */
 
 static void test_icm_pages(void)
 {
@@ -376,7 +376,7 @@ static void test_icm_pages(void)
 		  IQ_UNLIMITED);
 }
 
-/* --- paths --------------------------------------------------------------- */
+/* --- paths ---------------------------------------------------------------- */
 
 static void test_path_join(void)
 {
@@ -401,7 +401,7 @@ static void test_path_join(void)
 	CHECK_STR(tiny, "/ab/cde");
 }
 
-/* --- file reads ---------------------------------------------------------- */
+/* --- file reads ----------------------------------------------------------- */
 
 static void test_file_read_all(void)
 {
@@ -543,7 +543,7 @@ static void test_file_read_u64(void)
 	remove_tmpdir();
 }
 
-/* --- writes -------------------------------------------------------------- */
+/* --- writes --------------------------------------------------------------- */
 
 static void test_file_write_atomic(void)
 {
@@ -674,7 +674,7 @@ static void test_mkdir_p(void)
 	remove_tmpdir();
 }
 
-/* --- globs and digests --------------------------------------------------- */
+/* --- globs and digests ---------------------------------------------------- */
 
 static void test_glob_match(void)
 {
