@@ -146,6 +146,7 @@ static int apply_settings(struct cli_ctx *ctx, struct globals *g,
 
 	ctx->config_path = g->config ? g->config : CONFIG_DEFAULT_PATH;
 	ctx->config_rc = IQ_OK;
+	ctx->on_error = "deny"; /* safe default on every early return */
 	if (strcmp(ctx->config_path, "none") == 0) {
 		memset(cfg, 0, sizeof(*cfg));
 	} else if (explicit_config || access(ctx->config_path, F_OK) == 0 ||
@@ -251,10 +252,12 @@ int main(int argc, char **argv)
 		 * The hook decides itself what broken settings mean (refuse a
 		 * start, let a running guest be): it gets the error, not exit 2.
 		 */
-		if (rc && fn == cmd_hook && !ctx.config_rc) {
-			ctx.config_rc = rc;
-			snprintf(ctx.config_msg, sizeof(ctx.config_msg), "%s",
-				 err.msg);
+		if (rc && fn == cmd_hook) {
+			if (!ctx.config_rc) {
+				ctx.config_rc = rc;
+				snprintf(ctx.config_msg, sizeof(ctx.config_msg),
+					 "%s", err.msg);
+			}
 			iq_err_clear(&err);
 			rc = IQ_OK;
 		}
