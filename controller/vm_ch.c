@@ -12,6 +12,8 @@
 
 #include <ctype.h>
 #include <dirent.h>
+#include <dlfcn.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -597,12 +599,83 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *user)
 	return n;
 }
 
+/*
+ * libcurl is loaded when a Cloud Hypervisor socket is asked: linking it
+ * would cost every run (the libvirt hook's above all) ~4 ms of loading.
+ */
+static struct {
+	bool loaded;
+	void (*easy_cleanup)(CURL *);
+	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+	CURL * (*easy_init)(void);
+	CURLcode (*easy_perform)(CURL *);
+	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+	const char * (*easy_strerror)(CURLcode);
+	CURLcode (*global_init)(long);
+	struct curl_slist * (*slist_append)(struct curl_slist *, const char *);
+	void (*slist_free_all)(struct curl_slist *);
+} cu;
+
+static int curl_load(const char *socket_path, struct iq_err *err)
+{
+	static const char lib[] = "libcurl.so.4";
+	void *handle;
+
+	if (cu.loaded)
+		return IQ_OK;
+	handle = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
+	if (!handle)
+		return iq_fail(err, IQ_EENV,
+			       "%s: cannot load %s (%s): install libcurl4",
+			       socket_path, lib, dlerror());
+	*(void **)&cu.easy_cleanup = dlsym(handle, "curl_easy_cleanup");
+	if (!cu.easy_cleanup)
+		return iq_fail(err, IQ_EENV, "%s: %s has no curl_easy_cleanup",
+			       socket_path, lib);
+	*(void **)&cu.easy_getinfo = dlsym(handle, "curl_easy_getinfo");
+	if (!cu.easy_getinfo)
+		return iq_fail(err, IQ_EENV, "%s: %s has no curl_easy_getinfo",
+			       socket_path, lib);
+	*(void **)&cu.easy_init = dlsym(handle, "curl_easy_init");
+	if (!cu.easy_init)
+		return iq_fail(err, IQ_EENV, "%s: %s has no curl_easy_init",
+			       socket_path, lib);
+	*(void **)&cu.easy_perform = dlsym(handle, "curl_easy_perform");
+	if (!cu.easy_perform)
+		return iq_fail(err, IQ_EENV, "%s: %s has no curl_easy_perform",
+			       socket_path, lib);
+	*(void **)&cu.easy_setopt = dlsym(handle, "curl_easy_setopt");
+	if (!cu.easy_setopt)
+		return iq_fail(err, IQ_EENV, "%s: %s has no curl_easy_setopt",
+			       socket_path, lib);
+	*(void **)&cu.easy_strerror = dlsym(handle, "curl_easy_strerror");
+	if (!cu.easy_strerror)
+		return iq_fail(err, IQ_EENV, "%s: %s has no curl_easy_strerror",
+			       socket_path, lib);
+	*(void **)&cu.global_init = dlsym(handle, "curl_global_init");
+	if (!cu.global_init)
+		return iq_fail(err, IQ_EENV, "%s: %s has no curl_global_init",
+			       socket_path, lib);
+	*(void **)&cu.slist_append = dlsym(handle, "curl_slist_append");
+	if (!cu.slist_append)
+		return iq_fail(err, IQ_EENV, "%s: %s has no curl_slist_append",
+			       socket_path, lib);
+	*(void **)&cu.slist_free_all = dlsym(handle, "curl_slist_free_all");
+	if (!cu.slist_free_all)
+		return iq_fail(err, IQ_EENV, "%s: %s has no curl_slist_free_all",
+			       socket_path, lib);
+	cu.loaded = true;
+	return IQ_OK;
+}
+
 static int ch_curl_init(const char *socket_path, struct iq_err *err)
 {
 	static bool done;
 
+	if (curl_load(socket_path, err))
+		return err->code;
 	/* Once per process; the CLI is single-threaded. */
-	if (!done && curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+	if (!done && cu.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return iq_fail(err, IQ_EENV, "%s: cannot initialise libcurl",
 			       socket_path);
 	done = true;
@@ -651,7 +724,7 @@ static int curl_failure(CURL *curl, CURLcode res, const struct ch_body *body,
 
 	switch (res) {
 	case CURLE_COULDNT_CONNECT:
-		curl_easy_getinfo(curl, CURLINFO_OS_ERRNO, &os_errno);
+		cu.easy_getinfo(curl, CURLINFO_OS_ERRNO, &os_errno);
 		if (os_errno == EACCES || os_errno == EPERM)
 			return iq_fail(err, IQ_EENV,
 				       "%s: cannot connect: %s (run icmquota "
@@ -744,41 +817,41 @@ static int ch_get_vminfo(const char *socket_path, struct ch_body *body,
 		rc = check_socket_file(socket_path, outcome, err);
 	if (rc)
 		return rc;
-	curl = curl_easy_init();
-	headers = curl_slist_append(NULL, "Accept: application/json");
+	curl = cu.easy_init();
+	headers = cu.slist_append(NULL, "Accept: application/json");
 	if (!curl || !headers) {
-		curl_easy_cleanup(curl);
-		curl_slist_free_all(headers);
+		cu.easy_cleanup(curl);
+		cu.slist_free_all(headers);
 		return iq_fail(err, IQ_EENV, "%s: cannot set up libcurl",
 			       socket_path);
 	}
-	curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, socket_path);
-	curl_easy_setopt(curl, CURLOPT_URL, VM_CH_INFO_URL);
-	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http");
-	curl_easy_setopt(curl, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
+	cu.easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, socket_path);
+	cu.easy_setopt(curl, CURLOPT_URL, VM_CH_INFO_URL);
+	cu.easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http");
+	cu.easy_setopt(curl, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
 	/* A proxy from the environment must not capture a local socket. */
-	curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
-	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-	curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT, (long)VM_CH_TIMEOUT_S);
-	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT,
+	cu.easy_setopt(curl, CURLOPT_NOPROXY, "*");
+	cu.easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+	cu.easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+	cu.easy_setopt(curl, CURLOPT_TIMEOUT, (long)VM_CH_TIMEOUT_S);
+	cu.easy_setopt(curl, CURLOPT_CONNECTTIMEOUT,
 			 (long)VM_CH_CONNECT_TIMEOUT_S);
-	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, detail);
-	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(curl, CURLOPT_WRITEDATA, body);
-	res = curl_easy_perform(curl);
+	cu.easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	cu.easy_setopt(curl, CURLOPT_ERRORBUFFER, detail);
+	cu.easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+	cu.easy_setopt(curl, CURLOPT_WRITEDATA, body);
+	res = cu.easy_perform(curl);
 	if (!detail[0])
-		snprintf(detail, sizeof(detail), "%s", curl_easy_strerror(res));
+		snprintf(detail, sizeof(detail), "%s", cu.easy_strerror(res));
 	if (res != CURLE_OK)
 		rc = curl_failure(curl, res, body, socket_path, detail, outcome,
 				  err);
-	else if (curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status) !=
+	else if (cu.easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status) !=
 			 CURLE_OK ||
 		 status != 200)
 		rc = status_failure(status, body, socket_path, outcome, err);
-	curl_slist_free_all(headers);
-	curl_easy_cleanup(curl);
+	cu.slist_free_all(headers);
+	cu.easy_cleanup(curl);
 	return rc;
 }
 
