@@ -25,19 +25,19 @@ struct cli_ctx {
 	const char *state_path;
 	const char *lock_path;
 	double lock_timeout_s;
-	const char *root;          /* "" = this host */
+	const char *root; /* "" = this host */
 	enum fw_backend backend;
 	bool json;
 	int verbose;
-	FILE *trace;               /* --trace-fw, NULL when off */
-	FILE *out;                 /* stdout */
-	FILE *log;                 /* stderr (CLI) */
+	FILE *trace; /* --trace-fw, NULL when off */
+	FILE *out;   /* stdout */
+	FILE *log;   /* stderr (CLI) */
 	const char *config_path;
 	/* The settings file: IQ_OK when read, else why not (the hook must
 	 * not run a VM uncapped because its settings are missing). */
 	int config_rc;
 	char config_msg[1024];
-	const char *on_error;      /* "allow" | "deny" (default) */
+	const char *on_error; /* "allow" | "deny" (default) */
 };
 
 typedef int (*cli_cmd_fn)(struct cli_ctx *ctx, int argc, char **argv,
@@ -65,8 +65,7 @@ int cmd_status(struct cli_ctx *ctx, int argc, char **argv, struct iq_err *err);
 int cmd_plan(struct cli_ctx *ctx, int argc, char **argv, struct iq_err *err);
 int cmd_apply(struct cli_ctx *ctx, int argc, char **argv, struct iq_err *err);
 int cmd_vm(struct cli_ctx *ctx, int argc, char **argv, struct iq_err *err);
-int cmd_explain(struct cli_ctx *ctx, int argc, char **argv,
-		struct iq_err *err);
+int cmd_explain(struct cli_ctx *ctx, int argc, char **argv, struct iq_err *err);
 int cmd_policy(struct cli_ctx *ctx, int argc, char **argv, struct iq_err *err);
 int cmd_sim(struct cli_ctx *ctx, int argc, char **argv, struct iq_err *err);
 int cmd_hook(struct cli_ctx *ctx, int argc, char **argv, struct iq_err *err);

@@ -34,18 +34,17 @@ int live_libvirt_source(struct cli_ctx *ctx, const char *cmd,
 	return vm_libvirt_list_running(connect_uri, vms, err);
 }
 
-static int plan_or_apply(struct cli_ctx *ctx, int argc, char **argv,
-			 bool apply, struct iq_err *err)
+static int plan_or_apply(struct cli_ctx *ctx, int argc, char **argv, bool apply,
+			 struct iq_err *err)
 {
 	static const struct option opts[] = {
-		{ "libvirt-xml", required_argument, NULL, 'x' },
-		{ "ch-socket-dir", required_argument, NULL, 'C' },
-		{ "connect", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
+		{"libvirt-xml", required_argument, NULL, 'x'},
+		{"ch-socket-dir", required_argument, NULL, 'C'},
+		{"connect", required_argument, NULL, 'c'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}};
 	const char *name = apply ? "apply" : "plan";
-	struct vm_list vms = { 0 };
+	struct vm_list vms = {0};
 	const char *connect_uri = NULL;
 	unsigned sources = 0;
 	bool have_xml = false;
@@ -72,14 +71,15 @@ static int plan_or_apply(struct cli_ctx *ctx, int argc, char **argv,
 			char why[512] = "";
 
 			sources |= LIFECYCLE_SRC_CH;
-			rc = vm_ch_list_dir(optarg, &vms, &dead, why, sizeof(why),
-					    err);
+			rc = vm_ch_list_dir(optarg, &vms, &dead, why,
+					    sizeof(why), err);
 			/* A dead VMM's VM is not running: said, not hidden. */
 			if (rc == IQ_OK && dead)
 				cli_note(ctx,
 					 "%s: %u VMM socket%s did not answer, "
 					 "taken as not running (%s)",
-					 optarg, dead, dead == 1 ? "" : "s", why);
+					 optarg, dead, dead == 1 ? "" : "s",
+					 why);
 			break;
 		}
 		case 'h':
@@ -87,15 +87,16 @@ static int plan_or_apply(struct cli_ctx *ctx, int argc, char **argv,
 			vm_list_free(&vms);
 			return IQ_OK;
 		default:
-			rc = iq_fail(err, IQ_EUSAGE,
-				     "%s: unknown option or missing value: '%s' "
-				     "(see icmquota %s --help)",
-				     name, argv[optind - 1], name);
+			rc = iq_fail(
+				err, IQ_EUSAGE,
+				"%s: unknown option or missing value: '%s' "
+				"(see icmquota %s --help)",
+				name, argv[optind - 1], name);
 		}
 	}
 	if (rc == IQ_OK && optind < argc)
-		rc = iq_fail(err, IQ_EUSAGE, "%s: unexpected argument '%s'", name,
-			     argv[optind]);
+		rc = iq_fail(err, IQ_EUSAGE, "%s: unexpected argument '%s'",
+			     name, argv[optind]);
 	if (rc == IQ_OK)
 		rc = live_libvirt_source(ctx, name, connect_uri, have_xml, &vms,
 					 &sources, err);
@@ -116,8 +117,8 @@ static int plan_or_apply(struct cli_ctx *ctx, int argc, char **argv,
 	if (rc == IQ_OK && ctx->json) {
 		json_object *o = json_object_new_object();
 
-		json_object_object_add(o, "vfs",
-				       report_plan_json(&s.policy, &r.plan, false));
+		json_object_object_add(
+			o, "vfs", report_plan_json(&s.policy, &r.plan, false));
 		json_object_object_add(o, "writes_needed",
 				       json_object_new_uint64(r.plan.nwrites));
 		json_object_object_add(o, "writes",
@@ -135,9 +136,11 @@ static int plan_or_apply(struct cli_ctx *ctx, int argc, char **argv,
 			r.plan.nwrites, r.plan.nwrites == 1 ? "" : "s",
 			apply ? "written" : "to write", cmds);
 		for (size_t i = 0; i < r.plan.nothers; i++)
-			cli_verbose(ctx, "VM %s: %s is not a ConnectX VF: left alone",
-				    r.plan.others[i].vm->name,
-				    r.plan.others[i].pci);
+			cli_verbose(
+				ctx,
+				"VM %s: %s is not a ConnectX VF: left alone",
+				r.plan.others[i].vm->name,
+				r.plan.others[i].pci);
 	}
 	lifecycle_result_free(&r);
 	session_close(&s);

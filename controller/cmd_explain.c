@@ -39,12 +39,11 @@ static void explain_table(struct cli_ctx *ctx, const struct policy *policy,
 int cmd_explain(struct cli_ctx *ctx, int argc, char **argv, struct iq_err *err)
 {
 	static const struct option opts[] = {
-		{ "libvirt-xml", required_argument, NULL, 'x' },
-		{ "ch-socket", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct vm_source src = { 0 };
+		{"libvirt-xml", required_argument, NULL, 'x'},
+		{"ch-socket", required_argument, NULL, 'c'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}};
+	struct vm_source src = {0};
 	struct vm_facts vm;
 	struct session s;
 	struct plan plan;
@@ -64,27 +63,30 @@ int cmd_explain(struct cli_ctx *ctx, int argc, char **argv, struct iq_err *err)
 			help_print_command(ctx->out, help_find("explain"));
 			return IQ_OK;
 		default:
-			return iq_fail(err, IQ_EUSAGE,
-				       "explain: unknown option or missing value: '%s' (see icmquota explain --help)",
-			       argv[optind - 1]);
+			return iq_fail(
+				err, IQ_EUSAGE,
+				"explain: unknown option or missing value: "
+				"'%s' (see icmquota explain --help)",
+				argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
 		src.name = argv[optind++];
-	if (optind < argc || !!src.libvirt_xml + !!src.ch_socket + !!src.name != 1)
+	if (optind < argc ||
+	    !!src.libvirt_xml + !!src.ch_socket + !!src.name != 1)
 		return iq_fail(err, IQ_EUSAGE,
 			       "explain: name one VM: --libvirt-xml FILE, "
 			       "--ch-socket PATH or a running VM's name");
-	rc = session_open(ctx, SESSION_POLICY | SESSION_STATE | SESSION_HOST, &s,
-			  err);
+	rc = session_open(ctx, SESSION_POLICY | SESSION_STATE | SESSION_HOST,
+			  &s, err);
 	if (rc)
 		return rc;
 	memset(&vm, 0, sizeof(vm));
 	if (src.name) {
 		struct state_vm *svm = state_find_vm(&s.state, src.name);
 
-		rc = svm ? vm_facts_copy(&vm, &svm->facts, err) :
-			   iq_fail(err, IQ_EREFUSED,
+		rc = svm ? vm_facts_copy(&vm, &svm->facts, err)
+			 : iq_fail(err, IQ_EREFUSED,
 				   "explain: no running VM named '%s' in %s "
 				   "(pass --libvirt-xml FILE)",
 				   src.name, ctx->state_path);
@@ -99,9 +101,9 @@ int cmd_explain(struct cli_ctx *ctx, int argc, char **argv, struct iq_err *err)
 		if (ctx->json) {
 			json_object *o = report_vm_json(&vm, &s.host);
 
-			json_object_object_add(o, "caps",
-					       report_plan_json(&s.policy, &plan,
-								true));
+			json_object_object_add(
+				o, "caps",
+				report_plan_json(&s.policy, &plan, true));
 			json_print(ctx->out, o);
 		} else {
 			explain_table(ctx, &s.policy, &plan, &vm);

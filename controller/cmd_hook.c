@@ -18,9 +18,9 @@
 
 enum hook_action {
 	HOOK_NONE,
-	HOOK_START,     /* prepare begin, incoming migrate/restore begin */
-	HOOK_VERIFY,    /* started begin */
-	HOOK_STOP,      /* stopped end, release end */
+	HOOK_START,	/* prepare begin, incoming migrate/restore begin */
+	HOOK_VERIFY,	/* started begin */
+	HOOK_STOP,	/* stopped end, release end */
 	HOOK_RECONCILE, /* reconnect begin (libvirtd restarted) */
 };
 
@@ -110,7 +110,7 @@ static bool hook_has_work(struct cli_ctx *ctx, enum hook_action action,
 			  const struct vm_facts *vm)
 {
 	struct state journal;
-	struct iq_err ignored = { 0 };
+	struct iq_err ignored = {0};
 	bool known;
 
 	if (vm->npci > 0)
@@ -127,7 +127,7 @@ static bool hook_has_work(struct cli_ctx *ctx, enum hook_action action,
 static int run_action(struct cli_ctx *ctx, enum hook_action action,
 		      const struct vm_facts *vm, struct iq_err *err)
 {
-	struct lifecycle_result r = { 0 };
+	struct lifecycle_result r = {0};
 	struct session s;
 	int rc;
 
@@ -163,7 +163,8 @@ static int run_action(struct cli_ctx *ctx, enum hook_action action,
 	if (rc == IQ_OK) {
 		if (r.unsupported_vfs)
 			syslog(LOG_WARNING,
-			       "VM %s: %u VF(s) on PFs without VHCA_ICM_CTRL run "
+			       "VM %s: %u VF(s) on PFs without VHCA_ICM_CTRL "
+			       "run "
 			       "UNCAPPED",
 			       vm->name, r.unsupported_vfs);
 		if (r.adm.message[0])
@@ -188,14 +189,16 @@ int cmd_hook(struct cli_ctx *ctx, int argc, char **argv, struct iq_err *err)
 	size_t len = 0;
 	int rc;
 
-	if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+	if (argc >= 2 &&
+	    (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
 		help_print_command(ctx->out, help_find("hook"));
 		return IQ_OK;
 	}
 	if (argc < 6 || strcmp(argv[1], "libvirt") || strcmp(argv[2], "qemu"))
-		return iq_fail(err, IQ_EUSAGE,
-			       "usage: icmquota hook libvirt qemu NAME OPERATION "
-			       "SUB_OPERATION [EXTRA]");
+		return iq_fail(
+			err, IQ_EUSAGE,
+			"usage: icmquota hook libvirt qemu NAME OPERATION "
+			"SUB_OPERATION [EXTRA]");
 	action = hook_action_of(argv[4], argv[5]);
 	/* Everything else (start begin, attach, ...): nothing to do. */
 	if (action == HOOK_NONE)

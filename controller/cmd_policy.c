@@ -17,7 +17,7 @@ static int check_devices(struct cli_ctx *ctx, const struct policy *policy,
 			 struct iq_err *err)
 {
 	struct session s;
-	struct iq_err host_err = { 0 };
+	struct iq_err host_err = {0};
 	int rc;
 
 	*checked = 0;
@@ -54,8 +54,8 @@ static int validate(struct cli_ctx *ctx, const char *file, struct iq_err *err)
 					       json_object_new_string(file));
 			json_object_object_add(o, "valid",
 					       json_object_new_boolean(false));
-			json_object_object_add(o, "error",
-					       json_object_new_string(err->msg));
+			json_object_object_add(
+				o, "error", json_object_new_string(err->msg));
 			json_print(ctx->out, o);
 		}
 		return rc;
@@ -68,17 +68,20 @@ static int validate(struct cli_ctx *ctx, const char *file, struct iq_err *err)
 		json_object_object_add(o, "valid",
 				       json_object_new_boolean(rc == IQ_OK));
 		json_object_object_add(o, "error",
-				       rc ? json_object_new_string(err->msg) : NULL);
+				       rc ? json_object_new_string(err->msg)
+					  : NULL);
 		json_object_object_add(o, "digest",
 				       json_object_new_string(policy.digest));
 		json_object_object_add(o, "devices_checked",
 				       json_object_new_uint64(checked));
 		json_object_object_add(o, "devices_not_checked_why",
-				       why[0] ? json_object_new_string(why) : NULL);
+				       why[0] ? json_object_new_string(why)
+					      : NULL);
 		json_print(ctx->out, o);
 	} else if (rc == IQ_OK) {
 		fprintf(ctx->out,
-			"%s: valid (%zu classes, %zu vms rules, %zu device rules; "
+			"%s: valid (%zu classes, %zu vms rules, %zu device "
+			"rules; "
 			"caps checked against %zu PFs)\n",
 			file, policy.nclasses, policy.nvms, policy.ndevices,
 			checked);
@@ -95,13 +98,14 @@ static void show_size(FILE *out, const char *key, const struct policy_size *sz)
 	char h[32];
 
 	size_format(sz->bytes, h, sizeof(h));
-	fprintf(out, "  %s: %s%s\n", key, h, sz->pos.line ? "" : "  # built-in");
+	fprintf(out, "  %s: %s%s\n", key, h,
+		sz->pos.line ? "" : "  # built-in");
 }
 
 static void show(struct cli_ctx *ctx, const struct policy *p)
 {
-	static const char *const admission[] = { "strict", "scale", "warn" };
-	static const char *const hugepages[] = { "observe", "manage" };
+	static const char *const admission[] = {"strict", "scale", "warn"};
+	static const char *const hugepages[] = {"observe", "manage"};
 	FILE *out = ctx->out;
 	char h[32];
 
@@ -114,15 +118,21 @@ static void show(struct cli_ctx *ctx, const struct policy *p)
 		json_object *devices = json_object_new_object();
 
 		json_object_object_add(o, "version", json_object_new_int(1));
-		json_object_object_add(o, "file", json_object_new_string(p->path));
-		json_object_object_add(o, "digest", json_object_new_string(p->digest));
-		json_object_object_add(host, "reserve", json_size(p->reserve.bytes));
-		json_object_object_add(host, "admission",
-				       json_object_new_string(admission[p->admission]));
-		json_object_object_add(host, "hugepages",
-				       json_object_new_string(hugepages[p->hugepages]));
+		json_object_object_add(o, "file",
+				       json_object_new_string(p->path));
+		json_object_object_add(o, "digest",
+				       json_object_new_string(p->digest));
+		json_object_object_add(host, "reserve",
+				       json_size(p->reserve.bytes));
+		json_object_object_add(
+			host, "admission",
+			json_object_new_string(admission[p->admission]));
+		json_object_object_add(
+			host, "hugepages",
+			json_object_new_string(hugepages[p->hugepages]));
 		json_object_object_add(o, "host", host);
-		json_object_object_add(defaults, "vf_cap", json_size(p->vf_cap.bytes));
+		json_object_object_add(defaults, "vf_cap",
+				       json_size(p->vf_cap.bytes));
 		json_object_object_add(defaults, "idle_vf_cap",
 				       json_size(p->idle_vf_cap.bytes));
 		json_object_object_add(defaults, "min_vf_cap",
@@ -133,7 +143,8 @@ static void show(struct cli_ctx *ctx, const struct policy *p)
 
 			if (p->classes[i].vf_cap.set)
 				json_object_object_add(
-					c, "vf_cap", json_size(p->classes[i].vf_cap.bytes));
+					c, "vf_cap",
+					json_size(p->classes[i].vf_cap.bytes));
 			json_object_object_add(classes, p->classes[i].name, c);
 		}
 		json_object_object_add(o, "classes", classes);
@@ -143,33 +154,39 @@ static void show(struct cli_ctx *ctx, const struct policy *p)
 			json_object *m = json_object_new_object();
 
 			if (r->name_glob[0])
-				json_object_object_add(m, "name",
-						       json_object_new_string(r->name_glob));
+				json_object_object_add(
+					m, "name",
+					json_object_new_string(r->name_glob));
 			if (r->uuid[0])
-				json_object_object_add(m, "uuid",
-						       json_object_new_string(r->uuid));
+				json_object_object_add(
+					m, "uuid",
+					json_object_new_string(r->uuid));
 			json_object_object_add(j, "match", m);
 			if (r->class_name[0])
-				json_object_object_add(j, "class",
-						       json_object_new_string(r->class_name));
+				json_object_object_add(
+					j, "class",
+					json_object_new_string(r->class_name));
 			if (r->vf_cap.set)
-				json_object_object_add(j, "vf_cap",
-						       json_size(r->vf_cap.bytes));
+				json_object_object_add(
+					j, "vf_cap",
+					json_size(r->vf_cap.bytes));
 			json_object_array_add(vms, j);
 		}
 		json_object_object_add(o, "vms", vms);
 		for (size_t i = 0; i < p->ndevices; i++) {
 			json_object *d = json_object_new_object();
 
-			json_object_object_add(d, "vf_cap",
-					       json_size(p->devices[i].vf_cap.bytes));
+			json_object_object_add(
+				d, "vf_cap",
+				json_size(p->devices[i].vf_cap.bytes));
 			json_object_object_add(devices, p->devices[i].pci, d);
 		}
 		json_object_object_add(o, "devices", devices);
 		json_print(out, o);
 		return;
 	}
-	fprintf(out, "# %s (sha256 %s)\nversion: 1\nhost:\n", p->path, p->digest);
+	fprintf(out, "# %s (sha256 %s)\nversion: 1\nhost:\n", p->path,
+		p->digest);
 	show_size(out, "reserve", &p->reserve);
 	fprintf(out, "  admission: %s\n  hugepages: %s\ndefaults:\n",
 		admission[p->admission], hugepages[p->hugepages]);
@@ -206,7 +223,8 @@ static void show(struct cli_ctx *ctx, const struct policy *p)
 		fprintf(out, "devices:\n");
 	for (size_t i = 0; i < p->ndevices; i++) {
 		size_format(p->devices[i].vf_cap.bytes, h, sizeof(h));
-		fprintf(out, "  \"%s\": { vf_cap: %s }\n", p->devices[i].pci, h);
+		fprintf(out, "  \"%s\": { vf_cap: %s }\n", p->devices[i].pci,
+			h);
 	}
 }
 
@@ -224,7 +242,8 @@ int cmd_policy(struct cli_ctx *ctx, int argc, char **argv, struct iq_err *err)
 		if (argc > 3)
 			return iq_fail(err, IQ_EUSAGE,
 				       "policy validate: one FILE at most");
-		return validate(ctx, argc == 3 ? argv[2] : ctx->policy_path, err);
+		return validate(ctx, argc == 3 ? argv[2] : ctx->policy_path,
+				err);
 	}
 	if (!strcmp(argv[1], "show")) {
 		if (argc > 2)

@@ -13,11 +13,10 @@
 int cmd_status(struct cli_ctx *ctx, int argc, char **argv, struct iq_err *err)
 {
 	static const struct option opts[] = {
-		{ "connect", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct vm_list vms = { 0 };
+		{"connect", required_argument, NULL, 'c'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}};
+	struct vm_list vms = {0};
 	const char *connect_uri = NULL;
 	unsigned sources = 0;
 	struct session s;
@@ -35,18 +34,21 @@ int cmd_status(struct cli_ctx *ctx, int argc, char **argv, struct iq_err *err)
 			help_print_command(ctx->out, help_find("status"));
 			return IQ_OK;
 		}
-		return iq_fail(err, IQ_EUSAGE, "status: unknown option or missing value: '%s' (see icmquota status --help)",
+		return iq_fail(err, IQ_EUSAGE,
+			       "status: unknown option or missing value: '%s' "
+			       "(see icmquota status --help)",
 			       argv[optind - 1]);
 	}
 	if (optind < argc)
-		return iq_fail(err, IQ_EUSAGE, "status: unexpected argument '%s'",
+		return iq_fail(err, IQ_EUSAGE,
+			       "status: unexpected argument '%s'",
 			       argv[optind]);
 	rc = live_libvirt_source(ctx, "status", connect_uri, false, &vms,
 				 &sources, err);
 	if (rc == IQ_OK)
-		rc = session_open(ctx,
-				  SESSION_POLICY | SESSION_STATE | SESSION_FIRMWARE,
-				  &s, err);
+		rc = session_open(
+			ctx, SESSION_POLICY | SESSION_STATE | SESSION_FIRMWARE,
+			&s, err);
 	if (rc) {
 		vm_list_free(&vms);
 		return rc;
@@ -57,22 +59,23 @@ int cmd_status(struct cli_ctx *ctx, int argc, char **argv, struct iq_err *err)
 		if (ctx->json) {
 			json_object *o = json_object_new_object();
 
-			json_object_object_add(o, "pfs",
-					       report_status_json(&s.host, &r.plan));
+			json_object_object_add(
+				o, "pfs", report_status_json(&s.host, &r.plan));
 			json_object_object_add(o, "split",
 					       report_split_json(&r.split));
 			json_object_object_add(
 				o, "policy",
-				json_object_new_string(s.policy_builtin ?
-							       "(built-in defaults)" :
-							       s.policy.path));
+				json_object_new_string(
+					s.policy_builtin ? "(built-in defaults)"
+							 : s.policy.path));
 			json_print(ctx->out, o);
 		} else {
 			report_status_table(ctx->out, &s.host, &r.plan);
 			report_split_table(ctx->out, &r.split);
 			if (s.policy_builtin)
 				fprintf(ctx->out,
-					"policy: none at %s, built-in defaults\n",
+					"policy: none at %s, built-in "
+					"defaults\n",
 					ctx->policy_path);
 		}
 	}

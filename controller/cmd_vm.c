@@ -22,22 +22,27 @@ static void print_result(struct cli_ctx *ctx, struct session *s,
 	if (ctx->json) {
 		json_object *o = json_object_new_object();
 
-		json_object_object_add(o, "vm", json_object_new_string(vm_name));
-		json_object_object_add(o, "action", json_object_new_string(verb));
-		json_object_object_add(o, "vfs",
-				       report_plan_json(&s->policy, &r->plan, true));
-		json_object_object_add(o, "writes", json_object_new_uint64(writes));
+		json_object_object_add(o, "vm",
+				       json_object_new_string(vm_name));
+		json_object_object_add(o, "action",
+				       json_object_new_string(verb));
+		json_object_object_add(
+			o, "vfs", report_plan_json(&s->policy, &r->plan, true));
+		json_object_object_add(o, "writes",
+				       json_object_new_uint64(writes));
 		json_object_object_add(o, "scaled",
 				       json_object_new_boolean(r->adm.scaled));
 		json_object_object_add(
 			o, "released_hugepages",
 			json_object_new_uint64(r->adm.released_hugepages));
-		json_object_object_add(o, "message",
-				       r->adm.message[0] ?
-					       json_object_new_string(r->adm.message) :
-					       NULL);
-		json_object_object_add(o, "unsupported_vfs",
-				       json_object_new_int((int)r->unsupported_vfs));
+		json_object_object_add(
+			o, "message",
+			r->adm.message[0]
+				? json_object_new_string(r->adm.message)
+				: NULL);
+		json_object_object_add(
+			o, "unsupported_vfs",
+			json_object_new_int((int)r->unsupported_vfs));
 		if (with_split)
 			json_object_object_add(o, "split",
 					       report_split_json(&r->split));
@@ -59,7 +64,8 @@ static void warn_unsupported(struct cli_ctx *ctx, const char *vm,
 		cli_note(ctx,
 			 "warning: VM %s: %u VF%s on PFs without VHCA_ICM_CTRL "
 			 "support run UNCAPPED (see icmquota status)",
-			 vm, r->unsupported_vfs, r->unsupported_vfs == 1 ? "" : "s");
+			 vm, r->unsupported_vfs,
+			 r->unsupported_vfs == 1 ? "" : "s");
 	if (r->adm.message[0])
 		cli_note(ctx, "%s", r->adm.message);
 }
@@ -67,12 +73,11 @@ static void warn_unsupported(struct cli_ctx *ctx, const char *vm,
 int cmd_vm(struct cli_ctx *ctx, int argc, char **argv, struct iq_err *err)
 {
 	static const struct option opts[] = {
-		{ "libvirt-xml", required_argument, NULL, 'x' },
-		{ "ch-socket", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct vm_source src = { 0 };
+		{"libvirt-xml", required_argument, NULL, 'x'},
+		{"ch-socket", required_argument, NULL, 'c'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}};
+	struct vm_source src = {0};
 	char ch_name[256];
 	struct vm_facts vm;
 	struct session s;
@@ -81,7 +86,8 @@ int cmd_vm(struct cli_ctx *ctx, int argc, char **argv, struct iq_err *err)
 	int c, rc;
 
 	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		help_print_command(argc < 2 ? ctx->log : ctx->out, help_find("vm"));
+		help_print_command(argc < 2 ? ctx->log : ctx->out,
+				   help_find("vm"));
 		return argc < 2 ? IQ_EUSAGE : IQ_OK;
 	}
 	verb = argv[1];
@@ -99,15 +105,18 @@ int cmd_vm(struct cli_ctx *ctx, int argc, char **argv, struct iq_err *err)
 			help_print_command(ctx->out, help_find("vm"));
 			return IQ_OK;
 		default:
-			return iq_fail(err, IQ_EUSAGE, "vm: unknown option or missing value: '%s' (see icmquota vm --help)",
-			       argv[optind - 1]);
+			return iq_fail(err, IQ_EUSAGE,
+				       "vm: unknown option or missing value: "
+				       "'%s' (see icmquota vm --help)",
+				       argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
 		src.name = argv[optind++];
 	if (optind < argc)
-		return iq_fail(err, IQ_EUSAGE, "vm %s: unexpected argument '%s'",
-			       verb, argv[optind]);
+		return iq_fail(err, IQ_EUSAGE,
+			       "vm %s: unexpected argument '%s'", verb,
+			       argv[optind]);
 	if (strcmp(verb, "start") && strcmp(verb, "stop") &&
 	    strcmp(verb, "inspect"))
 		return iq_fail(err, IQ_EUSAGE,
@@ -115,10 +124,11 @@ int cmd_vm(struct cli_ctx *ctx, int argc, char **argv, struct iq_err *err)
 			       verb);
 	if (!!src.libvirt_xml + !!src.ch_socket + !!src.name != 1 ||
 	    (src.name && strcmp(verb, "stop")))
-		return iq_fail(err, IQ_EUSAGE,
-			       "vm %s: name the VM with one of --libvirt-xml FILE, "
-			       "--ch-socket PATH%s",
-			       verb, strcmp(verb, "stop") ? "" : " or NAME");
+		return iq_fail(
+			err, IQ_EUSAGE,
+			"vm %s: name the VM with one of --libvirt-xml FILE, "
+			"--ch-socket PATH%s",
+			verb, strcmp(verb, "stop") ? "" : " or NAME");
 
 	memset(&vm, 0, sizeof(vm));
 	if (!src.name) {
@@ -128,14 +138,15 @@ int cmd_vm(struct cli_ctx *ctx, int argc, char **argv, struct iq_err *err)
 		 * goes by the name the socket gives and the journal's VFs.
 		 */
 		if (rc && src.ch_socket && !strcmp(verb, "stop")) {
-			struct iq_err name_err = { 0 };
+			struct iq_err name_err = {0};
 
 			if (vm_ch_name_of_socket(src.ch_socket, ch_name,
 						 sizeof(ch_name),
 						 &name_err) == IQ_OK) {
-				cli_verbose(ctx,
-					    "%s; stopping VM %s from the journal",
-					    err->msg, ch_name);
+				cli_verbose(
+					ctx,
+					"%s; stopping VM %s from the journal",
+					err->msg, ch_name);
 				src.name = ch_name;
 				rc = IQ_OK;
 			}
@@ -147,7 +158,8 @@ int cmd_vm(struct cli_ctx *ctx, int argc, char **argv, struct iq_err *err)
 		rc = session_open(ctx, SESSION_HOST, &s, err);
 		if (rc == IQ_OK) {
 			if (ctx->json)
-				json_print(ctx->out, report_vm_json(&vm, &s.host));
+				json_print(ctx->out,
+					   report_vm_json(&vm, &s.host));
 			else
 				report_vm_table(ctx->out, &vm, &s.host);
 			session_close(&s);
@@ -164,8 +176,8 @@ int cmd_vm(struct cli_ctx *ctx, int argc, char **argv, struct iq_err *err)
 		return rc;
 	}
 	if (!strcmp(verb, "start")) {
-		rc = lifecycle_vm_start(&s, &vm, src.ch_socket ? "ch" : "cli", &r,
-					err);
+		rc = lifecycle_vm_start(&s, &vm, src.ch_socket ? "ch" : "cli",
+					&r, err);
 		if (rc == IQ_OK) {
 			warn_unsupported(ctx, vm.name, &r);
 			print_result(ctx, &s, "start", vm.name, &r, true);
@@ -174,8 +186,8 @@ int cmd_vm(struct cli_ctx *ctx, int argc, char **argv, struct iq_err *err)
 		rc = lifecycle_vm_stop(&s, src.name ? NULL : &vm, src.name, &r,
 				       err);
 		if (rc == IQ_OK)
-			print_result(ctx, &s, "stop", src.name ? src.name : vm.name,
-				     &r, false);
+			print_result(ctx, &s, "stop",
+				     src.name ? src.name : vm.name, &r, false);
 	}
 	lifecycle_result_free(&r);
 	session_close(&s);

@@ -28,19 +28,20 @@ static int set_key(struct config *cfg, const char *key, const char *value,
 		char *dst;
 		size_t len;
 	} keys[] = {
-		{ "policy", cfg->policy, sizeof(cfg->policy) },
-		{ "state", cfg->state, sizeof(cfg->state) },
-		{ "root", cfg->root, sizeof(cfg->root) },
-		{ "backend", cfg->backend, sizeof(cfg->backend) },
-		{ "on_error", cfg->on_error, sizeof(cfg->on_error) },
+		{"policy", cfg->policy, sizeof(cfg->policy)},
+		{"state", cfg->state, sizeof(cfg->state)},
+		{"root", cfg->root, sizeof(cfg->root)},
+		{"backend", cfg->backend, sizeof(cfg->backend)},
+		{"on_error", cfg->on_error, sizeof(cfg->on_error)},
 	};
 
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		if (strcmp(key, keys[i].key) != 0)
 			continue;
 		if (strlen(value) >= keys[i].len)
-			return iq_fail(err, IQ_EUSAGE, "%s:%u: %s: value too long",
-				       path, line, key);
+			return iq_fail(err, IQ_EUSAGE,
+				       "%s:%u: %s: value too long", path, line,
+				       key);
 		snprintf(keys[i].dst, keys[i].len, "%s", value);
 		return IQ_OK;
 	}
@@ -90,8 +91,8 @@ int config_load(const char *path, struct config *cfg, struct iq_err *err)
 	if (rc == IQ_OK && cfg->on_error[0] && strcmp(cfg->on_error, "allow") &&
 	    strcmp(cfg->on_error, "deny"))
 		rc = iq_fail(err, IQ_EUSAGE,
-			     "%s: on_error must be allow or deny, not '%s'", path,
-			     cfg->on_error);
+			     "%s: on_error must be allow or deny, not '%s'",
+			     path, cfg->on_error);
 	cfg->loaded = rc == IQ_OK;
 	return rc;
 }

@@ -16,7 +16,7 @@ struct config {
 	char state[4096];
 	char root[4096];
 	char backend[16];
-	char on_error[8];  /* "allow" | "deny" | "" */
+	char on_error[8]; /* "allow" | "deny" | "" */
 	bool loaded;
 };
 

@@ -16,8 +16,8 @@
 enum iq_exit {
 	IQ_OK = 0,
 	IQ_EREFUSED = 1, /* a VM does not fit, the policy is invalid */
-	IQ_EUSAGE = 2,   /* bad command line */
-	IQ_EENV = 3,     /* no device, no permission, firmware said no */
+	IQ_EUSAGE = 2,	 /* bad command line */
+	IQ_EENV = 3,	 /* no device, no permission, firmware said no */
 };
 
 struct iq_err {

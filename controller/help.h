@@ -10,9 +10,9 @@
 #include <stdio.h>
 
 struct help_entry {
-	const char *name;     /* "status", "vm", ... */
-	const char *summary;  /* one line */
-	const char *usage;    /* synopsis and options, plain text */
+	const char *name;    /* "status", "vm", ... */
+	const char *summary; /* one line */
+	const char *usage;   /* synopsis and options, plain text */
 };
 
 extern const struct help_entry help_commands[];

@@ -21,9 +21,9 @@
 
 struct host_vf {
 	char pci[PCI_ADDR_LEN];
-	unsigned index;          /* virtfnN */
-	uint16_t function_id;    /* index + 1 */
-	char driver[64];         /* "vfio-pci", "mlx5_core", "" */
+	unsigned index;	      /* virtfnN */
+	uint16_t function_id; /* index + 1 */
+	char driver[64];      /* "vfio-pci", "mlx5_core", "" */
 	bool vhca_known;
 	uint16_t vhca_id;
 };
@@ -40,17 +40,17 @@ struct host_fw_pages {
 struct host_pf {
 	char pci[PCI_ADDR_LEN];
 	uint16_t device_id;
-	char ibdev[64];          /* "mlx5_0", "" if none */
-	char fwctl[32];          /* "fwctl0", "" if none */
+	char ibdev[64]; /* "mlx5_0", "" if none */
+	char fwctl[32]; /* "fwctl0", "" if none */
 	unsigned total_vfs;
-	struct host_vf *vfs;     /* enabled VFs, by index */
+	struct host_vf *vfs; /* enabled VFs, by index */
 	size_t nvfs;
 	struct host_fw_pages fw_pages;
 
 	/* Firmware facts (host_probe_firmware). */
-	struct fw_dev *fw;       /* open channel, NULL if it failed */
+	struct fw_dev *fw; /* open channel, NULL if it failed */
 	bool probed;
-	bool supported;          /* VHCA_ICM_CTRL usable */
+	bool supported; /* VHCA_ICM_CTRL usable */
 	char unsupported_why[512];
 	uint64_t total_icm_bytes; /* IQ_UNLIMITED when unlimited */
 	uint16_t own_vhca_id;
@@ -75,7 +75,7 @@ struct host_mem {
 
 struct host {
 	char root[4096];
-	struct host_pf *pfs;     /* sorted by PCI address */
+	struct host_pf *pfs; /* sorted by PCI address */
 	size_t npfs;
 	struct host_mem mem;
 };
@@ -89,8 +89,8 @@ int host_discover(const char *root, struct host *host, struct iq_err *err);
  * at all (no device), returns IQ_EENV naming the PF and what is missing.
  * A PF whose fw is already set (opened by the caller) keeps that channel.
  */
-int host_probe_firmware(struct host *host, enum fw_backend backend,
-			FILE *trace, struct iq_err *err);
+int host_probe_firmware(struct host *host, enum fw_backend backend, FILE *trace,
+			struct iq_err *err);
 /*
  * A VF's vhca_id (QUERY_HCA_CAP other_function), asked the first time it
  * is needed and kept for the run: a VM start asks only for its own VFs.

@@ -18,8 +18,8 @@ json_object *json_bytes_signed(int64_t bytes)
 void json_print(FILE *out, json_object *obj)
 {
 	fprintf(out, "%s\n",
-		json_object_to_json_string_ext(obj,
-					       JSON_C_TO_STRING_PRETTY |
-						       JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_to_json_string_ext(
+			obj, JSON_C_TO_STRING_PRETTY |
+				     JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(obj);
 }

@@ -55,8 +55,8 @@ static int vm_program(struct session *s, const struct vm_facts *vm,
 	if (rc)
 		return rc;
 	self = &r->running[r->nrunning - 1];
-	rc = plan_build(&s->host, &s->policy, &s->state,
-			r->running, r->nrunning, self, &r->plan, err);
+	rc = plan_build(&s->host, &s->policy, &s->state, r->running,
+			r->nrunning, self, &r->plan, err);
 	if (rc)
 		return rc;
 	r->unsupported_vfs = count_unsupported(&r->plan);
@@ -163,16 +163,16 @@ int lifecycle_vm_verify(struct session *s, const struct vm_facts *vm,
 
 static bool covered(unsigned sources, const struct vm_facts *vm)
 {
-	unsigned kind = strcmp(vm->origin, VM_ORIGIN_CH) == 0 ?
-				LIFECYCLE_SRC_CH :
-				LIFECYCLE_SRC_LIBVIRT;
+	unsigned kind = strcmp(vm->origin, VM_ORIGIN_CH) == 0
+				? LIFECYCLE_SRC_CH
+				: LIFECYCLE_SRC_LIBVIRT;
 
 	return (sources & kind) != 0;
 }
 
-int lifecycle_apply(struct session *s, const struct vm_facts *vms,
-		    size_t nvms, unsigned sources, bool dry_run,
-		    struct lifecycle_result *r, struct iq_err *err)
+int lifecycle_apply(struct session *s, const struct vm_facts *vms, size_t nvms,
+		    unsigned sources, bool dry_run, struct lifecycle_result *r,
+		    struct iq_err *err)
 {
 	size_t n = 0;
 	int rc;
@@ -180,7 +180,8 @@ int lifecycle_apply(struct session *s, const struct vm_facts *vms,
 	memset(r, 0, sizeof(*r));
 	r->running = calloc(s->state.nvms + nvms + 1, sizeof(*r->running));
 	if (!r->running)
-		return iq_fail(err, IQ_EENV, "out of memory listing running VMs");
+		return iq_fail(err, IQ_EENV,
+			       "out of memory listing running VMs");
 	/* A source speaks for its VMM only: the others' VMs still run. */
 	for (size_t i = 0; i < s->state.nvms; i++)
 		if (!covered(sources, &s->state.vms[i].facts))

@@ -20,7 +20,7 @@ struct lifecycle_result {
 	struct split split;
 	struct admission adm;
 	unsigned unsupported_vfs; /* VFs of the VM on PFs without ICM ctrl */
-	size_t mismatches;        /* verify: caps that differ */
+	size_t mismatches;	  /* verify: caps that differ */
 };
 
 /*
@@ -62,9 +62,9 @@ enum lifecycle_sources {
  * (sources 0: the journal's VMs only); the journal follows. dry_run:
  * read back only (plan, status).
  */
-int lifecycle_apply(struct session *s, const struct vm_facts *vms,
-		    size_t nvms, unsigned sources, bool dry_run,
-		    struct lifecycle_result *r, struct iq_err *err);
+int lifecycle_apply(struct session *s, const struct vm_facts *vms, size_t nvms,
+		    unsigned sources, bool dry_run, struct lifecycle_result *r,
+		    struct iq_err *err);
 
 void lifecycle_result_free(struct lifecycle_result *r);
 

@@ -19,10 +19,10 @@ static const struct {
 	const char *name;
 	cli_cmd_fn fn;
 } commands[] = {
-	{ "status", cmd_status }, { "plan", cmd_plan },
-	{ "apply", cmd_apply },   { "vm", cmd_vm },
-	{ "explain", cmd_explain }, { "policy", cmd_policy },
-	{ "hook", cmd_hook },     { "sim", cmd_sim },
+	{"status", cmd_status},	  {"plan", cmd_plan},
+	{"apply", cmd_apply},	  {"vm", cmd_vm},
+	{"explain", cmd_explain}, {"policy", cmd_policy},
+	{"hook", cmd_hook},	  {"sim", cmd_sim},
 };
 
 void cli_note(const struct cli_ctx *ctx, const char *fmt, ...)
@@ -116,7 +116,8 @@ static int extract_globals(int argc, char **argv, struct globals *g,
 				*slot = argv[++i];
 			} else {
 				return iq_fail(err, IQ_EUSAGE,
-					       "%s needs a value (see icmquota --help)",
+					       "%s needs a value (see icmquota "
+					       "--help)",
 					       name);
 			}
 		} else if (!strcmp(arg, "-j") || !strcmp(arg, "--json")) {
@@ -151,7 +152,7 @@ static int apply_settings(struct cli_ctx *ctx, struct globals *g,
 		memset(cfg, 0, sizeof(*cfg));
 	} else if (explicit_config || access(ctx->config_path, F_OK) == 0 ||
 		   errno != ENOENT) {
-		struct iq_err cfg_err = { 0 };
+		struct iq_err cfg_err = {0};
 
 		ctx->config_rc = config_load(ctx->config_path, cfg, &cfg_err);
 		snprintf(ctx->config_msg, sizeof(ctx->config_msg), "%s",
@@ -167,23 +168,24 @@ static int apply_settings(struct cli_ctx *ctx, struct globals *g,
 			 "%s: No such file or directory", ctx->config_path);
 	}
 	/* Command line first, then the settings file, then defaults. */
-	ctx->policy_path = g->policy ? g->policy :
-			   cfg->policy[0] ? cfg->policy :
-					    POLICY_DEFAULT_PATH;
-	ctx->state_path = g->state ? g->state :
-			  cfg->state[0] ? cfg->state :
-					  STATE_DEFAULT_PATH;
+	ctx->policy_path = g->policy	    ? g->policy
+			   : cfg->policy[0] ? cfg->policy
+					    : POLICY_DEFAULT_PATH;
+	ctx->state_path = g->state	  ? g->state
+			  : cfg->state[0] ? cfg->state
+					  : STATE_DEFAULT_PATH;
 	ctx->root = g->root ? g->root : cfg->root;
 	ctx->lock_path = g->lock;
 	ctx->on_error = cfg->on_error[0] ? cfg->on_error : "deny";
 	ctx->json = g->json;
 	ctx->verbose = g->verbose;
-	if (!fw_backend_parse(g->backend ? g->backend :
-			      cfg->backend[0] ? cfg->backend :
-						"auto",
+	if (!fw_backend_parse(g->backend	? g->backend
+			      : cfg->backend[0] ? cfg->backend
+						: "auto",
 			      &ctx->backend))
 		return iq_fail(err, IQ_EUSAGE,
-			       "%s%sbackend must be auto, devx, fwctl or sim, not '%s'",
+			       "%s%sbackend must be auto, devx, fwctl or sim, "
+			       "not '%s'",
 			       g->backend ? "--" : ctx->config_path,
 			       g->backend ? "" : ": ",
 			       g->backend ? g->backend : cfg->backend);
@@ -206,10 +208,10 @@ static int apply_settings(struct cli_ctx *ctx, struct globals *g,
 
 int main(int argc, char **argv)
 {
-	struct cli_ctx ctx = { .out = stdout, .log = stderr };
-	struct globals g = { 0 };
+	struct cli_ctx ctx = {.out = stdout, .log = stderr};
+	struct globals g = {0};
 	struct config cfg;
-	struct iq_err err = { 0 };
+	struct iq_err err = {0};
 	char **rest = calloc((size_t)argc + 1, sizeof(*rest));
 	int nrest = 0, rc;
 	cli_cmd_fn fn = NULL;
@@ -227,8 +229,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (rc == IQ_OK && !strcmp(rest[0], "help")) {
-		const struct help_entry *e = nrest > 1 ? help_find(rest[1]) :
-							 NULL;
+		const struct help_entry *e =
+			nrest > 1 ? help_find(rest[1]) : NULL;
 
 		if (nrest > 1 && !strcmp(rest[1], "--man"))
 			help_print_man(stdout);
@@ -238,8 +240,8 @@ int main(int argc, char **argv)
 			help_print_main(stdout);
 		goto out;
 	}
-	for (size_t i = 0; rc == IQ_OK && i < sizeof(commands) / sizeof(commands[0]);
-	     i++)
+	for (size_t i = 0;
+	     rc == IQ_OK && i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(rest[0], commands[i].name))
 			fn = commands[i].fn;
 	if (rc == IQ_OK && !fn)

@@ -82,8 +82,10 @@ static int claim_vm_devices(struct host *host, struct plan *plan,
 			if (!host_pci_exists(host, vm->pci[i]))
 				return iq_fail(
 					err, IQ_EREFUSED,
-					"VM %s (%s): PCI device %s does not exist on this host "
-					"(check the <hostdev> source address, or whether the VF "
+					"VM %s (%s): PCI device %s does not "
+					"exist on this host "
+					"(check the <hostdev> source address, "
+					"or whether the VF "
 					"was disabled through sriov_numvfs)",
 					vm->name, vm->source, vm->pci[i]);
 			rc = add_other(plan, vm, vm->pci[i], err);
@@ -93,12 +95,13 @@ static int claim_vm_devices(struct host *host, struct plan *plan,
 		}
 		holder = claim_of(plan, vf);
 		if (holder && holder != vm)
-			return iq_fail(err, IQ_EREFUSED,
-				       "VF %s is claimed by two VMs, %s and %s: "
-				       "a VF can be passed to one VM only (if %s "
-				       "no longer runs: icmquota vm stop %s)",
-				       vf->pci, holder->name, vm->name,
-				       holder->name, holder->name);
+			return iq_fail(
+				err, IQ_EREFUSED,
+				"VF %s is claimed by two VMs, %s and %s: "
+				"a VF can be passed to one VM only (if %s "
+				"no longer runs: icmquota vm stop %s)",
+				vf->pci, holder->name, vm->name, holder->name,
+				holder->name);
 		entry_of(plan, vf)->vm = vm;
 	}
 	return IQ_OK;
@@ -214,9 +217,10 @@ int plan_execute(struct host *host, struct plan *plan, struct iq_err *err)
 
 		if (!pv->write || pv->written)
 			continue;
-		rc = fw_write_vhca_icm_cap(pv->pf->fw, pv->vf->vhca_id,
-					   icm_bytes_to_pages(pv->desired_bytes),
-					   pv->actual.vhca_group_id, err);
+		rc = fw_write_vhca_icm_cap(
+			pv->pf->fw, pv->vf->vhca_id,
+			icm_bytes_to_pages(pv->desired_bytes),
+			pv->actual.vhca_group_id, err);
 		if (rc)
 			return iq_err_prefix(err, "setting the cap of VF %s",
 					     pv->vf->pci);

@@ -24,13 +24,13 @@
 struct plan_vf {
 	struct host_pf *pf;
 	struct host_vf *vf;
-	const struct vm_facts *vm;       /* NULL: idle */
+	const struct vm_facts *vm;	 /* NULL: idle */
 	struct policy_decision decision; /* what the policy says */
-	uint64_t desired_bytes;          /* after admission (scale) */
-	bool in_scope;                   /* read back and written */
+	uint64_t desired_bytes;		 /* after admission (scale) */
+	bool in_scope;			 /* read back and written */
 	bool have_actual;
 	struct prm_vhca_icm_ctrl actual; /* read-back */
-	bool write;                      /* firmware differs: one write */
+	bool write;			 /* firmware differs: one write */
 	bool written;
 };
 
@@ -45,7 +45,7 @@ struct plan {
 	size_t nvfs;
 	struct plan_other *others;
 	size_t nothers;
-	size_t nwrites;                  /* writes needed (after read-back) */
+	size_t nwrites; /* writes needed (after read-back) */
 };
 
 /*

@@ -14,8 +14,8 @@
 #include "policy/policy.h"
 
 /* "class gpu-8x (policy.yaml:9:22)" */
-void report_rule(const struct policy *policy,
-		 const struct policy_decision *d, char *buf, size_t len);
+void report_rule(const struct policy *policy, const struct policy_decision *d,
+		 char *buf, size_t len);
 
 json_object *report_split_json(const struct split *split);
 void report_split_table(FILE *out, const struct split *split);
@@ -34,7 +34,6 @@ void report_status_table(FILE *out, const struct host *host,
 
 /* vm inspect: facts and which PCI devices are ConnectX VFs here. */
 json_object *report_vm_json(const struct vm_facts *vm, struct host *host);
-void report_vm_table(FILE *out, const struct vm_facts *vm,
-		     struct host *host);
+void report_vm_table(FILE *out, const struct vm_facts *vm, struct host *host);
 
 #endif

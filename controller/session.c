@@ -7,8 +7,7 @@
 
 #include "controller/util.h"
 
-const char *session_lock_path(const struct cli_ctx *ctx, char *buf,
-			      size_t len)
+const char *session_lock_path(const struct cli_ctx *ctx, char *buf, size_t len)
 {
 	if (ctx->lock_path)
 		return ctx->lock_path;
@@ -25,7 +24,7 @@ const char *session_lock_path(const struct cli_ctx *ctx, char *buf,
 static void read_boot_id(const char *root, char *out, size_t len)
 {
 	char path[4096];
-	struct iq_err ignored = { 0 };
+	struct iq_err ignored = {0};
 
 	out[0] = '\0';
 	if (path_join(path, sizeof(path), root,
@@ -67,9 +66,9 @@ int session_open(struct cli_ctx *ctx, unsigned needs, struct session *s,
 	s->ctx = ctx;
 	s->lock_fd = -1;
 	if (needs & SESSION_LOCK)
-		rc = lock_acquire(session_lock_path(ctx, lock_buf,
-						    sizeof(lock_buf)),
-				  ctx->lock_timeout_s, &s->lock_fd, err);
+		rc = lock_acquire(
+			session_lock_path(ctx, lock_buf, sizeof(lock_buf)),
+			ctx->lock_timeout_s, &s->lock_fd, err);
 	if (rc == IQ_OK && (needs & SESSION_POLICY))
 		rc = load_policy(s, err);
 	if (rc == IQ_OK && (needs & SESSION_STATE)) {
@@ -79,12 +78,13 @@ int session_open(struct cli_ctx *ctx, unsigned needs, struct session *s,
 		rc = state_load(ctx->state_path, &s->state, err);
 		s->have_state = rc == IQ_OK;
 		read_boot_id(ctx->root, boot_id, sizeof(boot_id));
-		forgotten = rc == IQ_OK ?
-				    state_forget_other_boot(&s->state, boot_id) :
-				    0;
+		forgotten = rc == IQ_OK ? state_forget_other_boot(&s->state,
+								  boot_id)
+					: 0;
 		if (forgotten)
 			cli_note(ctx,
-				 "%s: %zu VM%s journalled before the last reboot "
+				 "%s: %zu VM%s journalled before the last "
+				 "reboot "
 				 "no longer run: forgotten",
 				 ctx->state_path, forgotten,
 				 forgotten == 1 ? "" : "s");

@@ -16,10 +16,10 @@
 #include "policy/policy.h"
 
 enum session_need {
-	SESSION_LOCK = 1 << 0,     /* exclusive lock: mutating paths */
+	SESSION_LOCK = 1 << 0, /* exclusive lock: mutating paths */
 	SESSION_POLICY = 1 << 1,
 	SESSION_STATE = 1 << 2,
-	SESSION_HOST = 1 << 3,     /* sysfs, meminfo, debugfs */
+	SESSION_HOST = 1 << 3,	   /* sysfs, meminfo, debugfs */
 	SESSION_FIRMWARE = 1 << 4, /* open transports, probe (implies HOST) */
 };
 
@@ -28,7 +28,7 @@ struct session {
 	int lock_fd;
 	bool have_policy;
 	struct policy policy;
-	bool policy_builtin;       /* no policy file: built-in defaults */
+	bool policy_builtin; /* no policy file: built-in defaults */
 	bool have_state;
 	struct state state;
 	bool have_host;
@@ -42,7 +42,6 @@ int session_save_state(struct session *s, struct iq_err *err);
 void session_close(struct session *s);
 
 /* The lock path: --lock, else ROOT/run/icmquota/lock (/run/... on a host). */
-const char *session_lock_path(const struct cli_ctx *ctx, char *buf,
-			      size_t len);
+const char *session_lock_path(const struct cli_ctx *ctx, char *buf, size_t len);
 
 #endif

@@ -40,9 +40,9 @@ void split_compute(const struct host *host, const struct policy *policy,
 		if (!pv->vm)
 			continue;
 		split->unlimited_caps += pv->desired_bytes == IQ_UNLIMITED;
-		split->vf_caps = sat_add(split->vf_caps,
-					 plan_vf_cap_charge(pv,
-							    split->mem_total));
+		split->vf_caps =
+			sat_add(split->vf_caps,
+				plan_vf_cap_charge(pv, split->mem_total));
 	}
 	for (size_t p = 0; p < host->npfs; p++) {
 		split->pf_fw_pages += pf_own_fw_bytes(&host->pfs[p]);
@@ -60,15 +60,15 @@ void split_compute(const struct host *host, const struct policy *policy,
 			sat_add(split->hugepage_pools,
 				host->mem.pools[i].total *
 					host->mem.pools[i].page_bytes);
-	split->committed = sat_add(
-		sat_add(sat_add(split->reserve, split->vf_caps),
-			sat_add(split->pf_fw_pages, split->vm_nonhuge)),
-		split->hugepage_pools);
+	split->committed =
+		sat_add(sat_add(sat_add(split->reserve, split->vf_caps),
+				sat_add(split->pf_fw_pages, split->vm_nonhuge)),
+			split->hugepage_pools);
 	if (split->committed >= (uint64_t)INT64_MAX / 2)
 		split->headroom = INT64_MIN / 2;
 	else
-		split->headroom = (int64_t)split->mem_total -
-				  (int64_t)split->committed;
+		split->headroom =
+			(int64_t)split->mem_total - (int64_t)split->committed;
 }
 
 void split_describe(const struct split *split, char *buf, size_t len)
@@ -90,8 +90,7 @@ void split_describe(const struct split *split, char *buf, size_t len)
 	snprintf(buf, len,
 		 "MemTotal %s - reserve %s - VF caps %s%s - PF firmware %s - "
 		 "non-hugepage VM memory %s - huge page pools %s = headroom %s",
-		 total, reserve, caps, unlimited, pf, nonhuge, pools,
-		 headroom);
+		 total, reserve, caps, unlimited, pf, nonhuge, pools, headroom);
 }
 
 /*
@@ -120,9 +119,8 @@ static void plan_release(const struct host *host, const struct vm_facts *vm,
 	}
 	for (size_t k = 0; k < n && shortfall; k++) {
 		const struct hugepage_pool *pool = &host->mem.pools[order[k]];
-		uint64_t usable = pool->free > pool->resv ?
-					  pool->free - pool->resv :
-					  0;
+		uint64_t usable =
+			pool->free > pool->resv ? pool->free - pool->resv : 0;
 		uint64_t free_bytes = usable * pool->page_bytes;
 		uint64_t spare = free_bytes > keep ? free_bytes - keep : 0;
 		uint64_t pages;
@@ -132,9 +130,9 @@ static void plan_release(const struct host *host, const struct vm_facts *vm,
 		if (pages * pool->page_bytes > spare)
 			pages = spare / pool->page_bytes;
 		release[order[k]] = pages;
-		shortfall = pages * pool->page_bytes >= shortfall ?
-				    0 :
-				    shortfall - pages * pool->page_bytes;
+		shortfall = pages * pool->page_bytes >= shortfall
+				    ? 0
+				    : shortfall - pages * pool->page_bytes;
 	}
 }
 
@@ -162,9 +160,9 @@ static int release_hugepages(struct host *host, const uint64_t release[8],
 		if (rc == IQ_OK)
 			rc = file_read_u64(path, &now, err);
 		if (rc)
-			return iq_err_prefix(err,
-					     "releasing %" PRIu64 " free huge pages",
-					     release[i]);
+			return iq_err_prefix(
+				err, "releasing %" PRIu64 " free huge pages",
+				release[i]);
 		/* What the kernel really let go, not what was asked. */
 		if (now < pool->total) {
 			adm->released_hugepages += pool->total - now;
@@ -211,9 +209,10 @@ static bool scale_caps(struct plan *plan, const struct vm_facts *vm,
 					  shortfall +
 				  reducible - 1) /
 				 reducible);
-		cut = (cut + ICM_PAGE_BYTES - 1) / ICM_PAGE_BYTES * ICM_PAGE_BYTES;
-		pv->desired_bytes = charge - cut < min_cap ? min_cap :
-							     charge - cut;
+		cut = (cut + ICM_PAGE_BYTES - 1) / ICM_PAGE_BYTES *
+		      ICM_PAGE_BYTES;
+		pv->desired_bytes =
+			charge - cut < min_cap ? min_cap : charge - cut;
 		adm->scaled_to += pv->desired_bytes;
 	}
 	adm->scaled = true;
@@ -253,7 +252,8 @@ int split_admit(struct host *host, const struct policy *policy,
 			adm->admitted = true;
 			snprintf(adm->message, sizeof(adm->message),
 				 "VM %s: released %" PRIu64
-				 " free huge pages to make room (hugepages: manage)",
+				 " free huge pages to make room (hugepages: "
+				 "manage)",
 				 vm->name, adm->released_hugepages);
 			return IQ_OK;
 		}
@@ -277,23 +277,26 @@ int split_admit(struct host *host, const struct policy *policy,
 			size_format(adm->scaled_to, to, sizeof(to));
 			adm->admitted = true;
 			snprintf(adm->message, sizeof(adm->message),
-				 "VM %s: VF caps scaled from %s to %s in all to fit "
+				 "VM %s: VF caps scaled from %s to %s in all "
+				 "to fit "
 				 "(host.admission: scale)",
 				 vm->name, from, to);
 			return IQ_OK;
 		}
 		size_format(policy->min_vf_cap.bytes, min, sizeof(min));
-		return iq_fail(err, IQ_EREFUSED,
-			       "VM %s does not fit even with its VF caps at "
-			       "min_vf_cap %s: short by %s (%s); lower "
-			       "host.reserve or defaults.min_vf_cap, or stop a VM",
-			       vm->name, min, shortfall_h, terms);
+		return iq_fail(
+			err, IQ_EREFUSED,
+			"VM %s does not fit even with its VF caps at "
+			"min_vf_cap %s: short by %s (%s); lower "
+			"host.reserve or defaults.min_vf_cap, or stop a VM",
+			vm->name, min, shortfall_h, terms);
 	case POLICY_ADMIT_STRICT:
 	default:
-		return iq_fail(err, IQ_EREFUSED,
-			       "VM %s does not fit: short by %s (%s); lower its "
-			       "vf_cap (policy vms/classes/defaults) or "
-			       "host.reserve, or set host.admission: scale",
-			       vm->name, shortfall_h, terms);
+		return iq_fail(
+			err, IQ_EREFUSED,
+			"VM %s does not fit: short by %s (%s); lower its "
+			"vf_cap (policy vms/classes/defaults) or "
+			"host.reserve, or set host.admission: scale",
+			vm->name, shortfall_h, terms);
 	}
 }

@@ -22,9 +22,9 @@
 struct split {
 	uint64_t mem_total;
 	uint64_t reserve;
-	uint64_t vf_caps;        /* unlimited caps count as total ICM */
+	uint64_t vf_caps;	 /* unlimited caps count as total ICM */
 	unsigned unlimited_caps; /* how many VF caps were unlimited */
-	uint64_t pf_fw_pages;    /* PFs' own firmware pages, bytes */
+	uint64_t pf_fw_pages;	 /* PFs' own firmware pages, bytes */
 	uint64_t vm_nonhuge;
 	uint64_t hugepage_pools;
 	uint64_t committed;
@@ -44,11 +44,11 @@ void split_describe(const struct split *split, char *buf, size_t len);
 
 struct admission {
 	bool admitted;
-	bool scaled;             /* caps of the VM were lowered */
-	uint64_t scaled_from;    /* the VM's caps before, summed */
-	uint64_t scaled_to;      /* after */
+	bool scaled;		     /* caps of the VM were lowered */
+	uint64_t scaled_from;	     /* the VM's caps before, summed */
+	uint64_t scaled_to;	     /* after */
 	uint64_t released_hugepages; /* count, hugepages: manage */
-	char message[1024];      /* one line: refusal, or what was done */
+	char message[1024];	     /* one line: refusal, or what was done */
 };
 
 /*

@@ -62,9 +62,9 @@ static uint64_t jsize(json_object *obj, const char *key)
 	if (!json_object_object_get_ex(obj, key, &v))
 		return 0;
 	if (json_object_is_type(v, json_type_string))
-		return strcmp(json_object_get_string(v), "unlimited") == 0 ?
-			       IQ_UNLIMITED :
-			       0;
+		return strcmp(json_object_get_string(v), "unlimited") == 0
+			       ? IQ_UNLIMITED
+			       : 0;
 	return json_object_get_uint64(v);
 }
 
@@ -83,8 +83,8 @@ static int load_vm(json_object *jvm, struct state_vm *vm, const char *path,
 	copy_str(vm->facts.origin, sizeof(vm->facts.origin), jstr(jvm, "vmm"));
 	if (!vm->facts.origin[0])
 		copy_str(vm->facts.origin, sizeof(vm->facts.origin),
-			 strcmp(vm->origin, "ch") ? VM_ORIGIN_LIBVIRT :
-						    VM_ORIGIN_CH);
+			 strcmp(vm->origin, "ch") ? VM_ORIGIN_LIBVIRT
+						  : VM_ORIGIN_CH);
 	vm->facts.memory_bytes = jsize(jvm, "memory_bytes");
 	vm->facts.hugepages = jbool(jvm, "hugepages");
 	vm->started = jint(jvm, "started");
@@ -92,7 +92,8 @@ static int load_vm(json_object *jvm, struct state_vm *vm, const char *path,
 	vm->scaled_cap_bytes = jsize(jvm, "scaled_cap_bytes");
 	if (!vm->facts.name[0])
 		return iq_fail(err, IQ_EENV,
-			       "%s: corrupt journal: a VM without a name", path);
+			       "%s: corrupt journal: a VM without a name",
+			       path);
 	if (json_object_object_get_ex(jvm, "pci", &pci) &&
 	    json_object_is_type(pci, json_type_array)) {
 		for (size_t i = 0; i < json_object_array_length(pci); i++) {
@@ -149,13 +150,14 @@ int state_load(const char *path, struct state *state, struct iq_err *err)
 	root = json_tokener_parse_ex(tok, text, (int)len);
 	if (!root || json_tokener_get_error(tok) != json_tokener_success ||
 	    !json_object_is_type(root, json_type_object)) {
-		rc = iq_fail(err, IQ_EENV,
-			     "%s: corrupt journal (%s); move it aside: the next "
-			     "apply rebuilds it from the firmware's read-back",
-			     path,
-			     root ? "not an object" :
-				    json_tokener_error_desc(
-					    json_tokener_get_error(tok)));
+		rc = iq_fail(
+			err, IQ_EENV,
+			"%s: corrupt journal (%s); move it aside: the next "
+			"apply rebuilds it from the firmware's read-back",
+			path,
+			root ? "not an object"
+			     : json_tokener_error_desc(
+				       json_tokener_get_error(tok)));
 		json_tokener_free(tok);
 		json_object_put(root);
 		free(text);
@@ -166,9 +168,10 @@ int state_load(const char *path, struct state *state, struct iq_err *err)
 	version = jint(root, "version");
 	if (version != STATE_VERSION) {
 		json_object_put(root);
-		return iq_fail(err, IQ_EENV,
-			       "%s: journal version %lld is not %d; move it aside",
-			       path, (long long)version, STATE_VERSION);
+		return iq_fail(
+			err, IQ_EENV,
+			"%s: journal version %lld is not %d; move it aside",
+			path, (long long)version, STATE_VERSION);
 	}
 	state->released_hugepages = jsize(root, "released_hugepages");
 	copy_str(state->boot_id, sizeof(state->boot_id), jstr(root, "boot_id"));
@@ -254,8 +257,7 @@ static json_object *vf_json(const struct state_vf *vf)
 	return o;
 }
 
-int state_save(const char *path, const struct state *state,
-	       struct iq_err *err)
+int state_save(const char *path, const struct state *state, struct iq_err *err)
 {
 	json_object *root = json_object_new_object();
 	json_object *vms = json_object_new_array();
@@ -267,8 +269,9 @@ int state_save(const char *path, const struct state *state,
 
 	json_object_object_add(root, "version",
 			       json_object_new_int(STATE_VERSION));
-	json_object_object_add(root, "released_hugepages",
-			       json_object_new_uint64(state->released_hugepages));
+	json_object_object_add(
+		root, "released_hugepages",
+		json_object_new_uint64(state->released_hugepages));
 	json_object_object_add(root, "boot_id",
 			       json_object_new_string(state->boot_id));
 	for (size_t i = 0; i < state->nvms; i++)
@@ -277,8 +280,8 @@ int state_save(const char *path, const struct state *state,
 		json_object_array_add(vfs, vf_json(&state->vfs[i]));
 	json_object_object_add(root, "vms", vms);
 	json_object_object_add(root, "vfs", vfs);
-	text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
-							    JSON_C_TO_STRING_NOSLASHESCAPE);
+	text = json_object_to_json_string_ext(
+		root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
 
 	snprintf(dir, sizeof(dir), "%s", path);
 	slash = strrchr(dir, '/');
@@ -294,7 +297,8 @@ int state_save(const char *path, const struct state *state,
 		return iq_err_prefix(
 			err,
 			"cannot write journal (the firmware is programmed; "
-			"free space or fix permissions, then run icmquota apply)");
+			"free space or fix permissions, then run icmquota "
+			"apply)");
 	return IQ_OK;
 }
 
@@ -426,11 +430,14 @@ int lock_acquire(const char *path, double timeout_s, int *fd_out,
 		*slash = '\0';
 		rc = mkdir_p(dir, 0755, err);
 		if (rc)
-			return iq_err_prefix(err, "cannot create lock directory");
+			return iq_err_prefix(err,
+					     "cannot create lock directory");
 	}
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0)
-		return iq_fail(err, IQ_EENV, "%s: cannot open lock: %s (run as root, or pass --state in a writable directory)",
+		return iq_fail(err, IQ_EENV,
+			       "%s: cannot open lock: %s (run as root, or pass "
+			       "--state in a writable directory)",
 			       path, strerror(errno));
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
@@ -447,8 +454,10 @@ int lock_acquire(const char *path, double timeout_s, int *fd_out,
 			 (double)(now.tv_nsec - start.tv_nsec) / 1e9;
 		if (waited >= timeout_s) {
 			rc = iq_fail(err, IQ_EENV,
-				     "%s: another icmquota (pid %ld) holds the lock; "
-				     "gave up after %.1fs (retry, or raise --lock-timeout)",
+				     "%s: another icmquota (pid %ld) holds the "
+				     "lock; "
+				     "gave up after %.1fs (retry, or raise "
+				     "--lock-timeout)",
 				     path, lock_holder_pid(fd), waited);
 			close(fd);
 			return rc;

@@ -15,26 +15,26 @@
 #include "controller/vm.h"
 
 #define STATE_DEFAULT_PATH "/var/lib/icmquota/state.json"
-#define LOCK_DEFAULT_PATH "/run/icmquota/lock"
+#define LOCK_DEFAULT_PATH  "/run/icmquota/lock"
 
 /* One VF as last programmed. */
 struct state_vf {
 	char pci[PCI_ADDR_LEN];
 	char pf[PCI_ADDR_LEN];
 	uint16_t vhca_id;
-	char vm[256];            /* "" = idle */
-	uint64_t cap_bytes;      /* IQ_UNLIMITED possible */
-	char rule[256];          /* the policy rule that gave the cap */
+	char vm[256];	    /* "" = idle */
+	uint64_t cap_bytes; /* IQ_UNLIMITED possible */
+	char rule[256];	    /* the policy rule that gave the cap */
 	char policy_digest[65];
-	int64_t time;            /* unix seconds */
+	int64_t time; /* unix seconds */
 };
 
 /* A VM the journal considers running (its facts, for the memory split). */
 struct state_vm {
 	struct vm_facts facts;
-	char origin[32];         /* "libvirt-hook", "cli", "ch" */
+	char origin[32]; /* "libvirt-hook", "cli", "ch" */
 	int64_t started;
-	bool scaled;             /* admission: scale lowered its caps */
+	bool scaled; /* admission: scale lowered its caps */
 	uint64_t scaled_cap_bytes;
 };
 
@@ -53,8 +53,7 @@ struct state {
 /* A missing file is an empty journal; a corrupt one is an error. */
 int state_load(const char *path, struct state *state, struct iq_err *err);
 /* tmp, fsync, rename, fsync dir. Errors name the path and the fix. */
-int state_save(const char *path, const struct state *state,
-	       struct iq_err *err);
+int state_save(const char *path, const struct state *state, struct iq_err *err);
 void state_free(struct state *state);
 
 /*

@@ -38,11 +38,12 @@ static bool parse_hex_part(const char **p, unsigned max_digits, char delim,
 	while (isxdigit((unsigned char)s[n])) {
 		if (n == max_digits)
 			return false;
-		*value = *value * 16 +
-			 (unsigned long)(isdigit((unsigned char)s[n]) ?
-						 s[n] - '0' :
-						 tolower((unsigned char)s[n]) -
-							 'a' + 10);
+		*value =
+			*value * 16 +
+			(unsigned long)(isdigit((unsigned char)s[n])
+						? s[n] - '0'
+						: tolower((unsigned char)s[n]) -
+							  'a' + 10);
 		n++;
 	}
 	if (n == 0 || s[n] != delim)
@@ -76,17 +77,17 @@ static const struct {
 	const char *suffix;
 	uint64_t mult;
 } size_units[] = {
-	{ "", 1 },
-	{ "B", 1 },
-	{ "k", 1ULL << 10 },
-	{ "K", 1ULL << 10 },
-	{ "KiB", 1ULL << 10 },
-	{ "M", 1ULL << 20 },
-	{ "MiB", 1ULL << 20 },
-	{ "G", 1ULL << 30 },
-	{ "GiB", 1ULL << 30 },
-	{ "T", 1ULL << 40 },
-	{ "TiB", 1ULL << 40 },
+	{"", 1},
+	{"B", 1},
+	{"k", 1ULL << 10},
+	{"K", 1ULL << 10},
+	{"KiB", 1ULL << 10},
+	{"M", 1ULL << 20},
+	{"MiB", 1ULL << 20},
+	{"G", 1ULL << 30},
+	{"GiB", 1ULL << 30},
+	{"T", 1ULL << 40},
+	{"TiB", 1ULL << 40},
 };
 
 bool size_parse(const char *text, uint64_t *bytes, const char **why)
@@ -159,8 +160,8 @@ bool size_parse(const char *text, uint64_t *bytes, const char **why)
 
 void size_format(uint64_t bytes, char *buf, size_t len)
 {
-	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB",
-					      "PiB" };
+	static const char *const units[] = {"B",   "KiB", "MiB",
+					    "GiB", "TiB", "PiB"};
 	unsigned u = 0;
 	double v = (double)bytes;
 
@@ -216,15 +217,14 @@ int path_join(char *out, size_t len, const char *root, const char *path)
 	if (!root)
 		root = "";
 	/* Avoid "//" when root ends in a slash. */
-	n = snprintf(out, len, "%.*s%s", (int)(strlen(root) -
-					       (strlen(root) > 1 &&
-						root[strlen(root) - 1] == '/')),
+	n = snprintf(out, len, "%.*s%s",
+		     (int)(strlen(root) -
+			   (strlen(root) > 1 && root[strlen(root) - 1] == '/')),
 		     root, path);
 	return (n < 0 || (size_t)n >= len) ? -1 : 0;
 }
 
-int file_read_all(const char *path, char **out, size_t *len,
-		  struct iq_err *err)
+int file_read_all(const char *path, char **out, size_t *len, struct iq_err *err)
 {
 	FILE *f = fopen(path, "rb");
 	char *buf = NULL;
@@ -243,8 +243,8 @@ int file_read_all(const char *path, char **out, size_t *len,
 			if (!grown) {
 				free(buf);
 				fclose(f);
-				return iq_fail(err, IQ_EENV, "%s: out of memory",
-					       path);
+				return iq_fail(err, IQ_EENV,
+					       "%s: out of memory", path);
 			}
 			buf = grown;
 		}
@@ -269,8 +269,7 @@ int file_read_all(const char *path, char **out, size_t *len,
 	return IQ_OK;
 }
 
-int file_read_line(const char *path, char *buf, size_t len,
-		   struct iq_err *err)
+int file_read_line(const char *path, char *buf, size_t len, struct iq_err *err)
 {
 	FILE *f = fopen(path, "r");
 	size_t n;
@@ -363,9 +362,10 @@ int file_write_atomic(const char *path, const void *data, size_t len,
 
 			close(fd);
 			unlink(tmp);
-			return iq_fail(err, IQ_EENV,
-				       "%s: write failed: %s (nothing was replaced)",
-				       tmp, strerror(saved));
+			return iq_fail(
+				err, IQ_EENV,
+				"%s: write failed: %s (nothing was replaced)",
+				tmp, strerror(saved));
 		}
 		p += n;
 		left -= (size_t)n;

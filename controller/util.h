@@ -54,8 +54,7 @@ int path_join(char *out, size_t len, const char *root, const char *path);
 int file_read_all(const char *path, char **out, size_t *len,
 		  struct iq_err *err);
 /* Read the first line of a small sysfs-style file, trailing newline cut. */
-int file_read_line(const char *path, char *buf, size_t len,
-		   struct iq_err *err);
+int file_read_line(const char *path, char *buf, size_t len, struct iq_err *err);
 /* Read a decimal or 0x-hex unsigned integer from a sysfs-style file. */
 int file_read_u64(const char *path, uint64_t *value, struct iq_err *err);
 /*

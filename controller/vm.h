@@ -21,14 +21,14 @@
 
 struct vm_facts {
 	char name[256];
-	char uuid[40];           /* lowercase canonical, "" if none */
+	char uuid[40]; /* lowercase canonical, "" if none */
 	uint64_t memory_bytes;
-	bool hugepages;          /* guest RAM backed by huge pages */
-	char class_name[128];    /* "" when the VM names no class */
+	bool hugepages;	      /* guest RAM backed by huge pages */
+	char class_name[128]; /* "" when the VM names no class */
 	/* Every passed-through PCI source address, normalised, sorted. */
 	char (*pci)[PCI_ADDR_LEN];
 	size_t npci;
-	char source[4096];       /* file or socket it came from, for messages */
+	char source[4096]; /* file or socket it came from, for messages */
 	/* Which VMM runs it: VM_ORIGIN_LIBVIRT or VM_ORIGIN_CH. A source that
 	 * lists the running VMs of one kind replaces only VMs of that kind. */
 	char origin[16];
@@ -57,6 +57,6 @@ int vm_facts_copy(struct vm_facts *dst, const struct vm_facts *src,
 		  struct iq_err *err);
 
 #define VM_ORIGIN_LIBVIRT "libvirt"
-#define VM_ORIGIN_CH "ch"
+#define VM_ORIGIN_CH	  "ch"
 
 #endif

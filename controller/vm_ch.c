@@ -9,10 +9,10 @@
  * bounded in size and time, never echoed whole in a message.
  */
 #include "controller/vm_ch.h"
+#include "controller/dynlib.h"
 
 #include <ctype.h>
 #include <dirent.h>
-#include <dlfcn.h>
 #include <stdbool.h>
 #include <errno.h>
 #include <limits.h>
@@ -607,63 +607,36 @@ static struct {
 	bool loaded;
 	void (*easy_cleanup)(CURL *);
 	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
-	CURL * (*easy_init)(void);
+	CURL *(*easy_init)(void);
 	CURLcode (*easy_perform)(CURL *);
 	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
-	const char * (*easy_strerror)(CURLcode);
+	const char *(*easy_strerror)(CURLcode);
 	CURLcode (*global_init)(long);
-	struct curl_slist * (*slist_append)(struct curl_slist *, const char *);
+	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
 	void (*slist_free_all)(struct curl_slist *);
 } cu;
 
 static int curl_load(const char *socket_path, struct iq_err *err)
 {
-	static const char lib[] = "libcurl.so.4";
-	void *handle;
+	static const struct dynlib_sym syms[] = {
+		{"curl_easy_cleanup", (void **)&cu.easy_cleanup},
+		{"curl_easy_getinfo", (void **)&cu.easy_getinfo},
+		{"curl_easy_init", (void **)&cu.easy_init},
+		{"curl_easy_perform", (void **)&cu.easy_perform},
+		{"curl_easy_setopt", (void **)&cu.easy_setopt},
+		{"curl_easy_strerror", (void **)&cu.easy_strerror},
+		{"curl_global_init", (void **)&cu.global_init},
+		{"curl_slist_append", (void **)&cu.slist_append},
+		{"curl_slist_free_all", (void **)&cu.slist_free_all},
+	};
+	int rc;
 
 	if (cu.loaded)
 		return IQ_OK;
-	handle = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
-	if (!handle)
-		return iq_fail(err, IQ_EENV,
-			       "%s: cannot load %s (%s): install libcurl4",
-			       socket_path, lib, dlerror());
-	*(void **)&cu.easy_cleanup = dlsym(handle, "curl_easy_cleanup");
-	if (!cu.easy_cleanup)
-		return iq_fail(err, IQ_EENV, "%s: %s has no curl_easy_cleanup",
-			       socket_path, lib);
-	*(void **)&cu.easy_getinfo = dlsym(handle, "curl_easy_getinfo");
-	if (!cu.easy_getinfo)
-		return iq_fail(err, IQ_EENV, "%s: %s has no curl_easy_getinfo",
-			       socket_path, lib);
-	*(void **)&cu.easy_init = dlsym(handle, "curl_easy_init");
-	if (!cu.easy_init)
-		return iq_fail(err, IQ_EENV, "%s: %s has no curl_easy_init",
-			       socket_path, lib);
-	*(void **)&cu.easy_perform = dlsym(handle, "curl_easy_perform");
-	if (!cu.easy_perform)
-		return iq_fail(err, IQ_EENV, "%s: %s has no curl_easy_perform",
-			       socket_path, lib);
-	*(void **)&cu.easy_setopt = dlsym(handle, "curl_easy_setopt");
-	if (!cu.easy_setopt)
-		return iq_fail(err, IQ_EENV, "%s: %s has no curl_easy_setopt",
-			       socket_path, lib);
-	*(void **)&cu.easy_strerror = dlsym(handle, "curl_easy_strerror");
-	if (!cu.easy_strerror)
-		return iq_fail(err, IQ_EENV, "%s: %s has no curl_easy_strerror",
-			       socket_path, lib);
-	*(void **)&cu.global_init = dlsym(handle, "curl_global_init");
-	if (!cu.global_init)
-		return iq_fail(err, IQ_EENV, "%s: %s has no curl_global_init",
-			       socket_path, lib);
-	*(void **)&cu.slist_append = dlsym(handle, "curl_slist_append");
-	if (!cu.slist_append)
-		return iq_fail(err, IQ_EENV, "%s: %s has no curl_slist_append",
-			       socket_path, lib);
-	*(void **)&cu.slist_free_all = dlsym(handle, "curl_slist_free_all");
-	if (!cu.slist_free_all)
-		return iq_fail(err, IQ_EENV, "%s: %s has no curl_slist_free_all",
-			       socket_path, lib);
+	rc = dynlib_load("libcurl.so.4", syms, sizeof(syms) / sizeof(syms[0]),
+			 "install libcurl4", err);
+	if (rc)
+		return iq_err_prefix(err, "%s", socket_path);
 	cu.loaded = true;
 	return IQ_OK;
 }
@@ -835,7 +808,7 @@ static int ch_get_vminfo(const char *socket_path, struct ch_body *body,
 	cu.easy_setopt(curl, CURLOPT_HTTPGET, 1L);
 	cu.easy_setopt(curl, CURLOPT_TIMEOUT, (long)VM_CH_TIMEOUT_S);
 	cu.easy_setopt(curl, CURLOPT_CONNECTTIMEOUT,
-			 (long)VM_CH_CONNECT_TIMEOUT_S);
+		       (long)VM_CH_CONNECT_TIMEOUT_S);
 	cu.easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
 	cu.easy_setopt(curl, CURLOPT_ERRORBUFFER, detail);
 	cu.easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);

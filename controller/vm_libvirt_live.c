@@ -12,7 +12,6 @@
 #include "controller/vm_libvirt_live.h"
 
 #include <ctype.h>
-#include <dlfcn.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +23,7 @@
 #include <libxml/globals.h>
 #include <libxml/xmlerror.h>
 
+#include "controller/dynlib.h"
 #include "controller/util.h"
 #include "controller/vm.h"
 
@@ -45,60 +45,42 @@ static const char connect_fix[] = "is libvirtd running? pass --connect URI";
 static struct {
 	bool loaded;
 	virErrorPtr (*GetLastError)(void);
-	const char * (*DomainGetName)(virDomainPtr);
-	char * (*DomainGetXMLDesc)(virDomainPtr, unsigned int);
+	const char *(*DomainGetName)(virDomainPtr);
+	char *(*DomainGetXMLDesc)(virDomainPtr, unsigned int);
 	void (*SetErrorFunc)(void *, virErrorFunc);
 	virConnectPtr (*ConnectOpenReadOnly)(const char *);
 	void (*ConnSetErrorFunc)(virConnectPtr, void *, virErrorFunc);
-	int (*ConnectListAllDomains)(virConnectPtr, virDomainPtr **, unsigned int);
+	int (*ConnectListAllDomains)(virConnectPtr, virDomainPtr **,
+				     unsigned int);
 	int (*ConnectClose)(virConnectPtr);
 	int (*DomainFree)(virDomainPtr);
 } lv;
 
 static int libvirt_load(struct iq_err *err)
 {
-	static const char lib[] = "libvirt.so.0";
-	void *handle;
+	static const struct dynlib_sym syms[] = {
+		{"virGetLastError", (void **)&lv.GetLastError},
+		{"virDomainGetName", (void **)&lv.DomainGetName},
+		{"virDomainGetXMLDesc", (void **)&lv.DomainGetXMLDesc},
+		{"virSetErrorFunc", (void **)&lv.SetErrorFunc},
+		{"virConnectOpenReadOnly", (void **)&lv.ConnectOpenReadOnly},
+		{"virConnSetErrorFunc", (void **)&lv.ConnSetErrorFunc},
+		{"virConnectListAllDomains",
+		 (void **)&lv.ConnectListAllDomains},
+		{"virConnectClose", (void **)&lv.ConnectClose},
+		{"virDomainFree", (void **)&lv.DomainFree},
+	};
+	int rc;
 
 	if (lv.loaded)
 		return IQ_OK;
-	handle = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
-	if (!handle)
-		return iq_fail(err, IQ_EENV,
-			       "cannot load %s (%s): install libvirt0 to list "
-			       "live domains, or name the VMs with --libvirt-xml",
-			       lib, dlerror());
-	*(void **)&lv.GetLastError = dlsym(handle, "virGetLastError");
-	if (!lv.GetLastError)
-		return iq_fail(err, IQ_EENV, "%s: no symbol virGetLastError", lib);
-	*(void **)&lv.DomainGetName = dlsym(handle, "virDomainGetName");
-	if (!lv.DomainGetName)
-		return iq_fail(err, IQ_EENV, "%s: no symbol virDomainGetName", lib);
-	*(void **)&lv.DomainGetXMLDesc = dlsym(handle, "virDomainGetXMLDesc");
-	if (!lv.DomainGetXMLDesc)
-		return iq_fail(err, IQ_EENV, "%s: no symbol virDomainGetXMLDesc", lib);
-	*(void **)&lv.SetErrorFunc = dlsym(handle, "virSetErrorFunc");
-	if (!lv.SetErrorFunc)
-		return iq_fail(err, IQ_EENV, "%s: no symbol virSetErrorFunc", lib);
-	*(void **)&lv.ConnectOpenReadOnly = dlsym(handle, "virConnectOpenReadOnly");
-	if (!lv.ConnectOpenReadOnly)
-		return iq_fail(err, IQ_EENV, "%s: no symbol virConnectOpenReadOnly", lib);
-	*(void **)&lv.ConnSetErrorFunc = dlsym(handle, "virConnSetErrorFunc");
-	if (!lv.ConnSetErrorFunc)
-		return iq_fail(err, IQ_EENV, "%s: no symbol virConnSetErrorFunc", lib);
-	*(void **)&lv.ConnectListAllDomains = dlsym(handle, "virConnectListAllDomains");
-	if (!lv.ConnectListAllDomains)
-		return iq_fail(err, IQ_EENV, "%s: no symbol virConnectListAllDomains", lib);
-	*(void **)&lv.ConnectClose = dlsym(handle, "virConnectClose");
-	if (!lv.ConnectClose)
-		return iq_fail(err, IQ_EENV, "%s: no symbol virConnectClose", lib);
-	*(void **)&lv.DomainFree = dlsym(handle, "virDomainFree");
-	if (!lv.DomainFree)
-		return iq_fail(err, IQ_EENV, "%s: no symbol virDomainFree", lib);
-	lv.loaded = true;
-	return IQ_OK;
+	rc = dynlib_load("libvirt.so.0", syms, sizeof(syms) / sizeof(syms[0]),
+			 "install libvirt0 to list live domains, or name the "
+			 "VMs with --libvirt-xml",
+			 err);
+	lv.loaded = rc == IQ_OK;
+	return rc;
 }
-
 
 /* libvirt prints every error to stderr unless a handler takes it. */
 static void ignore_libvirt_error(void *opaque, virErrorPtr error)

@@ -23,8 +23,7 @@ int vm_list_push(struct vm_list *list, struct vm_facts *facts,
 	return IQ_OK;
 }
 
-static int add_file(struct vm_list *list, const char *path,
-		    struct iq_err *err)
+static int add_file(struct vm_list *list, const char *path, struct iq_err *err)
 {
 	struct vm_facts facts;
 	int rc;

@@ -8,8 +8,8 @@
 
 struct vm_source {
 	const char *libvirt_xml; /* file */
-	const char *ch_socket;   /* Cloud Hypervisor API socket */
-	const char *name;        /* a VM the journal knows */
+	const char *ch_socket;	 /* Cloud Hypervisor API socket */
+	const char *name;	 /* a VM the journal knows */
 };
 
 int vm_source_load(const struct vm_source *src, struct vm_facts *vm,

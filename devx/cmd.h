@@ -52,11 +52,11 @@ void prm_decode_nic_cap(const void *reg, struct prm_nic_cap *cap);
 struct prm_vhca_icm_ctrl {
 	bool vhca_id_valid;
 	uint16_t vhca_id;
-	bool set_cap;       /* max_alloc_icm_th_mask */
-	bool reset_hwm;     /* rst_max_reached_alloc_icm */
+	bool set_cap;	/* max_alloc_icm_th_mask */
+	bool reset_hwm; /* rst_max_reached_alloc_icm */
 	uint16_t vhca_group_id;
-	uint32_t max_alloc_icm_th;      /* 4 KiB units */
-	uint32_t cur_alloc_icm;         /* read only */
+	uint32_t max_alloc_icm_th;	/* 4 KiB units */
+	uint32_t cur_alloc_icm;		/* read only */
 	uint32_t max_reached_alloc_icm; /* read only */
 };
 void prm_encode_vhca_icm_ctrl(void *reg, const struct prm_vhca_icm_ctrl *v);

@@ -19,14 +19,14 @@
 #define SIMFW_DIR "icmquota-sim"
 
 struct simfw_func {
-	uint16_t function_id;  /* 0 = the PF, VF index + 1 for a VF */
+	uint16_t function_id; /* 0 = the PF, VF index + 1 for a VF */
 	uint16_t vhca_id;
-	uint32_t cap;          /* max_alloc_icm_th, 4 KiB units */
-	uint32_t cur;          /* cur_alloc_icm */
-	uint32_t max_reached;  /* max_reached_alloc_icm */
-	uint16_t group;        /* vhca_group_id, 0 = none */
-	uint64_t granted;      /* page requests granted */
-	uint64_t refused;      /* page requests refused by a cap */
+	uint32_t cap;	      /* max_alloc_icm_th, 4 KiB units */
+	uint32_t cur;	      /* cur_alloc_icm */
+	uint32_t max_reached; /* max_reached_alloc_icm */
+	uint16_t group;	      /* vhca_group_id, 0 = none */
+	uint64_t granted;     /* page requests granted */
+	uint64_t refused;     /* page requests refused by a cap */
 };
 
 struct simfw_group {
@@ -38,12 +38,12 @@ struct simfw_group {
 
 struct simfw_pf {
 	char pci[PCI_ADDR_LEN];
-	uint32_t total_icm;       /* 4 KiB units */
-	bool vhca_icm_ctrl;       /* NIC_CAP_REG.vhca_icm_ctrl */
-	bool nic_cap_reg;         /* false: old firmware, register unknown */
+	uint32_t total_icm; /* 4 KiB units */
+	bool vhca_icm_ctrl; /* NIC_CAP_REG.vhca_icm_ctrl */
+	bool nic_cap_reg;   /* false: old firmware, register unknown */
 	uint16_t group_id_max;
-	uint16_t enabled_vfs;     /* functions 1..enabled_vfs exist */
-	size_t nfuncs;            /* PF + sriov_totalvfs */
+	uint16_t enabled_vfs; /* functions 1..enabled_vfs exist */
+	size_t nfuncs;	      /* PF + sriov_totalvfs */
 	struct simfw_func *funcs;
 	struct simfw_group *groups; /* group_id_max entries, id 1.. */
 };
@@ -68,16 +68,16 @@ int simfw_pf_create(const char *root, const struct simfw_pf *pf,
  * Lock the PF's state (flock, shared by every process driving the sim) and
  * load it. Always pair with simfw_pf_unlock().
  */
-int simfw_pf_lock_load(const char *root, const char *pci,
-		       struct simfw_pf *pf, int *lock_fd, struct iq_err *err);
+int simfw_pf_lock_load(const char *root, const char *pci, struct simfw_pf *pf,
+		       int *lock_fd, struct iq_err *err);
 /* Save when dirty (atomic replace), then unlock and free. */
 int simfw_pf_unlock(const char *root, struct simfw_pf *pf, int lock_fd,
 		    bool dirty, struct iq_err *err);
 void simfw_pf_free(struct simfw_pf *pf);
 
 /* The PF names of the simulated firmware (sorted); *pcis is malloc'd. */
-int simfw_list_pfs(const char *root, char (**pcis)[PCI_ADDR_LEN],
-		   size_t *n, struct iq_err *err);
+int simfw_list_pfs(const char *root, char (**pcis)[PCI_ADDR_LEN], size_t *n,
+		   struct iq_err *err);
 
 /*
  * Execute one command with PRM semantics. Always fills out (status,

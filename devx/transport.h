@@ -58,10 +58,10 @@ struct fw_dev {
 	const struct fw_transport_ops *ops;
 	void *priv;
 	char pf[PCI_ADDR_LEN];
-	FILE *trace;             /* --trace-fw, may be NULL */
-	unsigned long n_cmds;    /* commands sent */
-	unsigned long n_writes;  /* register writes among them */
-	uint8_t last_status;     /* firmware status of the last command */
+	FILE *trace;		/* --trace-fw, may be NULL */
+	unsigned long n_cmds;	/* commands sent */
+	unsigned long n_writes; /* register writes among them */
+	uint8_t last_status;	/* firmware status of the last command */
 };
 
 /*

@@ -23,7 +23,7 @@ struct policy_pos {
 
 struct policy_size {
 	bool set;
-	uint64_t bytes;          /* IQ_UNLIMITED for "unlimited" */
+	uint64_t bytes; /* IQ_UNLIMITED for "unlimited" */
 	struct policy_pos pos;
 };
 
@@ -41,27 +41,27 @@ enum policy_hugepages {
 struct policy_class {
 	char name[128];
 	struct policy_size vf_cap;
-	struct policy_pos pos;   /* of the class name (its key) */
+	struct policy_pos pos; /* of the class name (its key) */
 };
 
 struct policy_vm_rule {
-	char name_glob[256];     /* "" when the rule matches on uuid only */
-	char uuid[40];           /* "" when not matched on uuid */
-	char class_name[128];    /* "" when the rule gives no class */
+	char name_glob[256];	     /* "" when the rule matches on uuid only */
+	char uuid[40];		     /* "" when not matched on uuid */
+	char class_name[128];	     /* "" when the rule gives no class */
 	struct policy_pos class_pos; /* of the class value, 0:0 when none */
 	struct policy_size vf_cap;
-	struct policy_pos pos;   /* of the rule (its list item) */
+	struct policy_pos pos; /* of the rule (its list item) */
 };
 
 struct policy_device {
-	char pci[PCI_ADDR_LEN];  /* normalised */
+	char pci[PCI_ADDR_LEN]; /* normalised */
 	struct policy_size vf_cap;
-	struct policy_pos pos;   /* of the PCI address (its key) */
+	struct policy_pos pos; /* of the PCI address (its key) */
 };
 
 struct policy {
 	char path[4096];
-	char digest[65];         /* sha256 of the file's bytes */
+	char digest[65]; /* sha256 of the file's bytes */
 	struct policy_size reserve;
 	enum policy_admission admission;
 	enum policy_hugepages hugepages;
@@ -100,12 +100,12 @@ enum policy_source {
 };
 
 struct policy_decision {
-	uint64_t cap_bytes;      /* IQ_UNLIMITED possible */
+	uint64_t cap_bytes; /* IQ_UNLIMITED possible */
 	enum policy_source source;
-	struct policy_pos pos;   /* of the value that decided (0:0 built-in) */
-	char rule[256];          /* "vms[1] (uuid 4dea...)", "class gpu-8x",
+	struct policy_pos pos; /* of the value that decided (0:0 built-in) */
+	char rule[256];	       /* "vms[1] (uuid 4dea...)", "class gpu-8x",
 				    "devices 0000:3b:00.0", "defaults.vf_cap" */
-	char note[256];          /* e.g. "class 'x' named by the VM is not in
+	char note[256];	       /* e.g. "class 'x' named by the VM is not in
 				    the policy", "" otherwise */
 };
 

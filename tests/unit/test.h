@@ -31,7 +31,8 @@ static int test_cases_failed;
 		unsigned long long va_ = (unsigned long long)(a);              \
 		unsigned long long vb_ = (unsigned long long)(b);              \
 		if (va_ != vb_) {                                              \
-			fprintf(stderr, "%s:%d: %s == %llu, expected %s == %llu\n", \
+			fprintf(stderr,                                        \
+				"%s:%d: %s == %llu, expected %s == %llu\n",    \
 				__FILE__, __LINE__, #a, va_, #b, vb_);         \
 			test_checks_failed_in_case++;                          \
 		}                                                              \
@@ -41,7 +42,8 @@ static int test_cases_failed;
 	do {                                                                   \
 		const char *sa_ = (a), *sb_ = (b);                             \
 		if (!sa_ || !sb_ || strcmp(sa_, sb_) != 0) {                   \
-			fprintf(stderr, "%s:%d: %s == \"%s\", expected \"%s\"\n", \
+			fprintf(stderr,                                        \
+				"%s:%d: %s == \"%s\", expected \"%s\"\n",      \
 				__FILE__, __LINE__, #a, sa_ ? sa_ : "(null)",  \
 				sb_ ? sb_ : "(null)");                         \
 			test_checks_failed_in_case++;                          \
@@ -53,7 +55,8 @@ static int test_cases_failed;
 	do {                                                                   \
 		const char *h_ = (hay), *n_ = (needle);                        \
 		if (!h_ || !strstr(h_, n_)) {                                  \
-			fprintf(stderr, "%s:%d: \"%s\" does not contain \"%s\"\n", \
+			fprintf(stderr,                                        \
+				"%s:%d: \"%s\" does not contain \"%s\"\n",     \
 				__FILE__, __LINE__, h_ ? h_ : "(null)", n_);   \
 			test_checks_failed_in_case++;                          \
 		}                                                              \

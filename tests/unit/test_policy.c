@@ -553,7 +553,7 @@ static void test_error_sizes(void)
 static void test_small_vf_cap_lowers_builtin_floor(void)
 {
 	struct policy p;
-	struct iq_err err = { 0 };
+	struct iq_err err = {0};
 
 	/* The built-in 1GiB floor gives way to a smaller vf_cap. */
 	CHECK_U64(policy_parse("version: 1\ndefaults:\n  vf_cap: 512MiB\n", 38,
