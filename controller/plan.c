@@ -7,17 +7,7 @@
 
 #include "controller/util.h"
 
-/* Where each VF of the host is claimed, to catch a VF in two VMs. */
-static const struct vm_facts *claim_of(const struct plan *plan,
-				       const struct host_vf *vf)
-{
-	for (size_t i = 0; i < plan->nvfs; i++)
-		if (plan->vfs[i].vf == vf)
-			return plan->vfs[i].vm;
-	return NULL;
-}
-
-static struct plan_vf *entry_of(struct plan *plan, const struct host_vf *vf)
+struct plan_vf *plan_find_vf(const struct plan *plan, const struct host_vf *vf)
 {
 	for (size_t i = 0; i < plan->nvfs; i++)
 		if (plan->vfs[i].vf == vf)
@@ -93,7 +83,7 @@ static int claim_vm_devices(struct host *host, struct plan *plan,
 				return rc;
 			continue;
 		}
-		holder = claim_of(plan, vf);
+		holder = plan_find_vf(plan, vf)->vm;
 		if (holder && holder != vm)
 			return iq_fail(
 				err, IQ_EREFUSED,
@@ -102,7 +92,7 @@ static int claim_vm_devices(struct host *host, struct plan *plan,
 				"no longer runs: icmquota vm stop %s)",
 				vf->pci, holder->name, vm->name, holder->name,
 				holder->name);
-		entry_of(plan, vf)->vm = vm;
+		plan_find_vf(plan, vf)->vm = vm;
 	}
 	return IQ_OK;
 }
@@ -259,6 +249,13 @@ int plan_record(const struct plan *plan, const struct policy *policy,
 			return rc;
 	}
 	return IQ_OK;
+}
+
+bool plan_vf_over_cap(const struct plan_vf *pv)
+{
+	return pv->have_actual &&
+	       pv->actual.max_alloc_icm_th != PRM_ICM_UNLIMITED &&
+	       pv->actual.cur_alloc_icm > pv->actual.max_alloc_icm_th;
 }
 
 uint64_t plan_vf_cap_charge(const struct plan_vf *pv, uint64_t mem_total)

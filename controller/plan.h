@@ -69,6 +69,11 @@ int plan_execute(struct host *host, struct plan *plan, struct iq_err *err);
 int plan_record(const struct plan *plan, const struct policy *policy,
 		struct state *state, struct iq_err *err);
 
+/* The plan's row of a host VF (every VF of the host has one). */
+struct plan_vf *plan_find_vf(const struct plan *plan, const struct host_vf *vf);
+/* Read back, the VF holds more ICM than its cap allows (not reclaimed). */
+bool plan_vf_over_cap(const struct plan_vf *pv);
+
 /* Caps of a VM's VFs summed (unlimited counts as the PF's total ICM). */
 uint64_t plan_vf_cap_charge(const struct plan_vf *pv, uint64_t mem_total);
 

@@ -173,15 +173,6 @@ void report_plan_table(FILE *out, const struct policy *policy,
 	}
 }
 
-static const struct plan_vf *plan_row(const struct plan *plan,
-				      const struct host_vf *vf)
-{
-	for (size_t i = 0; i < plan->nvfs; i++)
-		if (plan->vfs[i].vf == vf)
-			return &plan->vfs[i];
-	return NULL;
-}
-
 static json_object *fw_pages_json(const struct host_fw_pages *p)
 {
 	json_object *o = json_object_new_object();
@@ -231,7 +222,7 @@ json_object *report_status_json(const struct host *host,
 				       fw_pages_json(&pf->fw_pages));
 		for (size_t v = 0; v < pf->nvfs; v++) {
 			const struct host_vf *vf = &pf->vfs[v];
-			const struct plan_vf *pv = plan_row(plan, vf);
+			const struct plan_vf *pv = plan_find_vf(plan, vf);
 			json_object *r = json_object_new_object();
 			bool have = pv && pv->have_actual;
 
@@ -271,12 +262,8 @@ json_object *report_status_json(const struct host *host,
 						  : NULL);
 			json_object_object_add(
 				r, "over_cap",
-				json_object_new_boolean(
-					have &&
-					pv->actual.max_alloc_icm_th !=
-						PRM_ICM_UNLIMITED &&
-					pv->actual.cur_alloc_icm >
-						pv->actual.max_alloc_icm_th));
+				json_object_new_boolean(pv &&
+							plan_vf_over_cap(pv)));
 			json_object_array_add(vfs, r);
 		}
 		json_object_object_add(o, "vfs", vfs);
@@ -309,7 +296,7 @@ void report_status_table(FILE *out, const struct host *host,
 			"HIGH-WATER");
 		for (size_t v = 0; v < pf->nvfs; v++) {
 			const struct host_vf *vf = &pf->vfs[v];
-			const struct plan_vf *pv = plan_row(plan, vf);
+			const struct plan_vf *pv = plan_find_vf(plan, vf);
 			char cap[32] = "-", cur[32] = "-", hwm[32] = "-",
 			     vhca[16] = "-";
 			bool over = false;
@@ -327,10 +314,7 @@ void report_status_table(FILE *out, const struct host *host,
 						pv->actual
 							.max_reached_alloc_icm),
 					hwm, sizeof(hwm));
-				over = pv->actual.max_alloc_icm_th !=
-					       PRM_ICM_UNLIMITED &&
-				       pv->actual.cur_alloc_icm >
-					       pv->actual.max_alloc_icm_th;
+				over = plan_vf_over_cap(pv);
 			}
 			if (vf->vhca_known)
 				snprintf(vhca, sizeof(vhca), "0x%x",

@@ -257,13 +257,25 @@ static json_object *vf_json(const struct state_vf *vf)
 	return o;
 }
 
+/* The directory a file goes in, created when missing. */
+static int mkdir_parent(const char *path, struct iq_err *err)
+{
+	char dir[PATH_MAX];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return IQ_OK;
+	*slash = '\0';
+	return mkdir_p(dir, 0755, err);
+}
+
 int state_save(const char *path, const struct state *state, struct iq_err *err)
 {
 	json_object *root = json_object_new_object();
 	json_object *vms = json_object_new_array();
 	json_object *vfs = json_object_new_array();
-	char dir[PATH_MAX];
-	char *slash;
 	const char *text;
 	int rc;
 
@@ -283,13 +295,7 @@ int state_save(const char *path, const struct state *state, struct iq_err *err)
 	text = json_object_to_json_string_ext(
 		root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
 
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	rc = IQ_OK;
-	if (slash && slash != dir) {
-		*slash = '\0';
-		rc = mkdir_p(dir, 0755, err);
-	}
+	rc = mkdir_parent(path, err);
 	if (rc == IQ_OK)
 		rc = file_write_atomic(path, text, strlen(text), true, err);
 	json_object_put(root);
@@ -418,21 +424,13 @@ static long lock_holder_pid(int fd)
 int lock_acquire(const char *path, double timeout_s, int *fd_out,
 		 struct iq_err *err)
 {
-	char dir[PATH_MAX];
 	char pid[32];
-	char *slash;
 	struct timespec start, now;
 	int fd, rc;
 
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (slash && slash != dir) {
-		*slash = '\0';
-		rc = mkdir_p(dir, 0755, err);
-		if (rc)
-			return iq_err_prefix(err,
-					     "cannot create lock directory");
-	}
+	rc = mkdir_parent(path, err);
+	if (rc)
+		return iq_err_prefix(err, "cannot create lock directory");
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return iq_fail(err, IQ_EENV,

@@ -874,11 +874,6 @@ static int is_sock_name(const struct dirent *d)
 	       strcmp(d->d_name + len - suffix, VM_CH_SOCK_SUFFIX) == 0;
 }
 
-static int cmp_names(const struct dirent **a, const struct dirent **b)
-{
-	return strcmp((*a)->d_name, (*b)->d_name);
-}
-
 /* One socket of the directory: add its VM, skip it, or fail. */
 static int list_one(const char *path, struct vm_list *list, unsigned *skipped,
 		    char *skipped_why, size_t why_len, struct iq_err *err)
@@ -930,7 +925,7 @@ int vm_ch_list_dir(const char *dir, struct vm_list *list, unsigned *skipped,
 	*skipped = 0;
 	if (skipped_why && why_len)
 		skipped_why[0] = '\0';
-	n = scandir(dir, &names, is_sock_name, cmp_names);
+	n = scandir(dir, &names, is_sock_name, alphasort);
 	if (n < 0)
 		return iq_fail(err, IQ_EENV,
 			       "%s: cannot list Cloud Hypervisor sockets: %s",

@@ -36,11 +36,6 @@ static int add_file(struct vm_list *list, const char *path, struct iq_err *err)
 	return rc;
 }
 
-static int cmp_names(const struct dirent **a, const struct dirent **b)
-{
-	return strcmp((*a)->d_name, (*b)->d_name);
-}
-
 static int is_xml(const struct dirent *d)
 {
 	size_t len = strlen(d->d_name);
@@ -60,7 +55,7 @@ int vm_list_add_libvirt_path(struct vm_list *list, const char *path,
 			       path, strerror(errno));
 	if (!S_ISDIR(st.st_mode))
 		return add_file(list, path, err);
-	n = scandir(path, &names, is_xml, cmp_names);
+	n = scandir(path, &names, is_xml, alphasort);
 	if (n < 0)
 		return iq_fail(err, IQ_EENV, "%s: cannot list directory: %s",
 			       path, strerror(errno));
