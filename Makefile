@@ -23,9 +23,9 @@ ALL_CFLAGS = -std=c17 -D_GNU_SOURCE -DICMQUOTA_VERSION=\"$(VERSION)\" \
 SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer \
              -fno-sanitize-recover=undefined
 
-SRCS      := $(sort $(wildcard devx/*.c policy/*.c controller/*.c))
-LIB_SRCS  := $(filter-out controller/main.c,$(SRCS))
-HDRS      := $(wildcard devx/*.h policy/*.h controller/*.h)
+SRCS      := $(sort $(wildcard lib/*.c devx/*.c policy/*.c controller/*/*.c))
+LIB_SRCS  := $(filter-out controller/cli/main.c,$(SRCS))
+HDRS      := $(wildcard lib/*.h devx/*.h policy/*.h controller/*/*.h)
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 
 B         := build
@@ -38,7 +38,7 @@ BINA      := $(BA)/icmquota
 UNITS     := $(patsubst tests/unit/%.c,$(BA)/tests/%,$(UNIT_SRCS))
 
 .PHONY: all check unit integration demo bench install clean deps deps-test \
-        format tidy cppcheck man
+        format tidy cppcheck man layering
 
 all: $(BIN)
 
@@ -63,11 +63,11 @@ $(LIBA): $(patsubst %.c,$(BA)/%.o,$(LIB_SRCS))
 	@rm -f $@
 	$(Q)ar rcs $@ $^
 
-$(BIN): $(B)/controller/main.o $(LIB)
+$(BIN): $(B)/controller/cli/main.o $(LIB)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(BINA): $(BA)/controller/main.o $(LIBA)
+$(BINA): $(BA)/controller/cli/main.o $(LIBA)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $^ $(PKG_LIBS)
 
@@ -122,6 +122,9 @@ install: $(BIN) $(MAN)
 	@if [ ! -e $(DESTDIR)/etc/icmquota/policy.yaml ]; then \
 		install -D -m 0644 packaging/policy.yaml $(DESTDIR)/etc/icmquota/policy.yaml; fi
 	@echo "installed; restart libvirtd so it picks up the hook"
+
+layering:
+	@python3 tests/lint/layering.py
 
 format:
 	clang-format -i $(SRCS) $(HDRS) $(UNIT_SRCS) tests/unit/test.h

@@ -12,9 +12,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "devx/cmd.h"
+#include "devx/codec.h"
 #include "devx/prm.h"
-#include "devx/simfw.h"
+#include "lib/file.h"
 
 bool fw_backend_parse(const char *text, enum fw_backend *backend)
 {
@@ -54,19 +54,6 @@ const char *fw_backend_name(enum fw_backend backend)
 	return "unknown";
 }
 
-bool fw_root_is_sim(const char *root)
-{
-	char path[PATH_MAX];
-	struct stat st;
-
-	/* The real host (root "") is never a simulation. */
-	if (!root || !root[0])
-		return false;
-	if (path_join(path, sizeof(path), root, "/" SIMFW_DIR "/fw") < 0)
-		return false;
-	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 /* A transport's open error starts with "PF: "; drop it when combining. */
 static const char *without_pf(const char *msg, const char *pf)
 {
@@ -95,8 +82,8 @@ static int open_auto(const struct fw_open_args *args, struct fw_dev *dev,
 	struct iq_err devx_err = {0};
 	struct iq_err fwctl_err = {0};
 
-	if (fw_root_is_sim(args->root))
-		return open_one(&fw_transport_sim, args, dev, err);
+	if (args->sim && args->sim->present && args->sim->present(args))
+		return open_one(args->sim, args, dev, err);
 	if (open_one(&fw_transport_devx, args, dev, &devx_err) == IQ_OK)
 		return IQ_OK;
 	if (open_one(&fw_transport_fwctl, args, dev, &fwctl_err) == IQ_OK)
@@ -129,7 +116,14 @@ int fw_dev_open(enum fw_backend backend, const struct fw_open_args *args,
 		rc = open_one(&fw_transport_fwctl, args, dev, err);
 		break;
 	case FW_BACKEND_SIM:
-		rc = open_one(&fw_transport_sim, args, dev, err);
+		if (!args->sim) {
+			rc = iq_fail(err, IQ_EENV,
+				     "%s: sim: this program has no simulated "
+				     "firmware",
+				     args->pf_pci);
+			break;
+		}
+		rc = open_one(args->sim, args, dev, err);
 		break;
 	case FW_BACKEND_AUTO:
 	default:

@@ -13,8 +13,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "controller/err.h"
-#include "controller/util.h"
+#include "lib/err.h"
+#include "lib/pci.h"
 
 enum fw_backend {
 	FW_BACKEND_AUTO,
@@ -33,6 +33,12 @@ struct fw_open_args {
 	const char *pf_pci; /* "0000:3b:00.0" */
 	const char *ibdev;  /* RDMA device name from sysfs, "" if none */
 	const char *fwctl;  /* "fwctl0" from sysfs, "" if none */
+	/*
+	 * The simulated firmware's transport, given by the layer that links
+	 * the simulator (controller/sim): devx never names it. NULL: no
+	 * simulator, FW_BACKEND_SIM fails and auto never picks it.
+	 */
+	const struct fw_transport_ops *sim;
 };
 
 struct fw_transport_ops {
@@ -48,11 +54,13 @@ struct fw_transport_ops {
 	int (*exec)(void *priv, const void *in, size_t inlen, void *out,
 		    size_t outlen, struct iq_err *err);
 	void (*close)(void *priv);
+	/* Optional: true when this transport serves args (auto picks it
+	 * first); NULL means "only when asked for by name". */
+	bool (*present)(const struct fw_open_args *args);
 };
 
 extern const struct fw_transport_ops fw_transport_devx;
 extern const struct fw_transport_ops fw_transport_fwctl;
-extern const struct fw_transport_ops fw_transport_sim;
 
 struct fw_dev {
 	const struct fw_transport_ops *ops;
@@ -65,8 +73,9 @@ struct fw_dev {
 };
 
 /*
- * Open the PF's channel. FW_BACKEND_AUTO: sim when root holds a simulated
- * firmware, else devx, then fwctl; the error then names both failures.
+ * Open the PF's channel. FW_BACKEND_AUTO: args->sim when it is present for
+ * args (a simulated root), else devx, then fwctl; the error then names both
+ * failures. FW_BACKEND_SIM without args->sim: IQ_EENV.
  */
 int fw_dev_open(enum fw_backend backend, const struct fw_open_args *args,
 		FILE *trace, struct fw_dev **dev, struct iq_err *err);
@@ -78,8 +87,5 @@ int fw_dev_open(enum fw_backend backend, const struct fw_open_args *args,
 int fw_dev_exec(struct fw_dev *dev, const char *what, const void *in,
 		size_t inlen, void *out, size_t outlen, struct iq_err *err);
 void fw_dev_close(struct fw_dev *dev);
-
-/* True when root holds a simulated firmware (root/icmquota-sim). */
-bool fw_root_is_sim(const char *root);
 
 #endif

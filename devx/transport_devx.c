@@ -15,9 +15,10 @@
 #include <infiniband/mlx5dv.h>
 #include <infiniband/verbs.h>
 
-#include "devx/cmd.h"
+#include "devx/codec.h"
 #include "devx/prm.h"
 #include "devx/transport.h"
+#include "lib/pci.h"
 
 struct devx_priv {
 	struct ibv_context *ctx;

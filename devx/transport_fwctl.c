@@ -15,10 +15,11 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "devx/cmd.h"
+#include "devx/codec.h"
 #include "devx/fwctl_uapi.h"
 #include "devx/prm.h"
 #include "devx/transport.h"
+#include "lib/file.h"
 
 struct fwctl_priv {
 	int fd;

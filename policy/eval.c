@@ -6,6 +6,9 @@
  *
  * Precedence, most specific first: vms rule, class, device rule, defaults.
  */
+#include "lib/pci.h"
+#include "lib/size.h"
+#include "lib/text.h"
 #include "policy/policy.h"
 
 #include <stdio.h>
@@ -13,7 +16,7 @@
 #include <strings.h>
 
 static bool rule_matches(const struct policy_vm_rule *rule,
-			 const struct vm_facts *vm)
+			 const struct policy_vm *vm)
 {
 	/* Validation guarantees a key; every key present must hold. */
 	if (!rule->name_glob[0] && !rule->uuid[0])
@@ -73,7 +76,7 @@ static void decide(struct policy_decision *decision, enum policy_source source,
 	decision->pos = size->set ? size->pos : (struct policy_pos){0, 0};
 }
 
-void policy_vf_cap(const struct policy *policy, const struct vm_facts *vm,
+void policy_vf_cap(const struct policy *policy, const struct policy_vm *vm,
 		   const char *pf_pci, struct policy_decision *decision)
 {
 	const struct policy_vm_rule *matched = NULL;

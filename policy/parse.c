@@ -8,6 +8,10 @@
  * architecture.md (fixed depth), never the tree generically, so anchors and
  * aliases that make the tree cyclic cannot make it loop.
  */
+#include "lib/digest.h"
+#include "lib/file.h"
+#include "lib/pci.h"
+#include "lib/size.h"
 #include "policy/policy.h"
 
 #include <ctype.h>

@@ -11,9 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "controller/err.h"
-#include "controller/util.h"
-#include "controller/vm.h"
+#include "lib/err.h"
+#include "lib/pci.h"
+#include "lib/size.h"
 
 /* Where a value stood in the policy file (1-based). */
 struct policy_pos {
@@ -109,8 +109,18 @@ struct policy_decision {
 				    the policy", "" otherwise */
 };
 
+/*
+ * What evaluation needs to know of a VM; the controller's VM facts give it
+ * (vm_policy_view). Evaluation stays pure: facts in, caps out.
+ */
+struct policy_vm {
+	const char *name;
+	const char *uuid;	/* lowercase canonical, "" when none */
+	const char *class_name; /* "" when the VM names no class */
+};
+
 /* Cap for a VF of pf_pci assigned to vm (vm NULL: an idle VF). */
-void policy_vf_cap(const struct policy *policy, const struct vm_facts *vm,
+void policy_vf_cap(const struct policy *policy, const struct policy_vm *vm,
 		   const char *pf_pci, struct policy_decision *decision);
 
 /*

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
- * controller/config.c, the hook's settings file: comments, blank lines,
+ * controller/cli/config.c, the hook's settings file: comments, blank lines,
  * spaces and tabs around '=', CRLF, every key; and the errors a user can
  * act on: PATH:LINE for an unknown key or a line without '=', a bad
  * on_error, a value too long for its key, a missing file.
  */
-#include "controller/config.h"
+#include "controller/cli/config.h"
 
 #include <ftw.h>
 #include <limits.h>

@@ -7,7 +7,7 @@
  * and the devx backend failing here (no ConnectX) with IQ_EENV naming the
  * PF.
  */
-#include "controller/host.h"
+#include "controller/core/host.h"
 
 #include <ftw.h>
 #include <limits.h>
@@ -15,10 +15,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "controller/sim_host.h"
-#include "devx/cmd.h"
+#include "controller/sim/sim_host.h"
+#include "controller/sim/simfw.h"
+#include "devx/codec.h"
 #include "devx/prm.h"
-#include "devx/simfw.h"
+#include "lib/file.h"
+#include "lib/pci.h"
 #include "tests/unit/test.h"
 
 #define GiB (1ULL << 30)
@@ -149,6 +151,7 @@ static void test_probe_sim(void)
 
 	CHECK_U64(init_sim(NULL, true), IQ_OK);
 	CHECK_U64(host_discover(root, &host, &err), IQ_OK);
+	host.sim_transport = &simfw_transport;
 	CHECK_U64(host_probe_firmware(&host, FW_BACKEND_SIM, NULL, &err),
 		  IQ_OK);
 	for (size_t p = 0; p < host.npfs; p++) {
@@ -188,6 +191,7 @@ static void test_probe_sim(void)
 	host_fw_counts(&host, &cmds_again, &writes);
 	CHECK_U64(cmds_again, cmds);
 	/* Once per run. */
+	host.sim_transport = &simfw_transport;
 	CHECK_U64(host_probe_firmware(&host, FW_BACKEND_SIM, NULL, &err),
 		  IQ_OK);
 	host_fw_counts(&host, &cmds_again, &writes);
@@ -195,6 +199,7 @@ static void test_probe_sim(void)
 	/* auto picks the sim on a simulated root. */
 	host_free(&host);
 	CHECK_U64(host_discover(root, &host, &err), IQ_OK);
+	host.sim_transport = &simfw_transport;
 	CHECK_U64(host_probe_firmware(&host, FW_BACKEND_AUTO, NULL, &err),
 		  IQ_OK);
 	CHECK(host.npfs == 2 && host.pfs[1].probed);
@@ -210,6 +215,7 @@ static void test_unsupported_pf(void)
 	CHECK_U64(init_sim(PF1, true), IQ_OK);
 	CHECK_U64(host_discover(root, &host, &err), IQ_OK);
 	/* Not an error: a per-device state with the reason. */
+	host.sim_transport = &simfw_transport;
 	CHECK_U64(host_probe_firmware(&host, FW_BACKEND_SIM, NULL, &err),
 		  IQ_OK);
 	CHECK(host.npfs == 2);
@@ -340,6 +346,7 @@ static void test_vf_removed(void)
 	}
 	CHECK(host_find_vf(&host, "0000:0c:00.2", NULL) == NULL);
 	CHECK_U64(host.pfs[1].nvfs, 4);
+	host.sim_transport = &simfw_transport;
 	CHECK_U64(host_probe_firmware(&host, FW_BACKEND_SIM, NULL, &err),
 		  IQ_OK);
 	CHECK_U64(host_vf_vhca(&host.pfs[0], &host.pfs[0].vfs[1], &err), IQ_OK);
@@ -443,6 +450,7 @@ static int probe_fake(struct host *host, struct iq_err *err)
 	snprintf(dev->pf, sizeof(dev->pf), "%s", PF0);
 	host->pfs[0].fw = dev;
 	/* PF1 goes through the sim backend as usual. */
+	host->sim_transport = &simfw_transport;
 	return host_probe_firmware(host, FW_BACKEND_SIM, NULL, err);
 }
 
@@ -494,6 +502,7 @@ static void test_devx_fails_here(void)
 
 	CHECK_U64(init_sim(NULL, true), IQ_OK);
 	CHECK_U64(host_discover(root, &host, &err), IQ_OK);
+	host.sim_transport = &simfw_transport;
 	CHECK_U64(host_probe_firmware(&host, FW_BACKEND_DEVX, NULL, &err),
 		  IQ_EENV);
 	CHECK_CONTAINS(err.msg, PF0);

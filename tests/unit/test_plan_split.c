@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * controller/plan.c and controller/split.c on a simulated host (2 PFs with
+ * controller/core/plan.c and controller/core/split.c on a simulated host (2 PFs with
  * 4 VFs each, a GPU, 256 GiB, two huge page pools) and inline policies:
  *
  * plan: VMs' devices mapped to VFs (caps from class, defaults, device
@@ -17,8 +17,8 @@
  * releasing free huge pages under the root but never those the starting
  * VM needs.
  */
-#include "controller/plan.h"
-#include "controller/split.h"
+#include "controller/core/plan.h"
+#include "controller/core/split.h"
 
 #include <ftw.h>
 #include <limits.h>
@@ -28,8 +28,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "controller/sim_host.h"
-#include "devx/cmd.h"
+#include "controller/sim/sim_host.h"
+#include "controller/sim/simfw.h"
+#include "devx/codec.h"
+#include "devx/fw.h"
+#include "lib/file.h"
+#include "lib/pci.h"
+#include "lib/size.h"
 #include "tests/unit/test.h"
 
 #define KiB (1ULL << 10)
@@ -96,6 +101,7 @@ static int open_host(struct host *host)
 		rc = host_read_memory(host, &err);
 	if (!rc) {
 		host_read_fw_pages(host);
+		host->sim_transport = &simfw_transport;
 		rc = host_probe_firmware(host, FW_BACKEND_SIM, NULL, &err);
 	}
 	if (rc)

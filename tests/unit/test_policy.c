@@ -4,9 +4,15 @@
  * at its exact line:column, built-in defaults, evaluation precedence, and
  * the per-device check of caps against total ICM.
  */
+#include "controller/sources/vm.h"
+#include "lib/size.h"
 #include "policy/policy.h"
 
 #include "tests/unit/test.h"
+
+/* The policy sees VM facts through their policy view. */
+static struct policy_vm pvm_view;
+#define PVM(vm) vm_policy_view((vm), &pvm_view)
 
 #define FIXTURES "tests/fixtures/policy/"
 #define GiB	 (1ULL << 30)
@@ -639,7 +645,7 @@ static void test_precedence(void)
 
 	/* vms rule class beats the class in the VM's metadata. */
 	vm = vm_named("train-42", "", "small");
-	policy_vf_cap(&policy, &vm, "0000:3b:00.0", &d);
+	policy_vf_cap(&policy, PVM(&vm), "0000:3b:00.0", &d);
 	CHECK_U64(d.cap_bytes, 16 * GiB);
 	CHECK_U64(d.source, POLICY_FROM_CLASS);
 	CHECK_STR(d.rule, "class gpu-8x");
@@ -649,7 +655,7 @@ static void test_precedence(void)
 
 	/* vms rule vf_cap beats everything; uuid compared without case. */
 	vm = vm_named("web-1", "4DEA22B3-1D52-D8F3-2516-782E98AB3FA0", "small");
-	policy_vf_cap(&policy, &vm, "0000:3b:00.0", &d);
+	policy_vf_cap(&policy, PVM(&vm), "0000:3b:00.0", &d);
 	CHECK_U64(d.cap_bytes, 4 * GiB);
 	CHECK_U64(d.source, POLICY_FROM_VM_RULE);
 	CHECK_STR(d.rule, "vms[1] (uuid " UUID_RULE ")");
@@ -659,13 +665,13 @@ static void test_precedence(void)
 
 	/* First match wins: vms[0] (class) before vms[1] (vf_cap). */
 	vm = vm_named("train-7", UUID_RULE, "");
-	policy_vf_cap(&policy, &vm, "0000:5e:00.0", &d);
+	policy_vf_cap(&policy, PVM(&vm), "0000:5e:00.0", &d);
 	CHECK_U64(d.cap_bytes, 16 * GiB);
 	CHECK_U64(d.source, POLICY_FROM_CLASS);
 
 	/* Metadata class beats the device rule. */
 	vm = vm_named("web-1", "", "small");
-	policy_vf_cap(&policy, &vm, "0000:3b:00.0", &d);
+	policy_vf_cap(&policy, PVM(&vm), "0000:3b:00.0", &d);
 	CHECK_U64(d.cap_bytes, 2 * GiB);
 	CHECK_U64(d.source, POLICY_FROM_CLASS);
 	CHECK_STR(d.rule, "class small");
@@ -673,7 +679,7 @@ static void test_precedence(void)
 
 	/* Device rule beats defaults; the PF may be written short. */
 	vm = vm_named("web-1", "", "");
-	policy_vf_cap(&policy, &vm, "3b:00.0", &d);
+	policy_vf_cap(&policy, PVM(&vm), "3b:00.0", &d);
 	CHECK_U64(d.cap_bytes, 4 * GiB);
 	CHECK_U64(d.source, POLICY_FROM_DEVICE);
 	CHECK_STR(d.rule, "devices 0000:3b:00.0");
@@ -681,7 +687,7 @@ static void test_precedence(void)
 	CHECK_U64(d.pos.col, 29);
 
 	/* Nothing names it: defaults.vf_cap. */
-	policy_vf_cap(&policy, &vm, "0000:5e:00.0", &d);
+	policy_vf_cap(&policy, PVM(&vm), "0000:5e:00.0", &d);
 	CHECK_U64(d.cap_bytes, 8 * GiB);
 	CHECK_U64(d.source, POLICY_FROM_DEFAULT);
 	CHECK_STR(d.rule, "defaults.vf_cap");
@@ -690,14 +696,14 @@ static void test_precedence(void)
 
 	/* A class the policy does not know falls through, with a note. */
 	vm = vm_named("web-1", "", "huge");
-	policy_vf_cap(&policy, &vm, "0000:3b:00.0", &d);
+	policy_vf_cap(&policy, PVM(&vm), "0000:3b:00.0", &d);
 	CHECK_U64(d.cap_bytes, 4 * GiB);
 	CHECK_U64(d.source, POLICY_FROM_DEVICE);
 	CHECK_STR(d.note, "class 'huge' named by the VM is not in the policy");
 
 	/* A uuid rule never matches a VM without a uuid. */
 	vm = vm_named("web-1", "", "");
-	policy_vf_cap(&policy, &vm, "0000:5e:00.0", &d);
+	policy_vf_cap(&policy, PVM(&vm), "0000:5e:00.0", &d);
 	CHECK_U64(d.source, POLICY_FROM_DEFAULT);
 
 	/* Idle VF. */
@@ -723,25 +729,25 @@ static void test_precedence_rule_keys(void)
 	}
 	/* name AND uuid must both match; vf_cap wins over a class. */
 	vm = vm_named("db-1", "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0", "bulk");
-	policy_vf_cap(&policy, &vm, "0000:5e:00.1", &d);
+	policy_vf_cap(&policy, PVM(&vm), "0000:5e:00.1", &d);
 	CHECK_U64(d.cap_bytes, 1536 * MiB);
 	CHECK_U64(d.source, POLICY_FROM_VM_RULE);
 	CHECK_STR(d.rule, "vms[0] (name db-*, uuid "
 			  "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0)");
 
 	vm = vm_named("db-2", "11111111-2222-3333-4444-555555555555", "");
-	policy_vf_cap(&policy, &vm, "0000:5e:00.1", &d);
+	policy_vf_cap(&policy, PVM(&vm), "0000:5e:00.1", &d);
 	CHECK_U64(d.cap_bytes, 6 * GiB);
 	CHECK_STR(d.rule, "class db");
 
 	vm = vm_named("web", "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0", "");
-	policy_vf_cap(&policy, &vm, "0000:5e:00.1", &d);
+	policy_vf_cap(&policy, PVM(&vm), "0000:5e:00.1", &d);
 	CHECK_U64(d.cap_bytes, 1 * GiB);
 	CHECK_U64(d.source, POLICY_FROM_DEVICE);
 
 	/* An unlimited class. */
 	vm = vm_named("etl", "", "bulk");
-	policy_vf_cap(&policy, &vm, "0000:5e:00.0", &d);
+	policy_vf_cap(&policy, PVM(&vm), "0000:5e:00.0", &d);
 	CHECK_U64(d.cap_bytes, IQ_UNLIMITED);
 	CHECK_U64(d.source, POLICY_FROM_CLASS);
 
@@ -751,7 +757,7 @@ static void test_precedence_rule_keys(void)
 		parse_str("version: 1\nclasses:\n  plain: {}\n", &policy, &err),
 		IQ_OK);
 	vm = vm_named("etl", "", "plain");
-	policy_vf_cap(&policy, &vm, "0000:5e:00.0", &d);
+	policy_vf_cap(&policy, PVM(&vm), "0000:5e:00.0", &d);
 	CHECK_U64(d.cap_bytes, 8 * GiB);
 	CHECK_U64(d.source, POLICY_FROM_DEFAULT);
 	CHECK_U64(d.pos.line, 0);

@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "devx/cmd.h"
-#include "controller/util.h"
+#include "devx/codec.h"
 #include "devx/prm.h"
+#include "lib/size.h"
 #include "test.h"
 
 #define VECTORS "tests/fixtures/prm-vectors.txt"

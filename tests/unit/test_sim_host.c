@@ -6,7 +6,7 @@
  * (75 GB x 8 GPUs x 2 MRs on one NIC -> ~1.1M pages), refusals past a cap
  * set through the sim transport, and init's refusal of a non-empty dir.
  */
-#include "controller/sim_host.h"
+#include "controller/sim/sim_host.h"
 
 #include <ftw.h>
 #include <limits.h>
@@ -14,10 +14,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "controller/sim_tree.h"
-#include "devx/cmd.h"
-#include "devx/simfw.h"
+#include "controller/sim/sim_tree.h"
+#include "controller/sim/simfw.h"
+#include "devx/fw.h"
 #include "devx/transport.h"
+#include "lib/pci.h"
+#include "lib/size.h"
 #include "tests/unit/test.h"
 
 #define GiB (1ULL << 30)
@@ -484,6 +486,7 @@ static void test_refusal_past_cap(void)
 		.pf_pci = PF0,
 		.ibdev = "mlx5_0",
 		.fwctl = "",
+		.sim = &simfw_transport,
 	};
 	struct sim_vf_result result;
 	struct iq_err err = {0};

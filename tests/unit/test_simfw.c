@@ -14,10 +14,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "controller/util.h"
-#include "devx/cmd.h"
+#include "controller/sim/simfw.h"
+#include "devx/codec.h"
 #include "devx/prm.h"
-#include "devx/simfw.h"
+#include "lib/file.h"
+#include "lib/pci.h"
+#include "lib/size.h"
 #include "test.h"
 
 #define PF_PCI	    "0000:3b:00.0"

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * controller/state.c: the journal (a missing file is empty; save then load
+ * controller/core/state.c: the journal (a missing file is empty; save then load
  * keeps every fact of VMs and VFs, unlimited caps included; corrupt, wrong
  * version and malformed entries are errors naming the file and the fix;
  * a directory that cannot be made is an error naming it), the in-memory
@@ -8,7 +8,8 @@
  * lock (a second holder waits out its timeout and learns who holds it,
  * then gets it once released).
  */
-#include "controller/state.h"
+#include "controller/core/state.h"
+#include "lib/size.h"
 
 #include <dirent.h>
 #include <ftw.h>

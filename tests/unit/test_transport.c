@@ -15,11 +15,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "controller/util.h"
-#include "devx/cmd.h"
+#include "controller/sim/simfw.h"
+#include "devx/codec.h"
+#include "devx/fw.h"
 #include "devx/prm.h"
-#include "devx/simfw.h"
 #include "devx/transport.h"
+#include "lib/file.h"
+#include "lib/size.h"
 #include "test.h"
 
 #define PF_PCI	  "0000:3b:00.0"
@@ -55,8 +57,11 @@ static void make_sim_root(char *root)
 
 static struct fw_open_args sim_args(const char *root)
 {
-	return (struct fw_open_args){
-		.root = root, .pf_pci = PF_PCI, .ibdev = "", .fwctl = ""};
+	return (struct fw_open_args){.root = root,
+				     .pf_pci = PF_PCI,
+				     .ibdev = "",
+				     .fwctl = "",
+				     .sim = &simfw_transport};
 }
 
 static void test_backend_names(void)
@@ -89,7 +94,7 @@ static void test_sim_typed_operations(void)
 
 	make_sim_root(root);
 	args = sim_args(root);
-	CHECK(fw_root_is_sim(root));
+	CHECK(simfw_root_present(root));
 	CHECK_U64(fw_dev_open(FW_BACKEND_SIM, &args, NULL, &dev, &err), IQ_OK);
 	if (!dev) {
 		fprintf(stderr, "%s\n", err.msg);
@@ -438,16 +443,18 @@ static void test_fwctl_unavailable(void)
 static void test_auto_without_channel(void)
 {
 	char root[64];
-	struct fw_open_args args = {
-		.pf_pci = PF_PCI, .ibdev = "mlx5_0", .fwctl = ""};
+	struct fw_open_args args = {.pf_pci = PF_PCI,
+				    .ibdev = "mlx5_0",
+				    .fwctl = "",
+				    .sim = &simfw_transport};
 	struct iq_err err = {0};
 	struct fw_dev *dev = NULL;
 
 	strcpy(root, "/tmp/iq-auto-XXXXXX");
 	CHECK(mkdtemp(root) != NULL);
 	args.root = root;
-	CHECK(!fw_root_is_sim(root));
-	CHECK(!fw_root_is_sim(""));
+	CHECK(!simfw_root_present(root));
+	CHECK(!simfw_root_present(""));
 	CHECK_U64(fw_dev_open(FW_BACKEND_AUTO, &args, NULL, &dev, &err),
 		  IQ_EENV);
 	CHECK(dev == NULL);

@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: MIT
 /*
- * controller/util.c: PCI addresses (short forms, case, every malformed
+ * lib/ (pci.c, size.c, file.c): PCI addresses (short forms, case, every malformed
  * shape), sizes both ways (every unit, decimals rounded to the byte,
  * "unlimited", overflow), bytes <-> ICM pages (rounding up, the PRM's
  * unlimited, the clamp to the largest finite cap), path joining under a
  * root, sysfs-style reads, the crash-safe write (old content kept and no
  * temporary left on failure), mkdir -p, globs and SHA-256.
  */
-#include "controller/util.h"
+#include "lib/digest.h"
+#include "lib/file.h"
+#include "lib/pci.h"
+#include "lib/size.h"
+#include "lib/text.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: MIT
 /*
- * Cloud Hypervisor as a VM source (controller/vm_ch.c).
+ * Cloud Hypervisor as a VM source (controller/sources/ch_vminfo.c, ch_api.c).
  *
  * First the VmInfo parser on the fixtures in tests/fixtures/ch/ (shaped
  * exactly as CH's OpenAPI file says) and on inline variations; then the
  * HTTP side against tests/chsim/ch-api-server.py, one server process per
  * case on a socket in a private directory, spawned and reaped by PID.
  */
-#include "controller/vm_ch.h"
+#include "controller/sources/vm_ch.h"
+#include "lib/file.h"
 
 #include <errno.h>
 #include <fcntl.h>

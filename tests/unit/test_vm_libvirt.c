@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
- * VM facts from libvirt domain XML (controller/vm_libvirt.c) and the PCI
- * list helpers (controller/vm.c). Fixtures in tests/fixtures/libvirt/ are
+ * VM facts from libvirt domain XML (controller/sources/vm_libvirt.c) and the PCI
+ * list helpers (controller/sources/vm.c). Fixtures in tests/fixtures/libvirt/ are
  * shaped like what libvirt 9.0 writes and what operators define; small
  * variations are built inline.
  */
-#include "controller/vm.h"
+#include "controller/sources/vm.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
- * Running libvirt domains through the API (controller/vm_libvirt_live.c),
+ * Running libvirt domains through the API (controller/sources/vm_libvirt_live.c),
  * against libvirt's test driver: real libvirt code running in-process,
  * serving the node XML files in tests/fixtures/libvirt-test-driver/ (or its
  * built-in host, test:///default). Each test:///PATH connection reads PATH
  * afresh, so a fixture's test:runstate is how a domain is paused or shut off.
  */
-#include "controller/vm_libvirt_live.h"
+#include "controller/sources/vm_libvirt_live.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,7 +20,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "controller/util.h"
+#include "lib/file.h"
 #include "tests/unit/test.h"
 
 #define FIXTURES "tests/fixtures/libvirt-test-driver/"

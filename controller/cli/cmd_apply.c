@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: MIT
+/* icmquota plan / apply: every VF to its desired cap, fewest writes. */
+#include <getopt.h>
+#include <string.h>
+
+#include "controller/cli/cli.h"
+#include "controller/cli/help.h"
+#include "controller/cli/report.h"
+#include "controller/core/lifecycle.h"
+#include "controller/sources/vm_ch.h"
+#include "controller/sources/vm_libvirt_live.h"
+#include "controller/sources/vm_list.h"
+#include "lib/json.h"
+
+int live_libvirt_source(struct run_ctx *ctx, const char *cmd,
+			const char *connect_uri, bool have_xml,
+			struct vm_list *vms, unsigned *sources,
+			struct iq_err *err)
+{
+	if (connect_uri && !strcmp(connect_uri, "none"))
+		return IQ_OK;
+	if (connect_uri && have_xml)
+		return iq_fail(err, IQ_EUSAGE,
+			       "%s: --connect and --libvirt-xml both name the "
+			       "running VMs; pick one",
+			       cmd);
+	/* libvirtd of this host, unless the VMs were named otherwise. */
+	if (!connect_uri && !have_xml && !*sources)
+		connect_uri = vm_libvirt_default_uri_at(ctx->root);
+	if (!connect_uri)
+		return IQ_OK;
+	*sources |= LIFECYCLE_SRC_LIBVIRT;
+	run_verbose(ctx, "running VMs from libvirt %s", connect_uri);
+	return vm_libvirt_list_running(connect_uri, vms, err);
+}
+
+static int plan_or_apply(struct run_ctx *ctx, int argc, char **argv, bool apply,
+			 struct iq_err *err)
+{
+	static const struct option opts[] = {
+		{"libvirt-xml", required_argument, NULL, 'x'},
+		{"ch-socket-dir", required_argument, NULL, 'C'},
+		{"connect", required_argument, NULL, 'c'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}};
+	const char *name = apply ? "apply" : "plan";
+	struct vm_list vms = {0};
+	const char *connect_uri = NULL;
+	unsigned sources = 0;
+	bool have_xml = false;
+	struct session s;
+	struct lifecycle_result r;
+	unsigned long cmds = 0, writes = 0;
+	int c, rc = IQ_OK;
+
+	optind = 1;
+	opterr = 0; /* our own one-line message instead */
+	while (rc == IQ_OK &&
+	       (c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'x':
+			have_xml = true;
+			sources |= LIFECYCLE_SRC_LIBVIRT;
+			rc = vm_list_add_libvirt_path(&vms, optarg, err);
+			break;
+		case 'c':
+			connect_uri = optarg;
+			break;
+		case 'C': {
+			unsigned dead = 0;
+			char why[512] = "";
+
+			sources |= LIFECYCLE_SRC_CH;
+			rc = vm_ch_list_dir(optarg, &vms, &dead, why,
+					    sizeof(why), err);
+			/* A dead VMM's VM is not running: said, not hidden. */
+			if (rc == IQ_OK && dead)
+				run_note(ctx,
+					 "%s: %u VMM socket%s did not answer, "
+					 "taken as not running (%s)",
+					 optarg, dead, dead == 1 ? "" : "s",
+					 why);
+			break;
+		}
+		case 'h':
+			help_print_command(ctx->out, help_find(name));
+			vm_list_free(&vms);
+			return IQ_OK;
+		default:
+			rc = iq_fail(
+				err, IQ_EUSAGE,
+				"%s: unknown option or missing value: '%s' "
+				"(see icmquota %s --help)",
+				name, argv[optind - 1], name);
+		}
+	}
+	if (rc == IQ_OK && optind < argc)
+		rc = iq_fail(err, IQ_EUSAGE, "%s: unexpected argument '%s'",
+			     name, argv[optind]);
+	if (rc == IQ_OK)
+		rc = live_libvirt_source(ctx, name, connect_uri, have_xml, &vms,
+					 &sources, err);
+	if (rc) {
+		vm_list_free(&vms);
+		return rc;
+	}
+	rc = session_open(ctx,
+			  (apply ? SESSION_LOCK : 0) | SESSION_POLICY |
+				  SESSION_STATE | SESSION_FIRMWARE,
+			  &s, err);
+	if (rc) {
+		vm_list_free(&vms);
+		return rc;
+	}
+	rc = lifecycle_apply(&s, vms.vms, vms.n, sources, !apply, &r, err);
+	host_fw_counts(&s.host, &cmds, &writes);
+	if (rc == IQ_OK && ctx->json) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(
+			o, "vfs", report_plan_json(&s.policy, &r.plan, false));
+		json_object_object_add(o, "writes_needed",
+				       json_object_new_uint64(r.plan.nwrites));
+		json_object_object_add(o, "writes",
+				       json_object_new_uint64(writes));
+		json_object_object_add(o, "fw_commands",
+				       json_object_new_uint64(cmds));
+		json_object_object_add(o, "split", report_split_json(&r.split));
+		json_print(ctx->out, o);
+	} else if (rc == IQ_OK) {
+		report_plan_table(ctx->out, &s.policy, &r.plan, false);
+		fprintf(ctx->out,
+			"%s: %zu VFs on %zu PFs, %zu VMs, %zu cap%s %s, "
+			"%lu firmware commands\n",
+			name, r.plan.nvfs, s.host.npfs, r.nrunning,
+			r.plan.nwrites, r.plan.nwrites == 1 ? "" : "s",
+			apply ? "written" : "to write", cmds);
+		for (size_t i = 0; i < r.plan.nothers; i++)
+			run_verbose(
+				ctx,
+				"VM %s: %s is not a ConnectX VF: left alone",
+				r.plan.others[i].vm->name,
+				r.plan.others[i].pci);
+	}
+	lifecycle_result_free(&r);
+	session_close(&s);
+	vm_list_free(&vms);
+	return rc;
+}
+
+int cmd_plan(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err)
+{
+	return plan_or_apply(ctx, argc, argv, false, err);
+}
+
+int cmd_apply(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err)
+{
+	return plan_or_apply(ctx, argc, argv, true, err);
+}

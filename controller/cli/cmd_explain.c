@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: MIT
+/* icmquota explain: which policy rule gave each VF of a VM its cap. */
+#include <getopt.h>
+#include <string.h>
+
+#include "controller/cli/cli.h"
+#include "controller/cli/help.h"
+#include "controller/cli/report.h"
+#include "controller/core/session.h"
+#include "controller/sources/vm_source.h"
+#include "lib/json.h"
+#include "lib/size.h"
+
+static void explain_table(struct run_ctx *ctx, const struct policy *policy,
+			  const struct plan *plan, const struct vm_facts *vm)
+{
+	char mem[32];
+
+	size_format(vm->memory_bytes, mem, sizeof(mem));
+	fprintf(ctx->out, "vm %s class %s memory %s hugepages %s\n", vm->name,
+		vm->class_name[0] ? vm->class_name : "-", mem,
+		vm->hugepages ? "yes" : "no");
+	for (size_t i = 0; i < plan->nvfs; i++) {
+		const struct plan_vf *pv = &plan->vfs[i];
+		char cap[32], rule[512];
+
+		if (!pv->in_scope)
+			continue;
+		size_format(pv->decision.cap_bytes, cap, sizeof(cap));
+		report_rule(policy, &pv->decision, rule, sizeof(rule));
+		fprintf(ctx->out, "  vf %s (pf %s): cap %s from %s%s%s\n",
+			pv->vf->pci, pv->pf->pci, cap, rule,
+			pv->decision.note[0] ? "; " : "", pv->decision.note);
+	}
+	for (size_t i = 0; i < plan->nothers; i++)
+		fprintf(ctx->out, "  pci %s: not a ConnectX VF, left alone\n",
+			plan->others[i].pci);
+}
+
+int cmd_explain(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err)
+{
+	static const struct option opts[] = {
+		{"libvirt-xml", required_argument, NULL, 'x'},
+		{"ch-socket", required_argument, NULL, 'c'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}};
+	struct vm_source src = {0};
+	struct vm_facts vm;
+	struct session s;
+	struct plan plan;
+	int c, rc;
+
+	optind = 1;
+	opterr = 0; /* our own one-line message instead */
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'x':
+			src.libvirt_xml = optarg;
+			break;
+		case 'c':
+			src.ch_socket = optarg;
+			break;
+		case 'h':
+			help_print_command(ctx->out, help_find("explain"));
+			return IQ_OK;
+		default:
+			return iq_fail(
+				err, IQ_EUSAGE,
+				"explain: unknown option or missing value: "
+				"'%s' (see icmquota explain --help)",
+				argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		src.name = argv[optind++];
+	if (optind < argc ||
+	    !!src.libvirt_xml + !!src.ch_socket + !!src.name != 1)
+		return iq_fail(err, IQ_EUSAGE,
+			       "explain: name one VM: --libvirt-xml FILE, "
+			       "--ch-socket PATH or a running VM's name");
+	rc = session_open(ctx, SESSION_POLICY | SESSION_STATE | SESSION_HOST,
+			  &s, err);
+	if (rc)
+		return rc;
+	memset(&vm, 0, sizeof(vm));
+	if (src.name) {
+		struct state_vm *svm = state_find_vm(&s.state, src.name);
+
+		rc = svm ? vm_facts_copy(&vm, &svm->facts, err)
+			 : iq_fail(err, IQ_EREFUSED,
+				   "explain: no running VM named '%s' in %s "
+				   "(pass --libvirt-xml FILE)",
+				   src.name, ctx->state_path);
+	} else {
+		rc = vm_source_load(&src, &vm, err);
+	}
+	/* Policy and host only: explain needs no firmware command. */
+	if (rc == IQ_OK)
+		rc = plan_build(&s.host, &s.policy, NULL, &vm, 1, &vm, &plan,
+				err);
+	if (rc == IQ_OK) {
+		if (ctx->json) {
+			json_object *o = report_vm_json(&vm, &s.host);
+
+			json_object_object_add(
+				o, "caps",
+				report_plan_json(&s.policy, &plan, true));
+			json_print(ctx->out, o);
+		} else {
+			explain_table(ctx, &s.policy, &plan, &vm);
+		}
+		plan_free(&plan);
+	}
+	vm_facts_free(&vm);
+	session_close(&s);
+	return rc;
+}

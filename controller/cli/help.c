@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: MIT
+#include "controller/cli/help.h"
+
+#include <stdbool.h>
+#include <string.h>
+
+const char help_global[] =
+	"Global options (before or after the command):\n"
+	"  --policy FILE      policy (default /etc/icmquota/policy.yaml)\n"
+	"  --state FILE       journal (default /var/lib/icmquota/state.json)\n"
+	"  --lock FILE        lock file (default /run/icmquota/lock, under "
+	"--root\n"
+	"                     on a simulated host)\n"
+	"  --lock-timeout S   seconds to wait for the lock (default 30)\n"
+	"  --root DIR         read sysfs/procfs/debugfs under DIR (a "
+	"simulated\n"
+	"                     host from `icmquota sim init`)\n"
+	"  --backend B        auto|devx|fwctl|sim (auto: sim on a simulated "
+	"root,\n"
+	"                     else devx, then fwctl)\n"
+	"  --config FILE      settings file (default "
+	"/etc/icmquota/icmquota.conf;\n"
+	"                     `key = value` for policy, state, root, backend,\n"
+	"                     on_error; command-line options win)\n"
+	"  --trace-fw FILE    every firmware command as `> HEX` (input) and\n"
+	"                     `< HEX` (output), one line each\n"
+	"  -j, --json         JSON output (exact bytes)\n"
+	"  -v, --verbose      say more on stderr\n"
+	"  -h, --help         help; `icmquota CMD --help` for a command\n"
+	"  --version\n";
+
+const char help_exit_codes[] =
+	"Exit codes: 0 ok; 1 refused (a VM does not fit, policy invalid);\n"
+	"2 usage; 3 environment (no device, no permission, firmware said "
+	"no).\n";
+
+const struct help_entry help_commands[] = {
+	{"status", "show PFs, VFs, caps and the memory split",
+	 "icmquota status [--connect URI] [-j]\n"
+	 "  Per PF: address, RDMA device, total ICM, whether VHCA_ICM_CTRL is\n"
+	 "  supported. Per VF: index, vhca_id, VM, cap, current ICM, "
+	 "high-water\n"
+	 "  (read from the firmware). Then every term of the memory split and\n"
+	 "  the headroom, and what the host observes (MemAvailable, "
+	 "fw_pages).\n"},
+	{"plan", "show the firmware writes an apply would make",
+	 "icmquota plan [--libvirt-xml FILE|DIR]... [--connect URI]\n"
+	 "              [--ch-socket-dir DIR]... [-j]\n"
+	 "  Desired caps (policy) against the firmware's read-back; no "
+	 "writes.\n"
+	 "  --libvirt-xml    running VMs as domain XML files or a directory "
+	 "of\n"
+	 "                   *.xml (repeatable)\n"
+	 "  --connect URI    running domains of a libvirt URI, read-only; "
+	 "default\n"
+	 "                   qemu:///system when its daemon socket exists "
+	 "(under\n"
+	 "                   --root); `none`: the journal's VMs only\n"
+	 "  --ch-socket-dir  every Cloud Hypervisor API socket (*.sock) in "
+	 "DIR\n"
+	 "  Sources add up (but --connect excludes --libvirt-xml); with none "
+	 "at\n"
+	 "  all, the journal's VMs. On a host running\n"
+	 "  Cloud Hypervisor VMs beside libvirtd, name both sources.\n"},
+	{"apply", "program every VF's cap, only where it differs",
+	 "icmquota apply [--libvirt-xml FILE|DIR]... [--connect URI]\n"
+	 "               [--ch-socket-dir DIR]... [-j]\n"
+	 "  Like plan, then one VHCA_ICM_CTRL write per VF whose cap differs;\n"
+	 "  VFs of no running VM get idle_vf_cap. Idempotent: a second apply\n"
+	 "  writes nothing. With a source, exactly its VMs are running and "
+	 "the\n"
+	 "  journal follows. Sources as for plan.\n"},
+	{"vm", "one VM's lifecycle: start, stop, inspect",
+	 "icmquota vm start (--libvirt-xml FILE | --ch-socket PATH) [-j]\n"
+	 "icmquota vm stop (--libvirt-xml FILE | --ch-socket PATH | NAME) "
+	 "[-j]\n"
+	 "icmquota vm inspect (--libvirt-xml FILE | --ch-socket PATH) [-j]\n"
+	 "  --ch-socket: a Cloud Hypervisor API socket; run `vm start` "
+	 "between\n"
+	 "  vm.create and vm.boot, `vm stop` after shutdown. The VM's name is "
+	 "the\n"
+	 "  socket's file name without .sock; its class an oem_string\n"
+	 "  icmquota.class=NAME.\n"
+	 "  start: admission by the memory split (host.admission "
+	 "strict|scale|\n"
+	 "  warn), then the VM's VF caps, then the journal. A VM that does "
+	 "not\n"
+	 "  fit is refused (exit 1) with the shortfall and the policy knob.\n"
+	 "  stop: the VM's VFs back to idle_vf_cap, journal entry closed\n"
+	 "  (idempotent; fine for a VM that never started).\n"
+	 "  inspect: the VM facts (name, uuid, memory, huge pages, class, "
+	 "every\n"
+	 "  passed-through PCI device, and which are ConnectX VFs here).\n"},
+	{"explain", "which policy rule gave each VF of a VM its cap",
+	 "icmquota explain (--libvirt-xml FILE | VM) [-j]\n"
+	 "  For each VF of the VM: the cap and the rule (vms[i], class, "
+	 "device,\n"
+	 "  defaults) with its policy file:line:col.\n"},
+	{"policy", "validate or show the policy",
+	 "icmquota policy validate [FILE] [-j]\n"
+	 "icmquota policy show [-j]\n"
+	 "  validate: parse and check FILE (default --policy); with a "
+	 "reachable\n"
+	 "  host, also caps against each PF's total ICM. Errors are\n"
+	 "  FILE:LINE:COL: message; exit 1 when invalid.\n"
+	 "  show: the effective policy, defaults filled in.\n"},
+	{"hook", "libvirt hook entry point (domain XML on stdin)",
+	 "icmquota hook libvirt qemu NAME OPERATION SUB_OPERATION EXTRA\n"
+	 "  Run by /etc/libvirt/hooks/qemu.d/icmquota. Settings come from\n"
+	 "  /etc/icmquota/icmquota.conf. prepare/begin (and incoming migrate,\n"
+	 "  restore): admission and caps; started/begin: read back; "
+	 "stopped/end,\n"
+	 "  release/end: VFs to idle; reconnect/begin: reconcile. Never calls\n"
+	 "  back into libvirt.\n"},
+	{"sim", "a simulated host for tests and the demo",
+	 "icmquota sim init DIR [--pfs N] [--vfs N] [--enabled-vfs N] [--mem "
+	 "SIZE]\n"
+	 "                  [--hugepages SIZE:COUNT[:FREE]]... [--host-used "
+	 "SIZE]\n"
+	 "                  [--total-icm SIZE] [--pf-pages N] [--gpus N]\n"
+	 "                  [--icm-per-4k BYTES] [--no-icm-ctrl PCI]... "
+	 "[--no-fwctl]\n"
+	 "                  [--force]\n"
+	 "icmquota --root DIR sim register --vf PCI [--vf PCI]... --bytes "
+	 "SIZE\n"
+	 "                  [--mrs-per-hca M] [--buffers B]\n"
+	 "icmquota --root DIR sim flr --vf PCI [--vf PCI]...\n"
+	 "icmquota --root DIR sim show [-j]\n"
+	 "icmquota --root DIR sim refresh\n"
+	 "  register: a guest registering B buffers of SIZE on each VF, M MRs\n"
+	 "  per HCA; each MR costs ICM per the field calibration (15.5 bytes "
+	 "per\n"
+	 "  4 KiB by default); past a cap the MR is refused (ENOMEM in a "
+	 "guest).\n"
+	 "  flr: a VF reset; its ICM returns to the host. refresh: recompute "
+	 "the\n"
+	 "  debugfs counters and meminfo after editing the tree by hand.\n"},
+	{NULL, NULL, NULL},
+};
+
+const struct help_entry *help_find(const char *name)
+{
+	for (const struct help_entry *e = help_commands; e->name; e++)
+		if (strcmp(e->name, name) == 0)
+			return e;
+	return NULL;
+}
+
+void help_print_command(FILE *out, const struct help_entry *e)
+{
+	fprintf(out, "icmquota %s: %s\n\n%s\n%s\n%s", e->name, e->summary,
+		e->usage, help_global, help_exit_codes);
+}
+
+void help_print_main(FILE *out)
+{
+	fprintf(out, "icmquota: cap the host memory SR-IOV VFs of ConnectX "
+		     "NICs can make\n"
+		     "the firmware take (ICM), per VM, from a policy.\n\n"
+		     "Usage: icmquota [OPTIONS] COMMAND [ARGS]\n\nCommands:\n");
+	for (const struct help_entry *e = help_commands; e->name; e++)
+		fprintf(out, "  %-9s %s\n", e->name, e->summary);
+	fprintf(out, "\n%s\n%s", help_global, help_exit_codes);
+}
+
+/* troff needs a leading '.' or '\' escaped, and '-' as '\-'. */
+static void man_text(FILE *out, const char *text)
+{
+	bool line_start = true;
+
+	for (const char *p = text; *p; p++) {
+		if (line_start && (*p == '.' || *p == '\''))
+			fputs("\\&", out);
+		if (*p == '\\')
+			fputs("\\e", out);
+		else if (*p == '-')
+			fputs("\\-", out);
+		else
+			fputc(*p, out);
+		line_start = *p == '\n';
+	}
+}
+
+void help_print_man(FILE *out)
+{
+	fprintf(out,
+		".TH ICMQUOTA 8 \"\" \"icmquota %s\" \"System "
+		"Administration\"\n"
+		".SH NAME\nicmquota \\- cap the ICM (firmware pages) of "
+		"ConnectX SR\\-IOV VFs per VM\n"
+		".SH SYNOPSIS\n.B icmquota\n[\\fIOPTIONS\\fR] \\fICOMMAND\\fR "
+		"[\\fIARGS\\fR]\n"
+		".SH DESCRIPTION\n"
+		"icmquota maps SR\\-IOV VFs to guest VMs, programs a per\\-VF "
+		"cap on the\n"
+		"host memory the NIC firmware may take for each VF (the "
+		"VHCA_ICM_CTRL\n"
+		"register) from a YAML policy, and checks the host/guest "
+		"memory split\n"
+		"on every VM start.\n.SH COMMANDS\n",
+		ICMQUOTA_VERSION);
+	for (const struct help_entry *e = help_commands; e->name; e++) {
+		fprintf(out, ".SS %s\n", e->name);
+		man_text(out, e->summary);
+		fputs("\n.PP\n.nf\n", out);
+		man_text(out, e->usage);
+		fputs(".fi\n", out);
+	}
+	fputs(".SH OPTIONS\n.nf\n", out);
+	man_text(out, help_global);
+	fputs(".fi\n.SH EXIT STATUS\n", out);
+	man_text(out, help_exit_codes);
+	fputs(".SH FILES\n/etc/icmquota/policy.yaml, "
+	      "/etc/icmquota/icmquota.conf,\n"
+	      "/var/lib/icmquota/state.json, /run/icmquota/lock,\n"
+	      "/etc/libvirt/hooks/qemu.d/icmquota\n",
+	      out);
+}

@@ -1,0 +1,384 @@
+// SPDX-License-Identifier: MIT
+#include "controller/cli/report.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+#include "lib/json.h"
+#include "lib/size.h"
+
+static const char *policy_label(const struct policy *policy)
+{
+	const char *slash = strrchr(policy->path, '/');
+
+	return slash ? slash + 1 : policy->path;
+}
+
+void report_rule(const struct policy *policy, const struct policy_decision *d,
+		 char *buf, size_t len)
+{
+	if (d->pos.line)
+		snprintf(buf, len, "%s (%s:%u:%u)", d->rule,
+			 policy_label(policy), d->pos.line, d->pos.col);
+	else
+		snprintf(buf, len, "%s (built-in)", d->rule);
+}
+
+json_object *report_split_json(const struct split *split)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "mem_total_bytes",
+			       json_size(split->mem_total));
+	json_object_object_add(o, "reserve_bytes", json_size(split->reserve));
+	json_object_object_add(o, "vf_caps_bytes", json_size(split->vf_caps));
+	json_object_object_add(o, "unlimited_caps",
+			       json_object_new_int(split->unlimited_caps));
+	json_object_object_add(o, "pf_fw_pages_bytes",
+			       json_size(split->pf_fw_pages));
+	json_object_object_add(o, "vm_nonhuge_bytes",
+			       json_size(split->vm_nonhuge));
+	json_object_object_add(o, "hugepage_pools_bytes",
+			       json_size(split->hugepage_pools));
+	json_object_object_add(o, "committed_bytes",
+			       json_size(split->committed));
+	json_object_object_add(o, "headroom_bytes",
+			       json_bytes_signed(split->headroom));
+	json_object_object_add(o, "fits",
+			       json_object_new_boolean(split->headroom >= 0));
+	json_object_object_add(o, "mem_available_bytes",
+			       json_size(split->mem_available));
+	json_object_object_add(o, "fw_pages_bytes",
+			       json_size(split->fw_pages_bytes));
+	return o;
+}
+
+static void split_row(FILE *out, const char *label, uint64_t bytes)
+{
+	char h[32];
+
+	size_format(bytes, h, sizeof(h));
+	fprintf(out, "  %-34s %12s\n", label, h);
+}
+
+void report_split_table(FILE *out, const struct split *split)
+{
+	char h[32], caps[64];
+
+	fprintf(out, "memory split:\n");
+	split_row(out, "MemTotal", split->mem_total);
+	split_row(out, "- host.reserve", split->reserve);
+	if (split->unlimited_caps)
+		snprintf(caps, sizeof(caps),
+			 "- VF caps (%u unlimited=total ICM)",
+			 split->unlimited_caps);
+	else
+		snprintf(caps, sizeof(caps), "- VF caps of running VMs");
+	split_row(out, caps, split->vf_caps);
+	split_row(out, "- PF own firmware pages", split->pf_fw_pages);
+	split_row(out, "- VM memory not in huge pages", split->vm_nonhuge);
+	split_row(out, "- huge page pools", split->hugepage_pools);
+	size_format_signed(split->headroom, h, sizeof(h));
+	fprintf(out, "  %-34s %12s  %s\n", "= headroom", h,
+		split->headroom >= 0 ? "(fits)" : "(OVERCOMMITTED)");
+	size_format(split->mem_available, h, sizeof(h));
+	fprintf(out, "observed: MemAvailable %s", h);
+	size_format(split->fw_pages_bytes, h, sizeof(h));
+	fprintf(out, ", firmware pages %s\n", h);
+}
+
+static const char *action_of(const struct plan_vf *pv)
+{
+	if (!pv->pf->supported)
+		return "unsupported";
+	if (!pv->in_scope)
+		return "-";
+	if (pv->written)
+		return "written";
+	return pv->write ? "write" : "ok";
+}
+
+json_object *report_plan_json(const struct policy *policy,
+			      const struct plan *plan, bool only_scope)
+{
+	json_object *rows = json_object_new_array();
+
+	for (size_t i = 0; i < plan->nvfs; i++) {
+		const struct plan_vf *pv = &plan->vfs[i];
+		json_object *o;
+		char rule[512];
+
+		if (only_scope && !pv->in_scope)
+			continue;
+		o = json_object_new_object();
+		report_rule(policy, &pv->decision, rule, sizeof(rule));
+		json_object_object_add(o, "vf",
+				       json_object_new_string(pv->vf->pci));
+		json_object_object_add(o, "pf",
+				       json_object_new_string(pv->pf->pci));
+		json_object_object_add(
+			o, "vhca_id",
+			pv->vf->vhca_known
+				? json_object_new_int(pv->vf->vhca_id)
+				: NULL);
+		json_object_object_add(
+			o, "vm",
+			pv->vm ? json_object_new_string(pv->vm->name) : NULL);
+		json_object_object_add(o, "desired_cap_bytes",
+				       json_size(pv->desired_bytes));
+		json_object_object_add(o, "policy_cap_bytes",
+				       json_size(pv->decision.cap_bytes));
+		json_object_object_add(
+			o, "actual_cap_bytes",
+			pv->have_actual ? json_size(icm_pages_to_bytes(
+						  pv->actual.max_alloc_icm_th))
+					: NULL);
+		json_object_object_add(o, "action",
+				       json_object_new_string(action_of(pv)));
+		json_object_object_add(o, "rule", json_object_new_string(rule));
+		if (pv->decision.note[0])
+			json_object_object_add(
+				o, "note",
+				json_object_new_string(pv->decision.note));
+		json_object_array_add(rows, o);
+	}
+	return rows;
+}
+
+void report_plan_table(FILE *out, const struct policy *policy,
+		       const struct plan *plan, bool only_scope)
+{
+	fprintf(out, "%-13s %-13s %-6s %-16s %-10s %-10s %-11s %s\n", "VF",
+		"PF", "VHCA", "VM", "DESIRED", "ACTUAL", "ACTION", "RULE");
+	for (size_t i = 0; i < plan->nvfs; i++) {
+		const struct plan_vf *pv = &plan->vfs[i];
+		char desired[32], actual[32] = "-", vhca[16] = "-", rule[512];
+
+		if (only_scope && !pv->in_scope)
+			continue;
+		size_format(pv->desired_bytes, desired, sizeof(desired));
+		if (pv->have_actual)
+			size_format(
+				icm_pages_to_bytes(pv->actual.max_alloc_icm_th),
+				actual, sizeof(actual));
+		if (pv->vf->vhca_known)
+			snprintf(vhca, sizeof(vhca), "0x%x", pv->vf->vhca_id);
+		report_rule(policy, &pv->decision, rule, sizeof(rule));
+		fprintf(out,
+			"%-13s %-13s %-6s %-16s %-10s %-10s %-11s %s%s%s\n",
+			pv->vf->pci, pv->pf->pci, vhca,
+			pv->vm ? pv->vm->name : "(idle)", desired, actual,
+			action_of(pv), rule, pv->decision.note[0] ? "; " : "",
+			pv->decision.note);
+	}
+}
+
+static json_object *fw_pages_json(const struct host_fw_pages *p)
+{
+	json_object *o = json_object_new_object();
+	const struct {
+		const char *name;
+		int64_t v;
+	} f[] = {{"total", p->total},
+		 {"vfs", p->vfs},
+		 {"ec_vfs", p->ec_vfs},
+		 {"sfs", p->sfs},
+		 {"host_pf", p->host_pf}};
+
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		json_object_object_add(
+			o, f[i].name,
+			f[i].v < 0 ? NULL : json_object_new_int64(f[i].v));
+	return o;
+}
+
+json_object *report_status_json(const struct host *host,
+				const struct plan *plan)
+{
+	json_object *pfs = json_object_new_array();
+
+	for (size_t p = 0; p < host->npfs; p++) {
+		const struct host_pf *pf = &host->pfs[p];
+		json_object *o = json_object_new_object();
+		json_object *vfs = json_object_new_array();
+
+		json_object_object_add(o, "pci",
+				       json_object_new_string(pf->pci));
+		json_object_object_add(
+			o, "rdma_device",
+			pf->ibdev[0] ? json_object_new_string(pf->ibdev)
+				     : NULL);
+		json_object_object_add(o, "total_icm_bytes",
+				       pf->probed && pf->supported
+					       ? json_size(pf->total_icm_bytes)
+					       : NULL);
+		json_object_object_add(o, "supported",
+				       json_object_new_boolean(pf->supported));
+		if (!pf->supported)
+			json_object_object_add(
+				o, "unsupported_reason",
+				json_object_new_string(pf->unsupported_why));
+		json_object_object_add(o, "fw_pages",
+				       fw_pages_json(&pf->fw_pages));
+		for (size_t v = 0; v < pf->nvfs; v++) {
+			const struct host_vf *vf = &pf->vfs[v];
+			const struct plan_vf *pv = plan_find_vf(plan, vf);
+			json_object *r = json_object_new_object();
+			bool have = pv && pv->have_actual;
+
+			json_object_object_add(
+				r, "index",
+				json_object_new_int((int)vf->index));
+			json_object_object_add(r, "pci",
+					       json_object_new_string(vf->pci));
+			json_object_object_add(
+				r, "vhca_id",
+				vf->vhca_known
+					? json_object_new_int(vf->vhca_id)
+					: NULL);
+			json_object_object_add(
+				r, "vm",
+				pv && pv->vm
+					? json_object_new_string(pv->vm->name)
+					: NULL);
+			json_object_object_add(
+				r, "cap_bytes",
+				have ? json_size(icm_pages_to_bytes(
+					       pv->actual.max_alloc_icm_th))
+				     : NULL);
+			json_object_object_add(
+				r, "cur_bytes",
+				have ? json_size(icm_pages_to_bytes(
+					       pv->actual.cur_alloc_icm))
+				     : NULL);
+			json_object_object_add(
+				r, "max_reached_bytes",
+				have ? json_size(icm_pages_to_bytes(
+					       pv->actual
+						       .max_reached_alloc_icm))
+				     : NULL);
+			json_object_object_add(r, "desired_cap_bytes",
+					       pv ? json_size(pv->desired_bytes)
+						  : NULL);
+			json_object_object_add(
+				r, "over_cap",
+				json_object_new_boolean(pv &&
+							plan_vf_over_cap(pv)));
+			json_object_array_add(vfs, r);
+		}
+		json_object_object_add(o, "vfs", vfs);
+		json_object_array_add(pfs, o);
+	}
+	return pfs;
+}
+
+void report_status_table(FILE *out, const struct host *host,
+			 const struct plan *plan)
+{
+	for (size_t p = 0; p < host->npfs; p++) {
+		const struct host_pf *pf = &host->pfs[p];
+		char total[32] = "-", pages[32] = "unknown";
+
+		if (pf->probed && pf->supported)
+			size_format(pf->total_icm_bytes, total, sizeof(total));
+		if (pf->fw_pages.total >= 0)
+			size_format((uint64_t)pf->fw_pages.total *
+					    ICM_PAGE_BYTES,
+				    pages, sizeof(pages));
+		fprintf(out, "pf %s rdma %s total_icm %s fw_pages %s %s%s\n",
+			pf->pci, pf->ibdev[0] ? pf->ibdev : "-", total, pages,
+			pf->supported ? "icm_ctrl yes" : "icm_ctrl NO: ",
+			pf->supported ? "" : pf->unsupported_why);
+		if (!pf->nvfs)
+			continue;
+		fprintf(out, "  %-3s %-13s %-6s %-16s %-10s %-10s %-10s\n",
+			"VF", "PCI", "VHCA", "VM", "CAP", "CURRENT",
+			"HIGH-WATER");
+		for (size_t v = 0; v < pf->nvfs; v++) {
+			const struct host_vf *vf = &pf->vfs[v];
+			const struct plan_vf *pv = plan_find_vf(plan, vf);
+			char cap[32] = "-", cur[32] = "-", hwm[32] = "-",
+			     vhca[16] = "-";
+			bool over = false;
+
+			if (pv && pv->have_actual) {
+				size_format(
+					icm_pages_to_bytes(
+						pv->actual.max_alloc_icm_th),
+					cap, sizeof(cap));
+				size_format(icm_pages_to_bytes(
+						    pv->actual.cur_alloc_icm),
+					    cur, sizeof(cur));
+				size_format(
+					icm_pages_to_bytes(
+						pv->actual
+							.max_reached_alloc_icm),
+					hwm, sizeof(hwm));
+				over = plan_vf_over_cap(pv);
+			}
+			if (vf->vhca_known)
+				snprintf(vhca, sizeof(vhca), "0x%x",
+					 vf->vhca_id);
+			fprintf(out,
+				"  %-3u %-13s %-6s %-16s %-10s %-10s %-10s%s\n",
+				vf->index, vf->pci, vhca,
+				pv && pv->vm ? pv->vm->name : "(idle)", cap,
+				cur, hwm, over ? "  OVER CAP" : "");
+		}
+	}
+}
+
+json_object *report_vm_json(const struct vm_facts *vm, struct host *host)
+{
+	json_object *o = json_object_new_object();
+	json_object *pci = json_object_new_array();
+	json_object *vfs = json_object_new_array();
+
+	json_object_object_add(o, "name", json_object_new_string(vm->name));
+	json_object_object_add(o, "uuid",
+			       vm->uuid[0] ? json_object_new_string(vm->uuid)
+					   : NULL);
+	json_object_object_add(o, "memory_bytes",
+			       json_object_new_uint64(vm->memory_bytes));
+	json_object_object_add(o, "hugepages",
+			       json_object_new_boolean(vm->hugepages));
+	json_object_object_add(o, "class",
+			       vm->class_name[0]
+				       ? json_object_new_string(vm->class_name)
+				       : NULL);
+	for (size_t i = 0; i < vm->npci; i++) {
+		json_object_array_add(pci, json_object_new_string(vm->pci[i]));
+		if (host && host_find_vf(host, vm->pci[i], NULL))
+			json_object_array_add(
+				vfs, json_object_new_string(vm->pci[i]));
+	}
+	json_object_object_add(o, "pci", pci);
+	json_object_object_add(o, "vfs", vfs);
+	return o;
+}
+
+void report_vm_table(FILE *out, const struct vm_facts *vm, struct host *host)
+{
+	char mem[32];
+
+	size_format(vm->memory_bytes, mem, sizeof(mem));
+	fprintf(out, "vm %s uuid %s memory %s hugepages %s class %s\n",
+		vm->name, vm->uuid[0] ? vm->uuid : "-", mem,
+		vm->hugepages ? "yes" : "no",
+		vm->class_name[0] ? vm->class_name : "-");
+	for (size_t i = 0; i < vm->npci; i++) {
+		struct host_pf *pf = NULL;
+		struct host_vf *vf =
+			host ? host_find_vf(host, vm->pci[i], &pf) : NULL;
+
+		if (vf)
+			fprintf(out, "  pci %s  ConnectX VF %u of %s\n",
+				vm->pci[i], vf->index, pf->pci);
+		else if (host && !host_pci_exists(host, vm->pci[i]))
+			fprintf(out, "  pci %s  NOT ON THIS HOST\n",
+				vm->pci[i]);
+		else
+			fprintf(out, "  pci %s  other device (left alone)\n",
+				vm->pci[i]);
+	}
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/* Tables for people and JSON for machines, of plans, splits and VMs. */
+#ifndef ICMQUOTA_REPORT_H
+#define ICMQUOTA_REPORT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <json-c/json.h>
+
+#include "controller/core/host.h"
+#include "controller/core/plan.h"
+#include "controller/core/split.h"
+#include "policy/policy.h"
+
+/* "class gpu-8x (policy.yaml:9:22)" */
+void report_rule(const struct policy *policy, const struct policy_decision *d,
+		 char *buf, size_t len);
+
+json_object *report_split_json(const struct split *split);
+void report_split_table(FILE *out, const struct split *split);
+
+/* Plan rows; only_scope: the VFs a VM start/stop touched. */
+json_object *report_plan_json(const struct policy *policy,
+			      const struct plan *plan, bool only_scope);
+void report_plan_table(FILE *out, const struct policy *policy,
+		       const struct plan *plan, bool only_scope);
+
+/* status: PFs with their VFs' read-back, the journal's VM per VF. */
+json_object *report_status_json(const struct host *host,
+				const struct plan *plan);
+void report_status_table(FILE *out, const struct host *host,
+			 const struct plan *plan);
+
+/* vm inspect: facts and which PCI devices are ConnectX VFs here. */
+json_object *report_vm_json(const struct vm_facts *vm, struct host *host);
+void report_vm_table(FILE *out, const struct vm_facts *vm, struct host *host);
+
+#endif

@@ -1,0 +1,775 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Host discovery. Everything comes from the tree under host->root ("" on
+ * a real host): sysfs for the PCI functions and their links, debugfs for
+ * the firmware page counters, procfs and the hugepages directory for
+ * memory. Nothing is assumed fixed: VFs come and go, so each run reads
+ * what is there now.
+ */
+#include "controller/core/host.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "devx/codec.h"
+#include "devx/fw.h"
+#include "devx/prm.h"
+#include "lib/file.h"
+#include "lib/pci.h"
+#include "lib/size.h"
+
+#define PCI_DEVICES "/sys/bus/pci/devices"
+
+static int join(char *out, size_t len, const char *root, const char *path,
+		struct iq_err *err)
+{
+	if (path_join(out, len, root, path) != 0)
+		return iq_fail(err, IQ_EENV, "%s%s: path too long", root, path);
+	return IQ_OK;
+}
+
+/* "ROOT/sys/bus/pci/devices/PCI/name" */
+static int device_file(char *out, size_t len, const char *root, const char *pci,
+		       const char *name, struct iq_err *err)
+{
+	char rel[PATH_MAX];
+
+	snprintf(rel, sizeof(rel), PCI_DEVICES "/%s%s%s", pci,
+		 name[0] ? "/" : "", name);
+	return join(out, len, root, rel, err);
+}
+
+static bool exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}
+
+/*
+ * The PCI function a resolved sysfs path belongs to: the last component
+ * that is a PCI address (a class device may hang off an auxiliary device
+ * of the PCI function, as fwctl does).
+ */
+static bool pci_of_path(const char *resolved, char pci[PCI_ADDR_LEN])
+{
+	char buf[PATH_MAX];
+	char *slash;
+
+	snprintf(buf, sizeof(buf), "%s", resolved);
+	while ((slash = strrchr(buf, '/'))) {
+		if (pci_addr_normalize(slash + 1, pci))
+			return true;
+		*slash = '\0';
+	}
+	return false;
+}
+
+/* The PCI function a link (e.g. class/infiniband/X/device) resolves to. */
+static bool link_pci(const char *link, char pci[PCI_ADDR_LEN])
+{
+	char resolved[PATH_MAX];
+
+	return realpath(link, resolved) && pci_of_path(resolved, pci);
+}
+
+static int cmp_natural(const void *a, const void *b)
+{
+	return strverscmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Entry names of a directory (no dot entries), in natural order. */
+static int list_dir(const char *path, char ***names, size_t *n, bool *missing,
+		    struct iq_err *err)
+{
+	DIR *dir = opendir(path);
+	struct dirent *entry;
+	char **list = NULL;
+	size_t count = 0;
+
+	*names = NULL;
+	*n = 0;
+	*missing = false;
+	if (!dir) {
+		if (errno == ENOENT || errno == ENOTDIR) {
+			*missing = true;
+			return IQ_OK;
+		}
+		return iq_fail(err, IQ_EENV, "%s: cannot list: %s", path,
+			       strerror(errno));
+	}
+	while ((errno = 0, entry = readdir(dir))) {
+		char **grown;
+
+		if (entry->d_name[0] == '.')
+			continue;
+		grown = realloc(list, (count + 1) * sizeof(*list));
+		if (!grown || !(grown[count] = strdup(entry->d_name))) {
+			list = grown ? grown : list;
+			for (size_t i = 0; i < count; i++)
+				free(list[i]);
+			free(list);
+			closedir(dir);
+			return iq_fail(err, IQ_EENV, "%s: out of memory", path);
+		}
+		list = grown;
+		count++;
+	}
+	if (errno) {
+		int saved = errno;
+
+		for (size_t i = 0; i < count; i++)
+			free(list[i]);
+		free(list);
+		closedir(dir);
+		return iq_fail(err, IQ_EENV, "%s: cannot list: %s", path,
+			       strerror(saved));
+	}
+	closedir(dir);
+	if (count)
+		qsort(list, count, sizeof(*list), cmp_natural);
+	*names = list;
+	*n = count;
+	return IQ_OK;
+}
+
+static void free_names(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+/* The basename of a link's target ("" when it is not a link). */
+static void link_basename(const char *link, char *out, size_t len)
+{
+	char target[PATH_MAX];
+	ssize_t n = readlink(link, target, sizeof(target) - 1);
+	const char *base;
+
+	out[0] = '\0';
+	if (n <= 0)
+		return;
+	target[n] = '\0';
+	base = strrchr(target, '/');
+	snprintf(out, len, "%s", base ? base + 1 : target);
+}
+
+/* --- discovery ---------------------------------------------------------- */
+
+/*
+ * Read a sysfs number of a device; *gone when the device disappeared
+ * meanwhile (a VF being removed), which is not an error.
+ */
+static int read_device_u64(const char *root, const char *pci, const char *name,
+			   uint64_t *value, bool *gone, struct iq_err *err)
+{
+	char path[PATH_MAX], dir[PATH_MAX];
+	struct stat st;
+	int rc = device_file(path, sizeof(path), root, pci, name, err);
+
+	*gone = false;
+	if (!rc)
+		rc = device_file(dir, sizeof(dir), root, pci, "", err);
+	if (rc)
+		return rc;
+	rc = file_read_u64(path, value, err);
+	if (rc && stat(dir, &st) != 0 && errno == ENOENT) {
+		*gone = true;
+		return IQ_OK;
+	}
+	return rc;
+}
+
+static int cmp_vf(const void *a, const void *b)
+{
+	const struct host_vf *x = a, *y = b;
+
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+static int cmp_pf(const void *a, const void *b)
+{
+	return strcmp(((const struct host_pf *)a)->pci,
+		      ((const struct host_pf *)b)->pci);
+}
+
+/* One virtfnN link of a PF: the VF it resolves to and its driver. */
+static int add_vf(const char *root, struct host_pf *pf, const char *link_name,
+		  struct iq_err *err)
+{
+	char link[PATH_MAX], resolved[PATH_MAX], driver[PATH_MAX];
+	struct host_vf *vf, *grown;
+	const char *base;
+	char *end;
+	unsigned long index;
+	int rc;
+
+	errno = 0;
+	index = strtoul(link_name + strlen("virtfn"), &end, 10);
+	if (errno || end == link_name + strlen("virtfn") || *end ||
+	    index > UINT16_MAX - 1)
+		return IQ_OK; /* not a virtfnN link */
+	rc = device_file(link, sizeof(link), root, pf->pci, link_name, err);
+	if (rc)
+		return rc;
+	/* A dangling link is a VF being removed right now: it is gone. */
+	if (!realpath(link, resolved))
+		return errno == ENOENT
+			       ? IQ_OK
+			       : iq_fail(err, IQ_EENV, "%s: cannot resolve: %s",
+					 link, strerror(errno));
+	base = strrchr(resolved, '/');
+	grown = realloc(pf->vfs, (pf->nvfs + 1) * sizeof(*pf->vfs));
+	if (!grown)
+		return iq_fail(err, IQ_EENV, "%s: out of memory", pf->pci);
+	pf->vfs = grown;
+	vf = &pf->vfs[pf->nvfs];
+	memset(vf, 0, sizeof(*vf));
+	if (!base || !pci_addr_normalize(base + 1, vf->pci))
+		return iq_fail(err, IQ_EENV,
+			       "%s resolves to %s, not a PCI function", link,
+			       resolved);
+	vf->index = (unsigned)index;
+	/* The vport number: virtfn0 is function 1 (prm.md). */
+	vf->function_id = (uint16_t)(index + 1);
+	snprintf(driver, sizeof(driver), "%s/driver", resolved);
+	link_basename(driver, vf->driver, sizeof(vf->driver));
+	pf->nvfs++;
+	return IQ_OK;
+}
+
+static int find_vfs(const char *root, struct host_pf *pf, struct iq_err *err)
+{
+	char dir[PATH_MAX];
+	char **names;
+	size_t n;
+	bool missing;
+	int rc = device_file(dir, sizeof(dir), root, pf->pci, "", err);
+
+	if (!rc)
+		rc = list_dir(dir, &names, &n, &missing, err);
+	if (rc)
+		return rc;
+	for (size_t i = 0; !rc && i < n; i++)
+		if (strncmp(names[i], "virtfn", 6) == 0)
+			rc = add_vf(root, pf, names[i], err);
+	free_names(names, n);
+	if (!rc && pf->nvfs)
+		qsort(pf->vfs, pf->nvfs, sizeof(*pf->vfs), cmp_vf);
+	return rc;
+}
+
+/*
+ * The first class device (natural order) whose device link resolves to
+ * the PF: class/infiniband/mlx5_N, class/fwctl/fwctlN.
+ */
+static int find_class_device(const char *root, const char *class_dir,
+			     const char *pci, char *out, size_t len,
+			     struct iq_err *err)
+{
+	char dir[PATH_MAX], link[PATH_MAX], owner[PCI_ADDR_LEN];
+	char **names;
+	size_t n;
+	bool missing;
+	int rc = join(dir, sizeof(dir), root, class_dir, err);
+
+	out[0] = '\0';
+	if (!rc)
+		rc = list_dir(dir, &names, &n, &missing, err);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < n && !out[0]; i++) {
+		snprintf(link, sizeof(link), "%s/%s/device", dir, names[i]);
+		if (link_pci(link, owner) && strcmp(owner, pci) == 0)
+			snprintf(out, len, "%s", names[i]);
+	}
+	free_names(names, n);
+	return IQ_OK;
+}
+
+static int find_ibdev(const char *root, struct host_pf *pf, struct iq_err *err)
+{
+	char dir[PATH_MAX];
+	char **names;
+	size_t n;
+	bool missing;
+	int rc = find_class_device(root, "/sys/class/infiniband", pf->pci,
+				   pf->ibdev, sizeof(pf->ibdev), err);
+
+	if (rc || pf->ibdev[0])
+		return rc;
+	/* No class entry: the PF's own infiniband/ directory, if any. */
+	rc = device_file(dir, sizeof(dir), root, pf->pci, "infiniband", err);
+	if (!rc)
+		rc = list_dir(dir, &names, &n, &missing, err);
+	if (rc)
+		return rc;
+	if (n)
+		snprintf(pf->ibdev, sizeof(pf->ibdev), "%s", names[0]);
+	free_names(names, n);
+	return IQ_OK;
+}
+
+/* Is this PCI function a ConnectX PF with SR-IOV? Fills pf when it is. */
+static int probe_pf(const char *root, const char *pci, struct host_pf *pf,
+		    bool *is_pf, struct iq_err *err)
+{
+	char path[PATH_MAX];
+	uint64_t vendor, device, total_vfs;
+	bool gone;
+	int rc;
+
+	*is_pf = false;
+	rc = read_device_u64(root, pci, "vendor", &vendor, &gone, err);
+	if (rc || gone || vendor != MLX_VENDOR_ID)
+		return rc;
+	/* A VF has a physfn link; only PFs own VFs. */
+	rc = device_file(path, sizeof(path), root, pci, "physfn", err);
+	if (rc || exists(path))
+		return rc;
+	rc = device_file(path, sizeof(path), root, pci, "sriov_totalvfs", err);
+	if (rc || !exists(path))
+		return rc;
+	rc = read_device_u64(root, pci, "device", &device, &gone, err);
+	if (!rc && !gone)
+		rc = read_device_u64(root, pci, "sriov_totalvfs", &total_vfs,
+				     &gone, err);
+	if (rc || gone)
+		return rc;
+
+	memset(pf, 0, sizeof(*pf));
+	snprintf(pf->pci, sizeof(pf->pci), "%s", pci);
+	pf->device_id = (uint16_t)device;
+	pf->total_vfs = (unsigned)total_vfs;
+	pf->fw_pages = (struct host_fw_pages){-1, -1, -1, -1, -1};
+	pf->total_icm_bytes = IQ_UNLIMITED;
+	rc = find_vfs(root, pf, err);
+	if (!rc)
+		rc = find_ibdev(root, pf, err);
+	if (!rc)
+		rc = find_class_device(root, "/sys/class/fwctl", pci, pf->fwctl,
+				       sizeof(pf->fwctl), err);
+	if (rc) {
+		free(pf->vfs);
+		pf->vfs = NULL;
+		return rc;
+	}
+	*is_pf = true;
+	return IQ_OK;
+}
+
+int host_discover(const char *root, struct host *host, struct iq_err *err)
+{
+	char dir[PATH_MAX];
+	char **names;
+	size_t n;
+	bool missing;
+	int rc;
+
+	memset(host, 0, sizeof(*host));
+	if (!root)
+		root = "";
+	if (strlen(root) >= sizeof(host->root))
+		return iq_fail(err, IQ_EUSAGE, "--root %s: path too long",
+			       root);
+	snprintf(host->root, sizeof(host->root), "%s", root);
+	rc = join(dir, sizeof(dir), root, PCI_DEVICES, err);
+	if (!rc)
+		rc = list_dir(dir, &names, &n, &missing, err);
+	if (rc)
+		return rc;
+	if (missing)
+		return iq_fail(err, IQ_EENV,
+			       "%s: no such directory: is sysfs mounted%s%s?",
+			       dir, root[0] ? ", or is --root right: " : "",
+			       root);
+	for (size_t i = 0; !rc && i < n; i++) {
+		char pci[PCI_ADDR_LEN];
+		struct host_pf pf, *grown;
+		bool is_pf;
+
+		if (!pci_addr_normalize(names[i], pci))
+			continue; /* sysfs names every PCI function so */
+		rc = probe_pf(root, pci, &pf, &is_pf, err);
+		if (rc || !is_pf)
+			continue;
+		grown = realloc(host->pfs, (host->npfs + 1) * sizeof(pf));
+		if (!grown) {
+			free(pf.vfs);
+			rc = iq_fail(err, IQ_EENV, "out of memory");
+			break;
+		}
+		host->pfs = grown;
+		host->pfs[host->npfs++] = pf;
+	}
+	free_names(names, n);
+	if (rc) {
+		host_free(host);
+		return rc;
+	}
+	if (host->npfs)
+		qsort(host->pfs, host->npfs, sizeof(*host->pfs), cmp_pf);
+	return IQ_OK;
+}
+
+/* --- firmware facts ----------------------------------------------------- */
+
+static void mark_unsupported(struct host_pf *pf, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void mark_unsupported(struct host_pf *pf, const char *fmt, ...)
+{
+	va_list ap;
+
+	pf->supported = false;
+	va_start(ap, fmt);
+	vsnprintf(pf->unsupported_why, sizeof(pf->unsupported_why), fmt, ap);
+	va_end(ap);
+}
+
+/* NIC_CAP_REG: does this firmware have VHCA_ICM_CTRL, and how much ICM. */
+static int probe_icm_ctrl(struct host_pf *pf, const struct prm_hca_caps *own,
+			  struct iq_err *err)
+{
+	struct prm_nic_cap nic_cap;
+	struct iq_err nic_err = {0};
+
+	if (!own->nic_cap_reg) {
+		mark_unsupported(
+			pf, "firmware does not report NIC_CAP_REG "
+			    "(HCA cap nic_cap_reg = 0): per-VF ICM caps "
+			    "need newer firmware; update the NIC firmware");
+		return IQ_OK;
+	}
+	if (fw_read_nic_cap(pf->fw, &nic_cap, &nic_err) != IQ_OK) {
+		uint8_t status = pf->fw->last_status;
+
+		/* The firmware answered "no such register": old firmware. */
+		if (status != PRM_STATUS_BAD_OP &&
+		    status != PRM_STATUS_BAD_PARAM) {
+			*err = nic_err;
+			return err->code;
+		}
+		mark_unsupported(pf,
+				 "NIC_CAP_REG read refused (%s): the firmware "
+				 "lacks VHCA_ICM_CTRL; update the NIC firmware",
+				 prm_status_name(status));
+		return IQ_OK;
+	}
+	pf->total_icm_bytes = icm_pages_to_bytes(nic_cap.total_icm);
+	pf->group_id_max = nic_cap.vhca_group_id_max;
+	if (!nic_cap.vhca_icm_ctrl) {
+		mark_unsupported(pf, "NIC_CAP_REG.vhca_icm_ctrl = 0: this "
+				     "firmware cannot cap a function's ICM; "
+				     "update the NIC firmware");
+		return IQ_OK;
+	}
+	pf->supported = true;
+	pf->unsupported_why[0] = '\0';
+	return IQ_OK;
+}
+
+static int probe_pf_firmware(const struct host *host, struct host_pf *pf,
+			     enum fw_backend backend, FILE *trace,
+			     struct iq_err *err)
+{
+	struct fw_open_args args = {
+		.root = host->root,
+		.sim = host->sim_transport,
+		.pf_pci = pf->pci,
+		.ibdev = pf->ibdev,
+		.fwctl = pf->fwctl,
+	};
+	struct prm_hca_caps own;
+	int rc;
+
+	/* No channel to one PF means no control at all: stop the run. */
+	if (!pf->fw) {
+		rc = fw_dev_open(backend, &args, trace, &pf->fw, err);
+		if (rc)
+			return rc;
+	}
+	rc = fw_query_own_caps(pf->fw, &own, err);
+	if (rc)
+		return rc;
+	pf->own_vhca_id = own.vhca_id;
+	return probe_icm_ctrl(pf, &own, err);
+}
+
+int host_vf_vhca(struct host_pf *pf, struct host_vf *vf, struct iq_err *err)
+{
+	struct prm_hca_caps caps;
+	int rc;
+
+	if (vf->vhca_known)
+		return IQ_OK;
+	if (!pf->fw)
+		return iq_fail(err, IQ_EENV,
+			       "%s: no firmware channel to ask VF %s's vhca_id",
+			       pf->pci, vf->pci);
+	rc = fw_query_function_caps(pf->fw, vf->function_id, &caps, err);
+	if (rc)
+		return iq_err_prefix(err, "VF %s (virtfn%u)", vf->pci,
+				     vf->index);
+	vf->vhca_id = caps.vhca_id;
+	vf->vhca_known = true;
+	return IQ_OK;
+}
+
+int host_probe_firmware(struct host *host, enum fw_backend backend, FILE *trace,
+			struct iq_err *err)
+{
+	for (size_t i = 0; i < host->npfs; i++) {
+		struct host_pf *pf = &host->pfs[i];
+		int rc;
+
+		if (pf->probed)
+			continue; /* once per run */
+		rc = probe_pf_firmware(host, pf, backend, trace, err);
+		if (rc)
+			return rc;
+		pf->probed = true;
+	}
+	return IQ_OK;
+}
+
+/* --- memory ------------------------------------------------------------- */
+
+static int cmp_pool(const void *a, const void *b)
+{
+	const struct hugepage_pool *x = a, *y = b;
+
+	return x->page_bytes < y->page_bytes ? -1
+					     : x->page_bytes > y->page_bytes;
+}
+
+static int read_pool(const char *dir, const char *name,
+		     struct hugepage_pool *pool, struct iq_err *err)
+{
+	static const struct {
+		const char *file;
+		size_t offset;
+	} files[] = {
+		{"nr_hugepages", offsetof(struct hugepage_pool, total)},
+		{"free_hugepages", offsetof(struct hugepage_pool, free)},
+		{"resv_hugepages", offsetof(struct hugepage_pool, resv)},
+		{"surplus_hugepages", offsetof(struct hugepage_pool, surplus)},
+	};
+	unsigned long long kb;
+	char tail[8];
+
+	memset(pool, 0, sizeof(*pool));
+	if (sscanf(name, "hugepages-%llukB%7s", &kb, tail) != 1 || kb == 0)
+		return iq_fail(err, IQ_EENV,
+			       "%s/%s: not a hugepages-<size>kB directory", dir,
+			       name);
+	pool->page_bytes = (uint64_t)kb * 1024;
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char path[PATH_MAX];
+		int rc;
+
+		snprintf(path, sizeof(path), "%s/%s/%s", dir, name,
+			 files[i].file);
+		rc = file_read_u64(path,
+				   (uint64_t *)((char *)pool + files[i].offset),
+				   err);
+		if (rc)
+			return rc;
+	}
+	return IQ_OK;
+}
+
+int host_read_hugepage_pools(const char *root, struct host_mem *mem,
+			     struct iq_err *err)
+{
+	char dir[PATH_MAX];
+	char **names;
+	size_t n;
+	bool missing;
+	int rc = join(dir, sizeof(dir), root, "/sys/kernel/mm/hugepages", err);
+
+	mem->npools = 0;
+	if (!rc)
+		rc = list_dir(dir, &names, &n, &missing, err);
+	if (rc)
+		return rc;
+	/* A kernel without hugetlbfs has no such directory: no pools. */
+	for (size_t i = 0; !rc && i < n; i++) {
+		if (strncmp(names[i], "hugepages-", 10) != 0)
+			continue;
+		if (mem->npools == sizeof(mem->pools) / sizeof(mem->pools[0])) {
+			rc = iq_fail(err, IQ_EENV,
+				     "%s: more than %zu huge page sizes", dir,
+				     sizeof(mem->pools) /
+					     sizeof(mem->pools[0]));
+			break;
+		}
+		rc = read_pool(dir, names[i], &mem->pools[mem->npools], err);
+		if (!rc)
+			mem->npools++;
+	}
+	free_names(names, n);
+	if (!rc && mem->npools)
+		qsort(mem->pools, mem->npools, sizeof(mem->pools[0]), cmp_pool);
+	return rc;
+}
+
+/* One "Key:   value kB" line of /proc/meminfo, in bytes. */
+static int meminfo_value(const char *text, const char *path, const char *key,
+			 uint64_t *bytes, struct iq_err *err)
+{
+	size_t key_len = strlen(key);
+
+	for (const char *line = text; line && *line;) {
+		unsigned long long value;
+		char unit[8] = "";
+
+		if (strncmp(line, key, key_len) == 0 && line[key_len] == ':' &&
+		    sscanf(line + key_len + 1, "%llu %7s", &value, unit) >= 1) {
+			if (strcmp(unit, "kB") != 0)
+				return iq_fail(err, IQ_EENV,
+					       "%s: %s is not in kB", path,
+					       key);
+			*bytes = (uint64_t)value * 1024;
+			return IQ_OK;
+		}
+		line = strchr(line, '\n');
+		if (line)
+			line++;
+	}
+	return iq_fail(err, IQ_EENV, "%s: no %s line", path, key);
+}
+
+int host_read_memory(struct host *host, struct iq_err *err)
+{
+	char path[PATH_MAX];
+	char *text = NULL;
+	size_t len;
+	int rc = join(path, sizeof(path), host->root, "/proc/meminfo", err);
+
+	if (!rc)
+		rc = file_read_all(path, &text, &len, err);
+	if (!rc)
+		rc = meminfo_value(text, path, "MemTotal", &host->mem.mem_total,
+				   err);
+	if (!rc)
+		rc = meminfo_value(text, path, "MemFree", &host->mem.mem_free,
+				   err);
+	if (!rc)
+		rc = meminfo_value(text, path, "MemAvailable",
+				   &host->mem.mem_available, err);
+	free(text);
+	return rc ? rc : host_read_hugepage_pools(host->root, &host->mem, err);
+}
+
+/* --- debugfs ------------------------------------------------------------ */
+
+static int64_t read_counter(const char *root, const char *pci, const char *name)
+{
+	char rel[PATH_MAX], path[PATH_MAX];
+	struct iq_err ignored;
+	uint64_t value;
+
+	snprintf(rel, sizeof(rel), "/sys/kernel/debug/mlx5/%s/pages/%s", pci,
+		 name);
+	/* Missing (no debugfs, not root, vhca_id mode): unknown, not 0. */
+	if (path_join(path, sizeof(path), root, rel) != 0 ||
+	    file_read_u64(path, &value, &ignored) != IQ_OK || value > INT64_MAX)
+		return -1;
+	return (int64_t)value;
+}
+
+void host_read_fw_pages(struct host *host)
+{
+	for (size_t i = 0; i < host->npfs; i++) {
+		struct host_pf *pf = &host->pfs[i];
+		struct host_fw_pages *pages = &pf->fw_pages;
+
+		pages->total =
+			read_counter(host->root, pf->pci, "fw_pages_total");
+		pages->vfs = read_counter(host->root, pf->pci, "fw_pages_vfs");
+		pages->ec_vfs =
+			read_counter(host->root, pf->pci, "fw_pages_ec_vfs");
+		pages->sfs = read_counter(host->root, pf->pci, "fw_pages_sfs");
+		pages->host_pf =
+			read_counter(host->root, pf->pci, "fw_pages_host_pf");
+	}
+}
+
+/* --- lookups ------------------------------------------------------------ */
+
+struct host_vf *host_find_vf(struct host *host, const char *pci,
+			     struct host_pf **pf)
+{
+	char norm[PCI_ADDR_LEN];
+
+	if (pf)
+		*pf = NULL;
+	if (!pci || !pci_addr_normalize(pci, norm))
+		return NULL;
+	for (size_t i = 0; i < host->npfs; i++) {
+		for (size_t j = 0; j < host->pfs[i].nvfs; j++) {
+			if (strcmp(host->pfs[i].vfs[j].pci, norm) != 0)
+				continue;
+			if (pf)
+				*pf = &host->pfs[i];
+			return &host->pfs[i].vfs[j];
+		}
+	}
+	return NULL;
+}
+
+struct host_pf *host_find_pf(struct host *host, const char *pci)
+{
+	char norm[PCI_ADDR_LEN];
+
+	if (!pci || !pci_addr_normalize(pci, norm))
+		return NULL;
+	for (size_t i = 0; i < host->npfs; i++)
+		if (strcmp(host->pfs[i].pci, norm) == 0)
+			return &host->pfs[i];
+	return NULL;
+}
+
+bool host_pci_exists(const struct host *host, const char *pci)
+{
+	char norm[PCI_ADDR_LEN], path[PATH_MAX], rel[PATH_MAX];
+
+	if (!pci || !pci_addr_normalize(pci, norm))
+		return false;
+	snprintf(rel, sizeof(rel), PCI_DEVICES "/%s", norm);
+	return path_join(path, sizeof(path), host->root, rel) == 0 &&
+	       exists(path);
+}
+
+void host_fw_counts(const struct host *host, unsigned long *cmds,
+		    unsigned long *writes)
+{
+	*cmds = 0;
+	*writes = 0;
+	for (size_t i = 0; i < host->npfs; i++) {
+		if (!host->pfs[i].fw)
+			continue;
+		*cmds += host->pfs[i].fw->n_cmds;
+		*writes += host->pfs[i].fw->n_writes;
+	}
+}
+
+void host_free(struct host *host)
+{
+	for (size_t i = 0; i < host->npfs; i++) {
+		fw_dev_close(host->pfs[i].fw);
+		free(host->pfs[i].vfs);
+	}
+	free(host->pfs);
+	host->pfs = NULL;
+	host->npfs = 0;
+}

@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Host discovery under a root ("" = the real host): ConnectX PFs and their
+ * VFs from sysfs, each PF's firmware facts through its transport (total
+ * ICM, support, each VF's vhca_id, queried once per run), firmware page
+ * counters from debugfs, /proc/meminfo and the huge page pools.
+ */
+#ifndef ICMQUOTA_HOST_H
+#define ICMQUOTA_HOST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "devx/transport.h"
+#include "lib/err.h"
+#include "lib/pci.h"
+#include "lib/size.h"
+
+#define MLX_VENDOR_ID 0x15b3
+
+struct host_vf {
+	char pci[PCI_ADDR_LEN];
+	unsigned index;	      /* virtfnN */
+	uint16_t function_id; /* index + 1 */
+	char driver[64];      /* "vfio-pci", "mlx5_core", "" */
+	bool vhca_known;
+	uint16_t vhca_id;
+};
+
+/* Firmware page counters of a PF from debugfs; -1 = unknown. */
+struct host_fw_pages {
+	int64_t total;
+	int64_t vfs;
+	int64_t ec_vfs;
+	int64_t sfs;
+	int64_t host_pf;
+};
+
+struct host_pf {
+	char pci[PCI_ADDR_LEN];
+	uint16_t device_id;
+	char ibdev[64]; /* "mlx5_0", "" if none */
+	char fwctl[32]; /* "fwctl0", "" if none */
+	unsigned total_vfs;
+	struct host_vf *vfs; /* enabled VFs, by index */
+	size_t nvfs;
+	struct host_fw_pages fw_pages;
+
+	/* Firmware facts (host_probe_firmware). */
+	struct fw_dev *fw; /* open channel, NULL if it failed */
+	bool probed;
+	bool supported; /* VHCA_ICM_CTRL usable */
+	char unsupported_why[512];
+	uint64_t total_icm_bytes; /* IQ_UNLIMITED when unlimited */
+	uint16_t own_vhca_id;
+	uint16_t group_id_max;
+};
+
+struct hugepage_pool {
+	uint64_t page_bytes;
+	uint64_t total;
+	uint64_t free;
+	uint64_t resv;
+	uint64_t surplus;
+};
+
+struct host_mem {
+	uint64_t mem_total;
+	uint64_t mem_free;
+	uint64_t mem_available;
+	struct hugepage_pool pools[8];
+	size_t npools;
+};
+
+struct host {
+	char root[4096];
+	/* The simulator's transport when the program links one (set before
+	 * host_probe_firmware); NULL otherwise. */
+	const struct fw_transport_ops *sim_transport;
+	struct host_pf *pfs; /* sorted by PCI address */
+	size_t npfs;
+	struct host_mem mem;
+};
+
+/* Read sysfs: PFs (vendor 0x15b3 with SR-IOV, no physfn) and their VFs. */
+int host_discover(const char *root, struct host *host, struct iq_err *err);
+/*
+ * Open each PF's transport, read its own caps and NIC_CAP_REG (VF vhca_ids
+ * come later, on demand: host_vf_vhca). A PF whose firmware lacks VHCA_ICM_CTRL is marked unsupported
+ * (with the reason), not an error. With a backend that cannot be opened
+ * at all (no device), returns IQ_EENV naming the PF and what is missing.
+ * A PF whose fw is already set (opened by the caller) keeps that channel.
+ */
+int host_probe_firmware(struct host *host, enum fw_backend backend, FILE *trace,
+			struct iq_err *err);
+/*
+ * A VF's vhca_id (QUERY_HCA_CAP other_function), asked the first time it
+ * is needed and kept for the run: a VM start asks only for its own VFs.
+ */
+int host_vf_vhca(struct host_pf *pf, struct host_vf *vf, struct iq_err *err);
+/* /proc/meminfo and /sys/kernel/mm/hugepages. */
+int host_read_memory(struct host *host, struct iq_err *err);
+/*
+ * Only the huge page pools (ROOT/sys/kernel/mm/hugepages/hugepages-*kB),
+ * sorted by page size, into mem->pools; no pools directory = no pools.
+ */
+int host_read_hugepage_pools(const char *root, struct host_mem *mem,
+			     struct iq_err *err);
+/* debugfs page counters of every PF (missing files stay -1). */
+void host_read_fw_pages(struct host *host);
+
+/* Find a VF by normalised PCI address; NULL when it is not a ConnectX VF. */
+struct host_vf *host_find_vf(struct host *host, const char *pci,
+			     struct host_pf **pf);
+struct host_pf *host_find_pf(struct host *host, const char *pci);
+/* True when ROOT/sys/bus/pci/devices/PCI exists. */
+bool host_pci_exists(const struct host *host, const char *pci);
+
+/* Total firmware commands/writes sent on all PFs (bench, tests). */
+void host_fw_counts(const struct host *host, unsigned long *cmds,
+		    unsigned long *writes);
+
+/* Close transports, free everything. */
+void host_free(struct host *host);
+
+#endif

@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: MIT
+#include "controller/core/lifecycle.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/*
+ * The running set: the journal's VMs except `except`, plus `extra`.
+ * Shallow copies: the plan points into this array, the facts' storage
+ * stays owned by the journal or the caller.
+ */
+static int running_set(const struct state *state, const char *except,
+		       const struct vm_facts *extra, size_t nextra,
+		       struct lifecycle_result *r, struct iq_err *err)
+{
+	size_t n = 0;
+
+	r->running = calloc(state->nvms + nextra + 1, sizeof(*r->running));
+	if (!r->running)
+		return iq_fail(err, IQ_EENV, "out of memory");
+	for (size_t i = 0; i < state->nvms; i++)
+		if (!except || strcmp(state->vms[i].facts.name, except) != 0)
+			r->running[n++] = state->vms[i].facts;
+	for (size_t i = 0; i < nextra; i++)
+		r->running[n++] = extra[i];
+	r->nrunning = n;
+	return IQ_OK;
+}
+
+static unsigned count_unsupported(const struct plan *plan)
+{
+	unsigned n = 0;
+
+	for (size_t i = 0; i < plan->nvfs; i++)
+		n += plan->vfs[i].in_scope && !plan->vfs[i].pf->supported;
+	return n;
+}
+
+static int vm_program(struct session *s, const struct vm_facts *vm,
+		      const char *origin, bool admit,
+		      struct lifecycle_result *r, struct iq_err *err)
+{
+	struct state_vm *svm = state_find_vm(&s->state, vm->name);
+	/* A reconcile keeps what admission decided when the VM started. */
+	bool kept_scaled = !admit && svm && svm->scaled;
+	uint64_t kept_scaled_to = kept_scaled ? svm->scaled_cap_bytes : 0;
+	const struct vm_facts *self;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	/* A fresh start is admitted afresh: its old scaling does not hold. */
+	if (admit && svm)
+		svm->scaled = false;
+	rc = running_set(&s->state, vm->name, vm, 1, r, err);
+	if (rc)
+		return rc;
+	self = &r->running[r->nrunning - 1];
+	rc = plan_build(&s->host, &s->policy, &s->state, r->running,
+			r->nrunning, self, &r->plan, err);
+	if (rc)
+		return rc;
+	r->unsupported_vfs = count_unsupported(&r->plan);
+	if (admit) {
+		rc = split_admit(&s->host, &s->policy, &r->plan, r->running,
+				 r->nrunning, self, &r->split, &r->adm, err);
+		if (rc)
+			return rc;
+	} else {
+		split_compute(&s->host, &s->policy, &r->plan, r->running,
+			      r->nrunning, &r->split);
+	}
+	rc = plan_read_back(&s->host, &r->plan, err);
+	if (rc == IQ_OK)
+		rc = plan_execute(&s->host, &r->plan, err);
+	if (rc)
+		return rc;
+	/* The firmware is programmed: now the journal says so. */
+	rc = state_put_vm(&s->state, vm, origin, err);
+	if (rc)
+		return rc;
+	svm = state_find_vm(&s->state, vm->name);
+	svm->scaled = kept_scaled || r->adm.scaled;
+	svm->scaled_cap_bytes = kept_scaled ? kept_scaled_to : r->adm.scaled_to;
+	s->state.released_hugepages += r->adm.released_hugepages;
+	rc = plan_record(&r->plan, &s->policy, &s->state, err);
+	if (rc == IQ_OK)
+		rc = session_save_state(s, err);
+	return rc;
+}
+
+int lifecycle_vm_start(struct session *s, const struct vm_facts *vm,
+		       const char *origin, struct lifecycle_result *r,
+		       struct iq_err *err)
+{
+	return vm_program(s, vm, origin, true, r, err);
+}
+
+int lifecycle_vm_reconcile(struct session *s, const struct vm_facts *vm,
+			   const char *origin, struct lifecycle_result *r,
+			   struct iq_err *err)
+{
+	return vm_program(s, vm, origin, false, r, err);
+}
+
+int lifecycle_vm_stop(struct session *s, const struct vm_facts *vm,
+		      const char *name, struct lifecycle_result *r,
+		      struct iq_err *err)
+{
+	struct state_vm *svm = state_find_vm(&s->state, vm ? vm->name : name);
+	struct vm_facts scope;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	memset(&scope, 0, sizeof(scope));
+	snprintf(scope.name, sizeof(scope.name), "%s", vm ? vm->name : name);
+	/* Its VFs: what the journal knows, and what the caller says. */
+	for (size_t i = 0; svm && i < svm->facts.npci; i++)
+		if ((rc = vm_add_pci(&scope, svm->facts.pci[i], err)))
+			goto out;
+	for (size_t i = 0; vm && i < vm->npci; i++)
+		if ((rc = vm_add_pci(&scope, vm->pci[i], err)))
+			goto out;
+	rc = running_set(&s->state, scope.name, NULL, 0, r, err);
+	if (rc == IQ_OK)
+		rc = plan_build(&s->host, &s->policy, &s->state, r->running,
+				r->nrunning, &scope, &r->plan, err);
+	if (rc == IQ_OK)
+		rc = plan_read_back(&s->host, &r->plan, err);
+	if (rc == IQ_OK)
+		rc = plan_execute(&s->host, &r->plan, err);
+	if (rc == IQ_OK)
+		rc = plan_record(&r->plan, &s->policy, &s->state, err);
+	if (rc == IQ_OK) {
+		/*
+		 * r->running holds value copies of the other VMs' facts, whose
+		 * storage the drop does not touch: the plan stays valid.
+		 */
+		state_drop_vm(&s->state, scope.name);
+		rc = session_save_state(s, err);
+	}
+out:
+	vm_facts_free(&scope);
+	return rc;
+}
+
+int lifecycle_vm_verify(struct session *s, const struct vm_facts *vm,
+			struct lifecycle_result *r, struct iq_err *err)
+{
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	rc = running_set(&s->state, vm->name, vm, 1, r, err);
+	if (rc == IQ_OK)
+		rc = plan_build(&s->host, &s->policy, &s->state, r->running,
+				r->nrunning, &r->running[r->nrunning - 1],
+				&r->plan, err);
+	if (rc == IQ_OK)
+		rc = plan_read_back(&s->host, &r->plan, err);
+	if (rc == IQ_OK)
+		r->mismatches = r->plan.nwrites;
+	return rc;
+}
+
+static bool covered(unsigned sources, const struct vm_facts *vm)
+{
+	unsigned kind = strcmp(vm->origin, VM_ORIGIN_CH) == 0
+				? LIFECYCLE_SRC_CH
+				: LIFECYCLE_SRC_LIBVIRT;
+
+	return (sources & kind) != 0;
+}
+
+int lifecycle_apply(struct session *s, const struct vm_facts *vms, size_t nvms,
+		    unsigned sources, bool dry_run, struct lifecycle_result *r,
+		    struct iq_err *err)
+{
+	size_t n = 0;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	r->running = calloc(s->state.nvms + nvms + 1, sizeof(*r->running));
+	if (!r->running)
+		return iq_fail(err, IQ_EENV,
+			       "out of memory listing running VMs");
+	/* A source speaks for its VMM only: the others' VMs still run. */
+	for (size_t i = 0; i < s->state.nvms; i++)
+		if (!covered(sources, &s->state.vms[i].facts))
+			r->running[n++] = s->state.vms[i].facts;
+	for (size_t i = 0; i < nvms; i++)
+		r->running[n++] = vms[i];
+	r->nrunning = n;
+	rc = plan_build(&s->host, &s->policy, &s->state, r->running,
+			r->nrunning, NULL, &r->plan, err);
+	if (rc == IQ_OK)
+		rc = plan_read_back(&s->host, &r->plan, err);
+	if (rc == IQ_OK)
+		split_compute(&s->host, &s->policy, &r->plan, r->running,
+			      r->nrunning, &r->split);
+	if (rc || dry_run)
+		return rc;
+	rc = plan_execute(&s->host, &r->plan, err);
+	if (rc == IQ_OK)
+		rc = plan_record(&r->plan, &s->policy, &s->state, err);
+	/* The journal follows: the covered VMMs run exactly the VMs listed. */
+	for (size_t i = s->state.nvms; rc == IQ_OK && i-- > 0;) {
+		bool listed = false;
+
+		if (!covered(sources, &s->state.vms[i].facts))
+			continue;
+		for (size_t j = 0; j < nvms; j++)
+			listed |= strcmp(vms[j].name,
+					 s->state.vms[i].facts.name) == 0;
+		if (!listed)
+			state_drop_vm(&s->state, s->state.vms[i].facts.name);
+	}
+	for (size_t j = 0; j < nvms && rc == IQ_OK; j++)
+		if (!state_find_vm(&s->state, vms[j].name))
+			rc = state_put_vm(&s->state, &vms[j], "apply", err);
+	if (rc == IQ_OK)
+		rc = session_save_state(s, err);
+	return rc;
+}
+
+void lifecycle_result_free(struct lifecycle_result *r)
+{
+	plan_free(&r->plan);
+	free(r->running);
+	memset(r, 0, sizeof(*r));
+}

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What happens to caps when a VM starts or stops, and what apply does:
+ * shared by the CLI (vm start/stop, apply), the libvirt hook and the
+ * Cloud Hypervisor path, so they all behave the same.
+ */
+#ifndef ICMQUOTA_LIFECYCLE_H
+#define ICMQUOTA_LIFECYCLE_H
+
+#include <stdbool.h>
+
+#include "controller/core/plan.h"
+#include "controller/core/session.h"
+#include "controller/core/split.h"
+
+struct lifecycle_result {
+	struct vm_facts *running; /* the running set the plan was built on */
+	size_t nrunning;
+	struct plan plan;
+	struct split split;
+	struct admission adm;
+	unsigned unsupported_vfs; /* VFs of the VM on PFs without ICM ctrl */
+	size_t mismatches;	  /* verify: caps that differ */
+};
+
+/*
+ * Admission, then the VM's VF caps (only the writes needed), then the
+ * journal. A refusal (IQ_EREFUSED) changes nothing. Needs a session with
+ * lock, policy, state and firmware.
+ */
+int lifecycle_vm_start(struct session *s, const struct vm_facts *vm,
+		       const char *origin, struct lifecycle_result *r,
+		       struct iq_err *err);
+/*
+ * The VM's VFs back to the idle cap (except any another running VM
+ * holds), its journal entry closed. vm may be NULL (then name is looked
+ * up in the journal); a VM that never started is fine.
+ */
+int lifecycle_vm_stop(struct session *s, const struct vm_facts *vm,
+		      const char *name, struct lifecycle_result *r,
+		      struct iq_err *err);
+/*
+ * A VM found running (libvirtd restarted): its caps programmed as the
+ * policy says and the journal updated, without admission (it runs
+ * already; refusing it would change nothing).
+ */
+int lifecycle_vm_reconcile(struct session *s, const struct vm_facts *vm,
+			   const char *origin, struct lifecycle_result *r,
+			   struct iq_err *err);
+/* Read the VM's caps back and count the ones that differ; no writes. */
+int lifecycle_vm_verify(struct session *s, const struct vm_facts *vm,
+			struct lifecycle_result *r, struct iq_err *err);
+/* Which VMMs' running VMs a source listed (apply --libvirt-xml, ...). */
+enum lifecycle_sources {
+	LIFECYCLE_SRC_LIBVIRT = 1 << 0,
+	LIFECYCLE_SRC_CH = 1 << 1,
+};
+
+/*
+ * Every VF to its desired cap. The running VMs: vms (what the sources
+ * listed) plus the journal's VMs of every VMM the sources did not cover
+ * (sources 0: the journal's VMs only); the journal follows. dry_run:
+ * read back only (plan, status).
+ */
+int lifecycle_apply(struct session *s, const struct vm_facts *vms, size_t nvms,
+		    unsigned sources, bool dry_run, struct lifecycle_result *r,
+		    struct iq_err *err);
+
+void lifecycle_result_free(struct lifecycle_result *r);
+
+#endif

@@ -1,0 +1,279 @@
+// SPDX-License-Identifier: MIT
+#include "controller/core/plan.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "devx/fw.h"
+#include "lib/pci.h"
+#include "lib/size.h"
+
+struct plan_vf *plan_find_vf(const struct plan *plan, const struct host_vf *vf)
+{
+	for (size_t i = 0; i < plan->nvfs; i++)
+		if (plan->vfs[i].vf == vf)
+			return &plan->vfs[i];
+	return NULL;
+}
+
+static int add_other(struct plan *plan, const struct vm_facts *vm,
+		     const char *pci, struct iq_err *err)
+{
+	struct plan_other *grown = realloc(
+		plan->others, (plan->nothers + 1) * sizeof(*plan->others));
+
+	if (!grown)
+		return iq_fail(err, IQ_EENV, "out of memory");
+	plan->others = grown;
+	plan->others[plan->nothers].vm = vm;
+	snprintf(plan->others[plan->nothers].pci, PCI_ADDR_LEN, "%s", pci);
+	plan->nothers++;
+	return IQ_OK;
+}
+
+/* Every VF of every PF gets an entry, idle until a VM claims it. */
+static int plan_all_vfs(struct host *host, struct plan *plan,
+			struct iq_err *err)
+{
+	size_t n = 0;
+
+	for (size_t p = 0; p < host->npfs; p++)
+		n += host->pfs[p].nvfs;
+	plan->vfs = calloc(n ? n : 1, sizeof(*plan->vfs));
+	if (!plan->vfs)
+		return iq_fail(err, IQ_EENV, "out of memory");
+	for (size_t p = 0; p < host->npfs; p++) {
+		for (size_t v = 0; v < host->pfs[p].nvfs; v++) {
+			struct plan_vf *pv = &plan->vfs[plan->nvfs++];
+
+			pv->pf = &host->pfs[p];
+			pv->vf = &host->pfs[p].vfs[v];
+		}
+	}
+	return IQ_OK;
+}
+
+/*
+ * strict: a device missing from the host is an error (the VM being started
+ * or applied); a running VM's vanished device is not this run's business.
+ */
+static int claim_vm_devices(struct host *host, struct plan *plan,
+			    const struct vm_facts *vm, bool strict,
+			    struct iq_err *err)
+{
+	for (size_t i = 0; i < vm->npci; i++) {
+		struct host_pf *pf = NULL;
+		struct host_vf *vf = host_find_vf(host, vm->pci[i], &pf);
+		const struct vm_facts *holder;
+		int rc;
+
+		if (!vf) {
+			if (!host_pci_exists(host, vm->pci[i]) && !strict)
+				continue;
+			if (!host_pci_exists(host, vm->pci[i]))
+				return iq_fail(
+					err, IQ_EREFUSED,
+					"VM %s (%s): PCI device %s does not "
+					"exist on this host "
+					"(check the <hostdev> source address, "
+					"or whether the VF "
+					"was disabled through sriov_numvfs)",
+					vm->name, vm->source, vm->pci[i]);
+			rc = add_other(plan, vm, vm->pci[i], err);
+			if (rc)
+				return rc;
+			continue;
+		}
+		holder = plan_find_vf(plan, vf)->vm;
+		if (holder && holder != vm)
+			return iq_fail(
+				err, IQ_EREFUSED,
+				"VF %s is claimed by two VMs, %s and %s: "
+				"a VF can be passed to one VM only (if %s "
+				"no longer runs: icmquota vm stop %s)",
+				vf->pci, holder->name, vm->name, holder->name,
+				holder->name);
+		plan_find_vf(plan, vf)->vm = vm;
+	}
+	return IQ_OK;
+}
+
+static const struct state_vf *journal_cap(const struct state *state,
+					  const struct plan_vf *pv)
+{
+	const struct state_vm *svm;
+
+	if (!state || !pv->vm)
+		return NULL;
+	for (size_t i = 0; i < state->nvms; i++) {
+		svm = &state->vms[i];
+		if (strcmp(svm->facts.name, pv->vm->name) != 0 || !svm->scaled)
+			continue;
+		for (size_t j = 0; j < state->nvfs; j++)
+			if (strcmp(state->vfs[j].pci, pv->vf->pci) == 0 &&
+			    strcmp(state->vfs[j].vm, pv->vm->name) == 0)
+				return &state->vfs[j];
+	}
+	return NULL;
+}
+
+static bool in_scope(const struct vm_facts *scope, const struct plan_vf *pv)
+{
+	if (pv->vm && strcmp(pv->vm->name, scope->name) != 0)
+		return false;
+	for (size_t i = 0; i < scope->npci; i++)
+		if (strcmp(scope->pci[i], pv->vf->pci) == 0)
+			return true;
+	return false;
+}
+
+int plan_build(struct host *host, const struct policy *policy,
+	       const struct state *state, const struct vm_facts *vms,
+	       size_t nvms, const struct vm_facts *scope, struct plan *plan,
+	       struct iq_err *err)
+{
+	int rc;
+
+	memset(plan, 0, sizeof(*plan));
+	rc = plan_all_vfs(host, plan, err);
+	for (size_t i = 0; rc == IQ_OK && i < nvms; i++) {
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(vms[i].name, vms[j].name) == 0) {
+				rc = iq_fail(err, IQ_EREFUSED,
+					     "VM %s is given twice (%s and %s)",
+					     vms[i].name, vms[j].source,
+					     vms[i].source);
+				break;
+			}
+		if (rc == IQ_OK)
+			rc = claim_vm_devices(
+				host, plan, &vms[i],
+				!scope || strcmp(scope->name, vms[i].name) == 0,
+				err);
+	}
+	for (size_t p = 0; rc == IQ_OK && p < host->npfs; p++)
+		if (host->pfs[p].supported)
+			rc = policy_check_device(policy, host->pfs[p].pci,
+						 host->pfs[p].total_icm_bytes,
+						 err);
+	if (rc) {
+		plan_free(plan);
+		return rc;
+	}
+	for (size_t i = 0; i < plan->nvfs; i++) {
+		struct plan_vf *pv = &plan->vfs[i];
+		const struct state_vf *kept = journal_cap(state, pv);
+		struct policy_vm view;
+
+		policy_vf_cap(policy, vm_policy_view(pv->vm, &view),
+			      pv->pf->pci, &pv->decision);
+		pv->desired_bytes = pv->decision.cap_bytes;
+		if (kept && kept->cap_bytes < pv->desired_bytes)
+			pv->desired_bytes = kept->cap_bytes;
+		pv->in_scope = !scope || in_scope(scope, pv);
+	}
+	return IQ_OK;
+}
+
+int plan_read_back(struct host *host, struct plan *plan, struct iq_err *err)
+{
+	(void)host;
+	plan->nwrites = 0;
+	for (size_t i = 0; i < plan->nvfs; i++) {
+		struct plan_vf *pv = &plan->vfs[i];
+		int rc;
+
+		if (!pv->in_scope || !pv->pf->supported)
+			continue;
+		rc = host_vf_vhca(pv->pf, pv->vf, err);
+		if (rc)
+			return rc;
+		rc = fw_read_vhca_icm(pv->pf->fw, pv->vf->vhca_id, &pv->actual,
+				      err);
+		if (rc)
+			return iq_err_prefix(err, "reading the cap of VF %s",
+					     pv->vf->pci);
+		pv->have_actual = true;
+		pv->write = pv->actual.max_alloc_icm_th !=
+			    icm_bytes_to_pages(pv->desired_bytes);
+		plan->nwrites += pv->write;
+	}
+	return IQ_OK;
+}
+
+int plan_execute(struct host *host, struct plan *plan, struct iq_err *err)
+{
+	(void)host;
+	for (size_t i = 0; i < plan->nvfs; i++) {
+		struct plan_vf *pv = &plan->vfs[i];
+		int rc;
+
+		if (!pv->write || pv->written)
+			continue;
+		rc = fw_write_vhca_icm_cap(
+			pv->pf->fw, pv->vf->vhca_id,
+			icm_bytes_to_pages(pv->desired_bytes),
+			pv->actual.vhca_group_id, err);
+		if (rc)
+			return iq_err_prefix(err, "setting the cap of VF %s",
+					     pv->vf->pci);
+		pv->written = true;
+		pv->actual.max_alloc_icm_th =
+			icm_bytes_to_pages(pv->desired_bytes);
+	}
+	return IQ_OK;
+}
+
+int plan_record(const struct plan *plan, const struct policy *policy,
+		struct state *state, struct iq_err *err)
+{
+	int64_t now = (int64_t)time(NULL);
+
+	for (size_t i = 0; i < plan->nvfs; i++) {
+		const struct plan_vf *pv = &plan->vfs[i];
+		struct state_vf rec;
+		int rc;
+
+		if (!pv->in_scope || !pv->pf->supported)
+			continue;
+		memset(&rec, 0, sizeof(rec));
+		snprintf(rec.pci, sizeof(rec.pci), "%s", pv->vf->pci);
+		snprintf(rec.pf, sizeof(rec.pf), "%s", pv->pf->pci);
+		rec.vhca_id = pv->vf->vhca_id;
+		snprintf(rec.vm, sizeof(rec.vm), "%s",
+			 pv->vm ? pv->vm->name : "");
+		rec.cap_bytes = pv->desired_bytes;
+		snprintf(rec.rule, sizeof(rec.rule), "%s", pv->decision.rule);
+		snprintf(rec.policy_digest, sizeof(rec.policy_digest), "%s",
+			 policy->digest);
+		rec.time = now;
+		rc = state_put_vf(state, &rec, err);
+		if (rc)
+			return rc;
+	}
+	return IQ_OK;
+}
+
+bool plan_vf_over_cap(const struct plan_vf *pv)
+{
+	return pv->have_actual &&
+	       pv->actual.max_alloc_icm_th != PRM_ICM_UNLIMITED &&
+	       pv->actual.cur_alloc_icm > pv->actual.max_alloc_icm_th;
+}
+
+uint64_t plan_vf_cap_charge(const struct plan_vf *pv, uint64_t mem_total)
+{
+	if (pv->desired_bytes != IQ_UNLIMITED)
+		return pv->desired_bytes;
+	if (pv->pf->total_icm_bytes != IQ_UNLIMITED)
+		return pv->pf->total_icm_bytes;
+	return mem_total;
+}
+
+void plan_free(struct plan *plan)
+{
+	free(plan->vfs);
+	free(plan->others);
+	memset(plan, 0, sizeof(*plan));
+}

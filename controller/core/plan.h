@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Desired caps vs the firmware's read-back, then only the writes needed.
+ *
+ * A plan covers every VF of every ConnectX PF on the host: the VFs of the
+ * running VMs get their policy cap, the others the idle cap. A scope limits
+ * what is read back and written (a VM start touches only that VM's VFs),
+ * while the whole picture still feeds the memory split.
+ */
+#ifndef ICMQUOTA_PLAN_H
+#define ICMQUOTA_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "controller/core/host.h"
+#include "controller/core/state.h"
+#include "controller/sources/vm.h"
+#include "devx/codec.h"
+#include "lib/err.h"
+#include "policy/policy.h"
+
+struct plan_vf {
+	struct host_pf *pf;
+	struct host_vf *vf;
+	const struct vm_facts *vm;	 /* NULL: idle */
+	struct policy_decision decision; /* what the policy says */
+	uint64_t desired_bytes;		 /* after admission (scale) */
+	bool in_scope;			 /* read back and written */
+	bool have_actual;
+	struct prm_vhca_icm_ctrl actual; /* read-back */
+	bool write;			 /* firmware differs: one write */
+	bool written;
+};
+
+/* A passed-through device that is not a ConnectX VF (a GPU): left alone. */
+struct plan_other {
+	const struct vm_facts *vm;
+	char pci[PCI_ADDR_LEN];
+};
+
+struct plan {
+	struct plan_vf *vfs;
+	size_t nvfs;
+	struct plan_other *others;
+	size_t nothers;
+	size_t nwrites; /* writes needed (after read-back) */
+};
+
+/*
+ * Map the VMs' PCI devices onto the host and compute every VF's desired
+ * cap. Errors (IQ_EREFUSED): a device that does not exist on the host, a
+ * VF claimed by two VMs (names both), a cap above a PF's total ICM
+ * (file:line:col of the policy value). scope NULL: every VF is in scope;
+ * else the VFs among scope's PCI devices that no other VM holds (a VM
+ * starting, or one stopping, which need not be among vms). VMs the
+ * journal marks as scaled keep their journalled caps.
+ */
+int plan_build(struct host *host, const struct policy *policy,
+	       const struct state *state, const struct vm_facts *vms,
+	       size_t nvms, const struct vm_facts *scope, struct plan *plan,
+	       struct iq_err *err);
+/* Read back the in-scope VFs of supported PFs; mark the writes needed. */
+int plan_read_back(struct host *host, struct plan *plan, struct iq_err *err);
+/* Issue the writes marked by plan_read_back, one VHCA_ICM_CTRL each. */
+int plan_execute(struct host *host, struct plan *plan, struct iq_err *err);
+/* Journal the in-scope VFs (what was programmed, for which VM, why). */
+int plan_record(const struct plan *plan, const struct policy *policy,
+		struct state *state, struct iq_err *err);
+
+/* The plan's row of a host VF (every VF of the host has one). */
+struct plan_vf *plan_find_vf(const struct plan *plan, const struct host_vf *vf);
+/* Read back, the VF holds more ICM than its cap allows (not reclaimed). */
+bool plan_vf_over_cap(const struct plan_vf *pv);
+
+/* Caps of a VM's VFs summed (unlimited counts as the PF's total ICM). */
+uint64_t plan_vf_cap_charge(const struct plan_vf *pv, uint64_t mem_total);
+
+void plan_free(struct plan *plan);
+
+#endif

@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: MIT
+#include "controller/core/session.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/file.h"
+
+const char *session_lock_path(const struct run_ctx *ctx, char *buf, size_t len)
+{
+	if (ctx->lock_path)
+		return ctx->lock_path;
+	/*
+	 * One lock per host, whatever journal a run uses: it serialises the
+	 * firmware writers. A simulated host has its own, under its root.
+	 */
+	if (path_join(buf, len, ctx->root, LOCK_DEFAULT_PATH))
+		return LOCK_DEFAULT_PATH;
+	return buf;
+}
+
+/* The kernel's boot_id, "" when it cannot be read (then no check). */
+static void read_boot_id(const char *root, char *out, size_t len)
+{
+	char path[4096];
+	struct iq_err ignored = {0};
+
+	out[0] = '\0';
+	if (path_join(path, sizeof(path), root,
+		      "/proc/sys/kernel/random/boot_id") == 0 &&
+	    file_read_line(path, out, len, &ignored) != IQ_OK)
+		out[0] = '\0';
+}
+
+static int load_policy(struct session *s, struct iq_err *err)
+{
+	struct run_ctx *ctx = s->ctx;
+	bool is_default = strcmp(ctx->policy_path, POLICY_DEFAULT_PATH) == 0;
+	int rc;
+
+	if (is_default && access(ctx->policy_path, F_OK) < 0 &&
+	    errno == ENOENT) {
+		/* No policy installed yet: built-in defaults, said aloud. */
+		static const char builtin[] = "version: 1\n";
+
+		rc = policy_parse(builtin, sizeof(builtin) - 1,
+				  "(built-in defaults)", &s->policy, err);
+		s->policy_builtin = true;
+		run_verbose(ctx, "%s not found: using built-in defaults",
+			    ctx->policy_path);
+	} else {
+		rc = policy_load(ctx->policy_path, &s->policy, err);
+	}
+	s->have_policy = rc == IQ_OK;
+	return rc;
+}
+
+int session_open(struct run_ctx *ctx, unsigned needs, struct session *s,
+		 struct iq_err *err)
+{
+	char lock_buf[4096];
+	int rc = IQ_OK;
+
+	memset(s, 0, sizeof(*s));
+	s->ctx = ctx;
+	s->lock_fd = -1;
+	if (needs & SESSION_LOCK)
+		rc = lock_acquire(
+			session_lock_path(ctx, lock_buf, sizeof(lock_buf)),
+			ctx->lock_timeout_s, &s->lock_fd, err);
+	if (rc == IQ_OK && (needs & SESSION_POLICY))
+		rc = load_policy(s, err);
+	if (rc == IQ_OK && (needs & SESSION_STATE)) {
+		char boot_id[40];
+		size_t forgotten;
+
+		rc = state_load(ctx->state_path, &s->state, err);
+		s->have_state = rc == IQ_OK;
+		read_boot_id(ctx->root, boot_id, sizeof(boot_id));
+		forgotten = rc == IQ_OK ? state_forget_other_boot(&s->state,
+								  boot_id)
+					: 0;
+		if (forgotten)
+			run_note(ctx,
+				 "%s: %zu VM%s journalled before the last "
+				 "reboot "
+				 "no longer run: forgotten",
+				 ctx->state_path, forgotten,
+				 forgotten == 1 ? "" : "s");
+	}
+	if (rc == IQ_OK && (needs & (SESSION_HOST | SESSION_FIRMWARE))) {
+		rc = host_discover(ctx->root, &s->host, err);
+		s->have_host = rc == IQ_OK;
+		if (rc == IQ_OK)
+			rc = host_read_memory(&s->host, err);
+		if (rc == IQ_OK)
+			host_read_fw_pages(&s->host);
+	}
+	if (rc == IQ_OK && (needs & SESSION_FIRMWARE)) {
+		s->host.sim_transport = ctx->sim_transport;
+		rc = host_probe_firmware(&s->host, ctx->backend, ctx->trace,
+					 err);
+	}
+	if (rc)
+		session_close(s);
+	return rc;
+}
+
+int session_save_state(struct session *s, struct iq_err *err)
+{
+	if (!s->have_state)
+		return IQ_OK;
+	return state_save(s->ctx->state_path, &s->state, err);
+}
+
+void session_close(struct session *s)
+{
+	if (s->have_host)
+		host_free(&s->host);
+	if (s->have_state)
+		state_free(&s->state);
+	if (s->have_policy)
+		policy_free(&s->policy);
+	lock_release(s->lock_fd);
+	s->have_host = s->have_state = s->have_policy = false;
+	s->lock_fd = -1;
+}

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One run's loaded world: the lock (mutating paths), the policy, the
+ * journal, the host with its firmware channels. Every command opens what
+ * it needs and closes it once, so nothing is read or queried twice.
+ */
+#ifndef ICMQUOTA_SESSION_H
+#define ICMQUOTA_SESSION_H
+
+#include <stdbool.h>
+
+#include "controller/core/host.h"
+#include "controller/core/run.h"
+#include "controller/core/state.h"
+#include "lib/err.h"
+#include "policy/policy.h"
+
+enum session_need {
+	SESSION_LOCK = 1 << 0, /* exclusive lock: mutating paths */
+	SESSION_POLICY = 1 << 1,
+	SESSION_STATE = 1 << 2,
+	SESSION_HOST = 1 << 3,	   /* sysfs, meminfo, debugfs */
+	SESSION_FIRMWARE = 1 << 4, /* open transports, probe (implies HOST) */
+};
+
+struct session {
+	struct run_ctx *ctx;
+	int lock_fd;
+	bool have_policy;
+	struct policy policy;
+	bool policy_builtin; /* no policy file: built-in defaults */
+	bool have_state;
+	struct state state;
+	bool have_host;
+	struct host host;
+};
+
+int session_open(struct run_ctx *ctx, unsigned needs, struct session *s,
+		 struct iq_err *err);
+/* Save the journal (when loaded and dirty is true) before closing. */
+int session_save_state(struct session *s, struct iq_err *err);
+void session_close(struct session *s);
+
+/* The lock path: --lock, else ROOT/run/icmquota/lock (/run/... on a host). */
+const char *session_lock_path(const struct run_ctx *ctx, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,303 @@
+// SPDX-License-Identifier: MIT
+#include "controller/core/split.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lib/file.h"
+#include "lib/size.h"
+
+static uint64_t pf_own_fw_bytes(const struct host_pf *pf)
+{
+	int64_t own;
+
+	/* fw_pages_total minus the VF counters; 0 when unreadable. */
+	if (pf->fw_pages.total < 0 || pf->fw_pages.vfs < 0)
+		return 0;
+	own = pf->fw_pages.total - pf->fw_pages.vfs -
+	      (pf->fw_pages.ec_vfs > 0 ? pf->fw_pages.ec_vfs : 0);
+	return own > 0 ? (uint64_t)own * ICM_PAGE_BYTES : 0;
+}
+
+static uint64_t sat_add(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+void split_compute(const struct host *host, const struct policy *policy,
+		   const struct plan *plan, const struct vm_facts *vms,
+		   size_t nvms, struct split *split)
+{
+	memset(split, 0, sizeof(*split));
+	split->mem_total = host->mem.mem_total;
+	split->mem_available = host->mem.mem_available;
+	split->reserve = policy->reserve.bytes;
+	for (size_t i = 0; i < plan->nvfs; i++) {
+		const struct plan_vf *pv = &plan->vfs[i];
+
+		if (!pv->vm)
+			continue;
+		split->unlimited_caps += pv->desired_bytes == IQ_UNLIMITED;
+		split->vf_caps =
+			sat_add(split->vf_caps,
+				plan_vf_cap_charge(pv, split->mem_total));
+	}
+	for (size_t p = 0; p < host->npfs; p++) {
+		split->pf_fw_pages += pf_own_fw_bytes(&host->pfs[p]);
+		if (host->pfs[p].fw_pages.total > 0)
+			split->fw_pages_bytes +=
+				(uint64_t)host->pfs[p].fw_pages.total *
+				ICM_PAGE_BYTES;
+	}
+	for (size_t i = 0; i < nvms; i++)
+		if (!vms[i].hugepages)
+			split->vm_nonhuge =
+				sat_add(split->vm_nonhuge, vms[i].memory_bytes);
+	for (size_t i = 0; i < host->mem.npools; i++)
+		split->hugepage_pools =
+			sat_add(split->hugepage_pools,
+				host->mem.pools[i].total *
+					host->mem.pools[i].page_bytes);
+	split->committed =
+		sat_add(sat_add(sat_add(split->reserve, split->vf_caps),
+				sat_add(split->pf_fw_pages, split->vm_nonhuge)),
+			split->hugepage_pools);
+	if (split->committed >= (uint64_t)INT64_MAX / 2)
+		split->headroom = INT64_MIN / 2;
+	else
+		split->headroom =
+			(int64_t)split->mem_total - (int64_t)split->committed;
+}
+
+void split_describe(const struct split *split, char *buf, size_t len)
+{
+	char total[32], reserve[32], caps[32], pf[32], nonhuge[32], pools[32],
+		headroom[32], unlimited[64] = "";
+
+	size_format(split->mem_total, total, sizeof(total));
+	size_format(split->reserve, reserve, sizeof(reserve));
+	size_format(split->vf_caps, caps, sizeof(caps));
+	size_format(split->pf_fw_pages, pf, sizeof(pf));
+	size_format(split->vm_nonhuge, nonhuge, sizeof(nonhuge));
+	size_format(split->hugepage_pools, pools, sizeof(pools));
+	size_format_signed(split->headroom, headroom, sizeof(headroom));
+	if (split->unlimited_caps)
+		snprintf(unlimited, sizeof(unlimited),
+			 " (%u unlimited, counted at total ICM)",
+			 split->unlimited_caps);
+	snprintf(buf, len,
+		 "MemTotal %s - reserve %s - VF caps %s%s - PF firmware %s - "
+		 "non-hugepage VM memory %s - huge page pools %s = headroom %s",
+		 total, reserve, caps, unlimited, pf, nonhuge, pools, headroom);
+}
+
+/*
+ * Plan a release of free huge pages covering shortfall, on host->mem's
+ * pools: never reserved pages, never what the starting VM will need.
+ * Largest pages first: fewest pages for the most room. Nothing is
+ * written here.
+ */
+static void plan_release(const struct host *host, const struct vm_facts *vm,
+			 uint64_t shortfall, uint64_t release[8])
+{
+	uint64_t keep = vm->hugepages ? vm->memory_bytes : 0;
+	size_t order[8];
+	size_t n = host->mem.npools;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t j = i;
+
+		release[i] = 0;
+		while (j > 0 && host->mem.pools[order[j - 1]].page_bytes <
+					host->mem.pools[i].page_bytes) {
+			order[j] = order[j - 1];
+			j--;
+		}
+		order[j] = i;
+	}
+	for (size_t k = 0; k < n && shortfall; k++) {
+		const struct hugepage_pool *pool = &host->mem.pools[order[k]];
+		uint64_t usable =
+			pool->free > pool->resv ? pool->free - pool->resv : 0;
+		uint64_t free_bytes = usable * pool->page_bytes;
+		uint64_t spare = free_bytes > keep ? free_bytes - keep : 0;
+		uint64_t pages;
+
+		keep = free_bytes > keep ? 0 : keep - free_bytes;
+		pages = (shortfall + pool->page_bytes - 1) / pool->page_bytes;
+		if (pages * pool->page_bytes > spare)
+			pages = spare / pool->page_bytes;
+		release[order[k]] = pages;
+		shortfall = pages * pool->page_bytes >= shortfall
+				    ? 0
+				    : shortfall - pages * pool->page_bytes;
+	}
+}
+
+/* Write the planned pool sizes; the kernel releases only free pages. */
+static int release_hugepages(struct host *host, const uint64_t release[8],
+			     struct admission *adm, struct iq_err *err)
+{
+	for (size_t i = 0; i < host->mem.npools; i++) {
+		struct hugepage_pool *pool = &host->mem.pools[i];
+		char path[PATH_MAX], rel[128], value[32];
+		uint64_t now;
+		int rc;
+
+		if (!release[i])
+			continue;
+		snprintf(rel, sizeof(rel),
+			 "/sys/kernel/mm/hugepages/hugepages-%" PRIu64
+			 "kB/nr_hugepages",
+			 pool->page_bytes / 1024);
+		if (path_join(path, sizeof(path), host->root, rel))
+			return iq_fail(err, IQ_EENV, "%s: path too long", rel);
+		snprintf(value, sizeof(value), "%" PRIu64 "\n",
+			 pool->total - release[i]);
+		rc = file_write_str(path, value, err);
+		if (rc == IQ_OK)
+			rc = file_read_u64(path, &now, err);
+		if (rc)
+			return iq_err_prefix(
+				err, "releasing %" PRIu64 " free huge pages",
+				release[i]);
+		/* What the kernel really let go, not what was asked. */
+		if (now < pool->total) {
+			adm->released_hugepages += pool->total - now;
+			pool->free -= pool->total - now;
+			pool->total = now;
+		}
+	}
+	return IQ_OK;
+}
+
+/* Lower this VM's caps toward min_vf_cap, proportionally, by shortfall. */
+static bool scale_caps(struct plan *plan, const struct vm_facts *vm,
+		       uint64_t min_cap, uint64_t mem_total, uint64_t shortfall,
+		       struct admission *adm)
+{
+	unsigned __int128 reducible = 0;
+
+	for (size_t i = 0; i < plan->nvfs; i++) {
+		struct plan_vf *pv = &plan->vfs[i];
+		uint64_t charge;
+
+		if (pv->vm != vm || !pv->pf->supported)
+			continue;
+		charge = plan_vf_cap_charge(pv, mem_total);
+		adm->scaled_from += charge;
+		if (charge > min_cap)
+			reducible += charge - min_cap;
+	}
+	if (reducible < shortfall)
+		return false;
+	for (size_t i = 0; i < plan->nvfs; i++) {
+		struct plan_vf *pv = &plan->vfs[i];
+		uint64_t charge, cut;
+
+		if (pv->vm != vm || !pv->pf->supported)
+			continue;
+		charge = plan_vf_cap_charge(pv, mem_total);
+		if (charge <= min_cap) {
+			adm->scaled_to += charge;
+			continue;
+		}
+		/* Round the cut up to whole pages so the sum covers it. */
+		cut = (uint64_t)(((unsigned __int128)(charge - min_cap) *
+					  shortfall +
+				  reducible - 1) /
+				 reducible);
+		cut = (cut + ICM_PAGE_BYTES - 1) / ICM_PAGE_BYTES *
+		      ICM_PAGE_BYTES;
+		pv->desired_bytes =
+			charge - cut < min_cap ? min_cap : charge - cut;
+		adm->scaled_to += pv->desired_bytes;
+	}
+	adm->scaled = true;
+	return true;
+}
+
+int split_admit(struct host *host, const struct policy *policy,
+		struct plan *plan, const struct vm_facts *vms, size_t nvms,
+		const struct vm_facts *vm, struct split *split,
+		struct admission *adm, struct iq_err *err)
+{
+	char terms[768], shortfall_h[32], from[32], to[32], min[32];
+	uint64_t shortfall;
+	int rc;
+
+	memset(adm, 0, sizeof(*adm));
+	split_compute(host, policy, plan, vms, nvms, split);
+	if (split->headroom >= 0) {
+		adm->admitted = true;
+		return IQ_OK;
+	}
+	if (policy->hugepages == POLICY_HUGEPAGES_MANAGE) {
+		uint64_t release[8], freed = 0;
+
+		/* Release only when that alone makes the VM fit: a refused
+		 * start leaves the host as it was. */
+		plan_release(host, vm, (uint64_t)-split->headroom, release);
+		for (size_t i = 0; i < host->mem.npools; i++)
+			freed += release[i] * host->mem.pools[i].page_bytes;
+		if (freed >= (uint64_t)-split->headroom) {
+			rc = release_hugepages(host, release, adm, err);
+			if (rc)
+				return rc;
+			split_compute(host, policy, plan, vms, nvms, split);
+		}
+		if (split->headroom >= 0) {
+			adm->admitted = true;
+			snprintf(adm->message, sizeof(adm->message),
+				 "VM %s: released %" PRIu64
+				 " free huge pages to make room (hugepages: "
+				 "manage)",
+				 vm->name, adm->released_hugepages);
+			return IQ_OK;
+		}
+	}
+	shortfall = (uint64_t)-split->headroom;
+	size_format(shortfall, shortfall_h, sizeof(shortfall_h));
+	split_describe(split, terms, sizeof(terms));
+	switch (policy->admission) {
+	case POLICY_ADMIT_WARN:
+		adm->admitted = true;
+		snprintf(adm->message, sizeof(adm->message),
+			 "VM %s admitted although it does not fit by %s "
+			 "(host.admission: warn): %s",
+			 vm->name, shortfall_h, terms);
+		return IQ_OK;
+	case POLICY_ADMIT_SCALE:
+		if (scale_caps(plan, vm, policy->min_vf_cap.bytes,
+			       split->mem_total, shortfall, adm)) {
+			split_compute(host, policy, plan, vms, nvms, split);
+			size_format(adm->scaled_from, from, sizeof(from));
+			size_format(adm->scaled_to, to, sizeof(to));
+			adm->admitted = true;
+			snprintf(adm->message, sizeof(adm->message),
+				 "VM %s: VF caps scaled from %s to %s in all "
+				 "to fit "
+				 "(host.admission: scale)",
+				 vm->name, from, to);
+			return IQ_OK;
+		}
+		size_format(policy->min_vf_cap.bytes, min, sizeof(min));
+		return iq_fail(
+			err, IQ_EREFUSED,
+			"VM %s does not fit even with its VF caps at "
+			"min_vf_cap %s: short by %s (%s); lower "
+			"host.reserve or defaults.min_vf_cap, or stop a VM",
+			vm->name, min, shortfall_h, terms);
+	case POLICY_ADMIT_STRICT:
+	default:
+		return iq_fail(
+			err, IQ_EREFUSED,
+			"VM %s does not fit: short by %s (%s); lower its "
+			"vf_cap (policy vms/classes/defaults) or "
+			"host.reserve, or set host.admission: scale",
+			vm->name, shortfall_h, terms);
+	}
+}

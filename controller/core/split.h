@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The host/guest memory split and admission (architecture.md):
+ *
+ *   committed = host.reserve + caps of the running VMs' VFs
+ *             + the PFs' own firmware pages
+ *             + memory of running VMs not backed by huge pages
+ *             + the huge page pools (all pages)
+ *   headroom  = MemTotal - committed      (>= 0 to admit)
+ */
+#ifndef ICMQUOTA_SPLIT_H
+#define ICMQUOTA_SPLIT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "controller/core/host.h"
+#include "controller/core/plan.h"
+#include "lib/err.h"
+#include "policy/policy.h"
+
+struct split {
+	uint64_t mem_total;
+	uint64_t reserve;
+	uint64_t vf_caps;	 /* unlimited caps count as total ICM */
+	unsigned unlimited_caps; /* how many VF caps were unlimited */
+	uint64_t pf_fw_pages;	 /* PFs' own firmware pages, bytes */
+	uint64_t vm_nonhuge;
+	uint64_t hugepage_pools;
+	uint64_t committed;
+	int64_t headroom;
+	/* Observed, for people: what the firmware holds now. */
+	uint64_t mem_available;
+	uint64_t fw_pages_bytes; /* all PFs' fw_pages_total */
+};
+
+/* VMs are the running set (the one starting included). */
+void split_compute(const struct host *host, const struct policy *policy,
+		   const struct plan *plan, const struct vm_facts *vms,
+		   size_t nvms, struct split *split);
+
+/* "MemTotal 2.0TiB - reserve 64.0GiB - VF caps 128.0GiB - ..." */
+void split_describe(const struct split *split, char *buf, size_t len);
+
+struct admission {
+	bool admitted;
+	bool scaled;		     /* caps of the VM were lowered */
+	uint64_t scaled_from;	     /* the VM's caps before, summed */
+	uint64_t scaled_to;	     /* after */
+	uint64_t released_hugepages; /* count, hugepages: manage */
+	char message[1024];	     /* one line: refusal, or what was done */
+};
+
+/*
+ * Admit the VM starting (vm) per host.admission: strict refuses when the
+ * headroom is negative; scale lowers this VM's caps in the plan toward
+ * min_vf_cap (proportionally, never below) and refuses only when even
+ * that does not fit; warn admits and says so. With hugepages: manage,
+ * free huge pages (never those a running VM needs) may be released first
+ * (the pool sizes under host->root are written). A refusal is IQ_EREFUSED
+ * with the message naming the VM, the shortfall and the policy knob.
+ */
+int split_admit(struct host *host, const struct policy *policy,
+		struct plan *plan, const struct vm_facts *vms, size_t nvms,
+		const struct vm_facts *vm, struct split *split,
+		struct admission *adm, struct iq_err *err);
+
+#endif

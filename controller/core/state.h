@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The journal of what was programmed and why (state.json), written
+ * crash-safe, and the one exclusive lock every mutating path takes.
+ */
+#ifndef ICMQUOTA_STATE_H
+#define ICMQUOTA_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "controller/sources/vm.h"
+#include "lib/err.h"
+#include "lib/pci.h"
+#include "lib/size.h"
+
+#define STATE_DEFAULT_PATH "/var/lib/icmquota/state.json"
+#define LOCK_DEFAULT_PATH  "/run/icmquota/lock"
+
+/* One VF as last programmed. */
+struct state_vf {
+	char pci[PCI_ADDR_LEN];
+	char pf[PCI_ADDR_LEN];
+	uint16_t vhca_id;
+	char vm[256];	    /* "" = idle */
+	uint64_t cap_bytes; /* IQ_UNLIMITED possible */
+	char rule[256];	    /* the policy rule that gave the cap */
+	char policy_digest[65];
+	int64_t time; /* unix seconds */
+};
+
+/* A VM the journal considers running (its facts, for the memory split). */
+struct state_vm {
+	struct vm_facts facts;
+	char origin[32]; /* "libvirt-hook", "cli", "ch" */
+	int64_t started;
+	bool scaled; /* admission: scale lowered its caps */
+	uint64_t scaled_cap_bytes;
+};
+
+struct state {
+	struct state_vf *vfs;
+	size_t nvfs;
+	struct state_vm *vms;
+	size_t nvms;
+	/* Huge pages icmquota released (hugepages: manage), all sizes. */
+	uint64_t released_hugepages;
+	/* The kernel's boot_id when the VMs were journalled: VMs of another
+	 * boot are not running any more. */
+	char boot_id[40];
+};
+
+/* A missing file is an empty journal; a corrupt one is an error. */
+int state_load(const char *path, struct state *state, struct iq_err *err);
+/* tmp, fsync, rename, fsync dir. Errors name the path and the fix. */
+int state_save(const char *path, const struct state *state, struct iq_err *err);
+void state_free(struct state *state);
+
+/*
+ * A journal from before a reboot lists VMs that no longer run: drop them
+ * (and their VF assignments) when boot_id differs. Returns how many.
+ */
+size_t state_forget_other_boot(struct state *state, const char *boot_id);
+
+struct state_vm *state_find_vm(struct state *state, const char *name);
+/* Replace or add (deep copy of facts). */
+int state_put_vm(struct state *state, const struct vm_facts *facts,
+		 const char *origin, struct iq_err *err);
+void state_drop_vm(struct state *state, const char *name);
+struct state_vf *state_find_vf(struct state *state, const char *pci);
+int state_put_vf(struct state *state, const struct state_vf *vf,
+		 struct iq_err *err);
+
+/*
+ * Take the exclusive lock (flock on path, directory created), waiting up to
+ * timeout_s seconds. On timeout: IQ_EENV, "another icmquota (pid N) holds
+ * PATH; retry, or raise --lock-timeout".
+ */
+int lock_acquire(const char *path, double timeout_s, int *fd,
+		 struct iq_err *err);
+void lock_release(int fd);
+
+#endif

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The simulated host, one unit: everything icmquota needs to run without a
+ * ConnectX NIC, found in this folder.
+ *
+ *   simfw.c         the firmware model
+ *   sim_transport.c its transport (fw_transport_ops), picked by
+ *                   --backend sim, or by auto on a simulated root
+ *   sim_tree.c      the host-tree builder: sysfs/debugfs/procfs shapes
+ *   sim_host.c      the host: parameters, guest registrations, FLR,
+ *                   counters and meminfo recomputed from the firmware state
+ *   cmd_sim.c       `icmquota sim init|register|flr|show|refresh`
+ *
+ * What it models:
+ * - PRM semantics (reference/prm.md) of QUERY_HCA_CAP (own and
+ *   other_function: vhca_id, vport_group_manager, nic_cap_reg), NIC_CAP_REG
+ *   (vhca_icm_ctrl, total_icm, vhca_group_id_max), VHCA_ICM_CTRL and
+ *   VHCA_GROUP_ICM_CTRL (mask-less writes change nothing, a cap above
+ *   total_icm is BAD_PARAM with nothing changed, an unknown vhca_id is
+ *   BAD_RESOURCE, high-water reset, group budgets), byte-exact mailboxes
+ *   through the same codec and transport vtable as the real device.
+ * - The guest side: a registration becomes firmware page requests that are
+ *   granted or refused against the caps (refusals counted, as the driver's
+ *   give_pages failures would be); a function reset (FLR) hands them back.
+ * - The host's shapes: sysfs devices with the kernel's relative symlinks
+ *   (bus/pci/devices, virtfnN/physfn, drivers, class/infiniband,
+ *   class/fwctl, iommu_groups), debugfs mlx5/<pci>/pages counters,
+ *   /proc/meminfo and huge page pools, GPUs.
+ * - The registration calibration (sim_host_pages_per_mr): firmware pages
+ *   per memory registration, fitted to seed 000's field measurements.
+ *
+ * What it does not model: timing (a command is a file read and write, not
+ * tens of microseconds of firmware), the DevX object model and fwctl
+ * scopes (the real transports are built and run up to the missing device
+ * instead), firmware rounding beyond what sim init asks for, any command
+ * the tool does not send, and the guest's own memory use.
+ *
+ * State lives under ROOT/icmquota-sim/ (one JSON file per PF, host.json),
+ * guarded by lock files so that concurrent processes see one firmware.
+ */
+#ifndef ICMQUOTA_SIM_H
+#define ICMQUOTA_SIM_H
+
+#include "controller/sim/sim_host.h"
+#include "controller/sim/sim_tree.h"
+#include "controller/sim/simfw.h"
+
+#endif

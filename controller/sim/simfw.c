@@ -1,0 +1,897 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The simulated firmware: the PRM semantics of QUERY_HCA_CAP, NIC_CAP_REG,
+ * VHCA_ICM_CTRL and VHCA_GROUP_ICM_CTRL (prm.md), and the guest side
+ * (page requests, function reset) that `icmquota sim` drives. State is one
+ * JSON file per PF under ROOT/icmquota-sim/fw/, guarded by a lock file so
+ * concurrent processes (hook, CLI, demo) see one consistent firmware.
+ */
+#include "controller/sim/simfw.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <json.h>
+
+#include "devx/codec.h"
+#include "devx/prm.h"
+#include "lib/file.h"
+#include "lib/pci.h"
+#include "lib/size.h"
+
+/*
+ * A distinct syndrome per refusal, so a trace tells which check fired.
+ * 0x51Dxxxxx: "simulated".
+ */
+enum {
+	SYN_SHORT_INPUT = 0x51d00001,
+	SYN_BAD_OPCODE = 0x51d00002,
+	SYN_CAP_OP_MOD = 0x51d00003,
+	SYN_CAP_SHORT_OUTPUT = 0x51d00004,
+	SYN_CAP_NO_FUNCTION = 0x51d00005,
+	SYN_REG_OP_MOD = 0x51d00006,
+	SYN_REG_UNKNOWN = 0x51d00007,
+	SYN_REG_SHORT_INPUT = 0x51d00008,
+	SYN_REG_SHORT_OUTPUT = 0x51d00009,
+	SYN_NIC_CAP_UNSUPPORTED = 0x51d0000a,
+	SYN_NIC_CAP_WRITE = 0x51d0000b,
+	SYN_ICM_UNSUPPORTED = 0x51d0000c,
+	SYN_ICM_NO_VHCA = 0x51d0000d,
+	SYN_ICM_BAD_GROUP = 0x51d0000e,
+	SYN_ICM_CAP_ABOVE_TOTAL = 0x51d0000f,
+	SYN_GROUP_UNSUPPORTED = 0x51d00010,
+	SYN_GROUP_BAD_ID = 0x51d00011,
+	SYN_GROUP_CAP_ABOVE_TOTAL = 0x51d00012,
+	SYN_GROUP_NO_GROUPS = 0x51d00013,
+};
+
+/* --- the model ---------------------------------------------------------- */
+
+uint16_t simfw_vhca_id_for(unsigned pf_index, uint16_t function_id)
+{
+	if (function_id == 0)
+		return (uint16_t)pf_index;
+	return (uint16_t)(0x1a0 + pf_index * 0x20 + (function_id - 1u));
+}
+
+struct simfw_func *simfw_func_by_id(struct simfw_pf *pf, uint16_t function_id)
+{
+	for (size_t i = 0; i < pf->nfuncs; i++)
+		if (pf->funcs[i].function_id == function_id)
+			return &pf->funcs[i];
+	return NULL;
+}
+
+struct simfw_func *simfw_func_by_vhca(struct simfw_pf *pf, uint16_t vhca_id)
+{
+	for (size_t i = 0; i < pf->nfuncs; i++)
+		if (pf->funcs[i].vhca_id == vhca_id)
+			return &pf->funcs[i];
+	return NULL;
+}
+
+static struct simfw_group *group_by_id(struct simfw_pf *pf, uint16_t id)
+{
+	if (id == 0 || id > pf->group_id_max || !pf->groups)
+		return NULL;
+	return &pf->groups[id - 1];
+}
+
+/* A function exists for the firmware when it is the PF or an enabled VF. */
+static bool func_enabled(const struct simfw_pf *pf, const struct simfw_func *fn)
+{
+	return fn->function_id <= pf->enabled_vfs;
+}
+
+/* A group's cur is the sum of its members'; its high-water mark follows. */
+static void groups_recompute(struct simfw_pf *pf)
+{
+	for (uint16_t g = 0; g < pf->group_id_max && pf->groups; g++)
+		pf->groups[g].cur = 0;
+	for (size_t i = 0; i < pf->nfuncs; i++) {
+		struct simfw_group *grp = group_by_id(pf, pf->funcs[i].group);
+
+		if (grp)
+			grp->cur += pf->funcs[i].cur;
+	}
+	for (uint16_t g = 0; g < pf->group_id_max && pf->groups; g++)
+		if (pf->groups[g].cur > pf->groups[g].max_reached)
+			pf->groups[g].max_reached = pf->groups[g].cur;
+}
+
+static uint64_t device_cur(const struct simfw_pf *pf)
+{
+	uint64_t sum = 0;
+
+	for (size_t i = 0; i < pf->nfuncs; i++)
+		sum += pf->funcs[i].cur;
+	return sum;
+}
+
+static bool fits(uint64_t cur, uint32_t pages, uint32_t cap)
+{
+	return cap == PRM_ICM_UNLIMITED || cur + pages <= cap;
+}
+
+bool simfw_alloc(struct simfw_pf *pf, struct simfw_func *fn, uint32_t pages)
+{
+	struct simfw_group *grp = group_by_id(pf, fn->group);
+
+	/* cur is a 32-bit register field: it can never wrap. */
+	if (!fits(fn->cur, pages, fn->cap) ||
+	    (grp && !fits(grp->cur, pages, grp->cap)) ||
+	    !fits(device_cur(pf), pages, pf->total_icm) ||
+	    (uint64_t)fn->cur + pages >= PRM_ICM_UNLIMITED) {
+		fn->refused++;
+		return false;
+	}
+	fn->cur += pages;
+	if (fn->cur > fn->max_reached)
+		fn->max_reached = fn->cur;
+	fn->granted++;
+	groups_recompute(pf);
+	return true;
+}
+
+void simfw_flr(struct simfw_pf *pf, struct simfw_func *fn)
+{
+	fn->cur = 0;
+	groups_recompute(pf);
+}
+
+/* --- command execution ------------------------------------------------- */
+
+/* Status and syndrome into the output header; returns false (no change). */
+static bool fail(void *out, size_t outlen, uint8_t status, uint32_t syndrome)
+{
+	uint32_t hdr[DEVX_ST_SZ_DW(prm_cmd_out_hdr)] = {0};
+
+	DEVX_SET(prm_cmd_out_hdr, hdr, status, status);
+	DEVX_SET(prm_cmd_out_hdr, hdr, syndrome, syndrome);
+	memcpy(out, hdr, outlen < sizeof(hdr) ? outlen : sizeof(hdr));
+	return false;
+}
+
+static bool cap_above_total(const struct simfw_pf *pf, uint32_t cap)
+{
+	return cap != PRM_ICM_UNLIMITED && pf->total_icm != PRM_ICM_UNLIMITED &&
+	       cap > pf->total_icm;
+}
+
+static bool exec_query_hca_cap(struct simfw_pf *pf, const void *in, void *out,
+			       size_t outlen)
+{
+	void *cap = DEVX_ADDR_OF(query_hca_cap_out, out, capability);
+	struct simfw_func *fn;
+	uint16_t function_id = 0;
+
+	if (prm_in_op_mod(in) !=
+	    ((PRM_HCA_CAP_GENERAL << 1) | PRM_HCA_CAP_CURRENT))
+		return fail(out, outlen, PRM_STATUS_BAD_PARAM, SYN_CAP_OP_MOD);
+	if (outlen < prm_query_hca_cap_out_len())
+		return fail(out, outlen, PRM_STATUS_BAD_OUTPUT_LEN,
+			    SYN_CAP_SHORT_OUTPUT);
+	if (DEVX_GET(query_hca_cap_in, in, other_function)) {
+		function_id = DEVX_GET(query_hca_cap_in, in, function_id);
+		if (function_id == 0 || function_id > pf->enabled_vfs)
+			return fail(out, outlen, PRM_STATUS_BAD_PARAM,
+				    SYN_CAP_NO_FUNCTION);
+	}
+	fn = simfw_func_by_id(pf, function_id);
+	if (!fn)
+		return fail(out, outlen, PRM_STATUS_BAD_PARAM,
+			    SYN_CAP_NO_FUNCTION);
+	DEVX_SET(cmd_hca_cap, cap, vhca_id, fn->vhca_id);
+	if (function_id == 0) {
+		DEVX_SET(cmd_hca_cap, cap, vport_group_manager, 1);
+		DEVX_SET(cmd_hca_cap, cap, eswitch_manager, 1);
+		DEVX_SET(cmd_hca_cap, cap, nic_cap_reg, pf->nic_cap_reg);
+	}
+	return false;
+}
+
+static bool exec_nic_cap(struct simfw_pf *pf, bool read, void *reg_out,
+			 void *out, size_t outlen)
+{
+	if (!pf->nic_cap_reg)
+		return fail(out, outlen, PRM_STATUS_BAD_PARAM,
+			    SYN_NIC_CAP_UNSUPPORTED);
+	if (!read)
+		return fail(out, outlen, PRM_STATUS_BAD_PARAM,
+			    SYN_NIC_CAP_WRITE);
+	memset(reg_out, 0, DEVX_ST_SZ_BYTES(nic_cap_reg));
+	DEVX_SET(nic_cap_reg, reg_out, vhca_icm_ctrl, pf->vhca_icm_ctrl);
+	DEVX_SET(nic_cap_reg, reg_out, total_icm, pf->total_icm);
+	DEVX_SET(nic_cap_reg, reg_out, vhca_group_id_max, pf->group_id_max);
+	return false;
+}
+
+static bool exec_vhca_icm(struct simfw_pf *pf, bool read, const void *reg_in,
+			  void *reg_out, void *out, size_t outlen)
+{
+	struct prm_vhca_icm_ctrl v;
+	struct simfw_func *fn;
+	struct simfw_func before;
+	bool changed = false;
+
+	if (!pf->nic_cap_reg || !pf->vhca_icm_ctrl)
+		return fail(out, outlen, PRM_STATUS_BAD_PARAM,
+			    SYN_ICM_UNSUPPORTED);
+	prm_decode_vhca_icm_ctrl(reg_in, &v);
+	/* vhca_id_valid = 0 addresses the caller, here always the PF. */
+	fn = v.vhca_id_valid ? simfw_func_by_vhca(pf, v.vhca_id)
+			     : simfw_func_by_id(pf, 0);
+	if (!fn || !func_enabled(pf, fn))
+		return fail(out, outlen, PRM_STATUS_BAD_RESOURCE,
+			    SYN_ICM_NO_VHCA);
+	if (!read) {
+		/* Validate everything first: a refused write changes nothing. */
+		if (v.vhca_group_id > pf->group_id_max)
+			return fail(out, outlen, PRM_STATUS_BAD_PARAM,
+				    SYN_ICM_BAD_GROUP);
+		if (v.set_cap && cap_above_total(pf, v.max_alloc_icm_th))
+			return fail(out, outlen, PRM_STATUS_BAD_PARAM,
+				    SYN_ICM_CAP_ABOVE_TOTAL);
+		before = *fn;
+		if (v.set_cap)
+			fn->cap = v.max_alloc_icm_th;
+		fn->group = v.vhca_group_id;
+		if (v.reset_hwm)
+			fn->max_reached = fn->cur;
+		groups_recompute(pf);
+		changed = memcmp(&before, fn, sizeof(before)) != 0;
+	}
+	v.vhca_group_id = fn->group;
+	v.max_alloc_icm_th = fn->cap;
+	v.cur_alloc_icm = fn->cur;
+	v.max_reached_alloc_icm = fn->max_reached;
+	prm_encode_vhca_icm_ctrl(reg_out, &v);
+	return changed;
+}
+
+static bool exec_group_icm(struct simfw_pf *pf, bool read, const void *reg_in,
+			   void *reg_out, void *out, size_t outlen)
+{
+	struct prm_vhca_group_icm_ctrl v;
+	struct simfw_group *grp;
+	struct simfw_group before;
+	bool changed = false;
+
+	if (!pf->nic_cap_reg || !pf->vhca_icm_ctrl)
+		return fail(out, outlen, PRM_STATUS_BAD_PARAM,
+			    SYN_GROUP_UNSUPPORTED);
+	if (pf->group_id_max == 0)
+		return fail(out, outlen, PRM_STATUS_BAD_PARAM,
+			    SYN_GROUP_NO_GROUPS);
+	prm_decode_vhca_group_icm_ctrl(reg_in, &v);
+	grp = group_by_id(pf, v.vhca_group_id);
+	if (!grp)
+		return fail(out, outlen, PRM_STATUS_BAD_PARAM,
+			    SYN_GROUP_BAD_ID);
+	if (!read) {
+		if (v.set_cap && cap_above_total(pf, v.max_alloc_icm_th))
+			return fail(out, outlen, PRM_STATUS_BAD_PARAM,
+				    SYN_GROUP_CAP_ABOVE_TOTAL);
+		before = *grp;
+		if (v.set_cap)
+			grp->cap = v.max_alloc_icm_th;
+		if (v.reset_hwm)
+			grp->max_reached = grp->cur;
+		changed = memcmp(&before, grp, sizeof(before)) != 0;
+	}
+	v.max_alloc_icm_th = grp->cap;
+	v.cur_alloc_icm = grp->cur;
+	v.max_reached_alloc_icm = grp->max_reached;
+	prm_encode_vhca_group_icm_ctrl(reg_out, &v);
+	return changed;
+}
+
+static bool exec_access_reg(struct simfw_pf *pf, const void *in, size_t inlen,
+			    void *out, size_t outlen)
+{
+	const void *reg_in =
+		DEVX_ADDR_OF(access_register_in, in, register_data);
+	void *reg_out = DEVX_ADDR_OF(access_register_out, out, register_data);
+	uint16_t op_mod = prm_in_op_mod(in);
+	uint16_t register_id;
+	size_t reg_len;
+	bool read;
+
+	if (op_mod != PRM_REG_WRITE && op_mod != PRM_REG_READ)
+		return fail(out, outlen, PRM_STATUS_BAD_PARAM, SYN_REG_OP_MOD);
+	read = op_mod == PRM_REG_READ;
+	register_id = DEVX_GET(access_register_in, in, register_id);
+	reg_len = prm_register_size(register_id);
+	if (!reg_len)
+		return fail(out, outlen, PRM_STATUS_BAD_PARAM, SYN_REG_UNKNOWN);
+	if (inlen < DEVX_ST_SZ_BYTES(access_register_in) + reg_len)
+		return fail(out, outlen, PRM_STATUS_BAD_INPUT_LEN,
+			    SYN_REG_SHORT_INPUT);
+	if (outlen < DEVX_ST_SZ_BYTES(access_register_out) + reg_len)
+		return fail(out, outlen, PRM_STATUS_BAD_OUTPUT_LEN,
+			    SYN_REG_SHORT_OUTPUT);
+
+	switch (register_id) {
+	case PRM_REG_NIC_CAP_REG:
+		return exec_nic_cap(pf, read, reg_out, out, outlen);
+	case PRM_REG_VHCA_ICM_CTRL:
+		return exec_vhca_icm(pf, read, reg_in, reg_out, out, outlen);
+	default:
+		return exec_group_icm(pf, read, reg_in, reg_out, out, outlen);
+	}
+}
+
+bool simfw_exec(struct simfw_pf *pf, const void *in, size_t inlen, void *out,
+		size_t outlen)
+{
+	memset(out, 0, outlen);
+	if (inlen < DEVX_ST_SZ_BYTES(prm_cmd_in_hdr))
+		return fail(out, outlen, PRM_STATUS_BAD_INPUT_LEN,
+			    SYN_SHORT_INPUT);
+	/* Every answer below carries at least the 16-byte header. */
+	if (outlen < DEVX_ST_SZ_BYTES(prm_cmd_out_hdr))
+		return fail(out, outlen, PRM_STATUS_BAD_OUTPUT_LEN,
+			    SYN_REG_SHORT_OUTPUT);
+	switch (prm_in_opcode(in)) {
+	case PRM_OP_QUERY_HCA_CAP:
+		return exec_query_hca_cap(pf, in, out, outlen);
+	case PRM_OP_ACCESS_REG:
+	case PRM_OP_ACCESS_REGISTER_USER:
+		return exec_access_reg(pf, in, inlen, out, outlen);
+	default:
+		return fail(out, outlen, PRM_STATUS_BAD_OP, SYN_BAD_OPCODE);
+	}
+}
+
+/* --- state on disk ----------------------------------------------------- */
+
+static int state_path(char *out, size_t len, const char *root, const char *pci,
+		      const char *ext, struct iq_err *err)
+{
+	char rel[PATH_MAX];
+
+	snprintf(rel, sizeof(rel), "/%s/fw/%s%s", SIMFW_DIR, pci, ext);
+	if (path_join(out, len, root, rel) < 0)
+		return iq_fail(err, IQ_EENV, "%s: sim: path too long: %s%s",
+			       pci, root, rel);
+	return IQ_OK;
+}
+
+void simfw_pf_free(struct simfw_pf *pf)
+{
+	if (!pf)
+		return;
+	free(pf->funcs);
+	free(pf->groups);
+	pf->funcs = NULL;
+	pf->groups = NULL;
+	pf->nfuncs = 0;
+}
+
+static void add_u64(json_object *obj, const char *key, uint64_t value)
+{
+	json_object_object_add(obj, key, json_object_new_int64((int64_t)value));
+}
+
+static char *pf_to_json(const struct simfw_pf *pf)
+{
+	json_object *root = json_object_new_object();
+	json_object *funcs = json_object_new_array();
+	json_object *groups = json_object_new_array();
+	char *text;
+
+	json_object_object_add(root, "pci", json_object_new_string(pf->pci));
+	add_u64(root, "total_icm", pf->total_icm);
+	json_object_object_add(root, "nic_cap_reg",
+			       json_object_new_boolean(pf->nic_cap_reg));
+	json_object_object_add(root, "vhca_icm_ctrl",
+			       json_object_new_boolean(pf->vhca_icm_ctrl));
+	add_u64(root, "group_id_max", pf->group_id_max);
+	add_u64(root, "enabled_vfs", pf->enabled_vfs);
+	for (size_t i = 0; i < pf->nfuncs; i++) {
+		const struct simfw_func *fn = &pf->funcs[i];
+		json_object *f = json_object_new_object();
+
+		add_u64(f, "function_id", fn->function_id);
+		add_u64(f, "vhca_id", fn->vhca_id);
+		add_u64(f, "cap", fn->cap);
+		add_u64(f, "cur", fn->cur);
+		add_u64(f, "max_reached", fn->max_reached);
+		add_u64(f, "group", fn->group);
+		add_u64(f, "granted", fn->granted);
+		add_u64(f, "refused", fn->refused);
+		json_object_array_add(funcs, f);
+	}
+	json_object_object_add(root, "funcs", funcs);
+	for (uint16_t g = 0; g < pf->group_id_max; g++) {
+		const struct simfw_group *grp = &pf->groups[g];
+		json_object *o = json_object_new_object();
+
+		add_u64(o, "id", grp->id);
+		add_u64(o, "cap", grp->cap);
+		/* Derived from the members; kept for whoever reads the file. */
+		add_u64(o, "cur", grp->cur);
+		add_u64(o, "max_reached", grp->max_reached);
+		json_object_array_add(groups, o);
+	}
+	json_object_object_add(root, "groups", groups);
+	text = strdup(json_object_to_json_string_ext(
+		root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED));
+	json_object_put(root);
+	return text;
+}
+
+/* Reads a JSON file's field, range-checked; the errors name path and key. */
+struct json_reader {
+	const char *path;
+	struct iq_err *err;
+	int rc;
+};
+
+static uint64_t get_uint(struct json_reader *rd, json_object *obj,
+			 const char *key, uint64_t max)
+{
+	json_object *val;
+	int64_t v;
+
+	if (rd->rc)
+		return 0;
+	if (!json_object_object_get_ex(obj, key, &val) ||
+	    !json_object_is_type(val, json_type_int)) {
+		rd->rc = iq_fail(rd->err, IQ_EENV,
+				 "%s: sim state: field \"%s\" missing or not "
+				 "an integer: re-create it with icmquota sim "
+				 "init",
+				 rd->path, key);
+		return 0;
+	}
+	v = json_object_get_int64(val);
+	if (v < 0 || (uint64_t)v > max) {
+		rd->rc = iq_fail(
+			rd->err, IQ_EENV,
+			"%s: sim state: field \"%s\" = %lld is out of "
+			"range 0..%llu: re-create it with icmquota sim "
+			"init",
+			rd->path, key, (long long)v, (unsigned long long)max);
+		return 0;
+	}
+	return (uint64_t)v;
+}
+
+static bool get_bool(struct json_reader *rd, json_object *obj, const char *key)
+{
+	json_object *val;
+
+	if (rd->rc)
+		return false;
+	if (!json_object_object_get_ex(obj, key, &val) ||
+	    !json_object_is_type(val, json_type_boolean)) {
+		rd->rc = iq_fail(rd->err, IQ_EENV,
+				 "%s: sim state: field \"%s\" missing or not "
+				 "a boolean: re-create it with icmquota sim "
+				 "init",
+				 rd->path, key);
+		return false;
+	}
+	return json_object_get_boolean(val);
+}
+
+static json_object *get_array(struct json_reader *rd, json_object *obj,
+			      const char *key)
+{
+	json_object *val;
+
+	if (rd->rc)
+		return NULL;
+	if (!json_object_object_get_ex(obj, key, &val) ||
+	    !json_object_is_type(val, json_type_array)) {
+		rd->rc =
+			iq_fail(rd->err, IQ_EENV,
+				"%s: sim state: field \"%s\" missing or not "
+				"an array: re-create it with icmquota sim init",
+				rd->path, key);
+		return NULL;
+	}
+	return val;
+}
+
+static void read_funcs(struct json_reader *rd, json_object *arr,
+		       struct simfw_pf *pf)
+{
+	size_t n = json_object_array_length(arr);
+
+	if (n == 0 || n > UINT16_MAX) {
+		rd->rc = iq_fail(rd->err, IQ_EENV,
+				 "%s: sim state: \"funcs\" has %zu entries "
+				 "(expected the PF and its VFs): re-create it "
+				 "with icmquota sim init",
+				 rd->path, n);
+		return;
+	}
+	pf->funcs = calloc(n, sizeof(*pf->funcs));
+	if (!pf->funcs) {
+		rd->rc = iq_fail(rd->err, IQ_EENV, "%s: out of memory",
+				 rd->path);
+		return;
+	}
+	pf->nfuncs = n;
+	for (size_t i = 0; i < n && !rd->rc; i++) {
+		json_object *f = json_object_array_get_idx(arr, i);
+		struct simfw_func *fn = &pf->funcs[i];
+
+		fn->function_id = get_uint(rd, f, "function_id", UINT16_MAX);
+		fn->vhca_id = get_uint(rd, f, "vhca_id", UINT16_MAX);
+		fn->cap = get_uint(rd, f, "cap", UINT32_MAX);
+		fn->cur = get_uint(rd, f, "cur", UINT32_MAX);
+		fn->max_reached = get_uint(rd, f, "max_reached", UINT32_MAX);
+		fn->group = get_uint(rd, f, "group", pf->group_id_max);
+		fn->granted = get_uint(rd, f, "granted", INT64_MAX);
+		fn->refused = get_uint(rd, f, "refused", INT64_MAX);
+	}
+}
+
+static void read_groups(struct json_reader *rd, json_object *arr,
+			struct simfw_pf *pf)
+{
+	size_t n = json_object_array_length(arr);
+
+	if (n != pf->group_id_max) {
+		rd->rc = iq_fail(rd->err, IQ_EENV,
+				 "%s: sim state: \"groups\" has %zu entries, "
+				 "group_id_max is %u: re-create it with "
+				 "icmquota sim init",
+				 rd->path, n, pf->group_id_max);
+		return;
+	}
+	if (n == 0)
+		return;
+	pf->groups = calloc(n, sizeof(*pf->groups));
+	if (!pf->groups) {
+		rd->rc = iq_fail(rd->err, IQ_EENV, "%s: out of memory",
+				 rd->path);
+		return;
+	}
+	for (size_t i = 0; i < n && !rd->rc; i++) {
+		json_object *o = json_object_array_get_idx(arr, i);
+		struct simfw_group *grp = &pf->groups[i];
+
+		grp->id = get_uint(rd, o, "id", UINT16_MAX);
+		grp->cap = get_uint(rd, o, "cap", UINT32_MAX);
+		grp->max_reached = get_uint(rd, o, "max_reached", UINT32_MAX);
+		if (!rd->rc && grp->id != i + 1)
+			rd->rc = iq_fail(rd->err, IQ_EENV,
+					 "%s: sim state: group %zu has id %u "
+					 "(groups are numbered 1..): re-create "
+					 "it with icmquota sim init",
+					 rd->path, i + 1, grp->id);
+	}
+}
+
+static int pf_from_json(const char *path, const char *text, struct simfw_pf *pf,
+			struct iq_err *err)
+{
+	struct json_reader rd = {.path = path, .err = err, .rc = IQ_OK};
+	enum json_tokener_error jerr;
+	json_object *root;
+	json_object *pci;
+
+	memset(pf, 0, sizeof(*pf));
+	root = json_tokener_parse_verbose(text, &jerr);
+	if (!root || !json_object_is_type(root, json_type_object)) {
+		json_object_put(root);
+		return iq_fail(err, IQ_EENV,
+			       "%s: sim state is not a JSON object (%s): "
+			       "re-create it with icmquota sim init",
+			       path,
+			       root ? "wrong type"
+				    : json_tokener_error_desc(jerr));
+	}
+	if (!json_object_object_get_ex(root, "pci", &pci) ||
+	    !pci_addr_normalize(json_object_get_string(pci), pf->pci))
+		rd.rc = iq_fail(err, IQ_EENV,
+				"%s: sim state: field \"pci\" missing or not a "
+				"PCI address: re-create it with icmquota sim "
+				"init",
+				path);
+	pf->total_icm = get_uint(&rd, root, "total_icm", UINT32_MAX);
+	pf->nic_cap_reg = get_bool(&rd, root, "nic_cap_reg");
+	pf->vhca_icm_ctrl = get_bool(&rd, root, "vhca_icm_ctrl");
+	pf->group_id_max = get_uint(&rd, root, "group_id_max", UINT16_MAX);
+	pf->enabled_vfs = get_uint(&rd, root, "enabled_vfs", UINT16_MAX);
+	if (!rd.rc)
+		read_groups(&rd, get_array(&rd, root, "groups"), pf);
+	if (!rd.rc)
+		read_funcs(&rd, get_array(&rd, root, "funcs"), pf);
+	json_object_put(root);
+	if (rd.rc) {
+		simfw_pf_free(pf);
+		return rd.rc;
+	}
+	groups_recompute(pf);
+	return IQ_OK;
+}
+
+static int lock_open(const char *root, const char *pci, int *lock_fd,
+		     struct iq_err *err)
+{
+	char path[PATH_MAX];
+	int fd;
+	int rc;
+
+	rc = state_path(path, sizeof(path), root, pci, ".lock", err);
+	if (rc)
+		return rc;
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return iq_fail(err, IQ_EENV,
+			       "%s: sim: cannot open lock %s: %s (run icmquota "
+			       "sim init, or check the permissions of the "
+			       "simulated root)",
+			       pci, path, strerror(errno));
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno == EINTR)
+			continue;
+		rc = iq_fail(err, IQ_EENV, "%s: sim: cannot lock %s: %s", pci,
+			     path, strerror(errno));
+		close(fd);
+		return rc;
+	}
+	*lock_fd = fd;
+	return IQ_OK;
+}
+
+static void lock_close(int lock_fd)
+{
+	if (lock_fd < 0)
+		return;
+	flock(lock_fd, LOCK_UN);
+	close(lock_fd);
+}
+
+static int save(const char *root, const struct simfw_pf *pf, struct iq_err *err)
+{
+	char path[PATH_MAX];
+	char *text;
+	int rc;
+
+	rc = state_path(path, sizeof(path), root, pf->pci, ".json", err);
+	if (rc)
+		return rc;
+	text = pf_to_json(pf);
+	if (!text)
+		return iq_fail(err, IQ_EENV, "%s: out of memory", path);
+	/* Not durable: a simulation need not survive a power cut. */
+	rc = file_write_atomic(path, text, strlen(text), false, err);
+	free(text);
+	return rc;
+}
+
+static int check_new_pf(const struct simfw_pf *pf, struct iq_err *err)
+{
+	char pci[PCI_ADDR_LEN];
+
+	if (!pci_addr_normalize(pf->pci, pci) || strcmp(pci, pf->pci) != 0)
+		return iq_fail(err, IQ_EUSAGE,
+			       "sim: \"%s\" is not a normalised PCI address "
+			       "(DDDD:BB:SS.F)",
+			       pf->pci);
+	if (pf->nfuncs == 0 || !pf->funcs)
+		return iq_fail(err, IQ_EUSAGE,
+			       "%s: sim: a PF needs at least its own function",
+			       pf->pci);
+	if (pf->enabled_vfs >= pf->nfuncs)
+		return iq_fail(err, IQ_EUSAGE,
+			       "%s: sim: %u VFs enabled but only %zu exist",
+			       pf->pci, pf->enabled_vfs, pf->nfuncs - 1);
+	for (size_t i = 0; i < pf->nfuncs; i++)
+		if (pf->funcs[i].group > pf->group_id_max)
+			return iq_fail(err, IQ_EUSAGE,
+				       "%s: sim: function %u is in group %u, "
+				       "above group_id_max %u",
+				       pf->pci, pf->funcs[i].function_id,
+				       pf->funcs[i].group, pf->group_id_max);
+	return IQ_OK;
+}
+
+int simfw_pf_create(const char *root, const struct simfw_pf *pf,
+		    struct iq_err *err)
+{
+	struct simfw_pf copy = *pf;
+	char dir[PATH_MAX];
+	int lock_fd = -1;
+	int rc;
+
+	rc = check_new_pf(pf, err);
+	if (rc)
+		return rc;
+	if (path_join(dir, sizeof(dir), root, "/" SIMFW_DIR "/fw") < 0)
+		return iq_fail(err, IQ_EENV, "%s: sim: path too long under %s",
+			       pf->pci, root);
+	rc = mkdir_p(dir, 0755, err);
+	if (rc)
+		return rc;
+
+	/*
+	 * Work on a copy of the groups: their cur is derived here. Groups not
+	 * given are all unlimited, as on a fresh device.
+	 */
+	copy.groups = NULL;
+	if (pf->group_id_max) {
+		copy.groups = calloc(pf->group_id_max, sizeof(*copy.groups));
+		if (!copy.groups)
+			return iq_fail(err, IQ_EENV, "%s: out of memory",
+				       pf->pci);
+		for (uint16_t g = 0; g < pf->group_id_max; g++) {
+			if (pf->groups)
+				copy.groups[g] = pf->groups[g];
+			else
+				copy.groups[g].cap = PRM_ICM_UNLIMITED;
+			copy.groups[g].id = g + 1;
+		}
+		groups_recompute(&copy);
+	}
+
+	rc = lock_open(root, pf->pci, &lock_fd, err);
+	if (!rc)
+		rc = save(root, &copy, err);
+	lock_close(lock_fd);
+	free(copy.groups);
+	return rc;
+}
+
+int simfw_pf_init(struct simfw_pf *pf, const char *pci, unsigned pf_index,
+		  uint16_t total_vfs, uint16_t enabled_vfs, uint32_t total_icm,
+		  uint16_t group_id_max)
+{
+	memset(pf, 0, sizeof(*pf));
+	snprintf(pf->pci, sizeof(pf->pci), "%s", pci);
+	pf->total_icm = total_icm;
+	pf->vhca_icm_ctrl = true;
+	pf->nic_cap_reg = true;
+	pf->group_id_max = group_id_max;
+	pf->enabled_vfs = enabled_vfs;
+	pf->nfuncs = (size_t)total_vfs + 1;
+	pf->funcs = calloc(pf->nfuncs, sizeof(*pf->funcs));
+	pf->groups =
+		group_id_max ? calloc(group_id_max, sizeof(*pf->groups)) : NULL;
+	if (!pf->funcs || (group_id_max && !pf->groups)) {
+		simfw_pf_free(pf);
+		return -1;
+	}
+	for (size_t i = 0; i < pf->nfuncs; i++) {
+		pf->funcs[i].function_id = (uint16_t)i;
+		pf->funcs[i].vhca_id = simfw_vhca_id_for(pf_index, (uint16_t)i);
+		pf->funcs[i].cap = PRM_ICM_UNLIMITED;
+	}
+	for (uint16_t g = 0; g < group_id_max; g++) {
+		pf->groups[g].id = g + 1;
+		pf->groups[g].cap = PRM_ICM_UNLIMITED;
+	}
+	return 0;
+}
+
+int simfw_pf_lock_load(const char *root, const char *pci, struct simfw_pf *pf,
+		       int *lock_fd, struct iq_err *err)
+{
+	char path[PATH_MAX];
+	char *text = NULL;
+	size_t len;
+	int rc;
+
+	memset(pf, 0, sizeof(*pf));
+	*lock_fd = -1;
+	rc = state_path(path, sizeof(path), root, pci, ".json", err);
+	if (rc)
+		return rc;
+	if (access(path, F_OK) < 0)
+		return iq_fail(err, IQ_EENV,
+			       "%s: sim: no simulated firmware for this PF "
+			       "(%s: %s): run icmquota sim init",
+			       pci, path, strerror(errno));
+	rc = lock_open(root, pci, lock_fd, err);
+	if (rc)
+		return rc;
+	rc = file_read_all(path, &text, &len, err);
+	if (!rc)
+		rc = pf_from_json(path, text, pf, err);
+	free(text);
+	if (!rc && strcmp(pf->pci, pci) != 0)
+		rc = iq_fail(err, IQ_EENV,
+			     "%s: sim state names PF %s: re-create it with "
+			     "icmquota sim init",
+			     path, pf->pci);
+	if (rc) {
+		simfw_pf_free(pf);
+		lock_close(*lock_fd);
+		*lock_fd = -1;
+	}
+	return rc;
+}
+
+int simfw_pf_unlock(const char *root, struct simfw_pf *pf, int lock_fd,
+		    bool dirty, struct iq_err *err)
+{
+	int rc = IQ_OK;
+
+	if (dirty)
+		rc = save(root, pf, err);
+	lock_close(lock_fd);
+	simfw_pf_free(pf);
+	return rc;
+}
+
+static bool is_state_name(const char *name, char pci[PCI_ADDR_LEN])
+{
+	size_t len = strlen(name);
+	char stem[PCI_ADDR_LEN];
+
+	if (len != PCI_ADDR_LEN - 1 + 5 || strcmp(name + len - 5, ".json"))
+		return false;
+	memcpy(stem, name, PCI_ADDR_LEN - 1);
+	stem[PCI_ADDR_LEN - 1] = '\0';
+	return pci_addr_normalize(stem, pci) && strcmp(stem, pci) == 0;
+}
+
+static int cmp_pci(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+int simfw_list_pfs(const char *root, char (**pcis)[PCI_ADDR_LEN], size_t *n,
+		   struct iq_err *err)
+{
+	char dir_path[PATH_MAX];
+	char(*list)[PCI_ADDR_LEN] = NULL;
+	size_t count = 0;
+	struct dirent *de;
+	DIR *dir;
+
+	*pcis = NULL;
+	*n = 0;
+	if (path_join(dir_path, sizeof(dir_path), root, "/" SIMFW_DIR "/fw") <
+	    0)
+		return iq_fail(err, IQ_EENV, "sim: path too long under %s",
+			       root);
+	dir = opendir(dir_path);
+	if (!dir)
+		return iq_fail(err, IQ_EENV,
+			       "%s: %s: no simulated firmware here (run "
+			       "icmquota sim init)",
+			       dir_path, strerror(errno));
+	while ((errno = 0, de = readdir(dir))) {
+		char pci[PCI_ADDR_LEN];
+		char(*grown)[PCI_ADDR_LEN];
+
+		if (!is_state_name(de->d_name, pci))
+			continue;
+		grown = realloc(list, (count + 1) * sizeof(*list));
+		if (!grown) {
+			free(list);
+			closedir(dir);
+			return iq_fail(err, IQ_EENV, "%s: out of memory",
+				       dir_path);
+		}
+		list = grown;
+		memcpy(list[count++], pci, PCI_ADDR_LEN);
+	}
+	if (errno) {
+		int errnum = errno;
+
+		free(list);
+		closedir(dir);
+		return iq_fail(err, IQ_EENV, "%s: cannot list: %s", dir_path,
+			       strerror(errnum));
+	}
+	closedir(dir);
+	if (count)
+		qsort(list, count, sizeof(*list), cmp_pci);
+	*pcis = list;
+	*n = count;
+	return IQ_OK;
+}

@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The simulated firmware: a model of the PRM semantics icmquota relies on
+ * (prm.md), one state file per PF under ROOT/icmquota-sim/fw/. The sim
+ * transport feeds it raw input mailboxes and returns what the firmware
+ * would; `icmquota sim register/flr` drive the guest side (page requests,
+ * function reset).
+ */
+#ifndef ICMQUOTA_SIMFW_H
+#define ICMQUOTA_SIMFW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/err.h"
+#include "lib/pci.h"
+
+#define SIMFW_DIR "icmquota-sim"
+
+struct simfw_func {
+	uint16_t function_id; /* 0 = the PF, VF index + 1 for a VF */
+	uint16_t vhca_id;
+	uint32_t cap;	      /* max_alloc_icm_th, 4 KiB units */
+	uint32_t cur;	      /* cur_alloc_icm */
+	uint32_t max_reached; /* max_reached_alloc_icm */
+	uint16_t group;	      /* vhca_group_id, 0 = none */
+	uint64_t granted;     /* page requests granted */
+	uint64_t refused;     /* page requests refused by a cap */
+};
+
+struct simfw_group {
+	uint16_t id;
+	uint32_t cap;
+	uint32_t cur;
+	uint32_t max_reached;
+};
+
+struct simfw_pf {
+	char pci[PCI_ADDR_LEN];
+	uint32_t total_icm; /* 4 KiB units */
+	bool vhca_icm_ctrl; /* NIC_CAP_REG.vhca_icm_ctrl */
+	bool nic_cap_reg;   /* false: old firmware, register unknown */
+	uint16_t group_id_max;
+	uint16_t enabled_vfs; /* functions 1..enabled_vfs exist */
+	size_t nfuncs;	      /* PF + sriov_totalvfs */
+	struct simfw_func *funcs;
+	struct simfw_group *groups; /* group_id_max entries, id 1.. */
+};
+
+/*
+ * A fresh PF (for sim init and tests): the PF and total_vfs VFs with the
+ * vhca_ids of simfw_vhca_id_for(), every cap unlimited, nothing
+ * allocated, groups 1..group_id_max unlimited, NIC_CAP_REG and
+ * VHCA_ICM_CTRL supported. Returns 0, -1 when out of memory. Free with
+ * simfw_pf_free().
+ */
+int simfw_pf_init(struct simfw_pf *pf, const char *pci, unsigned pf_index,
+		  uint16_t total_vfs, uint16_t enabled_vfs, uint32_t total_icm,
+		  uint16_t group_id_max);
+/*
+ * Write a fresh PF state (sim init). groups may be NULL (all unlimited);
+ * a group's cur is derived from its members.
+ */
+int simfw_pf_create(const char *root, const struct simfw_pf *pf,
+		    struct iq_err *err);
+/*
+ * Lock the PF's state (flock, shared by every process driving the sim) and
+ * load it. Always pair with simfw_pf_unlock().
+ */
+int simfw_pf_lock_load(const char *root, const char *pci, struct simfw_pf *pf,
+		       int *lock_fd, struct iq_err *err);
+/* Save when dirty (atomic replace), then unlock and free. */
+int simfw_pf_unlock(const char *root, struct simfw_pf *pf, int lock_fd,
+		    bool dirty, struct iq_err *err);
+void simfw_pf_free(struct simfw_pf *pf);
+
+/* The PF names of the simulated firmware (sorted); *pcis is malloc'd. */
+int simfw_list_pfs(const char *root, char (**pcis)[PCI_ADDR_LEN], size_t *n,
+		   struct iq_err *err);
+
+/*
+ * Execute one command with PRM semantics. Always fills out (status,
+ * syndrome, data); returns true when the state changed.
+ */
+bool simfw_exec(struct simfw_pf *pf, const void *in, size_t inlen, void *out,
+		size_t outlen);
+
+struct simfw_func *simfw_func_by_id(struct simfw_pf *pf, uint16_t function_id);
+struct simfw_func *simfw_func_by_vhca(struct simfw_pf *pf, uint16_t vhca_id);
+
+/*
+ * A page request from a function (a guest registering memory): granted
+ * when it fits the function's cap, its group's cap and the device's
+ * total ICM. Returns true when granted.
+ */
+bool simfw_alloc(struct simfw_pf *pf, struct simfw_func *fn, uint32_t pages);
+/* Function level reset: the function's ICM returns to the host. */
+void simfw_flr(struct simfw_pf *pf, struct simfw_func *fn);
+
+/* The vhca_id the simulated firmware gives a function (stable). */
+uint16_t simfw_vhca_id_for(unsigned pf_index, uint16_t function_id);
+
+/* True when root holds a simulated firmware (ROOT/icmquota-sim/fw). */
+bool simfw_root_present(const char *root);
+/*
+ * The transport that hands mailboxes to this model (sim_transport.c); give
+ * it as fw_open_args.sim / run_ctx.sim_transport. Speaks
+ * ACCESS_REGISTER_USER like the DevX path it stands in for.
+ */
+struct fw_transport_ops;
+extern const struct fw_transport_ops simfw_transport;
+
+#endif

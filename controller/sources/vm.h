@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * VM facts: what the controller needs to know of a guest, whatever the
+ * source (libvirt domain XML, Cloud Hypervisor vm.info, the journal).
+ */
+#ifndef ICMQUOTA_VM_H
+#define ICMQUOTA_VM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/err.h"
+#include "policy/policy.h"
+#include "lib/pci.h"
+
+/*
+ * The XML namespace of icmquota's libvirt metadata: a domain names its class
+ * in <metadata><icmquota:vm xmlns:icmquota="..."><class>NAME</class>.
+ */
+#define ICMQUOTA_XMLNS "https://icmquota.dev/xmlns/1"
+
+struct vm_facts {
+	char name[256];
+	char uuid[40]; /* lowercase canonical, "" if none */
+	uint64_t memory_bytes;
+	bool hugepages;	      /* guest RAM backed by huge pages */
+	char class_name[128]; /* "" when the VM names no class */
+	/* Every passed-through PCI source address, normalised, sorted. */
+	char (*pci)[PCI_ADDR_LEN];
+	size_t npci;
+	char source[4096]; /* file or socket it came from, for messages */
+	/* Which VMM runs it: VM_ORIGIN_LIBVIRT or VM_ORIGIN_CH. A source that
+	 * lists the running VMs of one kind replaces only VMs of that kind. */
+	char origin[16];
+};
+
+/*
+ * libvirt domain XML (controller/vm_libvirt.c). label names the input in
+ * messages and becomes vm->source. vm is overwritten; on failure it is left
+ * zeroed (nothing to free). Malformed or unusable XML: IQ_EREFUSED;
+ * an unreadable file: IQ_EENV.
+ */
+int vm_from_libvirt_xml(const char *xml, size_t len, const char *label,
+			struct vm_facts *vm, struct iq_err *err);
+int vm_from_libvirt_xml_file(const char *path, struct vm_facts *vm,
+			     struct iq_err *err);
+
+/*
+ * Add a PCI address (normalised, kept sorted, no duplicates). A text that is
+ * not a PCI address: IQ_EREFUSED.
+ */
+int vm_add_pci(struct vm_facts *vm, const char *pci, struct iq_err *err);
+/* Frees the PCI list (the struct itself is the caller's); idempotent. */
+void vm_facts_free(struct vm_facts *vm);
+/* Deep copy; dst is overwritten as if uninitialised (free it first). */
+int vm_facts_copy(struct vm_facts *dst, const struct vm_facts *src,
+		  struct iq_err *err);
+
+/* The part of the facts the policy evaluates; points into vm. */
+const struct policy_vm *vm_policy_view(const struct vm_facts *vm,
+				       struct policy_vm *view);
+
+#define VM_ORIGIN_LIBVIRT "libvirt"
+#define VM_ORIGIN_CH	  "ch"
+
+#endif

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Cloud Hypervisor as a VM source: GET /api/v1/vm.info over the VMM's API
+ * Unix socket (libcurl), VmInfo (cloud-hypervisor-openapi.yaml) -> facts.
+ *
+ * VmInfo carries no VM name: the name is the socket's file name without
+ * ".sock" (/run/ch/train-01.sock -> "train-01"), so orchestrators name API
+ * sockets after their VMs. The other facts: uuid from
+ * config.platform.system_uuid (or its deprecated alias uuid), lowercased;
+ * memory_bytes = config.memory.size + hotplugged_size + every
+ * config.memory.zones[] size + hotplugged_size; hugepages when every
+ * non-empty region is hugepage-backed; class from a
+ * config.platform.oem_strings[] entry "icmquota.class=NAME"; pci from the
+ * sysfs path of every config.devices[] (VFIO) entry, whose last component
+ * is the host PCI address.
+ */
+#ifndef ICMQUOTA_VM_CH_H
+#define ICMQUOTA_VM_CH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "controller/sources/vm.h"
+#include "controller/sources/vm_list.h"
+#include "lib/err.h"
+
+/* No VmInfo comes near this; a bigger answer is not a CH API. */
+#define VM_CH_BODY_MAX (4u << 20)
+/* API sockets a directory scan takes: NAME.sock. */
+#define VM_CH_SOCK_SUFFIX ".sock"
+
+/* Seconds a request may take before the VMM counts as hung. */
+#define VM_CH_TIMEOUT_S 5
+
+/*
+ * VM facts from a VMM socket, whatever the VM's state. Errors (one line,
+ * naming the socket):
+ * connection refused / no such socket (IQ_EENV, "is cloud-hypervisor
+ * running with --api-socket path=SOCK?"), timeout (IQ_EENV), 404 = no VM
+ * created yet (IQ_EREFUSED), another HTTP status (IQ_EENV, with the first
+ * line of the answer), malformed JSON or not a CH API (IQ_EREFUSED), a
+ * device without a path or whose path is not a PCI device path
+ * (IQ_EREFUSED). On failure vm is left zeroed.
+ */
+int vm_from_ch_socket(const char *socket_path, struct vm_facts *vm,
+		      struct iq_err *err);
+/* The same, also giving the state ("Created", "Running", ...). */
+int vm_ch_query(const char *socket_path, struct vm_facts *vm, char *state,
+		size_t state_len, struct iq_err *err);
+/*
+ * The same from a VmInfo body; state receives "Created", "Running", ...
+ * label (a socket path) names the input in messages, becomes vm->source
+ * and gives the name (see above).
+ */
+int vm_from_ch_vminfo(const char *json, size_t len, const char *label,
+		      struct vm_facts *vm, char *state, size_t state_len,
+		      struct iq_err *err);
+/*
+ * Every socket named *.sock in dir, sorted by name (only *.sock: a serial
+ * console or vsock socket beside it must never receive an HTTP request):
+ * VMs that exist and are not Shutdown (Created, Running, Paused,
+ * BreakPoint) are added. A VMM without a VM (404) runs nothing and is
+ * passed over. A socket whose VMM is gone (no listener) or hung (timeout)
+ * is skipped but never silently: *skipped counts them (set, not added to)
+ * and skipped_why receives the first one's error, for the caller to report.
+ * Any other failure (a malformed vm.info, permission denied) ends the scan
+ * with that error.
+ */
+/* The VM name a socket path gives ("/run/ch/train-01.sock" -> "train-01"). */
+int vm_ch_name_of_socket(const char *socket_path, char *name, size_t len,
+			 struct iq_err *err);
+int vm_ch_list_dir(const char *dir, struct vm_list *list, unsigned *skipped,
+		   char *skipped_why, size_t why_len, struct iq_err *err);
+
+#endif

@@ -1,0 +1,705 @@
+// SPDX-License-Identifier: MIT
+/*
+ * libvirt domain XML -> VM facts.
+ *
+ * The hook gets the domain XML on stdin at every lifecycle stage; this file
+ * reads what admission needs from it: name, uuid, memory, whether the RAM is
+ * hugepage-backed, the class named in icmquota's metadata, and the host PCI
+ * addresses of every passed-through device. Numbers and units follow
+ * libvirt's own parsing, so the controller sees the devices QEMU gets.
+ *
+ * The XML is untrusted input: no network, no entity expansion, no DOCTYPE,
+ * and it is never echoed back in a message (only short, sanitised attribute
+ * values are).
+ */
+#include "controller/sources/vm.h"
+#include "lib/file.h"
+#include "lib/pci.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <libxml/xmlerror.h>
+
+/* What admission needs of the first error libxml2 reports. */
+struct xml_first_error {
+	int set;
+	int line;
+	char msg[512];
+};
+
+/*
+ * Copy at most 40 bytes of untrusted text for a message, control bytes
+ * replaced, so an error always stays on one line and never carries the XML.
+ */
+static void printable_excerpt(const char *text, char *out, size_t len)
+{
+	size_t n = 0;
+
+	for (; text[n] && n + 1 < len && n < 40; n++)
+		out[n] = iscntrl((unsigned char)text[n]) ? '?' : text[n];
+	out[n] = '\0';
+}
+
+#if LIBXML_VERSION >= 21200
+static void on_xml_error(void *user, const xmlError *error)
+#else
+static void on_xml_error(void *user, xmlErrorPtr error)
+#endif
+{
+	xmlParserCtxtPtr ctxt = user;
+	struct xml_first_error *first = ctxt ? ctxt->_private : NULL;
+
+	if (!first || first->set || !error || error->level < XML_ERR_ERROR)
+		return;
+	first->set = 1;
+	first->line = error->line;
+	first->msg[0] = '\0';
+	if (error->message) {
+		size_t n = 0;
+
+		/* libxml2 ends its messages with a newline; keep one line. */
+		for (; error->message[n] && n + 1 < sizeof(first->msg); n++)
+			first->msg[n] =
+				iscntrl((unsigned char)error->message[n])
+					? ' '
+					: error->message[n];
+		while (n && first->msg[n - 1] == ' ')
+			n--;
+		first->msg[n] = '\0';
+	}
+}
+
+/*
+ * Parse without network access and without substituting entities; errors
+ * go to on_xml_error (never to stderr: library code does not print).
+ */
+static xmlDocPtr parse_xml(const char *xml, size_t len, const char *label,
+			   struct iq_err *err)
+{
+	struct xml_first_error first = {0};
+	xmlParserCtxtPtr ctxt;
+	xmlDocPtr doc;
+
+	if (len > INT_MAX) {
+		iq_fail(err, IQ_EREFUSED,
+			"%s: domain XML of %zu bytes is too large to be a "
+			"libvirt domain",
+			label, len);
+		return NULL;
+	}
+	ctxt = xmlNewParserCtxt();
+	if (!ctxt) {
+		iq_fail(err, IQ_EENV, "%s: out of memory parsing domain XML",
+			label);
+		return NULL;
+	}
+	ctxt->_private = &first;
+	ctxt->sax->serror = on_xml_error;
+	doc = xmlCtxtReadMemory(
+		ctxt, xml ? xml : "", (int)len, label, NULL,
+		XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOERROR |
+			XML_PARSE_NOWARNING | XML_PARSE_BIG_LINES);
+	if (doc && !ctxt->wellFormed) {
+		xmlFreeDoc(doc);
+		doc = NULL;
+	}
+	if (!doc) {
+		if (!first.set) {
+			/* Newer libxml2 may skip handlers under NOERROR. */
+			const xmlError *last = xmlCtxtGetLastError(ctxt);
+
+			if (last && last->message) {
+				on_xml_error(ctxt, (xmlErrorPtr)last);
+			} else {
+				first.line = 1;
+				snprintf(first.msg, sizeof(first.msg),
+					 "no XML document");
+			}
+		}
+		iq_fail(err, IQ_EREFUSED,
+			"%s:%d: %s (the XML is truncated or not well-formed)",
+			label, first.line, first.msg);
+	}
+	ctxt->_private = NULL;
+	xmlFreeParserCtxt(ctxt);
+	return doc;
+}
+
+static bool is_element(const xmlNode *node, const char *name)
+{
+	return node->type == XML_ELEMENT_NODE && !node->ns &&
+	       strcmp((const char *)node->name, name) == 0;
+}
+
+/* The first child element NAME in no namespace (libvirt's elements). */
+static xmlNodePtr first_child(const xmlNode *parent, const char *name)
+{
+	if (!parent)
+		return NULL;
+	for (xmlNodePtr child = parent->children; child; child = child->next)
+		if (is_element(child, name))
+			return child;
+	return NULL;
+}
+
+static long line_of(const xmlNode *node)
+{
+	return xmlGetLineNo((xmlNodePtr)node);
+}
+
+/*
+ * An attribute's value copied into buf ("" when absent); false when it does
+ * not fit. present says whether the attribute exists.
+ */
+static bool attr_copy(const xmlNode *node, const char *name, char *buf,
+		      size_t len, bool *present)
+{
+	xmlChar *value = xmlGetNoNsProp(node, (const xmlChar *)name);
+	bool fits;
+
+	*present = value != NULL;
+	buf[0] = '\0';
+	if (!value)
+		return true;
+	fits = strlen((const char *)value) < len;
+	if (fits)
+		strcpy(buf, (const char *)value);
+	xmlFree(value);
+	return fits;
+}
+
+static bool attr_equals(const xmlNode *node, const char *name,
+			const char *expected)
+{
+	xmlChar *value = xmlGetNoNsProp(node, (const xmlChar *)name);
+	bool same = value && strcmp((const char *)value, expected) == 0;
+
+	xmlFree(value);
+	return same;
+}
+
+/*
+ * An element's text, leading and trailing white space cut, into buf.
+ * Returns false when it does not fit.
+ */
+static bool text_copy(const xmlNode *node, char *buf, size_t len)
+{
+	xmlChar *content = xmlNodeGetContent(node);
+	const char *start = content ? (const char *)content : "";
+	size_t n;
+	bool fits;
+
+	while (isspace((unsigned char)*start))
+		start++;
+	n = strlen(start);
+	while (n && isspace((unsigned char)start[n - 1]))
+		n--;
+	fits = n < len;
+	if (fits) {
+		memcpy(buf, start, n);
+		buf[n] = '\0';
+	} else {
+		buf[0] = '\0';
+	}
+	xmlFree(content);
+	return fits;
+}
+
+static bool has_control_bytes(const char *text)
+{
+	for (; *text; text++)
+		if (iscntrl((unsigned char)*text))
+			return true;
+	return false;
+}
+
+static int parse_name(const xmlNode *domain, const char *label,
+		      struct vm_facts *vm, struct iq_err *err)
+{
+	xmlNodePtr node = first_child(domain, "name");
+	xmlChar *content;
+	size_t len;
+
+	if (!node)
+		return iq_fail(err, IQ_EREFUSED,
+			       "%s: the domain has no <name> (libvirt requires "
+			       "one)",
+			       label);
+	/* Not trimmed: libvirt takes the name as written. */
+	content = xmlNodeGetContent(node);
+	len = content ? strlen((const char *)content) : 0;
+	if (len == 0 || len >= sizeof(vm->name) ||
+	    has_control_bytes((const char *)content)) {
+		xmlFree(content);
+		return iq_fail(err, IQ_EREFUSED,
+			       "%s:%ld: <name> must be 1 to %zu bytes without "
+			       "control characters",
+			       label, line_of(node), sizeof(vm->name) - 1);
+	}
+	memcpy(vm->name, content, len + 1);
+	xmlFree(content);
+	return IQ_OK;
+}
+
+static int hex_digit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = tolower(c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/*
+ * libvirt's UUID forms: 32 hex digits in either case, dashes allowed between
+ * byte pairs (the canonical 8-4-4-4-12 or none at all), surrounding white
+ * space ignored. Output: canonical lowercase 8-4-4-4-12.
+ */
+static bool uuid_canonical(const char *text, char out[37])
+{
+	unsigned char bytes[16];
+	const char *p = text;
+	size_t nbytes = 0;
+
+	while (isspace((unsigned char)*p))
+		p++;
+	while (nbytes < sizeof(bytes) && *p) {
+		int hi, lo;
+
+		if (*p == '-') {
+			p++;
+			continue;
+		}
+		hi = hex_digit((unsigned char)p[0]);
+		lo = hi < 0 ? -1 : hex_digit((unsigned char)p[1]);
+		if (lo < 0)
+			return false;
+		bytes[nbytes++] = (unsigned char)(hi << 4 | lo);
+		p += 2;
+	}
+	while (isspace((unsigned char)*p))
+		p++;
+	if (nbytes != sizeof(bytes) || *p)
+		return false;
+	snprintf(out, 37,
+		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+		 "%02x%02x%02x%02x%02x%02x",
+		 bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5],
+		 bytes[6], bytes[7], bytes[8], bytes[9], bytes[10], bytes[11],
+		 bytes[12], bytes[13], bytes[14], bytes[15]);
+	return true;
+}
+
+static int parse_uuid(const xmlNode *domain, const char *label,
+		      struct vm_facts *vm, struct iq_err *err)
+{
+	xmlNodePtr node = first_child(domain, "uuid");
+	char text[128];
+
+	if (!node)
+		return IQ_OK;
+	if (!text_copy(node, text, sizeof(text)) ||
+	    !uuid_canonical(text, vm->uuid)) {
+		char shown[48];
+
+		printable_excerpt(text, shown, sizeof(shown));
+		return iq_fail(err, IQ_EREFUSED,
+			       "%s:%ld: <uuid> '%s' is not a UUID (expected 32 "
+			       "hex digits, e.g. "
+			       "4dea22b3-1d52-d8f3-2516-782e98ab3fa0)",
+			       label, line_of(node), shown);
+	}
+	return IQ_OK;
+}
+
+/*
+ * libvirt's memory units, case-insensitive: b/byte/bytes; a one-letter or
+ * "?iB" suffix is a power of 1024, "?B" a power of 1000, the letter being
+ * k, m, g, t, p or e. No unit means KiB. Returns 0 for an unknown unit.
+ */
+static uint64_t memory_unit_scale(const char *unit)
+{
+	static const char prefixes[] = "kmgtpe";
+	const char *prefix;
+	uint64_t base, scale = 1;
+
+	if (!unit[0])
+		return 1024;
+	if (!strcasecmp(unit, "b") || !strcasecmp(unit, "byte") ||
+	    !strcasecmp(unit, "bytes"))
+		return 1;
+	if (!unit[1] || !strcasecmp(unit + 1, "iB"))
+		base = 1024;
+	else if (tolower((unsigned char)unit[1]) == 'b' && !unit[2])
+		base = 1000;
+	else
+		return 0;
+	prefix = strchr(prefixes, tolower((unsigned char)unit[0]));
+	if (!prefix)
+		return 0;
+	for (const char *p = prefixes; p <= prefix; p++)
+		scale *= base;
+	return scale;
+}
+
+static int parse_memory(const xmlNode *domain, const char *label,
+			struct vm_facts *vm, struct iq_err *err)
+{
+	xmlNodePtr node = first_child(domain, "memory");
+	const char *what = "memory";
+	char text[64], unit[16], shown[48];
+	bool has_unit, digits;
+	uint64_t count = 0, scale, bytes;
+
+	if (!node) {
+		node = first_child(domain, "currentMemory");
+		what = "currentMemory";
+	}
+	if (!node)
+		return iq_fail(err, IQ_EREFUSED,
+			       "%s: the domain has neither <memory> nor "
+			       "<currentMemory> (libvirt requires one)",
+			       label);
+	if (!attr_copy(node, "unit", unit, sizeof(unit), &has_unit) ||
+	    !(scale = memory_unit_scale(unit))) {
+		printable_excerpt(unit, shown, sizeof(shown));
+		return iq_fail(
+			err, IQ_EREFUSED,
+			"%s:%ld: <%s unit='%s'>: unknown unit (use b, "
+			"KB, k/KiB, MB, M/MiB, GB, G/GiB, TB, T/TiB, PB, "
+			"P/PiB, EB or E/EiB)",
+			label, line_of(node), what, shown);
+	}
+	/* Digits only: no sign, no fraction, no hex (as libvirt). */
+	digits = text_copy(node, text, sizeof(text)) && text[0];
+
+	for (const char *p = text; digits && *p; p++) {
+		unsigned digit = (unsigned)(*p - '0');
+
+		if (!isdigit((unsigned char)*p)) {
+			digits = false;
+		} else if (count > (UINT64_MAX - digit) / 10) {
+			return iq_fail(err, IQ_EREFUSED,
+				       "%s:%ld: <%s> value is too large", label,
+				       line_of(node), what);
+		} else {
+			count = count * 10 + digit;
+		}
+	}
+	if (!digits) {
+		printable_excerpt(text, shown, sizeof(shown));
+		return iq_fail(err, IQ_EREFUSED,
+			       "%s:%ld: <%s> value '%s' is not a whole number "
+			       "(e.g. <%s unit='GiB'>64</%s>)",
+			       label, line_of(node), what, shown, what, what);
+	}
+	/* libvirt keeps memory in KiB, rounding up: so do we. */
+	if (count > UINT64_MAX / scale || count * scale > UINT64_MAX - 1023) {
+		return iq_fail(err, IQ_EREFUSED,
+			       "%s:%ld: <%s> %llu %s is more than 16 EiB",
+			       label, line_of(node), what,
+			       (unsigned long long)count,
+			       has_unit ? unit : "KiB");
+	}
+	bytes = (count * scale + 1023) / 1024 * 1024;
+	if (bytes == 0)
+		return iq_fail(err, IQ_EREFUSED,
+			       "%s:%ld: <%s> is 0: a domain needs memory",
+			       label, line_of(node), what);
+	vm->memory_bytes = bytes;
+	return IQ_OK;
+}
+
+static void parse_hugepages(const xmlNode *domain, struct vm_facts *vm)
+{
+	vm->hugepages = first_child(first_child(domain, "memoryBacking"),
+				    "hugepages") != NULL;
+}
+
+static bool in_icmquota_ns(const xmlNode *node)
+{
+	return node->ns && node->ns->href &&
+	       strcmp((const char *)node->ns->href, ICMQUOTA_XMLNS) == 0;
+}
+
+/*
+ * <metadata><X:vm xmlns:X="ICMQUOTA_XMLNS"><class>NAME</class></X:vm>:
+ * matched by namespace URI, whatever the prefix. <class> may be in no
+ * namespace (as written above) or in icmquota's (a default xmlns).
+ */
+static int parse_class(const xmlNode *domain, const char *label,
+		       struct vm_facts *vm, struct iq_err *err)
+{
+	xmlNodePtr metadata = first_child(domain, "metadata");
+	xmlNodePtr ours = NULL, class_node = NULL;
+
+	if (!metadata)
+		return IQ_OK;
+	for (xmlNodePtr node = metadata->children; node; node = node->next) {
+		if (node->type != XML_ELEMENT_NODE || !in_icmquota_ns(node) ||
+		    strcmp((const char *)node->name, "vm") != 0)
+			continue;
+		if (ours)
+			return iq_fail(err, IQ_EREFUSED,
+				       "%s:%ld: a second <vm> element in "
+				       "namespace %s (keep one)",
+				       label, line_of(node), ICMQUOTA_XMLNS);
+		ours = node;
+	}
+	if (!ours)
+		return IQ_OK;
+	for (xmlNodePtr node = ours->children; node; node = node->next) {
+		if (node->type == XML_ELEMENT_NODE &&
+		    (!node->ns || in_icmquota_ns(node)) &&
+		    strcmp((const char *)node->name, "class") == 0) {
+			class_node = node;
+			break;
+		}
+	}
+	if (!class_node)
+		return IQ_OK;
+	if (!text_copy(class_node, vm->class_name, sizeof(vm->class_name)) ||
+	    !vm->class_name[0] || has_control_bytes(vm->class_name)) {
+		vm->class_name[0] = '\0';
+		return iq_fail(err, IQ_EREFUSED,
+			       "%s:%ld: <class> in icmquota metadata must be 1 "
+			       "to %zu bytes without control characters (or "
+			       "leave it out)",
+			       label, line_of(class_node),
+			       sizeof(vm->class_name) - 1);
+	}
+	return IQ_OK;
+}
+
+/*
+ * One address attribute as libvirt reads it (strtoul, base 0): "0x" is hex,
+ * a leading "0" octal, else decimal; absent means 0.
+ */
+static int pci_part(const xmlNode *address, const char *name, unsigned long max,
+		    const char *where, const char *label, unsigned long *value,
+		    struct iq_err *err)
+{
+	char text[32], shown[48];
+	bool present;
+	char *end;
+	unsigned long long parsed;
+
+	*value = 0;
+	if (!attr_copy(address, name, text, sizeof(text), &present))
+		return iq_fail(err, IQ_EREFUSED,
+			       "%s:%ld: %s: %s= is not a number (use hex, "
+			       "e.g. bus='0x3b')",
+			       label, line_of(address), where, name);
+	if (!present)
+		return IQ_OK;
+	errno = 0;
+	parsed = strtoull(text, &end, 0);
+	if (!text[0] || strchr(text, '-') || end == text || *end || errno) {
+		printable_excerpt(text, shown, sizeof(shown));
+		return iq_fail(err, IQ_EREFUSED,
+			       "%s:%ld: %s: %s='%s' is not a number (use hex, "
+			       "e.g. bus='0x3b')",
+			       label, line_of(address), where, name, shown);
+	}
+	if (parsed > max)
+		return iq_fail(
+			err, IQ_EREFUSED,
+			"%s:%ld: %s: %s='%s' is out of range (0x0-0x%lx)",
+			label, line_of(address), where, name, text, max);
+	*value = (unsigned long)parsed;
+	return IQ_OK;
+}
+
+/* The host side of a passthrough device: its <source><address>. */
+static int add_source_address(const xmlNode *device, const char *where,
+			      const char *label, struct vm_facts *vm,
+			      struct iq_err *err)
+{
+	xmlNodePtr address =
+		first_child(first_child(device, "source"), "address");
+	unsigned long domain, bus, slot, function;
+	char addr[PCI_ADDR_LEN];
+	char path[128];
+	int rc;
+
+	if (!address)
+		return iq_fail(err, IQ_EREFUSED,
+			       "%s:%ld: %s: a PCI passthrough device without "
+			       "<source><address> (libvirt requires the host "
+			       "address)",
+			       label, line_of(device), where);
+	snprintf(path, sizeof(path), "%s/source/address", where);
+	rc = pci_part(address, "domain", 0xffff, path, label, &domain, err);
+	if (!rc)
+		rc = pci_part(address, "bus", 0xff, path, label, &bus, err);
+	if (!rc)
+		rc = pci_part(address, "slot", 0x1f, path, label, &slot, err);
+	if (!rc)
+		rc = pci_part(address, "function", 7, path, label, &function,
+			      err);
+	if (rc)
+		return rc;
+	if (!pci_addr_format(domain, bus, slot, function, addr))
+		return iq_fail(err, IQ_EREFUSED,
+			       "%s:%ld: %s: not a PCI address", label,
+			       line_of(address), path);
+	rc = vm_add_pci(vm, addr, err);
+	if (rc)
+		return iq_err_prefix(err, "%s:%ld", label, line_of(address));
+	return IQ_OK;
+}
+
+/*
+ * PCI passthrough: <hostdev mode='subsystem' type='pci'> (mode defaults to
+ * subsystem) and <interface type='hostdev'> whose source address is PCI.
+ * The guest-side <address> (a direct child) is where the guest sees the
+ * device, not which host device it is: never read it. USB, SCSI, mdev and
+ * mode='capabilities' hostdevs are not VFs.
+ */
+static int parse_pci(const xmlNode *domain, const char *label,
+		     struct vm_facts *vm, struct iq_err *err)
+{
+	xmlNodePtr devices = first_child(domain, "devices");
+	unsigned hostdev_index = 0, interface_index = 0;
+	char where[96];
+
+	if (!devices)
+		return IQ_OK;
+	for (xmlNodePtr dev = devices->children; dev; dev = dev->next) {
+		int rc;
+
+		if (is_element(dev, "hostdev")) {
+			xmlChar *mode = xmlGetNoNsProp(dev, BAD_CAST "mode");
+			bool subsystem = !mode || strcmp((const char *)mode,
+							 "subsystem") == 0;
+
+			xmlFree(mode);
+			hostdev_index++;
+			if (!subsystem || !attr_equals(dev, "type", "pci"))
+				continue;
+			snprintf(where, sizeof(where),
+				 "/domain/devices/hostdev[%u]", hostdev_index);
+		} else if (is_element(dev, "interface")) {
+			xmlNodePtr address;
+
+			interface_index++;
+			if (!attr_equals(dev, "type", "hostdev"))
+				continue;
+			address = first_child(first_child(dev, "source"),
+					      "address");
+			if (address && xmlHasProp(address, BAD_CAST "type") &&
+			    !attr_equals(address, "type", "pci"))
+				continue; /* e.g. a USB network adapter */
+			snprintf(where, sizeof(where),
+				 "/domain/devices/interface[%u]",
+				 interface_index);
+		} else {
+			continue;
+		}
+		rc = add_source_address(dev, where, label, vm, err);
+		if (rc)
+			return rc;
+	}
+	return IQ_OK;
+}
+
+static int facts_from_doc(xmlDocPtr doc, const char *label, struct vm_facts *vm,
+			  struct iq_err *err)
+{
+	xmlNodePtr root = xmlDocGetRootElement(doc);
+	int rc;
+
+	/* A libvirt domain never has one; refusing it rules out entities. */
+	if (doc->intSubset || doc->extSubset)
+		return iq_fail(err, IQ_EREFUSED,
+			       "%s: the domain XML has a <!DOCTYPE> (libvirt "
+			       "never writes one; remove it)",
+			       label);
+	if (!root || !is_element(root, "domain")) {
+		char shown[48], ns[48];
+
+		printable_excerpt(root ? (const char *)root->name : "", shown,
+				  sizeof(shown));
+		printable_excerpt(root && root->ns && root->ns->href
+					  ? (const char *)root->ns->href
+					  : "",
+				  ns, sizeof(ns));
+		return iq_fail(err, IQ_EREFUSED,
+			       "%s: not a libvirt domain XML (root element "
+			       "<%s>%s%s)",
+			       label, shown, ns[0] ? " in namespace " : "", ns);
+	}
+	rc = parse_name(root, label, vm, err);
+	if (!rc)
+		rc = parse_uuid(root, label, vm, err);
+	if (!rc)
+		rc = parse_memory(root, label, vm, err);
+	if (!rc)
+		rc = parse_class(root, label, vm, err);
+	if (!rc)
+		rc = parse_pci(root, label, vm, err);
+	if (!rc)
+		parse_hugepages(root, vm);
+	return rc;
+}
+
+int vm_from_libvirt_xml(const char *xml, size_t len, const char *label,
+			struct vm_facts *vm, struct iq_err *err)
+{
+	xmlDocPtr doc;
+	int rc;
+
+	memset(vm, 0, sizeof(*vm));
+	if (!label)
+		label = "domain XML";
+	if (!xml)
+		len = 0;
+	doc = parse_xml(xml, len, label, err);
+	if (!doc)
+		return err ? err->code : IQ_EREFUSED;
+	rc = facts_from_doc(doc, label, vm, err);
+	xmlFreeDoc(doc);
+	if (rc) {
+		vm_facts_free(vm);
+		memset(vm, 0, sizeof(*vm));
+		return rc;
+	}
+	snprintf(vm->source, sizeof(vm->source), "%s", label);
+	snprintf(vm->origin, sizeof(vm->origin), "%s", VM_ORIGIN_LIBVIRT);
+	return IQ_OK;
+}
+
+int vm_from_libvirt_xml_file(const char *path, struct vm_facts *vm,
+			     struct iq_err *err)
+{
+	char *xml = NULL;
+	size_t len = 0;
+	int rc;
+
+	memset(vm, 0, sizeof(*vm));
+	rc = file_read_all(path, &xml, &len, err);
+	if (rc) {
+		/* file_read_all says "PATH: CAUSE"; say what was being read. */
+		size_t plen = strlen(path);
+		const char *cause = err->msg;
+		char saved[sizeof(err->msg)];
+
+		if (!strncmp(cause, path, plen) && cause[plen] == ':' &&
+		    cause[plen + 1] == ' ')
+			cause += plen + 2;
+		snprintf(saved, sizeof(saved), "%s", cause);
+		return iq_fail(err, rc, "%s: cannot read domain XML: %s", path,
+			       saved);
+	}
+	rc = vm_from_libvirt_xml(xml, len, path, vm, err);
+	free(xml);
+	return rc;
+}

@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: MIT
+#include "controller/sources/vm_list.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+int vm_list_push(struct vm_list *list, struct vm_facts *facts,
+		 struct iq_err *err)
+{
+	struct vm_facts *grown =
+		realloc(list->vms, (list->n + 1) * sizeof(*list->vms));
+
+	if (!grown)
+		return iq_fail(err, IQ_EENV, "out of memory");
+	list->vms = grown;
+	list->vms[list->n++] = *facts;
+	memset(facts, 0, sizeof(*facts));
+	return IQ_OK;
+}
+
+static int add_file(struct vm_list *list, const char *path, struct iq_err *err)
+{
+	struct vm_facts facts;
+	int rc;
+
+	memset(&facts, 0, sizeof(facts));
+	rc = vm_from_libvirt_xml_file(path, &facts, err);
+	if (rc == IQ_OK)
+		rc = vm_list_push(list, &facts, err);
+	vm_facts_free(&facts);
+	return rc;
+}
+
+static int is_xml(const struct dirent *d)
+{
+	size_t len = strlen(d->d_name);
+
+	return len > 4 && strcmp(d->d_name + len - 4, ".xml") == 0;
+}
+
+int vm_list_add_libvirt_path(struct vm_list *list, const char *path,
+			     struct iq_err *err)
+{
+	struct dirent **names;
+	struct stat st;
+	int n, rc = IQ_OK;
+
+	if (stat(path, &st) < 0)
+		return iq_fail(err, IQ_EENV, "%s: cannot read domain XML: %s",
+			       path, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return add_file(list, path, err);
+	n = scandir(path, &names, is_xml, alphasort);
+	if (n < 0)
+		return iq_fail(err, IQ_EENV, "%s: cannot list directory: %s",
+			       path, strerror(errno));
+	for (int i = 0; i < n; i++) {
+		char file[PATH_MAX];
+
+		if (rc == IQ_OK) {
+			snprintf(file, sizeof(file), "%s/%s", path,
+				 names[i]->d_name);
+			rc = add_file(list, file, err);
+		}
+		free(names[i]);
+	}
+	free(names);
+	return rc;
+}
+
+void vm_list_free(struct vm_list *list)
+{
+	for (size_t i = 0; i < list->n; i++)
+		vm_facts_free(&list->vms[i]);
+	free(list->vms);
+	memset(list, 0, sizeof(*list));
+}

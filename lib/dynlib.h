@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Libraries loaded where they are used (libvirt for live domains, libcurl
+ * for Cloud Hypervisor), so that a run that needs neither, the libvirt
+ * hook above all, does not pay for loading them.
+ */
+#ifndef ICMQUOTA_DYNLIB_H
+#define ICMQUOTA_DYNLIB_H
+
+#include <stddef.h>
+
+#include "lib/err.h"
+
+struct dynlib_sym {
+	const char *name;
+	void **slot; /* where the function's address goes */
+};
+
+/*
+ * dlopen lib and fill every slot. Errors (IQ_EENV) name the library, the
+ * missing symbol or dlerror(), and the fix (install_hint).
+ */
+int dynlib_load(const char *lib, const struct dynlib_sym *syms, size_t n,
+		const char *install_hint, struct iq_err *err);
+
+#endif

@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: MIT
+#include "lib/file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int path_join(char *out, size_t len, const char *root, const char *path)
+{
+	int n;
+
+	if (!root)
+		root = "";
+	/* Avoid "//" when root ends in a slash. */
+	n = snprintf(out, len, "%.*s%s",
+		     (int)(strlen(root) -
+			   (strlen(root) > 1 && root[strlen(root) - 1] == '/')),
+		     root, path);
+	return (n < 0 || (size_t)n >= len) ? -1 : 0;
+}
+
+int file_read_all(const char *path, char **out, size_t *len, struct iq_err *err)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t used = 0, cap = 0;
+
+	if (!f)
+		return iq_fail(err, IQ_EENV, "%s: %s", path, strerror(errno));
+	for (;;) {
+		size_t n;
+
+		if (cap - used < 4096) {
+			char *grown;
+
+			cap = cap ? cap * 2 : 8192;
+			grown = realloc(buf, cap + 1);
+			if (!grown) {
+				free(buf);
+				fclose(f);
+				return iq_fail(err, IQ_EENV,
+					       "%s: out of memory", path);
+			}
+			buf = grown;
+		}
+		n = fread(buf + used, 1, cap - used, f);
+		used += n;
+		if (n == 0)
+			break;
+	}
+	if (ferror(f)) {
+		int saved = errno;
+
+		free(buf);
+		fclose(f);
+		return iq_fail(err, IQ_EENV, "%s: read failed: %s", path,
+			       strerror(saved));
+	}
+	fclose(f);
+	buf[used] = '\0';
+	*out = buf;
+	if (len)
+		*len = used;
+	return IQ_OK;
+}
+
+int file_read_line(const char *path, char *buf, size_t len, struct iq_err *err)
+{
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (!f)
+		return iq_fail(err, IQ_EENV, "%s: %s", path, strerror(errno));
+	if (!fgets(buf, (int)len, f)) {
+		buf[0] = '\0';
+		if (ferror(f)) {
+			int saved = errno;
+
+			fclose(f);
+			return iq_fail(err, IQ_EENV, "%s: read failed: %s",
+				       path, strerror(saved));
+		}
+	}
+	fclose(f);
+	n = strlen(buf);
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		buf[--n] = '\0';
+	return IQ_OK;
+}
+
+int file_read_u64(const char *path, uint64_t *value, struct iq_err *err)
+{
+	char line[64];
+	char *end;
+	int rc = file_read_line(path, line, sizeof(line), err);
+
+	if (rc)
+		return rc;
+	errno = 0;
+	*value = strtoull(line, &end, 0);
+	if (errno || end == line || *end != '\0' || line[0] == '-')
+		return iq_fail(err, IQ_EENV, "%s: not a number: '%s'", path,
+			       line);
+	return IQ_OK;
+}
+
+static int fsync_dir_of(const char *path, struct iq_err *err)
+{
+	char dir[PATH_MAX];
+	char *slash;
+	int fd;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash == dir)
+		slash[1] = '\0';
+	else if (slash)
+		*slash = '\0';
+	else
+		snprintf(dir, sizeof(dir), ".");
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return iq_fail(err, IQ_EENV, "%s: %s", dir, strerror(errno));
+	if (fsync(fd) < 0) {
+		int saved = errno;
+
+		close(fd);
+		return iq_fail(err, IQ_EENV, "%s: fsync failed: %s", dir,
+			       strerror(saved));
+	}
+	close(fd);
+	return IQ_OK;
+}
+
+int file_write_atomic(const char *path, const void *data, size_t len,
+		      bool durable, struct iq_err *err)
+{
+	char tmp[PATH_MAX];
+	const char *p = data;
+	size_t left = len;
+	int fd;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >=
+	    (int)sizeof(tmp))
+		return iq_fail(err, IQ_EENV, "%s: path too long", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return iq_fail(err, IQ_EENV, "%s: cannot write: %s", tmp,
+			       strerror(errno));
+	while (left) {
+		ssize_t n = write(fd, p, left);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			int saved = n < 0 ? errno : EIO;
+
+			close(fd);
+			unlink(tmp);
+			return iq_fail(
+				err, IQ_EENV,
+				"%s: write failed: %s (nothing was replaced)",
+				tmp, strerror(saved));
+		}
+		p += n;
+		left -= (size_t)n;
+	}
+	if (durable && fsync(fd) < 0) {
+		int saved = errno;
+
+		close(fd);
+		unlink(tmp);
+		return iq_fail(err, IQ_EENV,
+			       "%s: fsync failed: %s (nothing was replaced)",
+			       tmp, strerror(saved));
+	}
+	if (close(fd) < 0) {
+		int saved = errno;
+
+		unlink(tmp);
+		return iq_fail(err, IQ_EENV,
+			       "%s: write failed: %s (nothing was replaced)",
+			       tmp, strerror(saved));
+	}
+	if (rename(tmp, path) < 0) {
+		int saved = errno;
+
+		unlink(tmp);
+		return iq_fail(err, IQ_EENV, "%s: rename failed: %s", path,
+			       strerror(saved));
+	}
+	return durable ? fsync_dir_of(path, err) : IQ_OK;
+}
+
+int file_write_str(const char *path, const char *text, struct iq_err *err)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	size_t len = strlen(text);
+	ssize_t n;
+
+	if (fd < 0)
+		return iq_fail(err, IQ_EENV, "%s: cannot write: %s", path,
+			       strerror(errno));
+	n = write(fd, text, len);
+	if (n < 0 || (size_t)n != len) {
+		int saved = n < 0 ? errno : EIO;
+
+		close(fd);
+		return iq_fail(err, IQ_EENV, "%s: write failed: %s", path,
+			       strerror(saved));
+	}
+	if (close(fd) < 0)
+		return iq_fail(err, IQ_EENV, "%s: write failed: %s", path,
+			       strerror(errno));
+	return IQ_OK;
+}
+
+int mkdir_p(const char *path, unsigned mode, struct iq_err *err)
+{
+	char buf[PATH_MAX];
+	size_t len;
+
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		return iq_fail(err, IQ_EENV, "%s: path too long", path);
+	len = strlen(buf);
+	for (size_t i = 1; i <= len; i++) {
+		if (buf[i] != '/' && buf[i] != '\0')
+			continue;
+		buf[i] = '\0';
+		if (mkdir(buf, mode) < 0 && errno != EEXIST)
+			return iq_fail(err, IQ_EENV, "%s: cannot create: %s",
+				       buf, strerror(errno));
+		if (i < len)
+			buf[i] = '/';
+	}
+	return IQ_OK;
+}

@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: MIT
+#include "lib/pci.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+bool pci_addr_format(unsigned long domain, unsigned long bus,
+		     unsigned long slot, unsigned long function,
+		     char out[PCI_ADDR_LEN])
+{
+	if (domain > 0xffff || bus > 0xff || slot > 0x1f || function > 7)
+		return false;
+	snprintf(out, PCI_ADDR_LEN, "%04lx:%02lx:%02lx.%lx", domain, bus, slot,
+		 function);
+	return true;
+}
+
+/* Parse 1..max_digits hex digits ending at a delimiter. */
+static bool parse_hex_part(const char **p, unsigned max_digits, char delim,
+			   unsigned long *value)
+{
+	const char *s = *p;
+	unsigned n = 0;
+
+	*value = 0;
+	while (isxdigit((unsigned char)s[n])) {
+		if (n == max_digits)
+			return false;
+		*value =
+			*value * 16 +
+			(unsigned long)(isdigit((unsigned char)s[n])
+						? s[n] - '0'
+						: tolower((unsigned char)s[n]) -
+							  'a' + 10);
+		n++;
+	}
+	if (n == 0 || s[n] != delim)
+		return false;
+	*p = s + n + (delim ? 1 : 0);
+	return true;
+}
+
+bool pci_addr_normalize(const char *in, char out[PCI_ADDR_LEN])
+{
+	unsigned long domain = 0, bus, slot, function;
+	const char *p = in;
+	int colons = 0;
+
+	if (!in)
+		return false;
+	for (const char *c = in; *c; c++)
+		colons += *c == ':';
+	if (colons == 2 && !parse_hex_part(&p, 4, ':', &domain))
+		return false;
+	if (colons != 1 && colons != 2)
+		return false;
+	if (!parse_hex_part(&p, 2, ':', &bus) ||
+	    !parse_hex_part(&p, 2, '.', &slot) ||
+	    !parse_hex_part(&p, 1, '\0', &function))
+		return false;
+	return pci_addr_format(domain, bus, slot, function, out);
+}
