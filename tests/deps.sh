@@ -6,9 +6,9 @@ set -euo pipefail
 
 build_pkgs=(gcc make pkg-config libyaml-dev libxml2-dev libjson-c-dev
 	libcurl4-openssl-dev libvirt-dev
-	libibverbs-dev rdma-core libssl-dev)
+	libibverbs-dev rdma-core libssl-dev libsystemd-dev libudev-dev)
 test_pkgs=(libvirt-daemon-system libvirt-clients qemu-system-x86
-	python3 libxml2-utils)
+	python3 libxml2-utils prometheus)
 
 case "${1:-run}" in
 run) want=("${build_pkgs[@]}") ;;
