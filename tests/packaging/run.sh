@@ -11,6 +11,12 @@ start=$SECONDS
 pass=0 fail=0
 tmp=$(mktemp -d /tmp/icmquota-pkg.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
+# Installing the package replaces /etc/libvirt/hooks/qemu.d/icmquota, which
+# the libvirtd integration tests also install and set aside: take their
+# lock so that parallel test runs on one machine do not see each other's.
+mkdir -p /run/lock
+exec {lv_lock_fd}>/run/lock/icmquota-libvirtd-test.lock
+flock -w 600 "$lv_lock_fd" || { echo "packaging: libvirtd test lock busy for 10 minutes"; exit 1; }
 
 ok() { pass=$((pass + 1)); echo "ok   $*"; }
 ko() { fail=$((fail + 1)); echo "FAIL $*"; }
