@@ -231,9 +231,26 @@ int lifecycle_apply(struct session *s, const struct vm_facts *vms, size_t nvms,
 		if (!listed)
 			state_drop_vm(&s->state, s->state.vms[i].facts.name);
 	}
-	for (size_t j = 0; j < nvms && rc == IQ_OK; j++)
-		if (!state_find_vm(&s->state, vms[j].name))
+	for (size_t j = 0; j < nvms && rc == IQ_OK; j++) {
+		struct state_vm *svm = state_find_vm(&s->state, vms[j].name);
+		struct state_vm kept;
+
+		if (!svm) {
 			rc = state_put_vm(&s->state, &vms[j], "apply", err);
+			continue;
+		}
+		/*
+		 * The source says what the VM has now (devices hot-plugged
+		 * while no one listened, libvirtd restarted): its facts
+		 * replace the journal's; how and when it started stay.
+		 */
+		kept = *svm;
+		rc = state_put_vm(&s->state, &vms[j], kept.origin, err);
+		svm = state_find_vm(&s->state, vms[j].name);
+		svm->started = kept.started;
+		svm->scaled = kept.scaled;
+		svm->scaled_cap_bytes = kept.scaled_cap_bytes;
+	}
 	if (rc == IQ_OK)
 		rc = session_save_state(s, err);
 	return rc;
