@@ -13,6 +13,7 @@
 #include "devx/transport.h"
 
 struct policy;
+struct devlink_channel_ops;
 
 #define POLICY_DEFAULT_PATH "/etc/icmquota/policy.yaml"
 #define CONFIG_DEFAULT_PATH "/etc/icmquota/icmquota.conf"
@@ -47,6 +48,8 @@ struct run_ctx {
 	const char *metrics_dir; /* node_exporter textfile directory */
 	const char *ch_dir;	 /* Cloud Hypervisor sockets + event files */
 	const char *libvirt_uri; /* "none": no libvirt */
+	/* The simulated kernel's devlink, given the same way; NULL: none. */
+	const struct devlink_channel_ops *sim_devlink;
 };
 
 /* Progress and warnings for people: "icmquota: ..." on ctx->log. */
