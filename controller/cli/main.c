@@ -25,7 +25,7 @@ static const struct {
 	{"apply", cmd_apply},	  {"vm", cmd_vm},
 	{"explain", cmd_explain}, {"policy", cmd_policy},
 	{"hook", cmd_hook},	  {"sim", cmd_sim},
-	{"daemon", cmd_daemon},
+	{"daemon", cmd_daemon},	  {"metrics", cmd_metrics},
 };
 
 struct globals {
