@@ -26,7 +26,7 @@ static const struct {
 	{"explain", cmd_explain}, {"policy", cmd_policy},
 	{"hook", cmd_hook},	  {"sim", cmd_sim},
 	{"daemon", cmd_daemon},	  {"metrics", cmd_metrics},
-	{"hwm", cmd_hwm},
+	{"hwm", cmd_hwm},	  {"top", cmd_top},
 };
 
 struct globals {
