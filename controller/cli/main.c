@@ -25,6 +25,7 @@ static const struct {
 	{"apply", cmd_apply},	  {"vm", cmd_vm},
 	{"explain", cmd_explain}, {"policy", cmd_policy},
 	{"hook", cmd_hook},	  {"sim", cmd_sim},
+	{"doctor", cmd_doctor},
 };
 
 struct globals {
