@@ -22,6 +22,12 @@ ALL_CFLAGS = -std=c17 -D_GNU_SOURCE -DICMQUOTA_VERSION=\"$(VERSION)\" \
              -I. $(WARN) $(PKG_CFLAGS) $(CFLAGS)
 SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer \
              -fno-sanitize-recover=undefined
+# ASan intercepts xdrmem_create; with libvirt dlopen'ed, libtirpc arrives
+# after ASan resolved its interceptors and the call jumps to NULL (libvirt's
+# remote driver, whenever a libvirt daemon socket is up). Loading libtirpc
+# (libvirt0's own dependency) at startup resolves it.
+TIRPC     := -Wl,--no-as-needed -l:libtirpc.so.3 -Wl,--as-needed
+SAN_LIBS  := $(if $(wildcard /usr/lib/*/libtirpc.so.3 /lib/*/libtirpc.so.3),$(TIRPC))
 
 SRCS      := $(sort $(wildcard lib/*.c devx/*.c policy/*.c controller/*/*.c))
 LIB_SRCS  := $(filter-out controller/cli/main.c,$(SRCS))
@@ -69,12 +75,12 @@ $(BIN): $(B)/controller/cli/main.o $(LIB)
 
 $(BINA): $(BA)/controller/cli/main.o $(LIBA)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $^ $(PKG_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $^ $(PKG_LIBS) $(SAN_LIBS)
 
 $(BA)/tests/%: tests/unit/%.c tests/unit/test.h $(LIBA)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $< $(LIBA) $(PKG_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $< $(LIBA) $(PKG_LIBS) $(SAN_LIBS)
 
 deps:
 	@tests/deps.sh run

@@ -7,11 +7,22 @@
 #include "lib/json.h"
 #include "lib/size.h"
 
-static const char *policy_label(const struct policy *policy)
+/* The file a value came from, by its base name (the policy dir is known). */
+static const char *policy_label(const struct policy *policy,
+				struct policy_pos pos)
 {
-	const char *slash = strrchr(policy->path, '/');
+	const char *path = policy_file(policy, pos);
+	const char *slash = strrchr(path, '/');
+	const char *dir;
 
-	return slash ? slash + 1 : policy->path;
+	if (!slash)
+		return path;
+	/* A drop-in keeps its folder: "policy.d/99-icmquota-local.yaml". */
+	for (dir = slash; dir > path && dir[-1] != '/'; dir--)
+		;
+	if ((size_t)(slash - dir) == 8 && strncmp(dir, "policy.d", 8) == 0)
+		return dir;
+	return slash + 1;
 }
 
 void report_rule(const struct policy *policy, const struct policy_decision *d,
@@ -19,7 +30,7 @@ void report_rule(const struct policy *policy, const struct policy_decision *d,
 {
 	if (d->pos.line)
 		snprintf(buf, len, "%s (%s:%u:%u)", d->rule,
-			 policy_label(policy), d->pos.line, d->pos.col);
+			 policy_label(policy, d->pos), d->pos.line, d->pos.col);
 	else
 		snprintf(buf, len, "%s (built-in)", d->rule);
 }
