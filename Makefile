@@ -3,17 +3,19 @@
 # as root (tests/deps.sh), so each is one command on a fresh Debian 12.
 
 PKGS      := yaml-0.1 libxml-2.0 json-c libcurl libnl-3.0 libnl-genl-3.0 \
-             libvirt libibverbs libmlx5 libcrypto
+             libvirt libibverbs libmlx5 libcrypto libsystemd libudev
 CC        ?= cc
 PREFIX    ?= /usr/local
 DESTDIR   ?=
 VERSION   := 0.1.0
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-# libvirt and libcurl are dlopen'ed where they are used (live domains,
-# Cloud Hypervisor sockets): only their headers are needed at build time,
-# and a run that does not use them (the libvirt hook) does not load them.
-PKG_LIBS   := $(shell pkg-config --libs $(filter-out libvirt libcurl,$(PKGS)) 2>/dev/null) -ldl
+# libvirt, libcurl, libsystemd and libudev are dlopen'ed where they are
+# used (live domains, Cloud Hypervisor sockets, the daemon's sd_notify and
+# uevents): only their headers are needed at build time, and a run that
+# does not use them (the libvirt hook) does not load them.
+DLOPENED   := libvirt libcurl libsystemd libudev
+PKG_LIBS   := $(shell pkg-config --libs $(filter-out $(DLOPENED),$(PKGS)) 2>/dev/null) -ldl -lm -lpthread
 
 WARN      := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral \
              -Wno-format-truncation
