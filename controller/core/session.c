@@ -39,7 +39,6 @@ static int load_policy(struct session *s, struct iq_err *err)
 	bool is_default = strcmp(ctx->policy_path, POLICY_DEFAULT_PATH) == 0;
 	int rc;
 
-	/* A policy the caller holds (the daemon's, reloaded on SIGHUP). */
 	if (ctx->policy) {
 		s->policy = *ctx->policy;
 		s->policy_borrowed = true;
