@@ -202,15 +202,21 @@ static int cmp_pf(const void *a, const void *b)
 		      ((const struct host_pf *)b)->pci);
 }
 
-/* One virtfnN link of a PF: the VF it resolves to and its driver. */
+/*
+ * One virtfnN link of a PF: the VF it names. The link's target ends in the
+ * VF's address ("../0000:3b:00.2"): one readlink and one stat, no path
+ * resolution component by component.
+ */
 static int add_vf(const char *root, struct host_pf *pf, const char *link_name,
 		  struct iq_err *err)
 {
-	char link[PATH_MAX], resolved[PATH_MAX], driver[PATH_MAX];
+	char link[PATH_MAX], target[PATH_MAX];
 	struct host_vf *vf, *grown;
 	const char *base;
+	struct stat st;
 	char *end;
 	unsigned long index;
+	ssize_t len;
 	int rc;
 
 	errno = 0;
@@ -221,30 +227,53 @@ static int add_vf(const char *root, struct host_pf *pf, const char *link_name,
 	rc = device_file(link, sizeof(link), root, pf->pci, link_name, err);
 	if (rc)
 		return rc;
-	/* A dangling link is a VF being removed right now: it is gone. */
-	if (!realpath(link, resolved))
+	len = readlink(link, target, sizeof(target) - 1);
+	/* Gone meanwhile: a VF being removed right now. */
+	if (len < 0)
+		return errno == ENOENT ? IQ_OK
+				       : iq_fail(err, IQ_EENV,
+						 "%s: cannot read link: %s",
+						 link, strerror(errno));
+	target[len] = '\0';
+	/* A dangling link is a VF being removed right now: it is gone. The
+	 * VF's directory identifies this incarnation of the VF. */
+	if (stat(link, &st) < 0)
 		return errno == ENOENT
 			       ? IQ_OK
-			       : iq_fail(err, IQ_EENV, "%s: cannot resolve: %s",
+			       : iq_fail(err, IQ_EENV, "%s: cannot stat: %s",
 					 link, strerror(errno));
-	base = strrchr(resolved, '/');
+	base = strrchr(target, '/');
+	base = base ? base + 1 : target;
 	grown = realloc(pf->vfs, (pf->nvfs + 1) * sizeof(*pf->vfs));
 	if (!grown)
 		return iq_fail(err, IQ_EENV, "%s: out of memory", pf->pci);
 	pf->vfs = grown;
 	vf = &pf->vfs[pf->nvfs];
 	memset(vf, 0, sizeof(*vf));
-	if (!base || !pci_addr_normalize(base + 1, vf->pci))
+	if (!pci_addr_normalize(base, vf->pci))
 		return iq_fail(err, IQ_EENV,
-			       "%s resolves to %s, not a PCI function", link,
-			       resolved);
+			       "%s points to %s, not a PCI function", link,
+			       target);
 	vf->index = (unsigned)index;
 	/* The vport number: virtfn0 is function 1 (prm.md). */
 	vf->function_id = (uint16_t)(index + 1);
-	snprintf(driver, sizeof(driver), "%s/driver", resolved);
-	link_basename(driver, vf->driver, sizeof(vf->driver));
+	vf->sysfs_ino = (uint64_t)st.st_ino;
+	vf->sysfs_ctime_ns =
+		(int64_t)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec;
 	pf->nvfs++;
 	return IQ_OK;
+}
+
+int host_vf_read_driver(const struct host *host, struct host_vf *vf,
+			struct iq_err *err)
+{
+	char link[PATH_MAX];
+	int rc = device_file(link, sizeof(link), host->root, vf->pci, "driver",
+			     err);
+
+	if (!rc)
+		link_basename(link, vf->driver, sizeof(vf->driver));
+	return rc;
 }
 
 static int find_vfs(const char *root, struct host_pf *pf, struct iq_err *err)
@@ -269,12 +298,34 @@ static int find_vfs(const char *root, struct host_pf *pf, struct iq_err *err)
 }
 
 /*
- * The first class device (natural order) whose device link resolves to
- * the PF: class/infiniband/mlx5_N, class/fwctl/fwctlN.
+ * The PCI function a class device belongs to (its device link): the link's
+ * target names it ("../../../0000:3b:00.0") when the device hangs off the
+ * PCI function itself; one through an auxiliary device (fwctl) needs the
+ * full resolution.
  */
-static int find_class_device(const char *root, const char *class_dir,
-			     const char *pci, char *out, size_t len,
-			     struct iq_err *err)
+static bool class_device_pci(const char *link, char pci[PCI_ADDR_LEN])
+{
+	char target[PATH_MAX];
+	ssize_t len = readlink(link, target, sizeof(target) - 1);
+	const char *base;
+
+	if (len < 0)
+		return false;
+	target[len] = '\0';
+	base = strrchr(target, '/');
+	if (pci_addr_normalize(base ? base + 1 : target, pci))
+		return true;
+	return link_pci(link, pci);
+}
+
+/*
+ * Each PF's first class device (natural order) whose device link leads to
+ * it: class/infiniband/mlx5_N, class/fwctl/fwctlN. The class directory is
+ * read once for all PFs. field: offset of the name in struct host_pf.
+ */
+static int assign_class_devices(const char *root, struct host *host,
+				const char *class_dir, size_t field, size_t len,
+				struct iq_err *err)
 {
 	char dir[PATH_MAX], link[PATH_MAX], owner[PCI_ADDR_LEN];
 	char **names;
@@ -282,33 +333,37 @@ static int find_class_device(const char *root, const char *class_dir,
 	bool missing;
 	int rc = join(dir, sizeof(dir), root, class_dir, err);
 
-	out[0] = '\0';
 	if (!rc)
 		rc = list_dir(dir, &names, &n, &missing, err);
 	if (rc)
 		return rc;
-	for (size_t i = 0; i < n && !out[0]; i++) {
+	for (size_t i = 0; i < n; i++) {
+		struct host_pf *pf;
+		char *out;
+
 		snprintf(link, sizeof(link), "%s/%s/device", dir, names[i]);
-		if (link_pci(link, owner) && strcmp(owner, pci) == 0)
+		if (!class_device_pci(link, owner) ||
+		    !(pf = host_find_pf(host, owner)))
+			continue;
+		out = (char *)pf + field;
+		if (!out[0])
 			snprintf(out, len, "%s", names[i]);
 	}
 	free_names(names, n);
 	return IQ_OK;
 }
 
-static int find_ibdev(const char *root, struct host_pf *pf, struct iq_err *err)
+/* No infiniband class entry: the PF's own infiniband/ directory, if any. */
+static int find_own_ibdev(const char *root, struct host_pf *pf,
+			  struct iq_err *err)
 {
 	char dir[PATH_MAX];
 	char **names;
 	size_t n;
 	bool missing;
-	int rc = find_class_device(root, "/sys/class/infiniband", pf->pci,
-				   pf->ibdev, sizeof(pf->ibdev), err);
+	int rc =
+		device_file(dir, sizeof(dir), root, pf->pci, "infiniband", err);
 
-	if (rc || pf->ibdev[0])
-		return rc;
-	/* No class entry: the PF's own infiniband/ directory, if any. */
-	rc = device_file(dir, sizeof(dir), root, pf->pci, "infiniband", err);
 	if (!rc)
 		rc = list_dir(dir, &names, &n, &missing, err);
 	if (rc)
@@ -329,15 +384,17 @@ static int probe_pf(const char *root, const char *pci, struct host_pf *pf,
 	int rc;
 
 	*is_pf = false;
+	/* Only a PF with SR-IOV has sriov_totalvfs: one stat rules out the
+	 * other functions before any file is read. */
+	rc = device_file(path, sizeof(path), root, pci, "sriov_totalvfs", err);
+	if (rc || !exists(path))
+		return rc;
 	rc = read_device_u64(root, pci, "vendor", &vendor, &gone, err);
 	if (rc || gone || vendor != MLX_VENDOR_ID)
 		return rc;
 	/* A VF has a physfn link; only PFs own VFs. */
 	rc = device_file(path, sizeof(path), root, pci, "physfn", err);
 	if (rc || exists(path))
-		return rc;
-	rc = device_file(path, sizeof(path), root, pci, "sriov_totalvfs", err);
-	if (rc || !exists(path))
 		return rc;
 	rc = read_device_u64(root, pci, "device", &device, &gone, err);
 	if (!rc && !gone)
@@ -353,11 +410,6 @@ static int probe_pf(const char *root, const char *pci, struct host_pf *pf,
 	pf->fw_pages = (struct host_fw_pages){-1, -1, -1, -1, -1};
 	pf->total_icm_bytes = IQ_UNLIMITED;
 	rc = find_vfs(root, pf, err);
-	if (!rc)
-		rc = find_ibdev(root, pf, err);
-	if (!rc)
-		rc = find_class_device(root, "/sys/class/fwctl", pci, pf->fwctl,
-				       sizeof(pf->fwctl), err);
 	if (rc) {
 		free(pf->vfs);
 		pf->vfs = NULL;
@@ -367,8 +419,42 @@ static int probe_pf(const char *root, const char *pci, struct host_pf *pf,
 	return IQ_OK;
 }
 
+/* The VF addresses of the PFs found so far, sorted (bsearch). */
+struct known_vfs {
+	char (*pcis)[PCI_ADDR_LEN];
+	size_t n;
+};
+
+static int cmp_pci(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+static bool known_vf(const struct known_vfs *k, const char *pci)
+{
+	return k->n && bsearch(pci, k->pcis, k->n, sizeof(*k->pcis), cmp_pci);
+}
+
+static int known_vfs_add(struct known_vfs *k, const struct host_pf *pf,
+			 struct iq_err *err)
+{
+	char(*grown)[PCI_ADDR_LEN];
+
+	if (!pf->nvfs)
+		return IQ_OK;
+	grown = realloc(k->pcis, (k->n + pf->nvfs) * sizeof(*k->pcis));
+	if (!grown)
+		return iq_fail(err, IQ_EENV, "out of memory");
+	k->pcis = grown;
+	for (size_t i = 0; i < pf->nvfs; i++)
+		memcpy(k->pcis[k->n++], pf->vfs[i].pci, PCI_ADDR_LEN);
+	qsort(k->pcis, k->n, sizeof(*k->pcis), cmp_pci);
+	return IQ_OK;
+}
+
 int host_discover(const char *root, struct host *host, struct iq_err *err)
 {
+	struct known_vfs vfs = {0};
 	char dir[PATH_MAX];
 	char **names;
 	size_t n;
@@ -399,6 +485,9 @@ int host_discover(const char *root, struct host *host, struct iq_err *err)
 
 		if (!pci_addr_normalize(names[i], pci))
 			continue; /* sysfs names every PCI function so */
+		/* The VFs of the PFs found so far: no need to look. */
+		if (known_vf(&vfs, pci))
+			continue;
 		rc = probe_pf(root, pci, &pf, &is_pf, err);
 		if (rc || !is_pf)
 			continue;
@@ -410,7 +499,9 @@ int host_discover(const char *root, struct host *host, struct iq_err *err)
 		}
 		host->pfs = grown;
 		host->pfs[host->npfs++] = pf;
+		rc = known_vfs_add(&vfs, &pf, err);
 	}
+	free(vfs.pcis);
 	free_names(names, n);
 	if (rc) {
 		host_free(host);
@@ -418,6 +509,21 @@ int host_discover(const char *root, struct host *host, struct iq_err *err)
 	}
 	if (host->npfs)
 		qsort(host->pfs, host->npfs, sizeof(*host->pfs), cmp_pf);
+	if (host->npfs)
+		rc = assign_class_devices(root, host, "/sys/class/infiniband",
+					  offsetof(struct host_pf, ibdev),
+					  sizeof(host->pfs[0].ibdev), err);
+	for (size_t i = 0; !rc && i < host->npfs; i++)
+		if (!host->pfs[i].ibdev[0])
+			rc = find_own_ibdev(root, &host->pfs[i], err);
+	if (!rc && host->npfs)
+		rc = assign_class_devices(root, host, "/sys/class/fwctl",
+					  offsetof(struct host_pf, fwctl),
+					  sizeof(host->pfs[0].fwctl), err);
+	if (rc) {
+		host_free(host);
+		return rc;
+	}
 	return IQ_OK;
 }
 
@@ -534,11 +640,15 @@ int host_probe_firmware(struct host *host, enum fw_backend backend, FILE *trace,
 		if (pf->probed)
 			continue; /* once per run */
 		rc = probe_pf_firmware(host, pf, backend, trace, err);
-		if (rc)
+		if (rc) {
+			struct iq_err ignored = {0};
+
+			host_fw_flush(host, &ignored); /* read only: no loss */
 			return rc;
+		}
 		pf->probed = true;
 	}
-	return IQ_OK;
+	return host_fw_flush(host, err);
 }
 
 /* --- memory ------------------------------------------------------------- */
@@ -748,6 +858,17 @@ bool host_pci_exists(const struct host *host, const char *pci)
 	snprintf(rel, sizeof(rel), PCI_DEVICES "/%s", norm);
 	return path_join(path, sizeof(path), host->root, rel) == 0 &&
 	       exists(path);
+}
+
+int host_fw_flush(struct host *host, struct iq_err *err)
+{
+	for (size_t i = 0; i < host->npfs; i++) {
+		int rc = fw_dev_flush(host->pfs[i].fw, err);
+
+		if (rc)
+			return rc;
+	}
+	return IQ_OK;
 }
 
 void host_fw_counts(const struct host *host, unsigned long *cmds,

@@ -24,8 +24,14 @@ struct host_vf {
 	char pci[PCI_ADDR_LEN];
 	unsigned index;	      /* virtfnN */
 	uint16_t function_id; /* index + 1 */
-	char driver[64];      /* "vfio-pci", "mlx5_core", "" */
+	char driver[64];      /* "vfio-pci", "mlx5_core", "": read on demand
+			       * by host_vf_read_driver() */
+	/* The VF's sysfs directory (inode, ctime in ns): a VF re-created
+	 * (sriov_numvfs 0 and back) is a new directory (vhca_id cache key). */
+	uint64_t sysfs_ino;
+	int64_t sysfs_ctime_ns;
 	bool vhca_known;
+	bool vhca_cached; /* vhca_id from the cache, not asked this run */
 	uint16_t vhca_id;
 };
 
@@ -111,12 +117,23 @@ int host_read_hugepage_pools(const char *root, struct host_mem *mem,
 /* debugfs page counters of every PF (missing files stay -1). */
 void host_read_fw_pages(struct host *host);
 
+/* The VF's driver (basename of its driver link, "" when unbound). */
+int host_vf_read_driver(const struct host *host, struct host_vf *vf,
+			struct iq_err *err);
+
 /* Find a VF by normalised PCI address; NULL when it is not a ConnectX VF. */
 struct host_vf *host_find_vf(struct host *host, const char *pci,
 			     struct host_pf **pf);
 struct host_pf *host_find_pf(struct host *host, const char *pci);
 /* True when ROOT/sys/bus/pci/devices/PCI exists. */
 bool host_pci_exists(const struct host *host, const char *pci);
+
+/*
+ * End every PF's batch of commands (fw_dev_flush): what they changed takes
+ * effect for other processes. host_probe_firmware, plan_read_back and
+ * plan_execute end with it; a caller sending its own commands calls it.
+ */
+int host_fw_flush(struct host *host, struct iq_err *err);
 
 /* Total firmware commands/writes sent on all PFs (bench, tests). */
 void host_fw_counts(const struct host *host, unsigned long *cmds,

@@ -176,9 +176,8 @@ int plan_build(struct host *host, const struct policy *policy,
 	return IQ_OK;
 }
 
-int plan_read_back(struct host *host, struct plan *plan, struct iq_err *err)
+static int read_back(struct plan *plan, struct iq_err *err)
 {
-	(void)host;
 	plan->nwrites = 0;
 	for (size_t i = 0; i < plan->nvfs; i++) {
 		struct plan_vf *pv = &plan->vfs[i];
@@ -202,12 +201,23 @@ int plan_read_back(struct host *host, struct plan *plan, struct iq_err *err)
 	return IQ_OK;
 }
 
+int plan_read_back(struct host *host, struct plan *plan, struct iq_err *err)
+{
+	int rc = read_back(plan, err);
+	struct iq_err ignored = {0};
+
+	if (rc == IQ_OK)
+		return host_fw_flush(host, err);
+	host_fw_flush(host, &ignored); /* reads only: nothing to lose */
+	return rc;
+}
+
 int plan_execute(struct host *host, struct plan *plan, struct iq_err *err)
 {
-	(void)host;
+	int rc = IQ_OK;
+
 	for (size_t i = 0; i < plan->nvfs; i++) {
 		struct plan_vf *pv = &plan->vfs[i];
-		int rc;
 
 		if (!pv->write || pv->written)
 			continue;
@@ -215,14 +225,25 @@ int plan_execute(struct host *host, struct plan *plan, struct iq_err *err)
 			pv->pf->fw, pv->vf->vhca_id,
 			icm_bytes_to_pages(pv->desired_bytes),
 			pv->actual.vhca_group_id, err);
-		if (rc)
-			return iq_err_prefix(err, "setting the cap of VF %s",
-					     pv->vf->pci);
+		if (rc) {
+			iq_err_prefix(err, "setting the cap of VF %s",
+				      pv->vf->pci);
+			break;
+		}
 		pv->written = true;
 		pv->actual.max_alloc_icm_th =
 			icm_bytes_to_pages(pv->desired_bytes);
 	}
-	return IQ_OK;
+	/* What was written holds, even when a later write failed. */
+	if (rc == IQ_OK)
+		return host_fw_flush(host, err);
+	{
+		struct iq_err flush_err = {0};
+
+		if (host_fw_flush(host, &flush_err))
+			iq_err_prefix(err, "%s; before that", flush_err.msg);
+	}
+	return rc;
 }
 
 int plan_record(const struct plan *plan, const struct policy *policy,
