@@ -419,6 +419,38 @@ static int probe_pf(const char *root, const char *pci, struct host_pf *pf,
 	return IQ_OK;
 }
 
+static int cmp_vf_ref(const void *a, const void *b)
+{
+	return strcmp(((const struct host_vf_ref *)a)->pci,
+		      ((const struct host_vf_ref *)b)->pci);
+}
+
+/* Every VF's seq, and the index host_find_vf() searches. */
+static int index_vfs(struct host *host, struct iq_err *err)
+{
+	size_t n = 0;
+
+	for (size_t p = 0; p < host->npfs; p++)
+		n += host->pfs[p].nvfs;
+	host->vf_index = calloc(n ? n : 1, sizeof(*host->vf_index));
+	if (!host->vf_index)
+		return iq_fail(err, IQ_EENV, "out of memory");
+	for (size_t p = 0; p < host->npfs; p++) {
+		for (size_t v = 0; v < host->pfs[p].nvfs; v++) {
+			struct host_vf *vf = &host->pfs[p].vfs[v];
+
+			vf->seq = host->nvf_index;
+			host->vf_index[host->nvf_index++] =
+				(struct host_vf_ref){.pci = vf->pci,
+						     .pf = &host->pfs[p],
+						     .vf = vf};
+		}
+	}
+	qsort(host->vf_index, host->nvf_index, sizeof(*host->vf_index),
+	      cmp_vf_ref);
+	return IQ_OK;
+}
+
 /* The VF addresses of the PFs found so far, sorted (bsearch). */
 struct known_vfs {
 	char (*pcis)[PCI_ADDR_LEN];
@@ -510,6 +542,8 @@ int host_discover(const char *root, struct host *host, struct iq_err *err)
 	if (host->npfs)
 		qsort(host->pfs, host->npfs, sizeof(*host->pfs), cmp_pf);
 	if (host->npfs)
+		rc = index_vfs(host, err);
+	if (!rc && host->npfs)
 		rc = assign_class_devices(root, host, "/sys/class/infiniband",
 					  offsetof(struct host_pf, ibdev),
 					  sizeof(host->pfs[0].ibdev), err);
@@ -613,10 +647,18 @@ static int probe_pf_firmware(const struct host *host, struct host_pf *pf,
 int host_vf_vhca(struct host_pf *pf, struct host_vf *vf, struct iq_err *err)
 {
 	struct prm_hca_caps caps;
+	struct vhca_cache_entry learnt;
 	int rc;
 
 	if (vf->vhca_known)
 		return IQ_OK;
+	if (pf->vhca_cache &&
+	    vhca_cache_get(pf->vhca_cache, vf->pci, pf->pci, (unsigned)pf->nvfs,
+			   vf->function_id, vf->sysfs_ino, vf->sysfs_ctime_ns,
+			   &vf->vhca_id)) {
+		vf->vhca_known = vf->vhca_cached = true;
+		return IQ_OK;
+	}
 	if (!pf->fw)
 		return iq_fail(err, IQ_EENV,
 			       "%s: no firmware channel to ask VF %s's vhca_id",
@@ -627,7 +669,29 @@ int host_vf_vhca(struct host_pf *pf, struct host_vf *vf, struct iq_err *err)
 				     vf->index);
 	vf->vhca_id = caps.vhca_id;
 	vf->vhca_known = true;
-	return IQ_OK;
+	vf->vhca_cached = false;
+	if (!pf->vhca_cache)
+		return IQ_OK;
+	memset(&learnt, 0, sizeof(learnt));
+	memcpy(learnt.vf, vf->pci, PCI_ADDR_LEN);
+	memcpy(learnt.pf, pf->pci, PCI_ADDR_LEN);
+	learnt.pf_numvfs = (unsigned)pf->nvfs;
+	learnt.function_id = vf->function_id;
+	learnt.ino = vf->sysfs_ino;
+	learnt.ctime_ns = vf->sysfs_ctime_ns;
+	learnt.vhca_id = vf->vhca_id;
+	return vhca_cache_put(pf->vhca_cache, &learnt, err);
+}
+
+int host_vf_vhca_refresh(struct host_pf *pf, struct host_vf *vf,
+			 struct iq_err *err)
+{
+	if (!vf->vhca_cached)
+		return IQ_OK;
+	if (pf->vhca_cache)
+		vhca_cache_drop(pf->vhca_cache, vf->pci);
+	vf->vhca_known = vf->vhca_cached = false;
+	return host_vf_vhca(pf, vf, err);
 }
 
 int host_probe_firmware(struct host *host, enum fw_backend backend, FILE *trace,
@@ -820,11 +884,25 @@ struct host_vf *host_find_vf(struct host *host, const char *pci,
 			     struct host_pf **pf)
 {
 	char norm[PCI_ADDR_LEN];
+	struct host_vf_ref key = {.pci = norm};
+	const struct host_vf_ref *ref;
 
 	if (pf)
 		*pf = NULL;
 	if (!pci || !pci_addr_normalize(pci, norm))
 		return NULL;
+	if (host->vf_index) {
+		ref = host->nvf_index
+			      ? bsearch(&key, host->vf_index, host->nvf_index,
+					sizeof(*host->vf_index), cmp_vf_ref)
+			      : NULL;
+		if (!ref)
+			return NULL;
+		if (pf)
+			*pf = ref->pf;
+		return ref->vf;
+	}
+	/* A host put together by hand (tests): no index. */
 	for (size_t i = 0; i < host->npfs; i++) {
 		for (size_t j = 0; j < host->pfs[i].nvfs; j++) {
 			if (strcmp(host->pfs[i].vfs[j].pci, norm) != 0)
@@ -837,16 +915,20 @@ struct host_vf *host_find_vf(struct host *host, const char *pci,
 	return NULL;
 }
 
+static int cmp_pf_key(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct host_pf *)elem)->pci);
+}
+
 struct host_pf *host_find_pf(struct host *host, const char *pci)
 {
 	char norm[PCI_ADDR_LEN];
 
-	if (!pci || !pci_addr_normalize(pci, norm))
+	if (!pci || !pci_addr_normalize(pci, norm) || !host->npfs)
 		return NULL;
-	for (size_t i = 0; i < host->npfs; i++)
-		if (strcmp(host->pfs[i].pci, norm) == 0)
-			return &host->pfs[i];
-	return NULL;
+	/* host->pfs is sorted by address (host_discover). */
+	return bsearch(norm, host->pfs, host->npfs, sizeof(*host->pfs),
+		       cmp_pf_key);
 }
 
 bool host_pci_exists(const struct host *host, const char *pci)
@@ -891,6 +973,9 @@ void host_free(struct host *host)
 		free(host->pfs[i].vfs);
 	}
 	free(host->pfs);
+	free(host->vf_index);
 	host->pfs = NULL;
 	host->npfs = 0;
+	host->vf_index = NULL;
+	host->nvf_index = 0;
 }

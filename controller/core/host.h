@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "controller/core/vhca_cache.h"
 #include "devx/transport.h"
 #include "lib/err.h"
 #include "lib/pci.h"
@@ -22,6 +23,7 @@
 
 struct host_vf {
 	char pci[PCI_ADDR_LEN];
+	size_t seq;	      /* position among all the host's VFs, PF order */
 	unsigned index;	      /* virtfnN */
 	uint16_t function_id; /* index + 1 */
 	char driver[64];      /* "vfio-pci", "mlx5_core", "": read on demand
@@ -62,6 +64,8 @@ struct host_pf {
 	uint64_t total_icm_bytes; /* IQ_UNLIMITED when unlimited */
 	uint16_t own_vhca_id;
 	uint16_t group_id_max;
+	/* The vhca_ids of earlier runs (session.c), NULL: ask each run. */
+	struct vhca_cache *vhca_cache;
 };
 
 struct hugepage_pool {
@@ -80,6 +84,13 @@ struct host_mem {
 	size_t npools;
 };
 
+/* A VF by address (host->vf_index, sorted by pci). */
+struct host_vf_ref {
+	const char *pci;
+	struct host_pf *pf;
+	struct host_vf *vf;
+};
+
 struct host {
 	char root[4096];
 	/* The simulator's transport when the program links one (set before
@@ -87,6 +98,8 @@ struct host {
 	const struct fw_transport_ops *sim_transport;
 	struct host_pf *pfs; /* sorted by PCI address */
 	size_t npfs;
+	struct host_vf_ref *vf_index; /* every VF, sorted by pci */
+	size_t nvf_index;
 	struct host_mem mem;
 };
 
@@ -104,8 +117,16 @@ int host_probe_firmware(struct host *host, enum fw_backend backend, FILE *trace,
 /*
  * A VF's vhca_id (QUERY_HCA_CAP other_function), asked the first time it
  * is needed and kept for the run: a VM start asks only for its own VFs.
+ * With pf->vhca_cache, an entry that still holds (vhca_cache.h) answers
+ * instead (vf->vhca_cached), and what the firmware answers is learnt.
  */
 int host_vf_vhca(struct host_pf *pf, struct host_vf *vf, struct iq_err *err);
+/*
+ * A cached vhca_id the firmware did not know: forget it and ask again.
+ * IQ_OK with nothing done when the vhca_id was not from the cache.
+ */
+int host_vf_vhca_refresh(struct host_pf *pf, struct host_vf *vf,
+			 struct iq_err *err);
 /* /proc/meminfo and /sys/kernel/mm/hugepages. */
 int host_read_memory(struct host *host, struct iq_err *err);
 /*

@@ -12,6 +12,7 @@
 #include "controller/core/host.h"
 #include "controller/core/run.h"
 #include "controller/core/state.h"
+#include "controller/core/vhca_cache.h"
 #include "lib/err.h"
 #include "policy/policy.h"
 
@@ -33,6 +34,10 @@ struct session {
 	struct state state;
 	bool have_host;
 	struct host host;
+	/* With SESSION_FIRMWARE: the vhca_ids of earlier runs, saved when
+	 * the session closes (STATE.vhca-ids). */
+	bool have_vhca_cache;
+	struct vhca_cache vhca_cache;
 };
 
 int session_open(struct run_ctx *ctx, unsigned needs, struct session *s,
