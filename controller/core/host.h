@@ -160,6 +160,9 @@ int host_fw_flush(struct host *host, struct iq_err *err);
 void host_fw_counts(const struct host *host, unsigned long *cmds,
 		    unsigned long *writes);
 
+/* Firmware commands that failed on all PFs (metrics counter). */
+unsigned long host_fw_errors(const struct host *host);
+
 /* Close transports, free everything. */
 void host_free(struct host *host);
 
