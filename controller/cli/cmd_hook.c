@@ -210,8 +210,17 @@ int cmd_hook(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err)
 	rc = read_stdin(&xml, &len, err);
 	if (rc == IQ_OK && len == 0)
 		rc = iq_fail(err, IQ_EREFUSED, "%s: empty", label);
-	if (rc == IQ_OK)
+	if (rc == IQ_OK && !memmem(xml, len, "hostdev", 7)) {
+		/*
+		 * A PCI device reaches a guest only through <hostdev> or
+		 * <interface type='hostdev'>: without the word, the domain
+		 * has no VF, and the XML need not be parsed (nor libxml2
+		 * loaded). Name it as libvirt does.
+		 */
+		snprintf(vm.name, sizeof(vm.name), "%s", argv[3]);
+	} else if (rc == IQ_OK) {
 		rc = vm_from_libvirt_xml(xml, len, label, &vm, err);
+	}
 	free(xml);
 	if (rc == IQ_OK && !hook_has_work(ctx, action, &vm)) {
 		/* No VF to cap and nothing journalled: near-zero cost. */

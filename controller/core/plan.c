@@ -294,6 +294,15 @@ int plan_execute(struct host *host, struct plan *plan, struct iq_err *err)
 	return rc;
 }
 
+/* Two journal records of a VF saying the same, whenever written. */
+static bool same_record(const struct state_vf *a, const struct state_vf *b)
+{
+	return !strcmp(a->pf, b->pf) && a->vhca_id == b->vhca_id &&
+	       !strcmp(a->vm, b->vm) && a->cap_bytes == b->cap_bytes &&
+	       !strcmp(a->rule, b->rule) &&
+	       !strcmp(a->policy_digest, b->policy_digest);
+}
+
 int plan_record(const struct plan *plan, const struct policy *policy,
 		struct state *state, struct iq_err *err)
 {
@@ -301,6 +310,7 @@ int plan_record(const struct plan *plan, const struct policy *policy,
 
 	for (size_t i = 0; i < plan->nvfs; i++) {
 		const struct plan_vf *pv = &plan->vfs[i];
+		const struct state_vf *prev;
 		struct state_vf rec;
 		int rc;
 
@@ -317,6 +327,10 @@ int plan_record(const struct plan *plan, const struct policy *policy,
 		snprintf(rec.policy_digest, sizeof(rec.policy_digest), "%s",
 			 policy->digest);
 		rec.time = now;
+		/* Unchanged and not written this run: programmed back then. */
+		prev = state_find_vf(state, rec.pci);
+		if (prev && !pv->written && same_record(prev, &rec))
+			rec.time = prev->time;
 		rc = state_put_vf(state, &rec, err);
 		if (rc)
 			return rc;

@@ -204,7 +204,8 @@ int state_load(const char *path, struct state *state, struct iq_err *err)
 		return rc;
 	}
 	json_tokener_free(tok);
-	free(text);
+	/* Kept: a save that would write the same bytes does not write. */
+	state->loaded_text = text;
 	version = jint(root, "version");
 	if (version != STATE_VERSION) {
 		json_object_put(root);
@@ -346,6 +347,14 @@ int state_save(const char *path, const struct state *state, struct iq_err *err)
 	text = json_object_to_json_string_ext(
 		root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
 
+	/*
+	 * Nothing changed since the load (a reconcile that found every cap
+	 * right): the file already holds these bytes, no write, no fsync.
+	 */
+	if (state->loaded_text && strcmp(state->loaded_text, text) == 0) {
+		json_object_put(root);
+		return IQ_OK;
+	}
 	rc = mkdir_parent(path, err);
 	if (rc == IQ_OK)
 		rc = file_write_atomic(path, text, strlen(text), true, err);
@@ -365,6 +374,7 @@ void state_free(struct state *state)
 		vm_facts_free(&state->vms[i].facts);
 	free(state->vms);
 	free(state->vfs);
+	free(state->loaded_text);
 	memset(state, 0, sizeof(*state));
 }
 

@@ -56,6 +56,9 @@ struct state {
 	/* The kernel's boot_id when the VMs were journalled: VMs of another
 	 * boot are not running any more. */
 	char boot_id[40];
+	/* The file's text as loaded (NULL: none): state_save() skips a
+	 * write that would not change it. */
+	char *loaded_text;
 };
 
 /* A missing file is an empty journal; a corrupt one is an error. */
