@@ -10,6 +10,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -93,7 +94,7 @@ static int list_dir(const char *path, char ***names, size_t *n, bool *missing,
 	DIR *dir = opendir(path);
 	struct dirent *entry;
 	char **list = NULL;
-	size_t count = 0;
+	size_t count = 0, cap = 0;
 
 	*names = NULL;
 	*n = 0;
@@ -111,7 +112,11 @@ static int list_dir(const char *path, char ***names, size_t *n, bool *missing,
 
 		if (entry->d_name[0] == '.')
 			continue;
-		grown = realloc(list, (count + 1) * sizeof(*list));
+		grown = list;
+		if (count == cap) {
+			cap = cap ? cap * 2 : 64;
+			grown = realloc(list, cap * sizeof(*list));
+		}
 		if (!grown || !(grown[count] = strdup(entry->d_name))) {
 			list = grown ? grown : list;
 			for (size_t i = 0; i < count; i++)
@@ -204,56 +209,60 @@ static int cmp_pf(const void *a, const void *b)
 
 /*
  * One virtfnN link of a PF: the VF it names. The link's target ends in the
- * VF's address ("../0000:3b:00.2"): one readlink and one stat, no path
- * resolution component by component.
+ * VF's address ("../0000:3b:00.2"): one readlinkat and one fstatat beside
+ * the PF's open directory, no path walked from the root each time.
  */
-static int add_vf(const char *root, struct host_pf *pf, const char *link_name,
-		  struct iq_err *err)
+static int add_vf(int dfd, const char *dir, struct host_pf *pf, size_t *cap,
+		  const char *link_name, struct iq_err *err)
 {
-	char link[PATH_MAX], target[PATH_MAX];
-	struct host_vf *vf, *grown;
+	char target[PATH_MAX];
+	struct host_vf *vf;
 	const char *base;
 	struct stat st;
 	char *end;
 	unsigned long index;
 	ssize_t len;
-	int rc;
 
 	errno = 0;
 	index = strtoul(link_name + strlen("virtfn"), &end, 10);
 	if (errno || end == link_name + strlen("virtfn") || *end ||
 	    index > UINT16_MAX - 1)
 		return IQ_OK; /* not a virtfnN link */
-	rc = device_file(link, sizeof(link), root, pf->pci, link_name, err);
-	if (rc)
-		return rc;
-	len = readlink(link, target, sizeof(target) - 1);
+	len = readlinkat(dfd, link_name, target, sizeof(target) - 1);
 	/* Gone meanwhile: a VF being removed right now. */
 	if (len < 0)
-		return errno == ENOENT ? IQ_OK
-				       : iq_fail(err, IQ_EENV,
-						 "%s: cannot read link: %s",
-						 link, strerror(errno));
+		return errno == ENOENT
+			       ? IQ_OK
+			       : iq_fail(err, IQ_EENV,
+					 "%s/%s: cannot read link: %s", dir,
+					 link_name, strerror(errno));
 	target[len] = '\0';
 	/* A dangling link is a VF being removed right now: it is gone. The
 	 * VF's directory identifies this incarnation of the VF. */
-	if (stat(link, &st) < 0)
+	if (fstatat(dfd, link_name, &st, 0) < 0)
 		return errno == ENOENT
 			       ? IQ_OK
-			       : iq_fail(err, IQ_EENV, "%s: cannot stat: %s",
-					 link, strerror(errno));
+			       : iq_fail(err, IQ_EENV, "%s/%s: cannot stat: %s",
+					 dir, link_name, strerror(errno));
 	base = strrchr(target, '/');
 	base = base ? base + 1 : target;
-	grown = realloc(pf->vfs, (pf->nvfs + 1) * sizeof(*pf->vfs));
-	if (!grown)
-		return iq_fail(err, IQ_EENV, "%s: out of memory", pf->pci);
-	pf->vfs = grown;
+	if (pf->nvfs == *cap) {
+		size_t grown_cap = *cap ? *cap * 2 : 64;
+		struct host_vf *grown =
+			realloc(pf->vfs, grown_cap * sizeof(*pf->vfs));
+
+		if (!grown)
+			return iq_fail(err, IQ_EENV, "%s: out of memory",
+				       pf->pci);
+		pf->vfs = grown;
+		*cap = grown_cap;
+	}
 	vf = &pf->vfs[pf->nvfs];
 	memset(vf, 0, sizeof(*vf));
 	if (!pci_addr_normalize(base, vf->pci))
 		return iq_fail(err, IQ_EENV,
-			       "%s points to %s, not a PCI function", link,
-			       target);
+			       "%s/%s points to %s, not a PCI function", dir,
+			       link_name, target);
 	vf->index = (unsigned)index;
 	/* The vport number: virtfn0 is function 1 (prm.md). */
 	vf->function_id = (uint16_t)(index + 1);
@@ -279,19 +288,34 @@ int host_vf_read_driver(const struct host *host, struct host_vf *vf,
 static int find_vfs(const char *root, struct host_pf *pf, struct iq_err *err)
 {
 	char dir[PATH_MAX];
-	char **names;
-	size_t n;
-	bool missing;
+	struct dirent *entry;
+	size_t cap = 0;
+	DIR *d;
+	int dfd;
 	int rc = device_file(dir, sizeof(dir), root, pf->pci, "", err);
 
-	if (!rc)
-		rc = list_dir(dir, &names, &n, &missing, err);
 	if (rc)
 		return rc;
-	for (size_t i = 0; !rc && i < n; i++)
-		if (strncmp(names[i], "virtfn", 6) == 0)
-			rc = add_vf(root, pf, names[i], err);
-	free_names(names, n);
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return errno == ENOENT || errno == ENOTDIR
+			       ? IQ_OK /* the PF went away meanwhile */
+			       : iq_fail(err, IQ_EENV, "%s: cannot list: %s",
+					 dir, strerror(errno));
+	d = fdopendir(dfd);
+	if (!d) {
+		rc = iq_fail(err, IQ_EENV, "%s: cannot list: %s", dir,
+			     strerror(errno));
+		close(dfd);
+		return rc;
+	}
+	while (!rc && (errno = 0, entry = readdir(d)))
+		if (strncmp(entry->d_name, "virtfn", 6) == 0)
+			rc = add_vf(dfd, dir, pf, &cap, entry->d_name, err);
+	if (!rc && errno)
+		rc = iq_fail(err, IQ_EENV, "%s: cannot list: %s", dir,
+			     strerror(errno));
+	closedir(d); /* closes dfd */
 	if (!rc && pf->nvfs)
 		qsort(pf->vfs, pf->nvfs, sizeof(*pf->vfs), cmp_vf);
 	return rc;
