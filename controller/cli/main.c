@@ -20,10 +20,11 @@ static const struct {
 	const char *name;
 	cli_cmd_fn fn;
 } commands[] = {
-	{"status", cmd_status},	  {"plan", cmd_plan},
-	{"apply", cmd_apply},	  {"vm", cmd_vm},
-	{"explain", cmd_explain}, {"policy", cmd_policy},
-	{"hook", cmd_hook},	  {"sim", cmd_sim},
+	{"status", cmd_status},	    {"plan", cmd_plan},
+	{"apply", cmd_apply},	    {"vm", cmd_vm},
+	{"explain", cmd_explain},   {"policy", cmd_policy},
+	{"hook", cmd_hook},	    {"sim", cmd_sim},
+	{"estimate", cmd_estimate},
 };
 
 struct globals {

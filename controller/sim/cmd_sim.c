@@ -43,7 +43,6 @@ static const char help_init[] =
 	"  --pf-pages N         each PF's own firmware pages; 65536\n"
 	"  --gpus N             NVIDIA GPUs (0-8) for VM definitions to name; "
 	"0\n"
-	"  --icm-per-4k BYTES   ICM bytes per registered 4 KiB per MR; 15.5\n"
 	"  --no-icm-ctrl PCI    that PF's firmware lacks VHCA_ICM_CTRL\n"
 	"                       (repeatable)\n"
 	"  --no-fwctl           a kernel without fwctl (no sys/class/fwctl)\n"
@@ -55,7 +54,10 @@ static const char help_register[] =
 	"[-j]\n"
 	"  A guest registers B buffers of SIZE bytes on each VF, M memory\n"
 	"  regions per HCA (2 with relaxed ordering). Each MR asks the VF's\n"
-	"  firmware function for its ICM in one request, granted whole or\n"
+	"  firmware function for its ICM in one request (the calibration\n"
+	"  `icmquota estimate` uses: 8-byte MTT entries per 4 KiB, table "
+	"sized\n"
+	"  to a power of two), granted whole or\n"
 	"  refused (the guest's ibv_reg_mr fails with ENOMEM) against the\n"
 	"  caps. Then the debugfs counters and /proc/meminfo are recomputed.\n"
 	"  --mrs-per-hca M      default 1\n"
@@ -179,7 +181,6 @@ static int init_option(int opt, const char *arg, struct sim_host_params *p,
 		       bool *enabled_given, struct iq_err *err)
 {
 	unsigned long value;
-	char *end;
 	int rc = IQ_OK;
 
 	switch (opt) {
@@ -221,14 +222,6 @@ static int init_option(int opt, const char *arg, struct sim_host_params *p,
 	case 'g':
 		rc = parse_uint(arg, "--gpus", SIM_MAX_GPUS, &value, err);
 		p->ngpus = (unsigned)value;
-		break;
-	case 'i':
-		p->icm_per_4k = strtod(arg, &end);
-		if (end == arg || *end)
-			rc = iq_fail(err, IQ_EUSAGE,
-				     "--icm-per-4k '%s': expected bytes, e.g. "
-				     "15.5",
-				     arg);
 		break;
 	case 'n':
 		if (p->n_no_icm_ctrl == SIM_MAX_PFS)
@@ -307,7 +300,6 @@ static int sim_init(struct run_ctx *ctx, int argc, char **argv,
 		{"total-icm", required_argument, NULL, 't'},
 		{"pf-pages", required_argument, NULL, 'P'},
 		{"gpus", required_argument, NULL, 'g'},
-		{"icm-per-4k", required_argument, NULL, 'i'},
 		{"no-icm-ctrl", required_argument, NULL, 'n'},
 		{"no-fwctl", no_argument, NULL, 'F'},
 		{"force", no_argument, NULL, 'f'},
