@@ -2,7 +2,7 @@
 # `make check` and `make demo` install their Debian packages first when run
 # as root (tests/deps.sh), so each is one command on a fresh Debian 12.
 
-PKGS      := yaml-0.1 libxml-2.0 json-c libcurl \
+PKGS      := yaml-0.1 libxml-2.0 json-c libcurl libnl-3.0 libnl-genl-3.0 \
              libvirt libibverbs libmlx5 libcrypto
 CC        ?= cc
 PREFIX    ?= /usr/local

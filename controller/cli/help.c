@@ -50,7 +50,18 @@ const struct help_entry help_commands[] = {
 	 "high-water\n"
 	 "  (read from the firmware). Then every term of the memory split and\n"
 	 "  the headroom, and what the host observes (MemAvailable, "
-	 "fw_pages).\n"},
+	 "fw_pages).\n"
+	 "  Last, devlink's view (generic netlink; read-only, never asked by\n"
+	 "  the hook): each VF's devlink port (pci/PF/N, pfnum/vfnum) and\n"
+	 "  representor, and where the kernel offers it (switchdev mode, the\n"
+	 "  port health reporter `vnic` with icm_consumption: Linux 6.15+)\n"
+	 "  icm_consumption beside the firmware's cur_alloc_icm read at the\n"
+	 "  same moment; values that differ twice in a row are marked\n"
+	 "  DISAGREES. Otherwise \"n/a\" with the reason: no devlink family,\n"
+	 "  no devlink instance for the PF, legacy eswitch mode, no vnic\n"
+	 "  reporter, a reporter without icm_consumption. JSON: \"devlink\"\n"
+	 "  per PF and per VF (icm_consumption_bytes, fw_cur_alloc_icm_bytes,\n"
+	 "  agrees, reason) and a summary with the disagreements.\n"},
 	{"plan", "show the firmware writes an apply would make",
 	 "icmquota plan [--libvirt-xml FILE|DIR]... [--connect URI]\n"
 	 "              [--ch-socket-dir DIR]... [-j]\n"
