@@ -31,7 +31,11 @@ const char help_global[] =
 	"                     `key = value` for policy, state, root, backend,\n"
 	"                     on_error; command-line options win)\n"
 	"  --trace-fw FILE    every firmware command as `> HEX` (input) and\n"
-	"                     `< HEX` (output), one line each\n"
+	"                     `< HEX` (output), one line each; a command the\n"
+	"                     firmware answered RESOURCE_BUSY or NOT_READY is\n"
+	"                     resent (5 times at most, 10 ms doubling) after "
+	"a\n"
+	"                     `# retry N/5 ...` line\n"
 	"  -j, --json         JSON output (exact bytes)\n"
 	"  -v, --verbose      say more on stderr\n"
 	"  -h, --help         help; `icmquota CMD --help` for a command\n"
@@ -179,6 +183,8 @@ const struct help_entry help_commands[] = {
 	 "icmquota --root DIR sim flr --vf PCI [--vf PCI]...\n"
 	 "icmquota --root DIR sim show [-j]\n"
 	 "icmquota --root DIR sim refresh\n"
+	 "icmquota --root DIR sim inject --status STATUS [--count N] [--pf "
+	 "PCI]...\n"
 	 "  register: a guest registering B buffers of SIZE on each VF, M MRs\n"
 	 "  per HCA; each MR costs ICM per the field calibration (the one\n"
 	 "  `estimate` uses: max(1, pow2ceil(SIZE / 4 KiB) / 512) pages); past "
@@ -186,7 +192,9 @@ const struct help_entry help_commands[] = {
 	 "  cap the MR is refused (ENOMEM in a guest).\n"
 	 "  flr: a VF reset; its ICM returns to the host. refresh: recompute "
 	 "the\n"
-	 "  debugfs counters and meminfo after editing the tree by hand.\n"},
+	 "  debugfs counters and meminfo after editing the tree by hand.\n"
+	 "  inject: the next N commands to a PF answer STATUS (NOT_READY,\n"
+	 "  RESOURCE_BUSY, ...) and change nothing.\n"},
 	{NULL, NULL, NULL},
 };
 
