@@ -3,17 +3,19 @@
 # as root (tests/deps.sh), so each is one command on a fresh Debian 12.
 
 PKGS      := yaml-0.1 libxml-2.0 json-c libcurl libnl-3.0 libnl-genl-3.0 \
-             libvirt libibverbs libmlx5 libcrypto
+             libvirt libibverbs libmlx5 libcrypto libsystemd libudev
 CC        ?= cc
 PREFIX    ?= /usr/local
 DESTDIR   ?=
 VERSION   := 0.1.0
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-# libvirt and libcurl are dlopen'ed where they are used (live domains,
-# Cloud Hypervisor sockets): only their headers are needed at build time,
-# and a run that does not use them (the libvirt hook) does not load them.
-PKG_LIBS   := $(shell pkg-config --libs $(filter-out libvirt libcurl,$(PKGS)) 2>/dev/null) -ldl
+# libvirt, libcurl, libsystemd and libudev are dlopen'ed where they are
+# used (live domains, Cloud Hypervisor sockets, the daemon's sd_notify and
+# uevents): only their headers are needed at build time, and a run that
+# does not use them (the libvirt hook) does not load them.
+DLOPENED   := libvirt libcurl libsystemd libudev
+PKG_LIBS   := $(shell pkg-config --libs $(filter-out $(DLOPENED),$(PKGS)) 2>/dev/null) -ldl -lm -lpthread
 
 WARN      := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral \
              -Wno-format-truncation
@@ -22,6 +24,14 @@ ALL_CFLAGS = -std=c17 -D_GNU_SOURCE -DICMQUOTA_VERSION=\"$(VERSION)\" \
              -I. $(WARN) $(PKG_CFLAGS) $(CFLAGS)
 SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer \
              -fno-sanitize-recover=undefined
+# ASan intercepts the XDR functions and looks up the real ones when the
+# program starts; libvirt's remote driver calls them from libtirpc, which
+# a dlopen'ed libvirt brings in only later, so the interceptor calls NULL
+# (virNetMessageEncodeHeader: SEGV at pc 0) as soon as a sanitized binary
+# talks to a running libvirtd. Loading libtirpc at start gives ASan the
+# real functions. Release builds are not concerned.
+comma     := ,
+SAN_LIBS  := $(if $(wildcard /lib/*/libtirpc.so.3 /usr/lib/*/libtirpc.so.3),-Wl$(comma)--no-as-needed -l:libtirpc.so.3 -Wl$(comma)--as-needed)
 
 SRCS      := $(sort $(wildcard lib/*.c devx/*.c policy/*.c controller/*/*.c))
 LIB_SRCS  := $(filter-out controller/cli/main.c,$(SRCS))
@@ -69,12 +79,12 @@ $(BIN): $(B)/controller/cli/main.o $(LIB)
 
 $(BINA): $(BA)/controller/cli/main.o $(LIBA)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $^ $(PKG_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $^ $(PKG_LIBS) $(SAN_LIBS)
 
 $(BA)/tests/%: tests/unit/%.c tests/unit/test.h $(LIBA)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $< $(LIBA) $(PKG_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $< $(LIBA) $(PKG_LIBS) $(SAN_LIBS)
 
 deps:
 	@tests/deps.sh run

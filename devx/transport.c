@@ -206,8 +206,10 @@ static int exec_once(struct fw_dev *dev, const char *what, const void *in,
 	}
 	memset(out, 0, outlen);
 	rc = dev->ops->exec(dev->priv, in, inlen, out, outlen, err);
-	if (rc)
+	if (rc) {
+		dev->n_errors++;
 		return iq_err_prefix(err, "%s: %s", dev->pf, what);
+	}
 	if (dev->trace) {
 		trace_mailbox(dev->trace, '<', out, outlen);
 		rc = trace_flush(dev, err);
@@ -265,6 +267,7 @@ int fw_dev_exec(struct fw_dev *dev, const char *what, const void *in,
 	}
 	if (status == PRM_STATUS_OK)
 		return IQ_OK;
+	dev->n_errors++;
 	if (is_transient(status))
 		return iq_fail(err, IQ_EENV,
 			       "%s: %s: firmware status %s (0x%02x), syndrome "

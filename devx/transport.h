@@ -92,6 +92,7 @@ struct fw_dev {
 	unsigned long n_cmds;	 /* commands sent (a retried one once) */
 	unsigned long n_writes;	 /* register writes among them */
 	unsigned long n_retries; /* resends after BUSY/NOT_READY */
+	unsigned long n_errors;	 /* commands that failed (transport, status) */
 	uint8_t last_status;	 /* firmware status of the last command */
 	unsigned retry_max;	 /* FW_RETRY_MAX from fw_dev_open; 0: none */
 	unsigned retry_first_ms; /* first wait, doubled at each retry */

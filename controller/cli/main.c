@@ -21,11 +21,11 @@ static const struct {
 	const char *name;
 	cli_cmd_fn fn;
 } commands[] = {
-	{"status", cmd_status},	    {"plan", cmd_plan},
-	{"apply", cmd_apply},	    {"vm", cmd_vm},
-	{"explain", cmd_explain},   {"policy", cmd_policy},
-	{"hook", cmd_hook},	    {"sim", cmd_sim},
-	{"estimate", cmd_estimate},
+	{"status", cmd_status},	  {"plan", cmd_plan},
+	{"apply", cmd_apply},	  {"vm", cmd_vm},
+	{"explain", cmd_explain}, {"policy", cmd_policy},
+	{"hook", cmd_hook},	  {"sim", cmd_sim},
+	{"daemon", cmd_daemon},	  {"estimate", cmd_estimate},
 };
 
 struct globals {
@@ -156,6 +156,10 @@ static int apply_settings(struct run_ctx *ctx, struct globals *g,
 	ctx->root = g->root ? g->root : cfg->root;
 	ctx->lock_path = g->lock;
 	ctx->on_error = cfg->on_error[0] ? cfg->on_error : "deny";
+	ctx->interval = cfg->interval;
+	ctx->metrics_dir = cfg->metrics_dir;
+	ctx->ch_dir = cfg->ch_dir;
+	ctx->libvirt_uri = cfg->libvirt_uri;
 	ctx->json = g->json;
 	ctx->verbose = g->verbose;
 	if (!fw_backend_parse(g->backend	? g->backend

@@ -773,6 +773,16 @@ unsigned long host_fw_retries(const struct host *host)
 	return n;
 }
 
+unsigned long host_fw_errors(const struct host *host)
+{
+	unsigned long n = 0;
+
+	for (size_t i = 0; i < host->npfs; i++)
+		if (host->pfs[i].fw)
+			n += host->pfs[i].fw->n_errors;
+	return n;
+}
+
 void host_free(struct host *host)
 {
 	for (size_t i = 0; i < host->npfs; i++) {

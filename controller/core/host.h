@@ -125,6 +125,9 @@ void host_fw_counts(const struct host *host, unsigned long *cmds,
 /* Resends after RESOURCE_BUSY / NOT_READY on all PFs (fw_dev_exec). */
 unsigned long host_fw_retries(const struct host *host);
 
+/* Firmware commands that failed on all PFs (metrics counter). */
+unsigned long host_fw_errors(const struct host *host);
+
 /* Close transports, free everything. */
 void host_free(struct host *host);
 
