@@ -69,8 +69,10 @@ if command -v tmux >/dev/null; then
 	screen=$(tmux -S "$sock" capture-pane -p)
 	if grep -q '^TOP-EXIT=0' <<<"$screen"; then pass; else fail "q quits with 0: $screen"; fi
 	if grep -q 'icmquota top' <<<"$screen"; then fail "alternate screen not left: $screen"; else pass; fi
-	# Ctrl-C quits cleanly too
+	# Ctrl-C quits cleanly too (a second server: the first may still be
+	# shutting down on its socket)
 	tmux -S "$sock" kill-server 2>/dev/null
+	sock=$SCRATCH/tmux2.sock
 	tmux -S "$sock" new-session -d -x 120 -y 40 "$BIN --config none --root $ROOT --policy $POLICY --state $SCRATCH/state.json top -d 0.2; echo TOP-EXIT=\$?; stty -a | grep -o ' icanon\| echo ' | tr -d ' ' | tr '\n' ,; echo; sleep 30"
 	for _ in $(seq 100); do tmux -S "$sock" capture-pane -p | grep -q 'MemAvailable' && break; sleep 0.05; done
 	tmux -S "$sock" send-keys C-c
