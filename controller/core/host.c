@@ -198,8 +198,8 @@ static int cmp_vf(const void *a, const void *b)
 
 static int cmp_pf(const void *a, const void *b)
 {
-	return strcmp(((const struct host_pf *)a)->pci,
-		      ((const struct host_pf *)b)->pci);
+	return pci_addr_cmp(((const struct host_pf *)a)->pci,
+			    ((const struct host_pf *)b)->pci);
 }
 
 /* One virtfnN link of a PF: the VF it resolves to and its driver. */

@@ -537,7 +537,8 @@ static int add_source_address(const xmlNode *device, const char *where,
 			       "address)",
 			       label, line_of(device), where);
 	snprintf(path, sizeof(path), "%s/source/address", where);
-	rc = pci_part(address, "domain", 0xffff, path, label, &domain, err);
+	rc = pci_part(address, "domain", PCI_DOMAIN_MAX, path, label, &domain,
+		      err);
 	if (!rc)
 		rc = pci_part(address, "bus", 0xff, path, label, &bus, err);
 	if (!rc)

@@ -135,6 +135,22 @@ static void test_fixture_gpu_8x(void)
 	vm_facts_free(&vm);
 }
 
+/* VFIO device paths at Intel VMD domains (10000: and above). */
+static void test_fixture_vmd_domains(void)
+{
+	static const char *const want[] = {"10000:0c:00.2", "10001:01:00.0"};
+	struct vm_facts vm;
+	struct iq_err err;
+	char state[16];
+
+	CHECK_U64(load("vmd-devices.json", "/run/ch/vmd-1.sock", &vm, state,
+		       sizeof(state), &err),
+		  IQ_OK);
+	CHECK_U64(vm.memory_bytes, 16 * GiB);
+	check_pci(&vm, want, 2);
+	vm_facts_free(&vm);
+}
+
 static void test_fixture_memory_zones(void)
 {
 	static const char *const want[] = {"0000:3b:00.5", "0000:5e:00.4"};
@@ -870,6 +886,7 @@ static void test_tmpdir_left_clean(void)
 int main(void)
 {
 	RUN(test_fixture_gpu_8x);
+	RUN(test_fixture_vmd_domains);
 	RUN(test_fixture_memory_zones);
 	RUN(test_fixture_created);
 	RUN(test_fixture_not_pci_device);

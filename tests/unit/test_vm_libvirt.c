@@ -401,6 +401,32 @@ static void test_class_by_namespace_uri(void)
 			   "https://icmquota.dev/xmlns/1 (keep one)");
 }
 
+/* Intel VMD domains (libvirt accepts up to 0xffffffff): kept, normalised. */
+static void test_wide_pci_domains(void)
+{
+	struct vm_facts vm;
+	struct iq_err err;
+
+	CHECK_U64(load("vmd-nvme.xml", &vm, &err), IQ_OK);
+	CHECK_U64(vm.npci, 3);
+	if (vm.npci == 3) {
+		CHECK_STR(vm.pci[0], "0000:0c:00.1");
+		CHECK_STR(vm.pci[1], "10000:0c:00.2");
+		CHECK_STR(vm.pci[2], "10001:01:00.0");
+	}
+	vm_facts_free(&vm);
+	CHECK_U64(parse_domain(&vm, &err,
+			       "<memory>1</memory><devices><hostdev "
+			       "type='pci'><source><address "
+			       "domain='0xffffffff' bus='0xff' slot='0x1f' "
+			       "function='7'/></source></hostdev></devices>"),
+		  IQ_OK);
+	CHECK_U64(vm.npci, 1);
+	if (vm.npci == 1)
+		CHECK_STR(vm.pci[0], "ffffffff:ff:1f.7");
+	vm_facts_free(&vm);
+}
+
 static void test_pci_address_errors(void)
 {
 	static const struct {
@@ -410,8 +436,8 @@ static void test_pci_address_errors(void)
 		{"bus='0x100'",
 		 "t.xml:6: /domain/devices/hostdev[2]/source/address: "
 		 "bus='0x100' is out of range (0x0-0xff)"},
-		{"domain='0x10000'", "domain='0x10000' is out of range "
-				     "(0x0-0xffff)"},
+		{"domain='0x100000000'", "domain='0x100000000' is out of "
+					 "range (0x0-0xffffffff)"},
 		{"slot='32'", "slot='32' is out of range (0x0-0x1f)"},
 		{"function='0x8'", "function='0x8' is out of range (0x0-0x7)"},
 		{"bus='zz'",
@@ -663,6 +689,7 @@ int main(void)
 	RUN(test_hugepages);
 	RUN(test_uuid_forms);
 	RUN(test_class_by_namespace_uri);
+	RUN(test_wide_pci_domains);
 	RUN(test_pci_address_errors);
 	RUN(test_pci_interface_and_missing_source);
 	RUN(test_not_well_formed);
