@@ -135,3 +135,20 @@ cppcheck:
 
 clean:
 	rm -rf $(B)
+
+# Debian package (dpkg-buildpackage -b, debhelper 13): a copy of the tree in
+# build/deb-src with packaging/debian as its ./debian; the .deb lands in
+# build/. Relies only on `make` and `make install` of the tree it copies.
+DEB_SRC := $(B)/deb-src
+
+.PHONY: deb deps-pkg
+
+deps-pkg:
+	@tests/deps.sh pkg
+
+deb: deps-pkg
+	rm -rf $(DEB_SRC)
+	mkdir -p $(DEB_SRC)
+	tar -cf - --exclude=./build --exclude=./.git . | tar -xf - -C $(DEB_SRC)
+	cp -a packaging/debian $(DEB_SRC)/debian
+	cd $(DEB_SRC) && dpkg-buildpackage -b -us -uc
