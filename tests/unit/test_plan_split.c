@@ -147,7 +147,9 @@ static void make_vm(struct vm_facts *vm, const char *name,
 	memset(vm, 0, sizeof(*vm));
 	snprintf(vm->name, sizeof(vm->name), "%s", name);
 	vm->memory_bytes = memory_bytes;
-	vm->hugepages = hugepages;
+	/* All of it in the host's default huge page size. */
+	if (hugepages && vm_add_huge(vm, 0, memory_bytes, &err))
+		fprintf(stderr, "vm_add_huge: %s\n", err.msg);
 	snprintf(vm->class_name, sizeof(vm->class_name), "%s", class_name);
 	snprintf(vm->source, sizeof(vm->source), "test:%s", name);
 	va_start(ap, class_name);
@@ -1184,6 +1186,8 @@ static int admit_hp(struct host *host, const char *reserve, bool manage,
 	if (rc)
 		return rc;
 	make_vm(vm, "hp", 4 * GiB, true, "", PF0_VF(1), NULL);
+	/* In 1 GiB pages: each size is charged to its own pool. */
+	vm->huge[0].page_bytes = GiB;
 	rc = plan_build(host, &policy, NULL, vm, 1, vm, plan, err);
 	if (!rc)
 		rc = split_admit(host, &policy, plan, vm, 1, vm, split, adm,
