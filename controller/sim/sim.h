@@ -29,7 +29,8 @@
  * - The registration calibration (sim_host_pages_per_mr): firmware pages
  *   per memory registration, fitted to seed 000's field measurements.
  *
- * What it does not model: timing (a command is a file read and write, not
+ * What it does not model: NIC_CAP_REG's writable fields (the tool only
+ * reads that register; a write is refused), timing (a command is a file read and write, not
  * tens of microseconds of firmware), the DevX object model and fwctl
  * scopes (the real transports are built and run up to the missing device
  * instead), firmware rounding beyond what sim init asks for, any command
