@@ -22,6 +22,11 @@ ALL_CFLAGS = -std=c17 -D_GNU_SOURCE -DICMQUOTA_VERSION=\"$(VERSION)\" \
              -I. $(WARN) $(PKG_CFLAGS) $(CFLAGS)
 SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer \
              -fno-sanitize-recover=undefined
+# ASan intercepts the XDR functions and resolves them at startup: libvirt's
+# RPC (a libvirtd on the machine) from a dlopen'ed libvirt would call a
+# NULL xdrmem_create. Loading libtirpc at startup gives the interceptor its
+# target. Sanitized builds only.
+SAN_LIBS  := -Wl,--no-as-needed -ltirpc -Wl,--as-needed
 
 SRCS      := $(sort $(wildcard lib/*.c devx/*.c policy/*.c controller/*/*.c))
 LIB_SRCS  := $(filter-out controller/cli/main.c,$(SRCS))
@@ -69,12 +74,12 @@ $(BIN): $(B)/controller/cli/main.o $(LIB)
 
 $(BINA): $(BA)/controller/cli/main.o $(LIBA)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $^ $(PKG_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $^ $(PKG_LIBS) $(SAN_LIBS)
 
 $(BA)/tests/%: tests/unit/%.c tests/unit/test.h $(LIBA)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $< $(LIBA) $(PKG_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $< $(LIBA) $(PKG_LIBS) $(SAN_LIBS)
 
 deps:
 	@tests/deps.sh run
