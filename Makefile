@@ -2,7 +2,7 @@
 # `make check` and `make demo` install their Debian packages first when run
 # as root (tests/deps.sh), so each is one command on a fresh Debian 12.
 
-PKGS      := yaml-0.1 libxml-2.0 json-c libcurl \
+PKGS      := yaml-0.1 libxml-2.0 json-c libcurl libnl-3.0 libnl-genl-3.0 \
              libvirt libibverbs libmlx5 libcrypto
 CC        ?= cc
 PREFIX    ?= /usr/local
@@ -22,11 +22,12 @@ ALL_CFLAGS = -std=c17 -D_GNU_SOURCE -DICMQUOTA_VERSION=\"$(VERSION)\" \
              -I. $(WARN) $(PKG_CFLAGS) $(CFLAGS)
 SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer \
              -fno-sanitize-recover=undefined
-# ASan intercepts the XDR functions and resolves them at startup: libvirt's
-# RPC (a libvirtd on the machine) from a dlopen'ed libvirt would call a
-# NULL xdrmem_create. Loading libtirpc at startup gives the interceptor its
-# target. Sanitized builds only.
-SAN_LIBS  := -Wl,--no-as-needed -ltirpc -Wl,--as-needed
+# ASan intercepts xdrmem_create; with libvirt dlopen'ed, libtirpc arrives
+# after ASan resolved its interceptors and the call jumps to NULL (libvirt's
+# remote driver, whenever a libvirt daemon socket is up). Loading libtirpc
+# (libvirt0's own dependency) at startup resolves it.
+TIRPC     := -Wl,--no-as-needed -l:libtirpc.so.3 -Wl,--as-needed
+SAN_LIBS  := $(if $(wildcard /usr/lib/*/libtirpc.so.3 /lib/*/libtirpc.so.3),$(TIRPC))
 
 SRCS      := $(sort $(wildcard lib/*.c devx/*.c policy/*.c controller/*/*.c))
 LIB_SRCS  := $(filter-out controller/cli/main.c,$(SRCS))

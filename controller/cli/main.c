@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "controller/cli/cli.h"
+#include "controller/sim/sim_devlink.h"
 #include "controller/sim/simfw.h"
 #include "controller/cli/config.h"
 #include "controller/cli/help.h"
@@ -187,7 +188,8 @@ int main(int argc, char **argv)
 {
 	struct run_ctx ctx = {.out = stdout,
 			      .log = stderr,
-			      .sim_transport = &simfw_transport};
+			      .sim_transport = &simfw_transport,
+			      .sim_devlink = &sim_devlink_channel};
 	struct globals g = {0};
 	struct config cfg;
 	struct iq_err err = {0};

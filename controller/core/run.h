@@ -12,6 +12,8 @@
 
 #include "devx/transport.h"
 
+struct devlink_channel_ops;
+
 #define POLICY_DEFAULT_PATH "/etc/icmquota/policy.yaml"
 #define CONFIG_DEFAULT_PATH "/etc/icmquota/icmquota.conf"
 
@@ -36,6 +38,8 @@ struct run_ctx {
 	/* The simulated firmware's channel, given by the layer that links
 	 * the simulator (main); NULL: --backend sim is unavailable. */
 	const struct fw_transport_ops *sim_transport;
+	/* The simulated kernel's devlink, given the same way; NULL: none. */
+	const struct devlink_channel_ops *sim_devlink;
 };
 
 /* Progress and warnings for people: "icmquota: ..." on ctx->log. */

@@ -9,6 +9,8 @@
  *   sim_tree.c      the host-tree builder: sysfs/debugfs/procfs shapes
  *   sim_host.c      the host: parameters, guest registrations, FLR,
  *                   counters and meminfo recomputed from the firmware state
+ *   sim_devlink.c   the kernel's devlink (ports, eswitch mode, the vnic
+ *                   reporter's icm_consumption), from devlink.json
  *   cmd_sim.c       `icmquota sim init|register|flr|show|refresh`
  *
  * What it models:
@@ -42,6 +44,7 @@
 #ifndef ICMQUOTA_SIM_H
 #define ICMQUOTA_SIM_H
 
+#include "controller/sim/sim_devlink.h"
 #include "controller/sim/sim_host.h"
 #include "controller/sim/sim_tree.h"
 #include "controller/sim/simfw.h"
