@@ -3,17 +3,19 @@
 # as root (tests/deps.sh), so each is one command on a fresh Debian 12.
 
 PKGS      := yaml-0.1 libxml-2.0 json-c libcurl libnl-3.0 libnl-genl-3.0 \
-             libvirt libibverbs libmlx5 libcrypto
+             libvirt libibverbs libmlx5 libcrypto libsystemd libudev
 CC        ?= cc
 PREFIX    ?= /usr/local
 DESTDIR   ?=
 VERSION   := 0.1.0
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-# libvirt and libcurl are dlopen'ed where they are used (live domains,
-# Cloud Hypervisor sockets): only their headers are needed at build time,
-# and a run that does not use them (the libvirt hook) does not load them.
-PKG_LIBS   := $(shell pkg-config --libs $(filter-out libvirt libcurl,$(PKGS)) 2>/dev/null) -ldl
+# libvirt, libcurl, libsystemd and libudev are dlopen'ed where they are
+# used (live domains, Cloud Hypervisor sockets, the daemon's sd_notify and
+# uevents): only their headers are needed at build time, and a run that
+# does not use them (the libvirt hook) does not load them.
+DLOPENED   := libvirt libcurl libsystemd libudev
+PKG_LIBS   := $(shell pkg-config --libs $(filter-out $(DLOPENED),$(PKGS)) 2>/dev/null) -ldl -lm -lpthread
 
 WARN      := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral \
              -Wno-format-truncation
@@ -22,12 +24,14 @@ ALL_CFLAGS = -std=c17 -D_GNU_SOURCE -DICMQUOTA_VERSION=\"$(VERSION)\" \
              -I. $(WARN) $(PKG_CFLAGS) $(CFLAGS)
 SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer \
              -fno-sanitize-recover=undefined
-# ASan intercepts xdrmem_create; with libvirt dlopen'ed, libtirpc arrives
-# after ASan resolved its interceptors and the call jumps to NULL (libvirt's
-# remote driver, whenever a libvirt daemon socket is up). Loading libtirpc
-# (libvirt0's own dependency) at startup resolves it.
-TIRPC     := -Wl,--no-as-needed -l:libtirpc.so.3 -Wl,--as-needed
-SAN_LIBS  := $(if $(wildcard /usr/lib/*/libtirpc.so.3 /lib/*/libtirpc.so.3),$(TIRPC))
+# ASan intercepts the XDR functions and looks up the real ones when the
+# program starts; libvirt's remote driver calls them from libtirpc, which
+# a dlopen'ed libvirt brings in only later, so the interceptor calls NULL
+# (virNetMessageEncodeHeader: SEGV at pc 0) as soon as a sanitized binary
+# talks to a running libvirtd. Loading libtirpc at start gives ASan the
+# real functions. Release builds are not concerned.
+comma     := ,
+SAN_LIBS  := $(if $(wildcard /lib/*/libtirpc.so.3 /usr/lib/*/libtirpc.so.3),-Wl$(comma)--no-as-needed -l:libtirpc.so.3 -Wl$(comma)--as-needed)
 
 SRCS      := $(sort $(wildcard lib/*.c devx/*.c policy/*.c controller/*/*.c))
 LIB_SRCS  := $(filter-out controller/cli/main.c,$(SRCS))

@@ -81,6 +81,7 @@ struct fw_dev {
 	FILE *trace;		/* --trace-fw, may be NULL */
 	unsigned long n_cmds;	/* commands sent */
 	unsigned long n_writes; /* register writes among them */
+	unsigned long n_errors; /* commands that failed (transport or status) */
 	uint8_t last_status;	/* firmware status of the last command */
 };
 

@@ -33,6 +33,10 @@ static int set_key(struct config *cfg, const char *key, const char *value,
 		{"root", cfg->root, sizeof(cfg->root)},
 		{"backend", cfg->backend, sizeof(cfg->backend)},
 		{"on_error", cfg->on_error, sizeof(cfg->on_error)},
+		{"interval", cfg->interval, sizeof(cfg->interval)},
+		{"metrics_dir", cfg->metrics_dir, sizeof(cfg->metrics_dir)},
+		{"ch_dir", cfg->ch_dir, sizeof(cfg->ch_dir)},
+		{"libvirt_uri", cfg->libvirt_uri, sizeof(cfg->libvirt_uri)},
 	};
 
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
@@ -47,7 +51,8 @@ static int set_key(struct config *cfg, const char *key, const char *value,
 	}
 	return iq_fail(err, IQ_EUSAGE,
 		       "%s:%u: unknown key '%s' (expected policy, state, root, "
-		       "backend, on_error)",
+		       "backend, on_error, interval, metrics_dir, ch_dir, "
+		       "libvirt_uri)",
 		       path, line, key);
 }
 

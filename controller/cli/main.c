@@ -25,6 +25,7 @@ static const struct {
 	{"apply", cmd_apply},	  {"vm", cmd_vm},
 	{"explain", cmd_explain}, {"policy", cmd_policy},
 	{"hook", cmd_hook},	  {"sim", cmd_sim},
+	{"daemon", cmd_daemon},
 };
 
 struct globals {
@@ -155,6 +156,10 @@ static int apply_settings(struct run_ctx *ctx, struct globals *g,
 	ctx->root = g->root ? g->root : cfg->root;
 	ctx->lock_path = g->lock;
 	ctx->on_error = cfg->on_error[0] ? cfg->on_error : "deny";
+	ctx->interval = cfg->interval;
+	ctx->metrics_dir = cfg->metrics_dir;
+	ctx->ch_dir = cfg->ch_dir;
+	ctx->libvirt_uri = cfg->libvirt_uri;
 	ctx->json = g->json;
 	ctx->verbose = g->verbose;
 	if (!fw_backend_parse(g->backend	? g->backend
