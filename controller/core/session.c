@@ -45,7 +45,6 @@ static int load_policy(struct session *s, struct iq_err *err)
 		s->have_policy = true;
 		return IQ_OK;
 	}
-
 	/* No policy installed yet: built-in defaults (and any drop-ins). */
 	s->policy_builtin = is_default && access(ctx->policy_path, F_OK) < 0 &&
 			    errno == ENOENT;
