@@ -155,6 +155,18 @@ const struct help_entry help_commands[] = {
 	 "its\n"
 	 "  name (--main: as the main policy), and the headroom before and\n"
 	 "  after; nothing is written.\n"},
+	{"hwm", "reset high-water marks (max_reached_alloc_icm)",
+	 "icmquota hwm reset (--vf PCI [--vf PCI]... | --vm NAME | --all) "
+	 "[-j]\n"
+	 "  One VHCA_ICM_CTRL write per VF with rst_max_reached_alloc_icm "
+	 "and no\n"
+	 "  cap mask: the cap and the vHCA group stay, the mark restarts at "
+	 "the\n"
+	 "  VF's current allocation. The time is journalled: status shows "
+	 "since\n"
+	 "  when each mark has been collected (\"boot/unknown\" when "
+	 "icmquota\n"
+	 "  never reset it). --vm: the VFs of a running VM (the journal's).\n"},
 	{"hook", "libvirt hook entry point (domain XML on stdin)",
 	 "icmquota hook libvirt qemu NAME OPERATION SUB_OPERATION EXTRA\n"
 	 "  Run by /etc/libvirt/hooks/qemu.d/icmquota. Settings come from\n"

@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "controller/core/hwm.h"
 #include "lib/json.h"
 #include "lib/size.h"
 
@@ -204,7 +205,8 @@ static json_object *fw_pages_json(const struct host_fw_pages *p)
 }
 
 json_object *report_status_json(const struct host *host,
-				const struct plan *plan)
+				const struct plan *plan,
+				const struct state *state)
 {
 	json_object *pfs = json_object_new_array();
 
@@ -268,6 +270,12 @@ json_object *report_status_json(const struct host *host,
 					       pv->actual
 						       .max_reached_alloc_icm))
 				     : NULL);
+			json_object_object_add(
+				r, "max_reached_since",
+				hwm_since(state, vf->pci)
+					? json_object_new_int64(
+						  hwm_since(state, vf->pci))
+					: NULL);
 			json_object_object_add(r, "desired_cap_bytes",
 					       pv ? json_size(pv->desired_bytes)
 						  : NULL);
@@ -284,7 +292,7 @@ json_object *report_status_json(const struct host *host,
 }
 
 void report_status_table(FILE *out, const struct host *host,
-			 const struct plan *plan)
+			 const struct plan *plan, const struct state *state)
 {
 	for (size_t p = 0; p < host->npfs; p++) {
 		const struct host_pf *pf = &host->pfs[p];
@@ -302,16 +310,17 @@ void report_status_table(FILE *out, const struct host *host,
 			pf->supported ? "" : pf->unsupported_why);
 		if (!pf->nvfs)
 			continue;
-		fprintf(out, "  %-3s %-13s %-6s %-16s %-10s %-10s %-10s\n",
+		fprintf(out, "  %-3s %-13s %-6s %-16s %-10s %-10s %-10s %s\n",
 			"VF", "PCI", "VHCA", "VM", "CAP", "CURRENT",
-			"HIGH-WATER");
+			"HIGH-WATER", "HWM SINCE");
 		for (size_t v = 0; v < pf->nvfs; v++) {
 			const struct host_vf *vf = &pf->vfs[v];
 			const struct plan_vf *pv = plan_find_vf(plan, vf);
 			char cap[32] = "-", cur[32] = "-", hwm[32] = "-",
-			     vhca[16] = "-";
+			     vhca[16] = "-", since[64];
 			bool over = false;
 
+			hwm_since_text(state, vf->pci, since, sizeof(since));
 			if (pv && pv->have_actual) {
 				size_format(
 					icm_pages_to_bytes(
@@ -331,10 +340,11 @@ void report_status_table(FILE *out, const struct host *host,
 				snprintf(vhca, sizeof(vhca), "0x%x",
 					 vf->vhca_id);
 			fprintf(out,
-				"  %-3u %-13s %-6s %-16s %-10s %-10s %-10s%s\n",
+				"  %-3u %-13s %-6s %-16s %-10s %-10s %-10s "
+				"%s%s\n",
 				vf->index, vf->pci, vhca,
 				pv && pv->vm ? pv->vm->name : "(idle)", cap,
-				cur, hwm, over ? "  OVER CAP" : "");
+				cur, hwm, since, over ? "  OVER CAP" : "");
 		}
 	}
 }

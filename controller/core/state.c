@@ -150,6 +150,9 @@ static int load_vf(json_object *jvf, struct state_vf *vf, const char *path,
 		 jstr(jvf, "policy_digest"));
 	vf->cap_bytes = jsize(jvf, "cap_bytes");
 	vf->time = jint(jvf, "time");
+	vf->hwm_since = jint(jvf, "hwm_since");
+	vf->group_id = (uint16_t)jint(jvf, "group_id");
+	vf->group_cap_bytes = jsize(jvf, "group_cap_bytes");
 	return IQ_OK;
 }
 
@@ -288,6 +291,15 @@ static json_object *vf_json(const struct state_vf *vf)
 	json_object_object_add(o, "policy_digest",
 			       json_object_new_string(vf->policy_digest));
 	json_object_object_add(o, "time", json_object_new_int64(vf->time));
+	if (vf->hwm_since)
+		json_object_object_add(o, "hwm_since",
+				       json_object_new_int64(vf->hwm_since));
+	if (vf->group_id) {
+		json_object_object_add(o, "group_id",
+				       json_object_new_int(vf->group_id));
+		json_object_object_add(o, "group_cap_bytes",
+				       json_size(vf->group_cap_bytes));
+	}
 	return o;
 }
 
@@ -362,8 +374,13 @@ size_t state_forget_other_boot(struct state *state, const char *boot_id)
 		for (size_t i = 0; i < state->nvms; i++)
 			vm_facts_free(&state->vms[i].facts);
 		state->nvms = 0;
-		for (size_t i = 0; i < state->nvfs; i++)
+		/* Firmware state of the old boot: marks and groups are gone. */
+		for (size_t i = 0; i < state->nvfs; i++) {
 			state->vfs[i].vm[0] = '\0';
+			state->vfs[i].hwm_since = 0;
+			state->vfs[i].group_id = 0;
+			state->vfs[i].group_cap_bytes = 0;
+		}
 		/* Pools come back at their boot-time size after a reboot. */
 		state->released_hugepages = 0;
 	}
@@ -439,8 +456,14 @@ int state_put_vf(struct state *state, const struct state_vf *vf,
 			return iq_fail(err, IQ_EENV, "out of memory");
 		state->vfs = grown;
 		slot = &state->vfs[state->nvfs++];
+		memset(slot, 0, sizeof(*slot));
 	}
-	*slot = *vf;
+	{
+		int64_t since = vf->hwm_since ? vf->hwm_since : slot->hwm_since;
+
+		*slot = *vf;
+		slot->hwm_since = since;
+	}
 	return IQ_OK;
 }
 
