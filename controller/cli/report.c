@@ -381,6 +381,8 @@ json_object *report_vm_json(const struct vm_facts *vm, struct host *host)
 		json_object_array_add(huge, h);
 	}
 	json_object_object_add(o, "huge", huge);
+	json_object_object_add(o, "pending_interfaces",
+			       json_object_new_int((int)vm->pending_ifaces));
 	json_object_object_add(o, "class",
 			       vm->class_name[0]
 				       ? json_object_new_string(vm->class_name)

@@ -109,6 +109,7 @@ static int load_vm(json_object *jvm, struct state_vm *vm, const char *path,
 		vm->facts.huge[0].bytes = vm->facts.memory_bytes;
 		vm->facts.nhuge = 1;
 	}
+	vm->facts.pending_ifaces = (unsigned)jint(jvm, "pending_interfaces");
 	vm->started = jint(jvm, "started");
 	vm->scaled = jbool(jvm, "scaled");
 	vm->scaled_cap_bytes = jsize(jvm, "scaled_cap_bytes");
@@ -257,6 +258,9 @@ static json_object *vm_json(const struct state_vm *vm)
 		json_object_array_add(huge, h);
 	}
 	json_object_object_add(o, "huge", huge);
+	json_object_object_add(
+		o, "pending_interfaces",
+		json_object_new_int((int)vm->facts.pending_ifaces));
 	json_object_object_add(o, "class",
 			       json_object_new_string(vm->facts.class_name));
 	for (size_t i = 0; i < vm->facts.npci; i++)

@@ -45,6 +45,14 @@ struct vm_facts {
 	/* Every passed-through PCI source address, normalised, sorted. */
 	char (*pci)[PCI_ADDR_LEN];
 	size_t npci;
+	/*
+	 * <interface type='network'> devices: libvirt allocates their port
+	 * after the `prepare` hook, so one from a <forward mode='hostdev'>
+	 * pool (a VF) is unknown until `start begin`, where it arrives as
+	 * <interface type='hostdev'>. The VM is admitted for what is known
+	 * and stays pending until then.
+	 */
+	unsigned pending_ifaces;
 	char source[4096]; /* file or socket it came from, for messages */
 	/* Which VMM runs it: VM_ORIGIN_LIBVIRT or VM_ORIGIN_CH. A source that
 	 * lists the running VMs of one kind replaces only VMs of that kind. */

@@ -802,6 +802,9 @@ static int parse_pci(const xmlNode *domain, const char *label,
 			xmlNodePtr address;
 
 			interface_index++;
+			/* Its host device is chosen after prepare. */
+			if (attr_equals(dev, "type", "network"))
+				vm->pending_ifaces++;
 			if (!attr_equals(dev, "type", "hostdev"))
 				continue;
 			address = first_child(first_child(dev, "source"),

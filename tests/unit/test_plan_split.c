@@ -674,7 +674,7 @@ static void test_plan_unsupported_pf(void)
 
 static void test_plan_vf_cap_charge(void)
 {
-	struct host_pf pf = {.total_icm_bytes = 32 * GiB};
+	struct host_pf pf = {.total_icm_bytes = 32 * GiB, .probed = true};
 	struct plan_vf pv = {.pf = &pf, .desired_bytes = 3 * GiB};
 	struct sim_host_params p;
 	struct host host;
@@ -687,6 +687,10 @@ static void test_plan_vf_cap_charge(void)
 	/* Unlimited: as much as the PF's ICM can hold. */
 	pv.desired_bytes = IQ_UNLIMITED;
 	CHECK_U64(plan_vf_cap_charge(&pv, 256 * GiB), 32 * GiB);
+	/* Total ICM not asked (firmware not opened): all the memory. */
+	pf.probed = false;
+	CHECK_U64(plan_vf_cap_charge(&pv, 256 * GiB), 256 * GiB);
+	pf.probed = true;
 	/* Unlimited on a PF with unlimited ICM: all the memory. */
 	pf.total_icm_bytes = IQ_UNLIMITED;
 	CHECK_U64(plan_vf_cap_charge(&pv, 256 * GiB), 256 * GiB);

@@ -484,6 +484,30 @@ static void test_class_by_namespace_uri(void)
 			   "https://icmquota.dev/xmlns/1 (keep one)");
 }
 
+/*
+ * A VF from a <forward mode='hostdev'> network: at prepare only
+ * <interface type='network'> (pending, no PCI address); at start begin the
+ * same interface resolved to <interface type='hostdev'> with its VF.
+ */
+static void test_hostdev_network_stages(void)
+{
+	struct vm_facts vm;
+	struct iq_err err;
+
+	CHECK_U64(load("hostdev-net-prepare.xml", &vm, &err), IQ_OK);
+	CHECK_U64(vm.npci, 0);
+	CHECK_U64(vm.pending_ifaces, 2);
+	CHECK_U64(vm.memory_bytes, 16 * GiB);
+	vm_facts_free(&vm);
+	CHECK_U64(load("hostdev-net-start.xml", &vm, &err), IQ_OK);
+	CHECK_U64(vm.npci, 1);
+	if (vm.npci == 1)
+		CHECK_STR(vm.pci[0], "0000:0c:00.3");
+	/* The bridge network stays type='network': no VF. */
+	CHECK_U64(vm.pending_ifaces, 1);
+	vm_facts_free(&vm);
+}
+
 /* Intel VMD domains (libvirt accepts up to 0xffffffff): kept, normalised. */
 static void test_wide_pci_domains(void)
 {
@@ -772,6 +796,7 @@ int main(void)
 	RUN(test_hugepages);
 	RUN(test_uuid_forms);
 	RUN(test_class_by_namespace_uri);
+	RUN(test_hostdev_network_stages);
 	RUN(test_wide_pci_domains);
 	RUN(test_hugepages_numa_partial);
 	RUN(test_hugepages_several_sizes);
