@@ -46,15 +46,19 @@ struct sim_host_params {
 	/* PFs whose firmware lacks NIC_CAP_REG / VHCA_ICM_CTRL. */
 	char no_icm_ctrl[SIM_MAX_PFS][PCI_ADDR_LEN];
 	size_t n_no_icm_ctrl;
-	bool fwctl; /* create sys/class/fwctl entries */
-	bool force; /* init over a non-empty directory */
+	uint32_t pf_domain; /* PCI domain of the PFs and VFs (GPUs stay at 0) */
+	bool fwctl;	    /* create sys/class/fwctl entries */
+	bool force;	    /* init over a non-empty directory */
 };
 
 /* The defaults of `icmquota sim init` (8 PFs, 16/8 VFs, 2 TiB, ...). */
 void sim_host_params_default(struct sim_host_params *params);
 
-/* PCI address of the sim's PF number index (HGX layout); NULL past it. */
-const char *sim_host_pf_pci(unsigned index);
+/*
+ * PCI address of the sim's PF number index (HGX layout) in PCI domain
+ * `domain`; false past the last PF.
+ */
+bool sim_host_pf_pci(unsigned index, uint32_t domain, char out[PCI_ADDR_LEN]);
 /* PCI address of the sim's GPU number index; NULL past it. */
 const char *sim_host_gpu_pci(unsigned index);
 
