@@ -196,6 +196,7 @@ static int init_option(int opt, const char *arg, struct sim_host_params *p,
 		       bool *enabled_given, struct iq_err *err)
 {
 	unsigned long value;
+	char *end;
 	int rc = IQ_OK;
 
 	switch (opt) {
