@@ -128,10 +128,9 @@ static int claim_vm_devices(struct host *host, struct plan *plan,
 				     "no longer runs: icmquota vm stop %s)",
 				     vf->pci, holder->name, vm->name,
 				     holder->name, holder->name);
-			rc = problem_or_error(plan, rc, err);
-			if (rc)
-				return rc;
-			continue;
+			/* The sources contradict each other: not a stale
+			 * fact; nothing is written. */
+			return rc;
 		}
 		plan_find_vf(plan, vf)->vm = vm;
 	}

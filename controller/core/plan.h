@@ -74,10 +74,10 @@ int plan_build(struct host *host, const struct policy *policy,
 	       struct iq_err *err);
 /*
  * plan_build over every VF for apply: what would be an error is a problem
- * in plan->problems (a VM's PCI device missing from the host, a VF claimed
- * twice: the second claim is dropped), and read-back and writes go on
+ * in plan->problems (a VM's PCI device missing from the host), and
+ * read-back and writes go on
  * past a VF or PF that fails. Errors: out of memory, a policy cap above a
- * PF's total ICM.
+ * PF's total ICM, a VF claimed by two VMs (the sources contradict).
  */
 int plan_build_all(struct host *host, const struct policy *policy,
 		   const struct state *state, const struct vm_facts *vms,
