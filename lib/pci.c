@@ -15,11 +15,11 @@ bool pci_addr_format(unsigned long domain, unsigned long bus,
 	if (domain > PCI_DOMAIN_MAX || bus > 0xff || slot > 0x1f ||
 	    function > 7)
 		return false;
-	/* Wider domains as the kernel writes them (as many digits as
-	 * needed); the common 16-bit case by hand below. */
+	/* Domains past 16 bits (Intel VMD) take as many digits as needed,
+	 * as the kernel writes them. */
 	if (domain > 0xffff) {
-		snprintf(out, PCI_ADDR_LEN, "%lx:%02lx:%02lx.%lx", domain, bus,
-			 slot, function);
+		snprintf(out, PCI_ADDR_LEN, "%04lx:%02lx:%02lx.%lx", domain,
+			 bus, slot, function);
 		return true;
 	}
 	/* "%04lx:%02lx:%02lx.%lx" by hand: discovery formats every VF. */

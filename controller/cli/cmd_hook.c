@@ -19,7 +19,6 @@
 #include "controller/cli/cli.h"
 #include "controller/cli/help.h"
 #include "controller/core/lifecycle.h"
-#include "lib/file.h"
 
 /*
  * What the hook has to say on a call that succeeds: to syslog, and to
@@ -148,34 +147,6 @@ static bool same_devices(const struct vm_facts *a, const struct vm_facts *b)
  * VM is pending; `started` only for a VM with PCI devices. Decided from
  * the journal without the lock; the locked run decides again.
  */
-/*
- * Whether the journal may hold VM name, without parsing it (a fleet host's
- * journal is hundreds of kB): the journal writes a name as a JSON string,
- * so a plain name (nothing JSON escapes) absent from the text as "NAME"
- * is not journalled. Anything else, a missing or unreadable journal
- * included, says "may": the parse decides.
- */
-static bool journal_may_name(const char *path, const char *name)
-{
-	struct iq_err ignored = {0};
-	char quoted[sizeof(((struct vm_facts *)0)->name) + 2];
-	char *text = NULL;
-	size_t len = 0;
-	bool may;
-
-	for (const char *c = name; *c; c++)
-		if (!isalnum((unsigned char)*c) && !strchr("._+:@-", *c))
-			return true;
-	if (access(path, F_OK) < 0 && errno == ENOENT)
-		return false; /* no journal: nothing journalled */
-	if (file_read_all(path, &text, &len, &ignored))
-		return true;
-	snprintf(quoted, sizeof(quoted), "\"%s\"", name);
-	may = memmem(text, len, quoted, strlen(quoted)) != NULL;
-	free(text);
-	return may;
-}
-
 static bool hook_has_work(struct run_ctx *ctx, enum hook_action action,
 			  const struct vm_facts *vm)
 {
@@ -186,12 +157,7 @@ static bool hook_has_work(struct run_ctx *ctx, enum hook_action action,
 
 	if (action == HOOK_VERIFY)
 		return vm->npci > 0 || vm->hidden_vfs > 0;
-	if (vm->hidden_vfs || ctx->config_rc)
-		return true;
-	/* A stop closes a journal entry: none, no work (cheap check). */
-	if (action == HOOK_STOP)
-		return journal_may_name(ctx->state_path, vm->name);
-	if (action != HOOK_RESOLVE)
+	if (vm->hidden_vfs || ctx->config_rc || action != HOOK_RESOLVE)
 		return true;
 	if (state_load(ctx->state_path, &journal, &ignored))
 		return true; /* let the locked run report it */

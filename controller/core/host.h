@@ -172,6 +172,9 @@ int host_fw_flush(struct host *host, struct iq_err *err);
 void host_fw_counts(const struct host *host, unsigned long *cmds,
 		    unsigned long *writes);
 
+/* Resends after RESOURCE_BUSY / NOT_READY on all PFs (fw_dev_exec). */
+unsigned long host_fw_retries(const struct host *host);
+
 /* Firmware commands that failed on all PFs (metrics counter). */
 unsigned long host_fw_errors(const struct host *host);
 

@@ -158,6 +158,13 @@ int lifecycle_vm_stop(struct session *s, const struct vm_facts *vm,
 	for (size_t i = 0; vm && i < vm->npci; i++)
 		if ((rc = vm_add_pci(&scope, vm->pci[i], err)))
 			goto out;
+	/*
+	 * The caller opened the firmware from what it was told (a stop's XML
+	 * may have lost a hot-unplugged VF); the journal's VFs need it too,
+	 * or they would be skipped as "not supported" and keep the VM's cap.
+	 */
+	if (scope.npci > 0 && (rc = session_open_firmware(s, err)))
+		goto out;
 	rc = running_set(&s->state, scope.name, NULL, 0, r, err);
 	if (rc == IQ_OK)
 		rc = plan_build(&s->host, &s->policy, &s->state, r->running,

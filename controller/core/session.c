@@ -130,8 +130,6 @@ int session_open(struct run_ctx *ctx, unsigned needs, struct session *s,
 	}
 	if (rc == IQ_OK && (needs & SESSION_FIRMWARE))
 		rc = session_open_firmware(s, err);
-	if (rc == IQ_OK && (needs & SESSION_FIRMWARE))
-		open_vhca_cache(s);
 	if (rc)
 		session_close(s);
 	return rc;
@@ -143,8 +141,10 @@ int session_open_firmware(struct session *s, struct iq_err *err)
 		if (s->host.pfs[p].probed)
 			return IQ_OK;
 	s->host.sim_transport = s->ctx->sim_transport;
-	return host_probe_firmware(&s->host, s->ctx->backend, s->ctx->trace,
-				   err);
+	if (host_probe_firmware(&s->host, s->ctx->backend, s->ctx->trace, err))
+		return err->code;
+	open_vhca_cache(s);
+	return IQ_OK;
 }
 
 int session_save_state(struct session *s, struct iq_err *err)

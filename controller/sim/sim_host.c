@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "controller/core/host.h"
+#include "controller/core/icm_model.h"
 #include "controller/sim/sim_tree.h"
 #include "controller/sim/simfw.h"
 #include "lib/file.h"
@@ -62,7 +63,6 @@ void sim_host_params_default(struct sim_host_params *params)
 	params->total_icm_bytes = 128ULL << 30;
 	params->pf_pages = 65536;
 	params->ngpus = 0;
-	params->icm_per_4k = 15.5;
 	params->fwctl = true;
 }
 
@@ -77,14 +77,11 @@ const char *sim_host_gpu_pci(unsigned index)
 	return index < SIM_MAX_GPUS ? gpu_pcis[index] : NULL;
 }
 
-uint32_t sim_host_pages_per_mr(uint64_t bytes, double icm_per_4k)
+uint32_t sim_host_pages_per_mr(uint64_t bytes)
 {
-	/* The firmware keeps icm_per_4k bytes per registered 4 KiB page. */
-	uint64_t registered_4k = (bytes + ICM_PAGE_BYTES - 1) / ICM_PAGE_BYTES;
-	double pages = ceil((double)registered_4k * icm_per_4k /
-			    (double)ICM_PAGE_BYTES);
+	uint64_t pages = icm_model_pages_per_mr(bytes);
 
-	return pages >= (double)UINT32_MAX ? UINT32_MAX : (uint32_t)pages;
+	return pages >= UINT32_MAX ? UINT32_MAX : (uint32_t)pages;
 }
 
 static int root_path(char *out, size_t len, const char *root, const char *rel,
@@ -127,11 +124,6 @@ static int check_params(const struct sim_host_params *p, struct iq_err *err)
 	if (p->total_icm_bytes == 0)
 		return iq_fail(err, IQ_EUSAGE,
 			       "--total-icm 0: give a size or unlimited");
-	if (!(p->icm_per_4k > 0 && p->icm_per_4k < 4096))
-		return iq_fail(err, IQ_EUSAGE,
-			       "--icm-per-4k %g: expected bytes per 4 KiB, "
-			       "above 0 and below 4096",
-			       p->icm_per_4k);
 	if (p->npools > SIM_MAX_POOLS)
 		return iq_fail(err, IQ_EUSAGE, "at most %d huge page pools",
 			       SIM_MAX_POOLS);
@@ -194,8 +186,6 @@ static int write_host_json(const char *root, const struct sim_host_params *p,
 	json_add_u64(obj, "version", 1);
 	json_add_u64(obj, "mem_total", p->mem_total);
 	json_add_u64(obj, "host_used", p->host_used);
-	json_object_object_add(obj, "icm_per_4k",
-			       json_object_new_double(p->icm_per_4k));
 	json_add_u64(obj, "default_hugepage_bytes",
 		     p->npools ? p->pools[0].page_bytes
 			       : DEFAULT_HUGEPAGE_BYTES);
@@ -279,7 +269,6 @@ static int load_host_json(const char *root, struct json_object **obj,
 static int parse_info(struct json_object *obj, const char *path,
 		      struct sim_host_info *info, struct iq_err *err)
 {
-	struct json_object *field;
 	int rc;
 
 	memset(info, 0, sizeof(*info));
@@ -289,16 +278,7 @@ static int parse_info(struct json_object *obj, const char *path,
 	if (!rc)
 		rc = json_u64(obj, "default_hugepage_bytes",
 			      &info->default_hugepage_bytes, path, err);
-	if (rc)
-		return rc;
-	if (!json_object_object_get_ex(obj, "icm_per_4k", &field) ||
-	    !(json_object_get_double(field) > 0))
-		return iq_fail(err, IQ_EENV,
-			       "%s: no positive \"icm_per_4k\"; re-create it "
-			       "with icmquota sim init --force",
-			       path);
-	info->icm_per_4k = json_object_get_double(field);
-	return IQ_OK;
+	return rc;
 }
 
 int sim_host_load_info(const char *root, struct sim_host_info *info,
@@ -784,7 +764,7 @@ int sim_host_register(const char *root, const struct sim_register_req *req,
 	rc = sim_host_load_info(root, &info, err);
 	if (rc)
 		return rc;
-	*pages_per_mr = sim_host_pages_per_mr(req->bytes, info.icm_per_4k);
+	*pages_per_mr = sim_host_pages_per_mr(req->bytes);
 	requests = (uint64_t)req->buffers * req->mrs_per_hca;
 	/* Check every VF first: a typo registers nothing anywhere. */
 	for (size_t i = 0; !rc && i < req->nvfs; i++)
