@@ -48,6 +48,11 @@ static const char help_init[] =
 	"  --no-icm-ctrl PCI    that PF's firmware lacks VHCA_ICM_CTRL\n"
 	"                       (repeatable)\n"
 	"  --no-fwctl           a kernel without fwctl (no sys/class/fwctl)\n"
+	"  --fw-pages-files all|total|none\n"
+	"                       debugfs page counters per PF: all fw_pages_*\n"
+	"                       files; fw_pages_total only (vhca_id page\n"
+	"                       management); no pages/ directory (kernels\n"
+	"                       before 2022); all\n"
 	"  --pf-domain HEX      PCI domain of the PFs and VFs, up to ffffffff\n"
 	"                       (e.g. 10000: behind Intel VMD); 0000\n"
 	"  --force              replace a simulated host already in DIR\n";
@@ -251,6 +256,19 @@ static int init_option(int opt, const char *arg, struct sim_host_params *p,
 	case 'F':
 		p->fwctl = false;
 		break;
+	case 'W':
+		if (!strcmp(arg, "all"))
+			p->fw_pages_files = SIM_FW_PAGES_ALL;
+		else if (!strcmp(arg, "total"))
+			p->fw_pages_files = SIM_FW_PAGES_TOTAL;
+		else if (!strcmp(arg, "none"))
+			p->fw_pages_files = SIM_FW_PAGES_NONE;
+		else
+			rc = iq_fail(err, IQ_EUSAGE,
+				     "--fw-pages-files '%s': expected all, "
+				     "total or none",
+				     arg);
+		break;
 	case 'D':
 		errno = 0;
 		value = strtoul(arg, &end, 16);
@@ -335,6 +353,7 @@ static int sim_init(struct run_ctx *ctx, int argc, char **argv,
 		{"no-icm-ctrl", required_argument, NULL, 'n'},
 		{"no-fwctl", no_argument, NULL, 'F'},
 		{"pf-domain", required_argument, NULL, 'D'},
+		{"fw-pages-files", required_argument, NULL, 'W'},
 		{"force", no_argument, NULL, 'f'},
 		{NULL, 0, NULL, 0},
 	};
