@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <dirent.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +28,12 @@ int path_join(char *out, size_t len, const char *root, const char *path)
 }
 
 int file_read_all(const char *path, char **out, size_t *len, struct iq_err *err)
+{
+	return file_read_max(path, FILE_READ_DEFAULT_MAX, out, len, err);
+}
+
+int file_read_max(const char *path, size_t max, char **out, size_t *len,
+		  struct iq_err *err)
 {
 	FILE *f = fopen(path, "rb");
 	char *buf = NULL;
@@ -53,6 +61,14 @@ int file_read_all(const char *path, char **out, size_t *len, struct iq_err *err)
 		used += n;
 		if (n == 0)
 			break;
+		if (used > max) {
+			free(buf);
+			fclose(f);
+			return iq_fail(err, IQ_EENV,
+				       "%s: larger than %zu bytes (the limit "
+				       "for this file)",
+				       path, max);
+		}
 	}
 	if (ferror(f)) {
 		int saved = errno;
@@ -138,6 +154,49 @@ static int fsync_dir_of(const char *path, struct iq_err *err)
 	return IQ_OK;
 }
 
+/*
+ * PATH.tmp.PID[.XXXXXX] files whose PID is gone are leftovers of a killed
+ * run: remove them. Best effort (a leftover only costs space).
+ */
+static void remove_stale_tmp(const char *path)
+{
+	char dir[PATH_MAX], prefix[NAME_MAX + 8], victim[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
+	struct dirent *de;
+	DIR *d;
+
+	if (slash)
+		snprintf(dir, sizeof(dir), "%.*s",
+			 (int)(slash == path ? 1 : slash - path), path);
+	else
+		snprintf(dir, sizeof(dir), ".");
+	if (snprintf(prefix, sizeof(prefix), "%s.tmp.", base) >=
+	    (int)sizeof(prefix))
+		return;
+	d = opendir(dir);
+	if (!d)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		char *end;
+		long pid;
+
+		if (strncmp(de->d_name, prefix, strlen(prefix)) != 0)
+			continue;
+		errno = 0;
+		pid = strtol(de->d_name + strlen(prefix), &end, 10);
+		if (errno || pid <= 0 || (*end && *end != '.'))
+			continue;
+		if (pid == (long)getpid() ||
+		    (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
+			continue;
+		if (snprintf(victim, sizeof(victim), "%s/%s", dir,
+			     de->d_name) < (int)sizeof(victim))
+			unlink(victim);
+	}
+	closedir(d);
+}
+
 int file_write_atomic(const char *path, const void *data, size_t len,
 		      bool durable, struct iq_err *err)
 {
@@ -146,13 +205,23 @@ int file_write_atomic(const char *path, const void *data, size_t len,
 	size_t left = len;
 	int fd;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >=
-	    (int)sizeof(tmp))
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld.XXXXXX", path,
+		     (long)getpid()) >= (int)sizeof(tmp))
 		return iq_fail(err, IQ_EENV, "%s: path too long", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	remove_stale_tmp(path);
+	/* mkostemp: O_CREAT|O_EXCL (never follows a symlink), mode 0600. */
+	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
 		return iq_fail(err, IQ_EENV, "%s: cannot write: %s", tmp,
 			       strerror(errno));
+	if (fchmod(fd, 0644) < 0) {
+		int saved = errno;
+
+		close(fd);
+		unlink(tmp);
+		return iq_fail(err, IQ_EENV, "%s: chmod failed: %s", tmp,
+			       strerror(saved));
+	}
 	while (left) {
 		ssize_t n = write(fd, p, left);
 

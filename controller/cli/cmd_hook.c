@@ -7,6 +7,8 @@
  * settings file. Never calls back into libvirt (that would deadlock the
  * daemon). Operations that do not concern caps return at once.
  */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
@@ -15,6 +17,7 @@
 #include "controller/cli/cli.h"
 #include "controller/cli/help.h"
 #include "controller/core/lifecycle.h"
+#include "lib/text.h"
 
 enum hook_action {
 	HOOK_NONE,
@@ -40,6 +43,20 @@ static enum hook_action hook_action_of(const char *op, const char *subop)
 	return HOOK_NONE;
 }
 
+/* syslog, text from outside (VM names, messages) escaped as \xNN. */
+__attribute__((format(printf, 2, 3))) static void hook_log(int prio,
+							  const char *fmt, ...)
+{
+	char line[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	text_escape_inplace(line, sizeof(line));
+	syslog(prio, "%s", line);
+}
+
 static int read_stdin(char **buf, size_t *len, struct iq_err *err)
 {
 	size_t cap = 16384, used = 0;
@@ -50,6 +67,13 @@ static int read_stdin(char **buf, size_t *len, struct iq_err *err)
 	for (;;) {
 		ssize_t n;
 
+		if (used > VM_XML_MAX_BYTES) {
+			free(data);
+			return iq_fail(err, IQ_EREFUSED,
+				       "domain XML on stdin: larger than %u "
+				       "bytes (not a libvirt domain)",
+				       VM_XML_MAX_BYTES);
+		}
 		if (used == cap) {
 			char *grown = realloc(data, cap * 2 + 1);
 
@@ -83,7 +107,7 @@ static int read_stdin(char **buf, size_t *len, struct iq_err *err)
 static int hook_failure(struct run_ctx *ctx, const char *vm,
 			enum hook_action action, int rc, struct iq_err *err)
 {
-	syslog(LOG_ERR, "VM %s: %s", vm, err->msg);
+	hook_log(LOG_ERR, "VM %s: %s", vm, err->msg);
 	/*
 	 * Only a start can be refused. A non-zero exit at started or
 	 * reconnect makes libvirt kill a running guest, and at stop it
@@ -93,7 +117,7 @@ static int hook_failure(struct run_ctx *ctx, const char *vm,
 	if (action != HOOK_START)
 		return IQ_OK;
 	if (!strcmp(ctx->on_error, "allow")) {
-		syslog(LOG_WARNING,
+		hook_log(LOG_WARNING,
 		       "VM %s starts WITHOUT ICM caps (on_error = allow)", vm);
 		return IQ_OK;
 	}
@@ -148,7 +172,7 @@ static int run_action(struct run_ctx *ctx, enum hook_action action,
 		rc = lifecycle_vm_verify(&s, vm, &r, err);
 		if (rc == IQ_OK && r.mismatches)
 			/* Loud, not fatal: the guest is already starting. */
-			syslog(LOG_ERR,
+			hook_log(LOG_ERR,
 			       "VM %s: %zu VF cap%s differ from what was "
 			       "programmed at prepare (run icmquota apply)",
 			       vm->name, r.mismatches,
@@ -162,16 +186,16 @@ static int run_action(struct run_ctx *ctx, enum hook_action action,
 	}
 	if (rc == IQ_OK) {
 		if (r.unsupported_vfs)
-			syslog(LOG_WARNING,
+			hook_log(LOG_WARNING,
 			       "VM %s: %u VF(s) on PFs without VHCA_ICM_CTRL "
 			       "run "
 			       "UNCAPPED",
 			       vm->name, r.unsupported_vfs);
 		if (r.adm.message[0])
-			syslog(LOG_NOTICE, "%s", r.adm.message);
+			hook_log(LOG_NOTICE, "%s", r.adm.message);
 	} else if (rc == IQ_EREFUSED && action == HOOK_START) {
 		/* What virsh start shows the user: one line. */
-		syslog(LOG_ERR, "%s", err->msg);
+		hook_log(LOG_ERR, "%s", err->msg);
 	} else {
 		rc = hook_failure(ctx, vm->name, action, rc, err);
 	}

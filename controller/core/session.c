@@ -65,12 +65,14 @@ int session_open(struct run_ctx *ctx, unsigned needs, struct session *s,
 	memset(s, 0, sizeof(*s));
 	s->ctx = ctx;
 	s->lock_fd = -1;
-	if (needs & SESSION_LOCK)
+	/* The policy is read and validated before the lock: a large or bad
+	 * policy never keeps other runs (the hooks) waiting. */
+	if (needs & SESSION_POLICY)
+		rc = load_policy(s, err);
+	if (rc == IQ_OK && (needs & SESSION_LOCK))
 		rc = lock_acquire(
 			session_lock_path(ctx, lock_buf, sizeof(lock_buf)),
 			ctx->lock_timeout_s, &s->lock_fd, err);
-	if (rc == IQ_OK && (needs & SESSION_POLICY))
-		rc = load_policy(s, err);
 	if (rc == IQ_OK && (needs & SESSION_STATE)) {
 		char boot_id[40];
 		size_t forgotten;
