@@ -23,6 +23,13 @@ ALL_CFLAGS = -std=c17 -D_GNU_SOURCE -DICMQUOTA_VERSION=\"$(VERSION)\" \
 SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer \
              -fno-sanitize-recover=undefined
 
+COMMA     := ,
+# ASan builds link libtirpc up front: libvirt (dlopen'ed) loads it late,
+# after ASan has resolved its xdr interceptors, and its remote driver then
+# calls a NULL xdrmem_create when a libvirtd is running.
+TIRPC     := $(shell pkg-config --libs libtirpc 2>/dev/null)
+SAN_LIBS  := $(if $(TIRPC),-Wl$(COMMA)--no-as-needed $(TIRPC) -Wl$(COMMA)--as-needed)
+
 SRCS      := $(sort $(wildcard lib/*.c devx/*.c policy/*.c controller/*/*.c))
 LIB_SRCS  := $(filter-out controller/cli/main.c,$(SRCS))
 HDRS      := $(wildcard lib/*.h devx/*.h policy/*.h controller/*/*.h)
@@ -37,8 +44,23 @@ BIN       := $(B)/icmquota
 BINA      := $(BA)/icmquota
 UNITS     := $(patsubst tests/unit/%.c,$(BA)/tests/%,$(UNIT_SRCS))
 
+# Fuzz targets (tests/fuzz/fuzz_NAME.c): libFuzzer binaries for `make fuzz`
+# (Debian's clang), and replay binaries (gcc, ASan/UBSan, no libFuzzer)
+# that `make check` runs over each seed corpus tests/fuzz/corpus/NAME/.
+FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_NAMES:= $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRCS))
+REPLAYS   := $(patsubst %,$(BA)/fuzz/replay_%,$(FUZZ_NAMES))
+BF        := build/fuzz
+FUZZ_CC   ?= clang
+FUZZ_SAN  := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+             -fno-omit-frame-pointer
+LIBF      := $(BF)/libicmquota.a
+FUZZERS   := $(patsubst %,$(BF)/fuzz_%,$(FUZZ_NAMES))
+FUZZ_SECONDS ?= 60
+FUZZ_JOBS ?= 2
+
 .PHONY: all check unit integration demo bench install clean deps deps-test \
-        format tidy cppcheck man layering
+        format tidy cppcheck man layering fuzz fuzzers crash valgrind
 
 all: $(BIN)
 
@@ -69,12 +91,40 @@ $(BIN): $(B)/controller/cli/main.o $(LIB)
 
 $(BINA): $(BA)/controller/cli/main.o $(LIBA)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $^ $(PKG_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $^ $(PKG_LIBS) $(SAN_LIBS)
 
 $(BA)/tests/%: tests/unit/%.c tests/unit/test.h $(LIBA)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $< $(LIBA) $(PKG_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $< $(LIBA) $(PKG_LIBS) $(SAN_LIBS)
+
+$(BA)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz.h $(LIBA)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $< tests/fuzz/replay.c $(LIBA) $(PKG_LIBS) $(SAN_LIBS)
+
+$(BF)/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@ (fuzz)")
+	$(Q)$(FUZZ_CC) $(ALL_CFLAGS) -Wno-unknown-warning-option $(FUZZ_SAN) \
+		-fsanitize=fuzzer-no-link -c $< -o $@
+
+$(LIBF): $(patsubst %.c,$(BF)/%.o,$(LIB_SRCS))
+	@rm -f $@
+	$(Q)ar rcs $@ $^
+
+$(BF)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(LIBF)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(FUZZ_CC) $(ALL_CFLAGS) -Wno-unknown-warning-option $(FUZZ_SAN) \
+		-fsanitize=fuzzer -o $@ $< $(LIBF) $(PKG_LIBS) $(SAN_LIBS)
+
+fuzzers: deps-test
+	@$(MAKE) --no-print-directory $(FUZZERS)
+
+# Each target FUZZ_SECONDS (default 60) over a copy of its seed corpus,
+# FUZZ_JOBS at a time; a summary line per target (execs, findings).
+fuzz: fuzzers
+	@tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_JOBS) $(FUZZ_NAMES)
 
 deps:
 	@tests/deps.sh run
@@ -84,8 +134,8 @@ deps-test:
 
 # Unit tests then integration tests, all with ASan/UBSan.
 check: deps-test
-	@$(MAKE) --no-print-directory $(BINA) $(UNITS)
-	@tests/run.sh $(BINA) $(UNITS)
+	@$(MAKE) --no-print-directory $(BINA) $(UNITS) $(REPLAYS)
+	@tests/run.sh $(BINA) $(UNITS) $(REPLAYS)
 
 unit: $(UNITS)
 	@tests/run.sh --unit-only $(BINA) $(UNITS)

@@ -290,6 +290,71 @@ int file_write_str(const char *path, const char *text, struct iq_err *err)
 	return IQ_OK;
 }
 
+static int check_one(const char *path, const struct stat *st, const char *what,
+		     struct iq_err *err)
+{
+	if (S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode))
+		return IQ_OK;
+	if (st->st_uid != 0)
+		return iq_fail(err, IQ_EREFUSED,
+			       "%s: owned by uid %u, not root: root does not "
+			       "trust %s another user can replace; run chown "
+			       "root %s",
+			       path, (unsigned)st->st_uid, what, path);
+	if ((st->st_mode & (S_IWGRP | S_IWOTH)) &&
+	    !(S_ISDIR(st->st_mode) && (st->st_mode & S_ISVTX)))
+		return iq_fail(err, IQ_EREFUSED,
+			       "%s: writable by group or others (mode %04o): "
+			       "root does not trust %s; run chmod go-w %s",
+			       path, (unsigned)(st->st_mode & 07777), what,
+			       path);
+	return IQ_OK;
+}
+
+int file_check_trusted(const char *path, const char *what, struct iq_err *err)
+{
+	char real[PATH_MAX], parent[PATH_MAX];
+	struct stat st;
+
+	if (geteuid() != 0)
+		return IQ_OK;
+	if (!realpath(path, real)) {
+		char *slash;
+
+		/* Not there yet (a journal): its directory must be safe. */
+		if (errno != ENOENT ||
+		    snprintf(parent, sizeof(parent), "%s", path) >=
+			    (int)sizeof(parent))
+			return IQ_OK; /* the reader reports it */
+		slash = strrchr(parent, '/');
+		if (slash == parent)
+			slash[1] = '\0';
+		else if (slash)
+			*slash = '\0';
+		else
+			snprintf(parent, sizeof(parent), ".");
+		if (!realpath(parent, real))
+			return IQ_OK;
+	}
+	for (;;) {
+		char *slash;
+		int rc;
+
+		if (stat(real, &st) < 0)
+			return IQ_OK; /* gone meanwhile: the reader says so */
+		rc = check_one(real, &st, what, err);
+		if (rc)
+			return rc;
+		slash = strrchr(real, '/');
+		if (!slash || (slash == real && !real[1]))
+			return IQ_OK;
+		if (slash == real)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+	}
+}
+
 int mkdir_p(const char *path, unsigned mode, struct iq_err *err)
 {
 	char buf[PATH_MAX];

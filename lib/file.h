@@ -41,6 +41,19 @@ int file_write_atomic(const char *path, const void *data, size_t len,
 		      bool durable, struct iq_err *err);
 /* Plain write (sysfs knobs, simulated counters). */
 int file_write_str(const char *path, const char *text, struct iq_err *err);
+/*
+ * sshd's StrictModes for what root reads: path (or, when it does not exist
+ * yet, its nearest existing directory) and every directory above it, after
+ * symlinks are resolved, must be owned by root and not writable by group or
+ * others, or anyone could replace what root trusts. A root-owned directory
+ * with the sticky bit (/tmp) is fine: others cannot rename in it. Device
+ * nodes are the kernel's and skipped. Skipped entirely when not run as root
+ * (a user's run trusts that user's files; it cannot write firmware).
+ * Returns IQ_EREFUSED with "PATH: writable by group or others (mode 0NNN):
+ * root does not trust WHAT; run chmod go-w PATH" or "... owned by uid N ...;
+ * run chown root PATH". what names the file's role ("the policy").
+ */
+int file_check_trusted(const char *path, const char *what, struct iq_err *err);
 /* mkdir -p */
 int mkdir_p(const char *path, unsigned mode, struct iq_err *err);
 

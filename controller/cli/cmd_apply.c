@@ -62,6 +62,15 @@ static int plan_or_apply(struct run_ctx *ctx, int argc, char **argv, bool apply,
 	 * started or stopped a VM meanwhile), lifecycle_merge_meanwhile.
 	 * Unreadable: the locked read below reports it.
 	 */
+	if (apply) {
+		bool help = false;
+
+		for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+			help |= !strcmp(argv[i], "-h") ||
+				!strcmp(argv[i], "--help");
+		if (!help && (rc = cli_require_privileges(ctx, name, err)))
+			return rc;
+	}
 	have_before = state_load(ctx->state_path, &before, &ignored) == IQ_OK;
 	optind = 1;
 	opterr = 0; /* our own one-line message instead */

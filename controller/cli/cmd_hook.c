@@ -116,7 +116,9 @@ static int hook_failure(struct run_ctx *ctx, const char *vm,
 	 */
 	if (action != HOOK_START)
 		return IQ_OK;
-	if (!strcmp(ctx->on_error, "allow")) {
+	/* A refusal (a file others can write, lib/file.h) is never
+	 * overridden by on_error = allow. */
+	if (rc != IQ_EREFUSED && !strcmp(ctx->on_error, "allow")) {
 		hook_log(LOG_WARNING,
 		       "VM %s starts WITHOUT ICM caps (on_error = allow)", vm);
 		return IQ_OK;
@@ -228,6 +230,13 @@ int cmd_hook(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err)
 	if (action == HOOK_NONE)
 		return IQ_OK;
 	openlog("icmquota", LOG_PID, LOG_DAEMON);
+	/* libvirtd runs hooks as root; anyone else is told so first. */
+	rc = cli_require_privileges(ctx, "hook", err);
+	if (rc) {
+		hook_log(LOG_ERR, "VM %s: %s", argv[3], err->msg);
+		closelog();
+		return rc;
+	}
 	memset(&vm, 0, sizeof(vm));
 	snprintf(label, sizeof(label), "domain XML of %s on stdin", argv[3]);
 	rc = read_stdin(&xml, &len, err);

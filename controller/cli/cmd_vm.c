@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* icmquota vm start|stop|inspect: one VM's lifecycle from the CLI. */
 #include <getopt.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "controller/cli/cli.h"
@@ -130,6 +131,14 @@ int cmd_vm(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err)
 			"--ch-socket PATH%s",
 			verb, strcmp(verb, "stop") ? "" : " or NAME");
 
+	if (strcmp(verb, "inspect")) {
+		char what[16];
+
+		snprintf(what, sizeof(what), "vm %s", verb);
+		rc = cli_require_privileges(ctx, what, err);
+		if (rc)
+			return rc;
+	}
 	memset(&vm, 0, sizeof(vm));
 	if (!src.name) {
 		rc = vm_source_load(&src, &vm, err);

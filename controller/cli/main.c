@@ -17,6 +17,7 @@
 #include "controller/cli/config.h"
 #include "controller/cli/help.h"
 #include "controller/core/state.h"
+#include "lib/file.h"
 
 static const struct {
 	const char *name;
@@ -166,11 +167,19 @@ static int apply_settings(struct run_ctx *ctx, struct globals *g,
 		   errno != ENOENT) {
 		struct iq_err cfg_err = {0};
 
-		ctx->config_rc = config_load(ctx->config_path, cfg, &cfg_err);
+		ctx->config_rc = file_check_trusted(
+			ctx->config_path, "the settings file", &cfg_err);
+		if (ctx->config_rc == IQ_OK)
+			ctx->config_rc =
+				config_load(ctx->config_path, cfg, &cfg_err);
+		else
+			memset(cfg, 0, sizeof(*cfg));
 		snprintf(ctx->config_msg, sizeof(ctx->config_msg), "%s",
 			 cfg_err.msg);
-		/* A file named on the command line must be there. */
+		/* A file named on the command line must be there; one that
+		 * others could write is never used. */
 		if (ctx->config_rc == IQ_EUSAGE ||
+		    ctx->config_rc == IQ_EREFUSED ||
 		    (ctx->config_rc && explicit_config))
 			return iq_fail(err, ctx->config_rc, "%s", cfg_err.msg);
 	} else {

@@ -50,7 +50,9 @@ static int load_policy(struct session *s, struct iq_err *err)
 		run_verbose(ctx, "%s not found: using built-in defaults",
 			    ctx->policy_path);
 	} else {
-		rc = policy_load(ctx->policy_path, &s->policy, err);
+		rc = file_check_trusted(ctx->policy_path, "the policy", err);
+		if (rc == IQ_OK)
+			rc = policy_load(ctx->policy_path, &s->policy, err);
 	}
 	s->have_policy = rc == IQ_OK;
 	return rc;
@@ -77,7 +79,9 @@ int session_open(struct run_ctx *ctx, unsigned needs, struct session *s,
 		char boot_id[40];
 		size_t forgotten;
 
-		rc = state_load(ctx->state_path, &s->state, err);
+		rc = file_check_trusted(ctx->state_path, "the journal", err);
+		if (rc == IQ_OK)
+			rc = state_load(ctx->state_path, &s->state, err);
 		s->have_state = rc == IQ_OK;
 		read_boot_id(ctx->root, boot_id, sizeof(boot_id));
 		forgotten = rc == IQ_OK ? state_forget_other_boot(&s->state,
