@@ -190,8 +190,8 @@ static void remove_stale_tmp(const char *path)
 		if (pid == (long)getpid() ||
 		    (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
 			continue;
-		if (snprintf(victim, sizeof(victim), "%s/%s", dir,
-			     de->d_name) < (int)sizeof(victim))
+		if (snprintf(victim, sizeof(victim), "%s/%s", dir, de->d_name) <
+		    (int)sizeof(victim))
 			unlink(victim);
 	}
 	closedir(d);
@@ -322,9 +322,8 @@ int file_check_trusted(const char *path, const char *what, struct iq_err *err)
 		char *slash;
 
 		/* Not there yet (a journal): its directory must be safe. */
-		if (errno != ENOENT ||
-		    snprintf(parent, sizeof(parent), "%s", path) >=
-			    (int)sizeof(parent))
+		if (errno != ENOENT || snprintf(parent, sizeof(parent), "%s",
+						path) >= (int)sizeof(parent))
 			return IQ_OK; /* the reader reports it */
 		slash = strrchr(parent, '/');
 		if (slash == parent)

@@ -38,6 +38,12 @@ size_t text_escape(const char *in, size_t in_len, char *out, size_t len)
 	return i;
 }
 
+const char *text_shown(const char *text, char *buf, size_t len)
+{
+	text_escape(text, strlen(text), buf, len);
+	return buf;
+}
+
 void text_escape_inplace(char *buf, size_t len)
 {
 	size_t n = strlen(buf);

@@ -26,6 +26,9 @@ void text_excerpt(const char *text, size_t text_len, size_t max, char *out,
  */
 size_t text_escape(const char *in, size_t in_len, char *out, size_t len);
 
+/* text escaped into buf (len bytes), for printing: returns buf. */
+const char *text_shown(const char *text, char *buf, size_t len);
+
 /* The same in place on a NUL-terminated buffer of size len (messages). */
 void text_escape_inplace(char *buf, size_t len);
 

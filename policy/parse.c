@@ -208,7 +208,8 @@ static int check_duplicate_keys(struct parser *p, const char *path,
 		rc = fail_at(p, dup->node,
 			     "%s: duplicate key '%.*s' (first at line %u; "
 			     "keep one)",
-			     path, ECHO_MAX, dup->text, node_pos(orig->node).line);
+			     path, ECHO_MAX, dup->text,
+			     node_pos(orig->node).line);
 	free(refs);
 	return rc;
 }
@@ -340,7 +341,8 @@ static int parse_vf_cap_map(struct parser *p, const yaml_node_t *node,
 		yaml_node_t *key_node, *value;
 		const char *key;
 
-		rc = pair_key(p, path, start, end, pair, &key, &key_node, &value);
+		rc = pair_key(p, path, start, end, pair, &key, &key_node,
+			      &value);
 		if (rc)
 			break;
 		if (strcmp(key, "vf_cap") != 0)
@@ -378,7 +380,8 @@ static int parse_host(struct parser *p, const yaml_node_t *node)
 		yaml_node_t *key_node, *value;
 		const char *key;
 
-		rc = pair_key(p, "host", start, end, pair, &key, &key_node, &value);
+		rc = pair_key(p, "host", start, end, pair, &key, &key_node,
+			      &value);
 		if (rc)
 			break;
 		if (strcmp(key, "reserve") == 0) {
@@ -556,7 +559,8 @@ static int parse_match(struct parser *p, const yaml_node_t *node,
 		yaml_node_t *key_node, *value;
 		const char *key;
 
-		rc = pair_key(p, path, start, end, pair, &key, &key_node, &value);
+		rc = pair_key(p, path, start, end, pair, &key, &key_node,
+			      &value);
 		if (rc)
 			return rc;
 		if (strcmp(key, "name") == 0) {
@@ -597,7 +601,8 @@ static int parse_vm_rule(struct parser *p, const yaml_node_t *node,
 		yaml_node_t *key_node, *value;
 		const char *key;
 
-		rc = pair_key(p, path, start, end, pair, &key, &key_node, &value);
+		rc = pair_key(p, path, start, end, pair, &key, &key_node,
+			      &value);
 		if (rc)
 			return rc;
 		if (strcmp(key, "match") == 0) {

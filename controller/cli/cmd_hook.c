@@ -45,7 +45,7 @@ static enum hook_action hook_action_of(const char *op, const char *subop)
 
 /* syslog, text from outside (VM names, messages) escaped as \xNN. */
 __attribute__((format(printf, 2, 3))) static void hook_log(int prio,
-							  const char *fmt, ...)
+							   const char *fmt, ...)
 {
 	char line[4096];
 	va_list ap;
@@ -120,7 +120,8 @@ static int hook_failure(struct run_ctx *ctx, const char *vm,
 	 * overridden by on_error = allow. */
 	if (rc != IQ_EREFUSED && !strcmp(ctx->on_error, "allow")) {
 		hook_log(LOG_WARNING,
-		       "VM %s starts WITHOUT ICM caps (on_error = allow)", vm);
+			 "VM %s starts WITHOUT ICM caps (on_error = allow)",
+			 vm);
 		return IQ_OK;
 	}
 	iq_err_prefix(err, "VM %s not started", vm);
@@ -175,10 +176,10 @@ static int run_action(struct run_ctx *ctx, enum hook_action action,
 		if (rc == IQ_OK && r.mismatches)
 			/* Loud, not fatal: the guest is already starting. */
 			hook_log(LOG_ERR,
-			       "VM %s: %zu VF cap%s differ from what was "
-			       "programmed at prepare (run icmquota apply)",
-			       vm->name, r.mismatches,
-			       r.mismatches == 1 ? "" : "s");
+				 "VM %s: %zu VF cap%s differ from what was "
+				 "programmed at prepare (run icmquota apply)",
+				 vm->name, r.mismatches,
+				 r.mismatches == 1 ? "" : "s");
 		break;
 	case HOOK_STOP:
 		rc = lifecycle_vm_stop(&s, vm, vm->name, &r, err);
@@ -189,10 +190,10 @@ static int run_action(struct run_ctx *ctx, enum hook_action action,
 	if (rc == IQ_OK) {
 		if (r.unsupported_vfs)
 			hook_log(LOG_WARNING,
-			       "VM %s: %u VF(s) on PFs without VHCA_ICM_CTRL "
-			       "run "
-			       "UNCAPPED",
-			       vm->name, r.unsupported_vfs);
+				 "VM %s: %u VF(s) on PFs without VHCA_ICM_CTRL "
+				 "run "
+				 "UNCAPPED",
+				 vm->name, r.unsupported_vfs);
 		if (r.adm.message[0])
 			hook_log(LOG_NOTICE, "%s", r.adm.message);
 	} else if (rc == IQ_EREFUSED && action == HOOK_START) {

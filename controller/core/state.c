@@ -161,9 +161,9 @@ static int load_vm(struct jctx *j, json_object *jvm, size_t idx,
 		   struct state_vm *vm)
 {
 	static const char *const keys[] = {
-		"name",	  "uuid",   "memory_bytes", "hugepages",
-		"class",  "pci",    "source",	    "origin",
-		"vmm",	  "started", "scaled",	    "scaled_cap_bytes",
+		"name",	 "uuid",    "memory_bytes", "hugepages",
+		"class", "pci",	    "source",	    "origin",
+		"vmm",	 "started", "scaled",	    "scaled_cap_bytes",
 		NULL};
 	struct vm_facts *f = &vm->facts;
 	char where[32];
@@ -242,8 +242,8 @@ static int load_vf(struct jctx *j, json_object *jvf, size_t idx,
 		   struct state_vf *vf)
 {
 	static const char *const keys[] = {
-		"pci",	     "pf",   "vhca_id",	      "vm", "cap_bytes",
-		"rule", "policy_digest", "time", NULL};
+		"pci",		 "pf",	 "vhca_id", "vm", "cap_bytes", "rule",
+		"policy_digest", "time", NULL};
 	char where[32], text[64];
 	int64_t vhca_id = 0;
 	int rc;
@@ -317,8 +317,8 @@ static int load_array(struct jctx *j, json_object *root, const char *key,
 
 static int load_root(struct jctx *j, json_object *root, struct state *state)
 {
-	static const char *const keys[] = {"version", "released_hugepages",
-					   "boot_id", "vms", "vfs", NULL};
+	static const char *const keys[] = {
+		"version", "released_hugepages", "boot_id", "vms", "vfs", NULL};
 	json_object *vms, *vfs;
 	const char **names = NULL;
 	int64_t version;
@@ -353,8 +353,8 @@ static int load_root(struct jctx *j, json_object *root, struct state *state)
 		rc = iq_fail(j->err, IQ_EENV, "%s: out of memory", j->path);
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		state->nvms = i + 1;
-		rc = load_vm(j, json_object_array_get_idx(vms, i),
-			     i, &state->vms[i]);
+		rc = load_vm(j, json_object_array_get_idx(vms, i), i,
+			     &state->vms[i]);
 		names[i] = state->vms[i].facts.name;
 	}
 	if (!rc)
@@ -407,12 +407,11 @@ int state_parse(const char *text, size_t len, const char *label,
 		end++;
 	if (!root || json_tokener_get_error(tok) != json_tokener_success ||
 	    !json_object_is_type(root, json_type_object) || end != len) {
-		const char *why =
-			!root ? json_tokener_error_desc(
-					json_tokener_get_error(tok))
-			: !json_object_is_type(root, json_type_object)
-				? "not an object"
-				: "text after the end";
+		const char *why = !root ? json_tokener_error_desc(
+						  json_tokener_get_error(tok))
+				  : !json_object_is_type(root, json_type_object)
+					  ? "not an object"
+					  : "text after the end";
 
 		rc = iq_fail(err, IQ_EENV,
 			     "%s: corrupt journal (%s); move it aside: the "
