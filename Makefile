@@ -2,18 +2,20 @@
 # `make check` and `make demo` install their Debian packages first when run
 # as root (tests/deps.sh), so each is one command on a fresh Debian 12.
 
-PKGS      := yaml-0.1 libxml-2.0 json-c libcurl \
-             libvirt libibverbs libmlx5 libcrypto
+PKGS      := yaml-0.1 libxml-2.0 json-c libcurl libnl-3.0 libnl-genl-3.0 \
+             libvirt libibverbs libmlx5 libcrypto libsystemd libudev
 CC        ?= cc
 PREFIX    ?= /usr/local
 DESTDIR   ?=
 VERSION   := 0.1.0
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-# libvirt and libcurl are dlopen'ed where they are used (live domains,
-# Cloud Hypervisor sockets): only their headers are needed at build time,
-# and a run that does not use them (the libvirt hook) does not load them.
-PKG_LIBS   := $(shell pkg-config --libs $(filter-out libvirt libcurl,$(PKGS)) 2>/dev/null) -ldl
+# libvirt, libcurl, libsystemd and libudev are dlopen'ed where they are
+# used (live domains, Cloud Hypervisor sockets, the daemon's sd_notify and
+# uevents): only their headers are needed at build time, and a run that
+# does not use them (the libvirt hook) does not load them.
+DLOPENED   := libvirt libcurl libsystemd libudev
+PKG_LIBS   := $(shell pkg-config --libs $(filter-out $(DLOPENED),$(PKGS)) 2>/dev/null) -ldl -lm -lpthread
 
 WARN      := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral \
              -Wno-format-truncation
@@ -22,13 +24,14 @@ ALL_CFLAGS = -std=c17 -D_GNU_SOURCE -DICMQUOTA_VERSION=\"$(VERSION)\" \
              -I. $(WARN) $(PKG_CFLAGS) $(CFLAGS)
 SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer \
              -fno-sanitize-recover=undefined
-
-COMMA     := ,
-# ASan builds link libtirpc up front: libvirt (dlopen'ed) loads it late,
-# after ASan has resolved its xdr interceptors, and its remote driver then
-# calls a NULL xdrmem_create when a libvirtd is running.
-TIRPC     := $(shell pkg-config --libs libtirpc 2>/dev/null)
-SAN_LIBS  := $(if $(TIRPC),-Wl$(COMMA)--no-as-needed $(TIRPC) -Wl$(COMMA)--as-needed)
+# ASan intercepts the XDR functions and looks up the real ones when the
+# program starts; libvirt's remote driver calls them from libtirpc, which
+# a dlopen'ed libvirt brings in only later, so the interceptor calls NULL
+# (virNetMessageEncodeHeader: SEGV at pc 0) as soon as a sanitized binary
+# talks to a running libvirtd. Loading libtirpc at start gives ASan the
+# real functions. Release builds are not concerned.
+comma     := ,
+SAN_LIBS  := $(if $(wildcard /lib/*/libtirpc.so.3 /usr/lib/*/libtirpc.so.3),-Wl$(comma)--no-as-needed -l:libtirpc.so.3 -Wl$(comma)--as-needed)
 
 SRCS      := $(sort $(wildcard lib/*.c devx/*.c policy/*.c controller/*/*.c))
 LIB_SRCS  := $(filter-out controller/cli/main.c,$(SRCS))
@@ -185,3 +188,20 @@ cppcheck:
 
 clean:
 	rm -rf $(B)
+
+# Debian package (dpkg-buildpackage -b, debhelper 13): a copy of the tree in
+# build/deb-src with packaging/debian as its ./debian; the .deb lands in
+# build/. Relies only on `make` and `make install` of the tree it copies.
+DEB_SRC := $(B)/deb-src
+
+.PHONY: deb deps-pkg
+
+deps-pkg:
+	@tests/deps.sh pkg
+
+deb: deps-pkg
+	rm -rf $(DEB_SRC)
+	mkdir -p $(DEB_SRC)
+	tar -cf - --exclude=./build --exclude=./.git . | tar -xf - -C $(DEB_SRC)
+	cp -a packaging/debian $(DEB_SRC)/debian
+	cd $(DEB_SRC) && dpkg-buildpackage -b -us -uc

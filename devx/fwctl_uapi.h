@@ -1,19 +1,29 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The few fwctl uAPI items icmquota uses (Linux 6.15+, the kernel's
- * include/uapi/fwctl/fwctl.h). Debian 12's kernel headers predate fwctl,
- * so they are spelled out here; a system header that has them wins.
+ * The few fwctl uAPI items icmquota uses. The real header is
+ * <fwctl/fwctl.h> (the kernel's include/uapi/fwctl/fwctl.h, installed by
+ * linux-libc-dev from Linux 6.15 on); it is used when the build system has
+ * it. Debian 12's kernel headers (6.1) predate fwctl, so the same items are
+ * spelled out here, guarded by FWCTL_TYPE.
  *
  * Facts: ioctl type 0x9A; FWCTL_INFO is command 0, FWCTL_RPC command 1,
  * both _IO(). Each ioctl argument starts with its own size. An RPC is
- * delivered at a scope; DEBUG_WRITE_FULL needs CAP_SYS_RAWIO and taints
- * the kernel. An mlx5 fwctl device reports device type 1.
+ * delivered at a scope: CONFIGURATION and DEBUG_READ_ONLY need nothing
+ * beyond the open device node; DEBUG_WRITE taints the kernel;
+ * DEBUG_WRITE_FULL also needs CAP_SYS_RAWIO (drivers/fwctl/main.c,
+ * fwctl_cmd_rpc). An mlx5 fwctl device reports device type 1.
  */
 #ifndef ICMQUOTA_FWCTL_UAPI_H
 #define ICMQUOTA_FWCTL_UAPI_H
 
 #include <linux/ioctl.h>
 #include <linux/types.h>
+
+#if defined(__has_include)
+#if __has_include(<fwctl/fwctl.h>)
+#include <fwctl/fwctl.h>
+#endif
+#endif
 
 #ifndef FWCTL_TYPE
 #define FWCTL_TYPE 0x9A

@@ -127,7 +127,11 @@ struct mlx5_ifc_access_register_out_bits {
 	u8 register_data[][0x20];
 };
 
-/* NIC_CAP_REG (0xc00d), 0x80 bytes, read only. */
+/*
+ * NIC_CAP_REG (0xc00d), 0x80 bytes. The register has a few writable
+ * fields (not listed here); icmquota only reads it, and lays out only the
+ * fields it reads.
+ */
 struct mlx5_ifc_nic_cap_reg_bits {
 	u8 reserved_at_0[0x1a];
 	u8 vhca_icm_ctrl[0x1];

@@ -202,8 +202,10 @@ int fw_dev_exec(struct fw_dev *dev, const char *what, const void *in,
 	}
 	memset(out, 0, outlen);
 	rc = dev->ops->exec(dev->priv, in, inlen, out, outlen, err);
-	if (rc)
+	if (rc) {
+		dev->n_errors++;
 		return iq_err_prefix(err, "%s: %s", dev->pf, what);
+	}
 	if (dev->trace) {
 		trace_mailbox(dev->trace, '<', out, outlen);
 		rc = trace_flush(dev, err);
@@ -215,6 +217,7 @@ int fw_dev_exec(struct fw_dev *dev, const char *what, const void *in,
 	dev->last_status = status;
 	if (status == PRM_STATUS_OK)
 		return IQ_OK;
+	dev->n_errors++;
 	/* prm.md "DevX filter": fwctl's ACCESS_REG is the way around it. */
 	if (reg_write && strcmp(dev->ops->name, "devx") == 0 &&
 	    (status == PRM_STATUS_BAD_OP || status == PRM_STATUS_BAD_PARAM))

@@ -62,6 +62,18 @@ struct fw_transport_ops {
 extern const struct fw_transport_ops fw_transport_devx;
 extern const struct fw_transport_ops fw_transport_fwctl;
 
+/*
+ * The fwctl scope (enum fwctl_rpc_scope, <fwctl/fwctl.h>) an input mailbox
+ * is sent at: the lowest the kernel's mlx5 fwctl driver accepts for it
+ * (drivers/fwctl/mlx5/main.c, mlx5ctl_validate_rpc). Register writes and
+ * QUERY_HCA_CAP: CONFIGURATION (0); register reads: DEBUG_READ_ONLY (1).
+ * Never DEBUG_WRITE or DEBUG_WRITE_FULL, which taint the kernel (and the
+ * latter needs CAP_SYS_RAWIO). in holds at least the 16-byte header.
+ */
+uint32_t fwctl_rpc_scope_for(const void *in);
+/* "CONFIGURATION", "DEBUG_READ_ONLY", ...; "UNKNOWN" past the four. */
+const char *fwctl_rpc_scope_name(uint32_t scope);
+
 struct fw_dev {
 	const struct fw_transport_ops *ops;
 	void *priv;
@@ -69,6 +81,7 @@ struct fw_dev {
 	FILE *trace;		/* --trace-fw, may be NULL */
 	unsigned long n_cmds;	/* commands sent */
 	unsigned long n_writes; /* register writes among them */
+	unsigned long n_errors; /* commands that failed (transport or status) */
 	uint8_t last_status;	/* firmware status of the last command */
 };
 

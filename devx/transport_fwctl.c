@@ -3,8 +3,19 @@
  * The fwctl transport: /dev/fwctl/fwctlN of the PF (Linux 6.15+, driver
  * mlx5_fwctl), one ioctl(FWCTL_RPC) per command. Registers go through
  * ACCESS_REG (0x805), which the DevX filter does not pass but mlx5_fwctl
- * does. Reads run at scope DEBUG_READ_ONLY, register writes at
- * DEBUG_WRITE_FULL.
+ * does.
+ *
+ * Scopes: every command goes at the lowest scope the kernel accepts for it
+ * (fwctl_rpc_scope_for). The kernel's mlx5 fwctl driver,
+ * drivers/fwctl/mlx5/main.c, mlx5ctl_validate_rpc() (Linux 6.15+), passes
+ * ACCESS_REG / ACCESS_REGISTER_USER with op_mod 0 (write) at any scope
+ * (its comment: "scope >= FWCTL_RPC_CONFIGURATION"), their reads
+ * at DEBUG_READ_ONLY and up, and QUERY_HCA_CAP at any scope. The fwctl
+ * core (drivers/fwctl/main.c, fwctl_cmd_rpc()) asks CAP_SYS_RAWIO only
+ * for DEBUG_WRITE_FULL and taints the kernel only for DEBUG_WRITE and
+ * DEBUG_WRITE_FULL. So a cap write at CONFIGURATION needs no
+ * CAP_SYS_RAWIO and leaves the kernel untainted; what it needs is write
+ * access to /dev/fwctl/fwctlN (root by default).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -132,19 +143,39 @@ static int fwctl_open(const struct fw_open_args *args, void **privp,
 	return IQ_OK;
 }
 
-static bool is_register_write(const void *in)
+uint32_t fwctl_rpc_scope_for(const void *in)
 {
 	uint16_t opcode = prm_in_opcode(in);
 
-	return (opcode == PRM_OP_ACCESS_REG ||
-		opcode == PRM_OP_ACCESS_REGISTER_USER) &&
-	       prm_in_op_mod(in) == PRM_REG_WRITE;
+	switch (opcode) {
+	case PRM_OP_ACCESS_REG:
+	case PRM_OP_ACCESS_REGISTER_USER:
+		/* mlx5ctl_validate_rpc: a write passes at CONFIGURATION, a
+		 * read needs DEBUG_READ_ONLY. */
+		return prm_in_op_mod(in) == PRM_REG_WRITE
+			       ? FWCTL_RPC_CONFIGURATION
+			       : FWCTL_RPC_DEBUG_READ_ONLY;
+	case PRM_OP_QUERY_HCA_CAP:
+		return FWCTL_RPC_CONFIGURATION;
+	default:
+		/* Nothing else is sent; a query at the read-only scope. */
+		return FWCTL_RPC_DEBUG_READ_ONLY;
+	}
 }
 
-static const char *scope_name(uint32_t scope)
+const char *fwctl_rpc_scope_name(uint32_t scope)
 {
-	return scope == FWCTL_RPC_DEBUG_WRITE_FULL ? "DEBUG_WRITE_FULL"
-						   : "DEBUG_READ_ONLY";
+	switch (scope) {
+	case FWCTL_RPC_CONFIGURATION:
+		return "CONFIGURATION";
+	case FWCTL_RPC_DEBUG_READ_ONLY:
+		return "DEBUG_READ_ONLY";
+	case FWCTL_RPC_DEBUG_WRITE:
+		return "DEBUG_WRITE";
+	case FWCTL_RPC_DEBUG_WRITE_FULL:
+		return "DEBUG_WRITE_FULL";
+	}
+	return "UNKNOWN";
 }
 
 static int fwctl_exec(void *privp, const void *in, size_t inlen, void *out,
@@ -156,8 +187,7 @@ static int fwctl_exec(void *privp, const void *in, size_t inlen, void *out,
 
 	memset(&rpc, 0, sizeof(rpc));
 	rpc.size = sizeof(rpc);
-	rpc.scope = is_register_write(in) ? FWCTL_RPC_DEBUG_WRITE_FULL
-					  : FWCTL_RPC_DEBUG_READ_ONLY;
+	rpc.scope = fwctl_rpc_scope_for(in);
 	rpc.in_len = (__u32)inlen;
 	rpc.out_len = (__u32)outlen;
 	rpc.in = (uintptr_t)in;
@@ -166,14 +196,13 @@ static int fwctl_exec(void *privp, const void *in, size_t inlen, void *out,
 		return IQ_OK;
 
 	errnum = errno;
-	if ((errnum == EPERM || errnum == EACCES) &&
-	    rpc.scope == FWCTL_RPC_DEBUG_WRITE_FULL)
+	if (errnum == EPERM || errnum == EACCES)
 		return iq_fail(err, IQ_EENV,
-			       "fwctl: FWCTL_RPC at scope DEBUG_WRITE_FULL on "
-			       "%s: %s: register writes need CAP_SYS_RAWIO "
-			       "(run as root); note that this scope taints the "
-			       "kernel",
-			       priv->path, strerror(errnum));
+			       "fwctl: FWCTL_RPC at scope %s on %s: %s: "
+			       "the kernel refused the caller; run icmquota as "
+			       "root (write access to the fwctl device node)",
+			       fwctl_rpc_scope_name(rpc.scope), priv->path,
+			       strerror(errnum));
 	if (errnum == EBADMSG)
 		return iq_fail(
 			err, IQ_EENV,
@@ -181,7 +210,7 @@ static int fwctl_exec(void *privp, const void *in, size_t inlen, void *out,
 			"op_mod %u at scope %s (%s): this kernel's fwctl "
 			"filter refuses the command; use --backend devx",
 			prm_in_opcode(in), prm_in_op_mod(in),
-			scope_name(rpc.scope), strerror(errnum));
+			fwctl_rpc_scope_name(rpc.scope), strerror(errnum));
 	if (errnum == ENODEV)
 		return iq_fail(err, IQ_EENV,
 			       "fwctl: %s: %s: the device went away (unbound "
@@ -190,7 +219,8 @@ static int fwctl_exec(void *privp, const void *in, size_t inlen, void *out,
 	return iq_fail(err, IQ_EENV,
 		       "fwctl: FWCTL_RPC at scope %s on %s failed: %s: check "
 		       "dmesg for mlx5_fwctl errors",
-		       scope_name(rpc.scope), priv->path, strerror(errnum));
+		       fwctl_rpc_scope_name(rpc.scope), priv->path,
+		       strerror(errnum));
 }
 
 static void fwctl_close(void *privp)

@@ -2,18 +2,26 @@
 # Install the Debian 12 packages icmquota needs, or say which are missing.
 #   tests/deps.sh run    build + demo
 #   tests/deps.sh test   build + tests (adds libvirtd, QEMU, analysis tools)
+#   tests/deps.sh pkg    Debian package + packaging tests (debhelper,
+#                        lintian, promtool, ansible-core, the daemon's libs)
 set -euo pipefail
 
 build_pkgs=(gcc make pkg-config libyaml-dev libxml2-dev libjson-c-dev
 	libcurl4-openssl-dev libvirt-dev
-	libibverbs-dev rdma-core libssl-dev)
+	libibverbs-dev rdma-core libssl-dev libnl-3-dev libnl-genl-3-dev
+	libsystemd-dev libudev-dev)
 test_pkgs=(libvirt-daemon-system libvirt-clients qemu-system-x86
-	python3 libxml2-utils)
+	python3 libxml2-utils prometheus)
+# `make deb` (Build-Depends of packaging/debian/control) and
+# tests/packaging/run.sh: lintian, systemd-analyze, promtool, ansible.
+pkg_pkgs=(build-essential dpkg-dev debhelper fakeroot libnl-3-dev libnl-genl-3-dev
+	libsystemd-dev libudev-dev lintian systemd prometheus ansible-core)
 
 case "${1:-run}" in
 run) want=("${build_pkgs[@]}") ;;
 test) want=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
-*) echo "usage: $0 run|test" >&2; exit 2 ;;
+pkg) want=("${build_pkgs[@]}" "${pkg_pkgs[@]}") ;;
+*) echo "usage: $0 run|test|pkg" >&2; exit 2 ;;
 esac
 
 missing=()

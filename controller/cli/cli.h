@@ -47,5 +47,7 @@ int cmd_explain(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err);
 int cmd_policy(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err);
 int cmd_sim(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err);
 int cmd_hook(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err);
+int cmd_daemon(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err);
+int cmd_metrics(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err);
 
 #endif

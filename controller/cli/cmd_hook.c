@@ -164,6 +164,7 @@ static int run_action(struct run_ctx *ctx, enum hook_action action,
 			  &s, err);
 	if (rc)
 		return hook_failure(ctx, vm->name, action, rc, err);
+	s.counted.v[CNT_HOOK_CALLS]++;
 	switch (action) {
 	case HOOK_START:
 		rc = lifecycle_vm_start(&s, vm, "libvirt-hook", &r, err);

@@ -6,6 +6,7 @@
 #include "controller/cli/cli.h"
 #include "controller/cli/help.h"
 #include "controller/cli/report.h"
+#include "controller/core/devlink_view.h"
 #include "controller/core/lifecycle.h"
 #include "controller/sources/vm_list.h"
 #include "lib/json.h"
@@ -21,6 +22,7 @@ int cmd_status(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err)
 	unsigned sources = 0;
 	struct session s;
 	struct lifecycle_result r;
+	struct devlink_view view = {0};
 	int c, rc;
 
 	optind = 1;
@@ -55,12 +57,19 @@ int cmd_status(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err)
 	}
 	/* Running VMs (libvirt's, else the journal's), read back, no writes. */
 	rc = lifecycle_apply(&s, vms.vms, vms.n, sources, true, &r, err);
+	/* devlink's view beside the firmware's (status only, never the hook). */
+	if (rc == IQ_OK)
+		rc = devlink_view_read(&s.host, devlink_view_channel(ctx),
+				       &view, err);
 	if (rc == IQ_OK) {
 		if (ctx->json) {
 			json_object *o = json_object_new_object();
+			json_object *pfs = report_status_json(&s.host, &r.plan);
 
-			json_object_object_add(
-				o, "pfs", report_status_json(&s.host, &r.plan));
+			report_devlink_attach(pfs, &s.host, &view);
+			json_object_object_add(o, "pfs", pfs);
+			json_object_object_add(o, "devlink",
+					       report_devlink_json(&view));
 			json_object_object_add(o, "split",
 					       report_split_json(&r.split));
 			json_object_object_add(
@@ -72,6 +81,7 @@ int cmd_status(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err)
 		} else {
 			report_status_table(ctx->out, &s.host, &r.plan);
 			report_split_table(ctx->out, &r.split);
+			report_devlink_table(ctx->out, &s.host, &view);
 			if (s.policy_builtin)
 				fprintf(ctx->out,
 					"policy: none at %s, built-in "
@@ -79,6 +89,7 @@ int cmd_status(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err)
 					ctx->policy_path);
 		}
 	}
+	devlink_view_free(&view);
 	lifecycle_result_free(&r);
 	session_close(&s);
 	vm_list_free(&vms);

@@ -34,6 +34,10 @@ static int set_key(struct config *cfg, const char *key, const char *value,
 		{"root", cfg->root, sizeof(cfg->root)},
 		{"backend", cfg->backend, sizeof(cfg->backend)},
 		{"on_error", cfg->on_error, sizeof(cfg->on_error)},
+		{"interval", cfg->interval, sizeof(cfg->interval)},
+		{"metrics_dir", cfg->metrics_dir, sizeof(cfg->metrics_dir)},
+		{"ch_dir", cfg->ch_dir, sizeof(cfg->ch_dir)},
+		{"libvirt_uri", cfg->libvirt_uri, sizeof(cfg->libvirt_uri)},
 	};
 
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
@@ -61,15 +65,16 @@ static int set_key(struct config *cfg, const char *key, const char *value,
 		return IQ_OK;
 	}
 	return iq_fail(err, IQ_EUSAGE,
-		       "%s:%u: unknown key '%.64s' (expected policy, state, "
-		       "root, backend, on_error)",
+		       "%s:%u: unknown key '%.64s' (expected policy, state, root, "
+		       "backend, on_error, interval, metrics_dir, ch_dir, "
+		       "libvirt_uri)",
 		       path, line, key);
 }
 
 int config_parse(const char *text_in, size_t len, const char *path,
 		 struct config *cfg, struct iq_err *err)
 {
-	unsigned seen[5] = {0};
+	unsigned seen[16] = {0}; /* by key, see set_key() */
 	char *text, *line, *save = NULL;
 	const char *nul;
 	unsigned lineno = 0;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "controller/cli/cli.h"
+#include "controller/sim/sim_devlink.h"
 #include "controller/sim/simfw.h"
 #include "controller/cli/config.h"
 #include "controller/cli/help.h"
@@ -27,6 +28,7 @@ static const struct {
 	{"apply", cmd_apply},	  {"vm", cmd_vm},
 	{"explain", cmd_explain}, {"policy", cmd_policy},
 	{"hook", cmd_hook},	  {"sim", cmd_sim},
+	{"daemon", cmd_daemon},
 };
 
 struct globals {
@@ -198,6 +200,10 @@ static int apply_settings(struct run_ctx *ctx, struct globals *g,
 	ctx->root = g->root ? g->root : cfg->root;
 	ctx->lock_path = g->lock;
 	ctx->on_error = cfg->on_error[0] ? cfg->on_error : "deny";
+	ctx->interval = cfg->interval;
+	ctx->metrics_dir = cfg->metrics_dir;
+	ctx->ch_dir = cfg->ch_dir;
+	ctx->libvirt_uri = cfg->libvirt_uri;
 	ctx->json = g->json;
 	ctx->verbose = g->verbose;
 	if (!fw_backend_parse(g->backend	? g->backend
@@ -231,7 +237,8 @@ int main(int argc, char **argv)
 {
 	struct run_ctx ctx = {.out = stdout,
 			      .log = stderr,
-			      .sim_transport = &simfw_transport};
+			      .sim_transport = &simfw_transport,
+			      .sim_devlink = &sim_devlink_channel};
 	struct globals g = {0};
 	struct config cfg;
 	struct iq_err err = {0};

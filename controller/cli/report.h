@@ -8,6 +8,7 @@
 
 #include <json-c/json.h>
 
+#include "controller/core/devlink_view.h"
 #include "controller/core/host.h"
 #include "controller/core/plan.h"
 #include "controller/core/split.h"
@@ -31,6 +32,16 @@ json_object *report_status_json(const struct host *host,
 				const struct plan *plan);
 void report_status_table(FILE *out, const struct host *host,
 			 const struct plan *plan);
+
+/*
+ * The devlink view: a "devlink" object added to each PF and VF of the
+ * status PF array (report_status_json's, same order), and the summary.
+ */
+void report_devlink_attach(json_object *pfs, const struct host *host,
+			   const struct devlink_view *view);
+json_object *report_devlink_json(const struct devlink_view *view);
+void report_devlink_table(FILE *out, const struct host *host,
+			  const struct devlink_view *view);
 
 /* vm inspect: facts and which PCI devices are ConnectX VFs here. */
 json_object *report_vm_json(const struct vm_facts *vm, struct host *host);

@@ -763,6 +763,16 @@ void host_fw_counts(const struct host *host, unsigned long *cmds,
 	}
 }
 
+unsigned long host_fw_errors(const struct host *host)
+{
+	unsigned long n = 0;
+
+	for (size_t i = 0; i < host->npfs; i++)
+		if (host->pfs[i].fw)
+			n += host->pfs[i].fw->n_errors;
+	return n;
+}
+
 void host_free(struct host *host)
 {
 	for (size_t i = 0; i < host->npfs; i++) {

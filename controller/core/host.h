@@ -122,6 +122,9 @@ bool host_pci_exists(const struct host *host, const char *pci);
 void host_fw_counts(const struct host *host, unsigned long *cmds,
 		    unsigned long *writes);
 
+/* Firmware commands that failed on all PFs (metrics counter). */
+unsigned long host_fw_errors(const struct host *host);
+
 /* Close transports, free everything. */
 void host_free(struct host *host);
 

@@ -45,6 +45,7 @@ static int vm_program(struct session *s, const struct vm_facts *vm,
 	bool kept_scaled = !admit && svm && svm->scaled;
 	uint64_t kept_scaled_to = kept_scaled ? svm->scaled_cap_bytes : 0;
 	const struct vm_facts *self;
+	struct vm_facts scope;
 	int rc;
 
 	memset(r, 0, sizeof(*r));
@@ -55,8 +56,19 @@ static int vm_program(struct session *s, const struct vm_facts *vm,
 	if (rc)
 		return rc;
 	self = &r->running[r->nrunning - 1];
-	rc = plan_build(&s->host, &s->policy, &s->state, r->running,
-			r->nrunning, self, &r->plan, err);
+	/*
+	 * A reconcile of a VM whose devices changed (hot-plug, seen by the
+	 * daemon) also covers the VFs the journal gave it before, so that a
+	 * detached VF goes back to the idle cap.
+	 */
+	rc = vm_facts_copy(&scope, vm, err);
+	for (size_t i = 0; rc == IQ_OK && !admit && svm && i < svm->facts.npci;
+	     i++)
+		rc = vm_add_pci(&scope, svm->facts.pci[i], err);
+	if (rc == IQ_OK)
+		rc = plan_build(&s->host, &s->policy, &s->state, r->running,
+				r->nrunning, &scope, &r->plan, err);
+	vm_facts_free(&scope);
 	if (rc)
 		return rc;
 	r->unsupported_vfs = count_unsupported(&r->plan);
@@ -92,7 +104,13 @@ int lifecycle_vm_start(struct session *s, const struct vm_facts *vm,
 		       const char *origin, struct lifecycle_result *r,
 		       struct iq_err *err)
 {
-	return vm_program(s, vm, origin, true, r, err);
+	int rc = vm_program(s, vm, origin, true, r, err);
+
+	if (rc == IQ_EREFUSED)
+		s->counted.v[CNT_ADMISSIONS_REFUSED]++;
+	else if (rc == IQ_OK && r->adm.scaled)
+		s->counted.v[CNT_ADMISSIONS_SCALED]++;
+	return rc;
 }
 
 int lifecycle_vm_reconcile(struct session *s, const struct vm_facts *vm,
@@ -261,9 +279,54 @@ int lifecycle_apply(struct session *s, const struct vm_facts *vms, size_t nvms,
 		if (!listed)
 			state_drop_vm(&s->state, s->state.vms[i].facts.name);
 	}
-	for (size_t j = 0; j < nvms && rc == IQ_OK; j++)
-		if (!state_find_vm(&s->state, vms[j].name))
+	for (size_t j = 0; j < nvms && rc == IQ_OK; j++) {
+		struct state_vm *svm = state_find_vm(&s->state, vms[j].name);
+		struct state_vm kept;
+
+		if (!svm) {
 			rc = state_put_vm(&s->state, &vms[j], "apply", err);
+			continue;
+		}
+		/*
+		 * The source says what the VM has now (devices hot-plugged
+		 * while no one listened, libvirtd restarted): its facts
+		 * replace the journal's; how and when it started stay.
+		 */
+		kept = *svm;
+		rc = state_put_vm(&s->state, &vms[j], kept.origin, err);
+		svm = state_find_vm(&s->state, vms[j].name);
+		svm->started = kept.started;
+		svm->scaled = kept.scaled;
+		svm->scaled_cap_bytes = kept.scaled_cap_bytes;
+	}
+	if (rc == IQ_OK)
+		rc = session_save_state(s, err);
+	return rc;
+}
+
+int lifecycle_reconcile_pf(struct session *s, const char *pf_pci,
+			   struct lifecycle_result *r, struct iq_err *err)
+{
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	rc = running_set(&s->state, NULL, NULL, 0, r, err);
+	if (rc == IQ_OK)
+		rc = plan_build(&s->host, &s->policy, &s->state, r->running,
+				r->nrunning, NULL, &r->plan, err);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < r->plan.nvfs; i++)
+		r->plan.vfs[i].in_scope =
+			strcmp(r->plan.vfs[i].pf->pci, pf_pci) == 0;
+	rc = plan_read_back(&s->host, &r->plan, err);
+	if (rc == IQ_OK)
+		split_compute(&s->host, &s->policy, &r->plan, r->running,
+			      r->nrunning, &r->split);
+	if (rc == IQ_OK)
+		rc = plan_execute(&s->host, &r->plan, err);
+	if (rc == IQ_OK)
+		rc = plan_record(&r->plan, &s->policy, &s->state, err);
 	if (rc == IQ_OK)
 		rc = session_save_state(s, err);
 	return rc;

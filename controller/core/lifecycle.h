@@ -81,6 +81,15 @@ int lifecycle_apply(struct session *s, const struct vm_facts *vms, size_t nvms,
 		    unsigned sources, bool dry_run, struct lifecycle_result *r,
 		    struct iq_err *err);
 
+/*
+ * The VFs of one PF (pf_pci) to their desired caps, the journal's VMs
+ * taken as the running set: what a VF uevent (sriov_numvfs written, a
+ * driver rebind) needs, without touching the other PFs' firmware. The
+ * journal records the PF's VFs; its VM list is left as it is.
+ */
+int lifecycle_reconcile_pf(struct session *s, const char *pf_pci,
+			   struct lifecycle_result *r, struct iq_err *err);
+
 void lifecycle_result_free(struct lifecycle_result *r);
 
 #endif

@@ -195,6 +195,7 @@ int plan_read_back(struct host *host, struct plan *plan, struct iq_err *err)
 			return iq_err_prefix(err, "reading the cap of VF %s",
 					     pv->vf->pci);
 		pv->have_actual = true;
+		pv->read_cap_pages = pv->actual.max_alloc_icm_th;
 		pv->write = pv->actual.max_alloc_icm_th !=
 			    icm_bytes_to_pages(pv->desired_bytes);
 		plan->nwrites += pv->write;

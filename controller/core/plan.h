@@ -29,7 +29,9 @@ struct plan_vf {
 	uint64_t desired_bytes;		 /* after admission (scale) */
 	bool in_scope;			 /* read back and written */
 	bool have_actual;
-	struct prm_vhca_icm_ctrl actual; /* read-back */
+	struct prm_vhca_icm_ctrl actual; /* read-back (then as written) */
+	uint32_t read_cap_pages;	 /* max_alloc_icm_th as read back,
+					    before any write (4 KiB units) */
 	bool write;			 /* firmware differs: one write */
 	bool written;
 };

@@ -12,6 +12,9 @@
 
 #include "devx/transport.h"
 
+struct policy;
+struct devlink_channel_ops;
+
 #define POLICY_DEFAULT_PATH "/etc/icmquota/policy.yaml"
 #define CONFIG_DEFAULT_PATH "/etc/icmquota/icmquota.conf"
 
@@ -36,6 +39,17 @@ struct run_ctx {
 	/* The simulated firmware's channel, given by the layer that links
 	 * the simulator (main); NULL: --backend sim is unavailable. */
 	const struct fw_transport_ops *sim_transport;
+	/* A policy already loaded (the daemon keeps the last valid one
+	 * across SIGHUP): sessions borrow it instead of reading policy_path.
+	 * NULL: read the file. */
+	const struct policy *policy;
+	/* Daemon settings from the settings file ("" when not set). */
+	const char *interval;	 /* seconds between reconciles */
+	const char *metrics_dir; /* node_exporter textfile directory */
+	const char *ch_dir;	 /* Cloud Hypervisor sockets + event files */
+	const char *libvirt_uri; /* "none": no libvirt */
+	/* The simulated kernel's devlink, given the same way; NULL: none. */
+	const struct devlink_channel_ops *sim_devlink;
 };
 
 /* Progress and warnings for people: "icmquota: ..." on ctx->log. */

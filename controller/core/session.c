@@ -39,6 +39,13 @@ static int load_policy(struct session *s, struct iq_err *err)
 	bool is_default = strcmp(ctx->policy_path, POLICY_DEFAULT_PATH) == 0;
 	int rc;
 
+	if (ctx->policy) {
+		s->policy = *ctx->policy;
+		s->policy_borrowed = true;
+		s->have_policy = true;
+		return IQ_OK;
+	}
+
 	if (is_default && access(ctx->policy_path, F_OK) < 0 &&
 	    errno == ENOENT) {
 		/* No policy installed yet: built-in defaults, said aloud. */
@@ -120,13 +127,33 @@ int session_save_state(struct session *s, struct iq_err *err)
 	return state_save(s->ctx->state_path, &s->state, err);
 }
 
+/*
+ * What this run counted goes to the counters file while the lock is
+ * still held. A failure there must not fail the run that did its work:
+ * it is said on the log instead.
+ */
+static void flush_counters(struct session *s)
+{
+	struct iq_err err = {0};
+
+	if (s->lock_fd < 0)
+		return;
+	if (s->have_host)
+		s->counted.v[CNT_FW_COMMAND_ERRORS] += host_fw_errors(&s->host);
+	if (counters_any(&s->counted) &&
+	    counters_add(s->ctx->state_path, &s->counted, &err))
+		run_note(s->ctx, "counters not updated: %s", err.msg);
+	memset(&s->counted, 0, sizeof(s->counted));
+}
+
 void session_close(struct session *s)
 {
+	flush_counters(s);
 	if (s->have_host)
 		host_free(&s->host);
 	if (s->have_state)
 		state_free(&s->state);
-	if (s->have_policy)
+	if (s->have_policy && !s->policy_borrowed)
 		policy_free(&s->policy);
 	lock_release(s->lock_fd);
 	s->have_host = s->have_state = s->have_policy = false;

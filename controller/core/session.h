@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 
+#include "controller/core/counters.h"
 #include "controller/core/host.h"
 #include "controller/core/run.h"
 #include "controller/core/state.h"
@@ -28,11 +29,15 @@ struct session {
 	int lock_fd;
 	bool have_policy;
 	struct policy policy;
-	bool policy_builtin; /* no policy file: built-in defaults */
+	bool policy_builtin;  /* no policy file: built-in defaults */
+	bool policy_borrowed; /* ctx->policy: not ours to free */
 	bool have_state;
 	struct state state;
 	bool have_host;
 	struct host host;
+	/* Counted by this run; added to the counters file at close when the
+	 * lock is held (with the firmware command errors of the run). */
+	struct counters counted;
 };
 
 int session_open(struct run_ctx *ctx, unsigned needs, struct session *s,

@@ -9,6 +9,8 @@
  *   sim_tree.c      the host-tree builder: sysfs/debugfs/procfs shapes
  *   sim_host.c      the host: parameters, guest registrations, FLR,
  *                   counters and meminfo recomputed from the firmware state
+ *   sim_devlink.c   the kernel's devlink (ports, eswitch mode, the vnic
+ *                   reporter's icm_consumption), from devlink.json
  *   cmd_sim.c       `icmquota sim init|register|flr|show|refresh`
  *
  * What it models:
@@ -29,7 +31,8 @@
  * - The registration calibration (sim_host_pages_per_mr): firmware pages
  *   per memory registration, fitted to seed 000's field measurements.
  *
- * What it does not model: timing (a command is a file read and write, not
+ * What it does not model: NIC_CAP_REG's writable fields (the tool only
+ * reads that register; a write is refused), timing (a command is a file read and write, not
  * tens of microseconds of firmware), the DevX object model and fwctl
  * scopes (the real transports are built and run up to the missing device
  * instead), firmware rounding beyond what sim init asks for, any command
@@ -41,6 +44,7 @@
 #ifndef ICMQUOTA_SIM_H
 #define ICMQUOTA_SIM_H
 
+#include "controller/sim/sim_devlink.h"
 #include "controller/sim/sim_host.h"
 #include "controller/sim/sim_tree.h"
 #include "controller/sim/simfw.h"

@@ -202,6 +202,7 @@ static bool exec_nic_cap(struct simfw_pf *pf, bool read, void *reg_out,
 	if (!pf->nic_cap_reg)
 		return fail(out, outlen, PRM_STATUS_BAD_PARAM,
 			    SYN_NIC_CAP_UNSUPPORTED);
+	/* Its writable fields are not modelled: icmquota never writes it. */
 	if (!read)
 		return fail(out, outlen, PRM_STATUS_BAD_PARAM,
 			    SYN_NIC_CAP_WRITE);

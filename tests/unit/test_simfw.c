@@ -216,7 +216,10 @@ static void test_nic_cap(void)
 	CHECK(c.vhca_icm_ctrl);
 	CHECK_U64(c.total_icm, TOTAL_ICM);
 	CHECK_U64(c.vhca_group_id_max, 4);
-	/* read only */
+	/*
+	 * The real register has writable fields; the tool never writes it,
+	 * so the model does not either and refuses a write (BAD_PARAM).
+	 */
 	CHECK_U64(nic_cap(&pf, false, &c), PRM_STATUS_BAD_PARAM);
 	pf.vhca_icm_ctrl = false;
 	CHECK_U64(nic_cap(&pf, true, &c), PRM_STATUS_OK);

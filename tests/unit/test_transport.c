@@ -18,6 +18,7 @@
 #include "controller/sim/simfw.h"
 #include "devx/codec.h"
 #include "devx/fw.h"
+#include "devx/fwctl_uapi.h"
 #include "devx/prm.h"
 #include "devx/transport.h"
 #include "lib/file.h"
@@ -440,6 +441,49 @@ static void test_fwctl_unavailable(void)
 	rm_rf(root);
 }
 
+/*
+ * fwctl scopes: what mlx5ctl_validate_rpc (drivers/fwctl/mlx5/main.c)
+ * accepts at the lowest scope. A register write at DEBUG_WRITE_FULL would
+ * need CAP_SYS_RAWIO and taint the kernel; CONFIGURATION needs neither.
+ */
+static void test_fwctl_scopes(void)
+{
+	uint32_t in[64];
+	uint32_t reg[16] = {0};
+	const uint16_t opcodes[] = {PRM_OP_ACCESS_REG,
+				    PRM_OP_ACCESS_REGISTER_USER};
+
+	CHECK_U64(FWCTL_RPC_CONFIGURATION, 0);
+	CHECK_U64(FWCTL_RPC_DEBUG_READ_ONLY, 1);
+	CHECK_U64(FWCTL_RPC_DEBUG_WRITE, 2);
+	CHECK_U64(FWCTL_RPC_DEBUG_WRITE_FULL, 3);
+	for (size_t i = 0; i < 2; i++) {
+		prm_encode_access_reg(in, opcodes[i], false,
+				      PRM_REG_VHCA_ICM_CTRL, reg, 0x40);
+		CHECK_U64(fwctl_rpc_scope_for(in), FWCTL_RPC_CONFIGURATION);
+		prm_encode_access_reg(in, opcodes[i], false,
+				      PRM_REG_VHCA_GROUP_ICM_CTRL, reg, 0x40);
+		CHECK_U64(fwctl_rpc_scope_for(in), FWCTL_RPC_CONFIGURATION);
+		prm_encode_access_reg(in, opcodes[i], true,
+				      PRM_REG_VHCA_ICM_CTRL, reg, 0x40);
+		CHECK_U64(fwctl_rpc_scope_for(in), FWCTL_RPC_DEBUG_READ_ONLY);
+		prm_encode_access_reg(in, opcodes[i], true, PRM_REG_NIC_CAP_REG,
+				      reg, 0x40);
+		CHECK_U64(fwctl_rpc_scope_for(in), FWCTL_RPC_DEBUG_READ_ONLY);
+	}
+	prm_encode_query_hca_cap(in, false, 0);
+	CHECK_U64(fwctl_rpc_scope_for(in), FWCTL_RPC_CONFIGURATION);
+	prm_encode_query_hca_cap(in, true, 3);
+	CHECK_U64(fwctl_rpc_scope_for(in), FWCTL_RPC_CONFIGURATION);
+	CHECK_STR(fwctl_rpc_scope_name(FWCTL_RPC_CONFIGURATION),
+		  "CONFIGURATION");
+	CHECK_STR(fwctl_rpc_scope_name(FWCTL_RPC_DEBUG_READ_ONLY),
+		  "DEBUG_READ_ONLY");
+	CHECK_STR(fwctl_rpc_scope_name(FWCTL_RPC_DEBUG_WRITE_FULL),
+		  "DEBUG_WRITE_FULL");
+	CHECK_STR(fwctl_rpc_scope_name(9), "UNKNOWN");
+}
+
 static void test_auto_without_channel(void)
 {
 	char root[64];
@@ -479,6 +523,7 @@ int main(void)
 	RUN(test_sim_missing_pf);
 	RUN(test_devx_unavailable);
 	RUN(test_fwctl_unavailable);
+	RUN(test_fwctl_scopes);
 	RUN(test_auto_without_channel);
 	return TEST_SUMMARY("test_transport");
 }

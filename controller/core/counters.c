@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: MIT
+#include "controller/core/counters.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/file.h"
+
+static const struct {
+	const char *name;
+	const char *help;
+} counter_info[CNT_N] = {
+	[CNT_ADMISSIONS_REFUSED] = {"admissions_refused_total",
+				    "VM starts refused by admission (the VM "
+				    "did not fit, or its devices were wrong)"},
+	[CNT_ADMISSIONS_SCALED] = {"admissions_scaled_total",
+				   "VM starts admitted with caps lowered "
+				   "(host.admission: scale)"},
+	[CNT_DRIFT_REPAIRED] = {"drift_repaired_total",
+				"VF caps found different from what was "
+				"programmed and written back by the daemon"},
+	[CNT_FW_COMMAND_ERRORS] = {"fw_command_errors_total",
+				   "firmware commands that failed, in runs "
+				   "that held the lock"},
+	[CNT_HOOK_CALLS] = {"hook_calls_total",
+			    "libvirt hook calls that acted on caps (calls "
+			    "for VMs without VFs return before counting)"},
+};
+
+const char *counter_name(enum counter_id id)
+{
+	return counter_info[id].name;
+}
+
+const char *counter_help(enum counter_id id)
+{
+	return counter_info[id].help;
+}
+
+bool counters_any(const struct counters *c)
+{
+	for (int i = 0; i < CNT_N; i++)
+		if (c->v[i])
+			return true;
+	return false;
+}
+
+int counters_path(const char *state_path, char *buf, size_t len,
+		  struct iq_err *err)
+{
+	const char *slash = strrchr(state_path, '/');
+	int n;
+
+	if (!slash)
+		n = snprintf(buf, len, "counters");
+	else
+		n = snprintf(buf, len, "%.*s/counters",
+			     (int)(slash - state_path), state_path);
+	if (n < 0 || (size_t)n >= len)
+		return iq_fail(err, IQ_EENV, "%s: path too long", state_path);
+	return IQ_OK;
+}
+
+int counters_load(const char *state_path, struct counters *c,
+		  struct iq_err *err)
+{
+	char path[4096];
+	char *text, *line, *next;
+	unsigned lineno = 0;
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	rc = counters_path(state_path, path, sizeof(path), err);
+	if (rc)
+		return rc;
+	if (access(path, F_OK) < 0 && errno == ENOENT)
+		return IQ_OK;
+	rc = file_read_all(path, &text, NULL, err);
+	if (rc)
+		return rc;
+	for (line = text; line && *line; line = next) {
+		char name[64];
+		uint64_t value;
+		char extra;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		lineno++;
+		if (!*line)
+			continue;
+		if (sscanf(line, "%63s %" SCNu64 " %c", name, &value, &extra) !=
+		    2) {
+			rc = iq_fail(err, IQ_EENV,
+				     "%s:%u: expected `NAME COUNT` (a damaged "
+				     "counters file: delete it to start the "
+				     "counters from 0)",
+				     path, lineno);
+			break;
+		}
+		for (int i = 0; i < CNT_N; i++)
+			if (!strcmp(name, counter_info[i].name))
+				c->v[i] = value;
+	}
+	free(text);
+	if (rc)
+		memset(c, 0, sizeof(*c));
+	return rc;
+}
+
+int counters_add(const char *state_path, const struct counters *delta,
+		 struct iq_err *err)
+{
+	struct counters c;
+	char path[4096], text[1024];
+	size_t n = 0;
+	int rc;
+
+	rc = counters_load(state_path, &c, err);
+	if (rc == IQ_OK)
+		rc = counters_path(state_path, path, sizeof(path), err);
+	if (rc)
+		return rc;
+	for (int i = 0; i < CNT_N; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n,
+				      "%s %" PRIu64 "\n", counter_info[i].name,
+				      c.v[i] + delta->v[i]);
+	/* Not fsync'd: a counter lost to a power cut is no harm. */
+	return file_write_atomic(path, text, n, false, err);
+}
