@@ -17,6 +17,7 @@
 #include "controller/cli/cli.h"
 #include "controller/cli/help.h"
 #include "controller/core/lifecycle.h"
+#include "lib/file.h"
 #include "lib/text.h"
 
 enum hook_action {
@@ -116,9 +117,7 @@ static int hook_failure(struct run_ctx *ctx, const char *vm,
 	 */
 	if (action != HOOK_START)
 		return IQ_OK;
-	/* A refusal (a file others can write, lib/file.h) is never
-	 * overridden by on_error = allow. */
-	if (rc != IQ_EREFUSED && !strcmp(ctx->on_error, "allow")) {
+	if (!strcmp(ctx->on_error, "allow")) {
 		hook_log(LOG_WARNING,
 			 "VM %s starts WITHOUT ICM caps (on_error = allow)",
 			 vm);
@@ -158,6 +157,18 @@ static int run_action(struct run_ctx *ctx, enum hook_action action,
 	struct session s;
 	int rc;
 
+	/*
+	 * A policy or journal others could write (lib/file.h) refuses a start
+	 * whatever on_error says: allow is for failures, not for files an
+	 * attacker may have written.
+	 */
+	if (action == HOOK_START &&
+	    ((rc = file_check_trusted(ctx->policy_path, "the policy", err)) ||
+	     (rc = file_check_trusted(ctx->state_path, "the journal", err)))) {
+		iq_err_prefix(err, "VM %s not started", vm->name);
+		hook_log(LOG_ERR, "%s", err->msg);
+		return rc;
+	}
 	rc = session_open(ctx,
 			  SESSION_LOCK | SESSION_POLICY | SESSION_STATE |
 				  SESSION_FIRMWARE,

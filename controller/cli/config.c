@@ -64,11 +64,12 @@ static int set_key(struct config *cfg, const char *key, const char *value,
 		seen[i] = line;
 		return IQ_OK;
 	}
-	return iq_fail(err, IQ_EUSAGE,
-		       "%s:%u: unknown key '%.64s' (expected policy, state, root, "
-		       "backend, on_error, interval, metrics_dir, ch_dir, "
-		       "libvirt_uri)",
-		       path, line, key);
+	return iq_fail(
+		err, IQ_EUSAGE,
+		"%s:%u: unknown key '%.64s' (expected policy, state, root, "
+		"backend, on_error, interval, metrics_dir, ch_dir, "
+		"libvirt_uri)",
+		path, line, key);
 }
 
 int config_parse(const char *text_in, size_t len, const char *path,
