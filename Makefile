@@ -24,14 +24,12 @@ ALL_CFLAGS = -std=c17 -D_GNU_SOURCE -DICMQUOTA_VERSION=\"$(VERSION)\" \
              -I. $(WARN) $(PKG_CFLAGS) $(CFLAGS)
 SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer \
              -fno-sanitize-recover=undefined
-# ASan intercepts the XDR functions and looks up the real ones when the
-# program starts; libvirt's remote driver calls them from libtirpc, which
-# a dlopen'ed libvirt brings in only later, so the interceptor calls NULL
-# (virNetMessageEncodeHeader: SEGV at pc 0) as soon as a sanitized binary
-# talks to a running libvirtd. Loading libtirpc at start gives ASan the
-# real functions. Release builds are not concerned.
-comma     := ,
-SAN_LIBS  := $(if $(wildcard /lib/*/libtirpc.so.3 /usr/lib/*/libtirpc.so.3),-Wl$(comma)--no-as-needed -l:libtirpc.so.3 -Wl$(comma)--as-needed)
+# ASan intercepts xdrmem_create; with libvirt dlopen'ed, libtirpc arrives
+# after ASan resolved its interceptors and the call jumps to NULL (libvirt's
+# remote driver, whenever a libvirt daemon socket is up). Loading libtirpc
+# (libvirt0's own dependency) at startup resolves it.
+TIRPC     := -Wl,--no-as-needed -l:libtirpc.so.3 -Wl,--as-needed
+SAN_LIBS  := $(if $(wildcard /usr/lib/*/libtirpc.so.3 /lib/*/libtirpc.so.3),$(TIRPC))
 
 SRCS      := $(sort $(wildcard lib/*.c devx/*.c policy/*.c controller/*/*.c))
 LIB_SRCS  := $(filter-out controller/cli/main.c,$(SRCS))

@@ -73,7 +73,7 @@ static void decide(struct policy_decision *decision, enum policy_source source,
 {
 	decision->source = source;
 	decision->cap_bytes = size->bytes;
-	decision->pos = size->set ? size->pos : (struct policy_pos){0, 0};
+	decision->pos = size->set ? size->pos : (struct policy_pos){0, 0, 0};
 }
 
 void policy_vf_cap(const struct policy *policy, const struct policy_vm *vm,
@@ -145,6 +145,57 @@ void policy_vf_cap(const struct policy *policy, const struct policy_vm *vm,
 	snprintf(decision->rule, sizeof(decision->rule), "defaults.vf_cap");
 }
 
+bool policy_vm_cap(const struct policy *policy, const struct policy_vm *vm,
+		   const char *pf_pci, struct policy_decision *decision)
+{
+	const struct policy_vm_rule *matched = NULL;
+	const struct policy_device *device;
+	const struct policy_class *class = NULL;
+	const char *class_name;
+	size_t index = 0;
+
+	memset(decision, 0, sizeof(*decision));
+	decision->cap_bytes = IQ_UNLIMITED;
+	snprintf(decision->rule, sizeof(decision->rule), "none");
+	if (!vm)
+		return false;
+	for (size_t i = 0; i < policy->nvms && !matched; i++)
+		if (rule_matches(&policy->vms[i], vm)) {
+			matched = &policy->vms[i];
+			index = i;
+		}
+	if (matched && matched->vm_cap.set) {
+		decide(decision, POLICY_FROM_VM_RULE, &matched->vm_cap);
+		describe_rule(index, matched, decision->rule,
+			      sizeof(decision->rule));
+		return true;
+	}
+	class_name = matched && matched->class_name[0] ? matched->class_name
+						       : vm->class_name;
+	if (class_name[0])
+		class = class_named(policy, class_name);
+	if (class && class->vm_cap.set) {
+		decide(decision, POLICY_FROM_CLASS, &class->vm_cap);
+		snprintf(decision->rule, sizeof(decision->rule), "class %s",
+			 class->name);
+		return true;
+	}
+	device = device_rule(policy, pf_pci);
+	if (device && device->vm_cap.set) {
+		decide(decision, POLICY_FROM_DEVICE, &device->vm_cap);
+		snprintf(decision->rule, sizeof(decision->rule), "devices %s",
+			 device->pci);
+		return true;
+	}
+	if (policy->vm_cap.set) {
+		decide(decision, POLICY_FROM_DEFAULT, &policy->vm_cap);
+		snprintf(decision->rule, sizeof(decision->rule),
+			 "defaults.vm_cap");
+		return true;
+	}
+	return false;
+}
+
 /* One cap value that could apply to a VF of the device being checked. */
 struct cap_candidate {
 	const struct policy_size *size;
@@ -153,6 +204,8 @@ struct cap_candidate {
 
 static bool pos_before(struct policy_pos a, struct policy_pos b)
 {
+	if (a.file != b.file)
+		return a.file < b.file;
 	return a.line < b.line || (a.line == b.line && a.col < b.col);
 }
 
@@ -192,21 +245,38 @@ int policy_check_device(const struct policy *policy, const char *pf_pci,
 		 "defaults.idle_vf_cap");
 	consider(&worst, &policy->min_vf_cap, total_icm_bytes,
 		 "defaults.min_vf_cap");
+	if (policy->vm_cap.set)
+		consider(&worst, &policy->vm_cap, total_icm_bytes,
+			 "defaults.vm_cap");
 	for (size_t i = 0; i < policy->nclasses; i++) {
 		snprintf(key, sizeof(key), "classes.%s.vf_cap",
 			 policy->classes[i].name);
 		consider(&worst, &policy->classes[i].vf_cap, total_icm_bytes,
 			 key);
+		snprintf(key, sizeof(key), "classes.%s.vm_cap",
+			 policy->classes[i].name);
+		if (policy->classes[i].vm_cap.set)
+			consider(&worst, &policy->classes[i].vm_cap,
+				 total_icm_bytes, key);
 	}
 	for (size_t i = 0; i < policy->nvms; i++) {
-		if (!policy->vms[i].vf_cap.set)
-			continue;
-		snprintf(key, sizeof(key), "vms[%zu].vf_cap", i);
-		consider(&worst, &policy->vms[i].vf_cap, total_icm_bytes, key);
+		if (policy->vms[i].vf_cap.set) {
+			snprintf(key, sizeof(key), "vms[%zu].vf_cap", i);
+			consider(&worst, &policy->vms[i].vf_cap,
+				 total_icm_bytes, key);
+		}
+		if (policy->vms[i].vm_cap.set) {
+			snprintf(key, sizeof(key), "vms[%zu].vm_cap", i);
+			consider(&worst, &policy->vms[i].vm_cap,
+				 total_icm_bytes, key);
+		}
 	}
 	if (device) {
 		snprintf(key, sizeof(key), "devices.%s.vf_cap", device->pci);
 		consider(&worst, &device->vf_cap, total_icm_bytes, key);
+		snprintf(key, sizeof(key), "devices.%s.vm_cap", device->pci);
+		if (device->vm_cap.set)
+			consider(&worst, &device->vm_cap, total_icm_bytes, key);
 	}
 	if (!worst.size)
 		return IQ_OK;
@@ -225,6 +295,7 @@ int policy_check_device(const struct policy *policy, const char *pf_pci,
 	return iq_fail(err, IQ_EREFUSED,
 		       "%s:%u:%u: %s %s is above the total ICM of %s (%s); "
 		       "lower it",
-		       policy->path, worst.size->pos.line, worst.size->pos.col,
-		       worst.key, cap, pci, total);
+		       policy_file(policy, worst.size->pos),
+		       worst.size->pos.line, worst.size->pos.col, worst.key,
+		       cap, pci, total);
 }

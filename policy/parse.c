@@ -233,7 +233,7 @@ static int pair_key(struct parser *p, const char *path, yaml_node_pair_t *first,
 			return rc;
 	}
 	if (!k || !v)
-		return fail_pos(p, (struct policy_pos){1, 1},
+		return fail_pos(p, (struct policy_pos){1, 1, 0},
 				"%s: malformed YAML document", path);
 	if (k->type != YAML_SCALAR_NODE)
 		return fail_type(p, k, path, "a key name");
@@ -327,9 +327,10 @@ static int parse_size(struct parser *p, const yaml_node_t *node,
 	return IQ_OK;
 }
 
-/* Mapping {vf_cap: SIZE}, the value of a class or a device. */
+/* Mapping {vf_cap: SIZE, vm_cap: SIZE}, the value of a class or device. */
 static int parse_vf_cap_map(struct parser *p, const yaml_node_t *node,
-			    const char *path, struct policy_size *vf_cap)
+			    const char *path, struct policy_size *vf_cap,
+			    struct policy_size *vm_cap)
 {
 	yaml_node_pair_t *start, *end;
 	char sub[512];
@@ -345,10 +346,11 @@ static int parse_vf_cap_map(struct parser *p, const yaml_node_t *node,
 			      &value);
 		if (rc)
 			break;
-		if (strcmp(key, "vf_cap") != 0)
-			return unknown_key(p, key_node, path, "vf_cap");
-		snprintf(sub, sizeof(sub), "%s.vf_cap", path);
-		rc = parse_size(p, value, sub, SIZE_ICM_CAP, vf_cap);
+		if (strcmp(key, "vf_cap") != 0 && strcmp(key, "vm_cap") != 0)
+			return unknown_key(p, key_node, path, "vf_cap, vm_cap");
+		snprintf(sub, sizeof(sub), "%s.%s", path, key);
+		rc = parse_size(p, value, sub, SIZE_ICM_CAP,
+				key[1] == 'f' ? vf_cap : vm_cap);
 	}
 	return rc;
 }
@@ -405,6 +407,7 @@ static int parse_host(struct parser *p, const yaml_node_t *node)
 					       "'%.*s' (use %s)",
 					       ECHO_MAX, scalar_text(value),
 					       expected);
+			policy->admission_pos = node_pos(value);
 		} else if (strcmp(key, "hugepages") == 0) {
 			const char *expected = "observe or manage";
 
@@ -421,6 +424,7 @@ static int parse_host(struct parser *p, const yaml_node_t *node)
 					       "'%.*s' (use %s)",
 					       ECHO_MAX, scalar_text(value),
 					       expected);
+			policy->hugepages_pos = node_pos(value);
 		} else {
 			return unknown_key(p, key_node, "host",
 					   "reserve, admission, hugepages");
@@ -436,7 +440,8 @@ static int parse_defaults(struct parser *p, const yaml_node_t *node)
 	int rc;
 
 	rc = mapping_pairs(p, node, "defaults",
-			   "a mapping of vf_cap, idle_vf_cap, min_vf_cap",
+			   "a mapping of vf_cap, vm_cap, idle_vf_cap, "
+			   "min_vf_cap",
 			   &start, &end);
 	for (yaml_node_pair_t *pair = start; !rc && pair < end; pair++) {
 		yaml_node_t *key_node, *value;
@@ -449,6 +454,9 @@ static int parse_defaults(struct parser *p, const yaml_node_t *node)
 		if (strcmp(key, "vf_cap") == 0)
 			rc = parse_size(p, value, "defaults.vf_cap",
 					SIZE_ICM_CAP, &policy->vf_cap);
+		else if (strcmp(key, "vm_cap") == 0)
+			rc = parse_size(p, value, "defaults.vm_cap",
+					SIZE_ICM_CAP, &policy->vm_cap);
 		else if (strcmp(key, "idle_vf_cap") == 0)
 			rc = parse_size(p, value, "defaults.idle_vf_cap",
 					SIZE_ICM_CAP, &policy->idle_vf_cap);
@@ -457,7 +465,8 @@ static int parse_defaults(struct parser *p, const yaml_node_t *node)
 					SIZE_ICM_CAP, &policy->min_vf_cap);
 		else
 			return unknown_key(p, key_node, "defaults",
-					   "vf_cap, idle_vf_cap, min_vf_cap");
+					   "vf_cap, vm_cap, idle_vf_cap, "
+					   "min_vf_cap");
 	}
 	return rc;
 }
@@ -500,7 +509,8 @@ static int parse_classes(struct parser *p, const yaml_node_t *node)
 			return rc;
 		class->pos = node_pos(key_node);
 		snprintf(path, sizeof(path), "classes.%s", class->name);
-		rc = parse_vf_cap_map(p, value, path, &class->vf_cap);
+		rc = parse_vf_cap_map(p, value, path, &class->vf_cap,
+				      &class->vm_cap);
 		if (rc)
 			return rc;
 		policy->nclasses++;
@@ -618,9 +628,13 @@ static int parse_vm_rule(struct parser *p, const yaml_node_t *node,
 			snprintf(sub, sizeof(sub), "%s.vf_cap", path);
 			rc = parse_size(p, value, sub, SIZE_ICM_CAP,
 					&rule->vf_cap);
+		} else if (strcmp(key, "vm_cap") == 0) {
+			snprintf(sub, sizeof(sub), "%s.vm_cap", path);
+			rc = parse_size(p, value, sub, SIZE_ICM_CAP,
+					&rule->vm_cap);
 		} else {
 			return unknown_key(p, key_node, path,
-					   "match, class, vf_cap");
+					   "match, class, vf_cap, vm_cap");
 		}
 		if (rc)
 			return rc;
@@ -630,10 +644,10 @@ static int parse_vm_rule(struct parser *p, const yaml_node_t *node,
 			       "%s: no match (add match: { name: GLOB } "
 			       "and/or { uuid: UUID })",
 			       path);
-	if (!rule->class_name[0] && !rule->vf_cap.set)
+	if (!rule->class_name[0] && !rule->vf_cap.set && !rule->vm_cap.set)
 		return fail_at(p, node,
-			       "%s: gives neither class nor vf_cap (add "
-			       "class: NAME or vf_cap: SIZE)",
+			       "%s: gives neither class nor vf_cap nor vm_cap "
+			       "(add class: NAME or vf_cap: SIZE)",
 			       path);
 	return IQ_OK;
 }
@@ -723,7 +737,8 @@ static int parse_devices(struct parser *p, const yaml_node_t *node)
 					       policy->devices[i].pos.line);
 		dev->pos = node_pos(key_node);
 		snprintf(path, sizeof(path), "devices.%s", dev->pci);
-		rc = parse_vf_cap_map(p, value, path, &dev->vf_cap);
+		rc = parse_vf_cap_map(p, value, path, &dev->vf_cap,
+				      &dev->vm_cap);
 		if (rc)
 			return rc;
 		policy->ndevices++;
@@ -738,22 +753,31 @@ static int cmp_class_name(const void *a, const void *b)
 	return strcmp((*x)->name, (*y)->name);
 }
 
-/* Checks that need the whole file: class references, min <= vf_cap. */
-static int check_cross_references(struct parser *p)
+const char *policy_file(const struct policy *policy, struct policy_pos pos)
 {
-	struct policy *policy = p->policy;
+	if (!pos.line)
+		return "(built-in)";
+	if (pos.file < policy->nfiles)
+		return policy->files[pos.file];
+	return policy->path;
+}
+
+/* Checks that need the merged whole: class references, min <= vf_cap. */
+int policy_check(struct policy *policy, struct iq_err *err)
+{
 	const struct policy_class **sorted;
 	char have[64], limit[64];
 
 	/* Sorted once, looked up by bsearch: O((classes + rules) log n). */
 	sorted = calloc(policy->nclasses + 1, sizeof(*sorted));
 	if (!sorted)
-		return iq_fail(p->err, IQ_EENV, "%s: out of memory", p->label);
+		return iq_fail(err, IQ_EENV, "%s: out of memory", policy->path);
 	for (size_t i = 0; i < policy->nclasses; i++)
 		sorted[i] = &policy->classes[i];
 	qsort(sorted, policy->nclasses, sizeof(*sorted), cmp_class_name);
 	for (size_t i = 0; i < policy->nvms; i++) {
 		const struct policy_vm_rule *rule = &policy->vms[i];
+		struct policy_pos pos = rule->class_pos;
 		struct policy_class key;
 		const struct policy_class *want = &key;
 
@@ -764,10 +788,12 @@ static int check_cross_references(struct parser *p)
 			    cmp_class_name))
 			continue;
 		free(sorted);
-		return fail_pos(p, rule->class_pos,
-				"vms[%zu].class: unknown class '%s' (define "
-				"it under classes:, e.g. %s: { vf_cap: 4GiB })",
-				i, rule->class_name, rule->class_name);
+		return iq_fail(err, IQ_EREFUSED,
+			       "%s:%u:%u: vms[%zu].class: unknown class '%s' "
+			       "(define it under classes:, e.g. %s: { vf_cap: "
+			       "4GiB })",
+			       policy_file(policy, pos), pos.line, pos.col, i,
+			       rule->class_name, rule->class_name);
 	}
 	free(sorted);
 	if (policy->min_vf_cap.bytes <= policy->vf_cap.bytes)
@@ -783,11 +809,13 @@ static int check_cross_references(struct parser *p)
 	}
 	size_format(policy->min_vf_cap.bytes, have, sizeof(have));
 	size_format(policy->vf_cap.bytes, limit, sizeof(limit));
-	return fail_pos(p, policy->min_vf_cap.pos,
-			"defaults.min_vf_cap: %s is above defaults.vf_cap "
-			"(%s%s); lower it to at most %s",
-			have, limit, policy->vf_cap.set ? "" : ", built-in",
-			limit);
+	return iq_fail(err, IQ_EREFUSED,
+		       "%s:%u:%u: defaults.min_vf_cap: %s is above "
+		       "defaults.vf_cap (%s%s); lower it to at most %s",
+		       policy_file(policy, policy->min_vf_cap.pos),
+		       policy->min_vf_cap.pos.line, policy->min_vf_cap.pos.col,
+		       have, limit, policy->vf_cap.set ? "" : ", built-in",
+		       limit);
 }
 
 static int parse_root(struct parser *p, const yaml_node_t *root)
@@ -840,13 +868,13 @@ static int parse_root(struct parser *p, const yaml_node_t *root)
 		else
 			rc = unknown_key(p, key_node, "policy", keys);
 	}
-	return rc ? rc : check_cross_references(p);
+	return rc;
 }
 
 /* 1-based line:column of a byte offset (reader errors carry only that). */
 static struct policy_pos offset_pos(const char *text, size_t len, size_t offset)
 {
-	struct policy_pos pos = {1, 1};
+	struct policy_pos pos = {1, 1, 0};
 
 	for (size_t i = 0; i < offset && i < len; i++) {
 		if (text[i] == '\n') {
@@ -907,7 +935,7 @@ static int parse_document(struct parser *p, yaml_parser_t *yp)
 	int rc;
 
 	if (!root || is_null(root))
-		return fail_pos(p, (struct policy_pos){1, 1},
+		return fail_pos(p, (struct policy_pos){1, 1, 0},
 				"empty policy (need at least 'version: 1')");
 	rc = parse_root(p, root);
 	if (rc)
@@ -945,7 +973,7 @@ static int check_shape(struct parser *p)
 	int rc = IQ_OK;
 
 	if (p->len > POLICY_MAX_BYTES)
-		return fail_pos(p, (struct policy_pos){1, 1},
+		return fail_pos(p, (struct policy_pos){1, 1, 0},
 				"%zu bytes, more than %u (a policy of every "
 				"class and rule a fleet needs is a few "
 				"hundred KiB)",
@@ -984,8 +1012,8 @@ static int check_shape(struct parser *p)
 	return rc;
 }
 
-int policy_parse(const char *text, size_t len, const char *label,
-		 struct policy *policy, struct iq_err *err)
+int policy_parse_fragment(const char *text, size_t len, const char *label,
+			  struct policy *policy, struct iq_err *err)
 {
 	yaml_parser_t yp;
 	yaml_document_t doc;
@@ -1008,6 +1036,14 @@ int policy_parse(const char *text, size_t len, const char *label,
 		policy_free(policy);
 		return rc;
 	}
+	policy->files = calloc(1, sizeof(*policy->files));
+	if (policy->files)
+		policy->files[0] = strdup(p.label);
+	if (!policy->files || !policy->files[0]) {
+		policy_free(policy);
+		return iq_fail(err, IQ_EENV, "%s: out of memory", p.label);
+	}
+	policy->nfiles = 1;
 	if (!yaml_parser_initialize(&yp))
 		return iq_fail(err, IQ_EENV,
 			       "%s: out of memory while reading the policy",
@@ -1020,6 +1056,18 @@ int policy_parse(const char *text, size_t len, const char *label,
 		yaml_document_delete(&doc);
 	}
 	yaml_parser_delete(&yp);
+	if (rc)
+		policy_free(policy);
+	return rc;
+}
+
+int policy_parse(const char *text, size_t len, const char *label,
+		 struct policy *policy, struct iq_err *err)
+{
+	int rc = policy_parse_fragment(text, len, label, policy, err);
+
+	if (rc == IQ_OK)
+		rc = policy_check(policy, err);
 	if (rc)
 		policy_free(policy);
 	return rc;
@@ -1065,6 +1113,11 @@ void policy_free(struct policy *policy)
 	free(policy->classes);
 	free(policy->vms);
 	free(policy->devices);
+	for (size_t i = 0; i < policy->nfiles; i++)
+		free(policy->files[i]);
+	free(policy->files);
+	policy->files = NULL;
+	policy->nfiles = 0;
 	policy->classes = NULL;
 	policy->vms = NULL;
 	policy->devices = NULL;

@@ -15,10 +15,15 @@
 #include "lib/pci.h"
 #include "lib/size.h"
 
-/* Where a value stood in the policy file (1-based). */
+/*
+ * Where a value stood (1-based line:col) and in which of the files merged
+ * (index into policy->files: 0 is the main policy, then the drop-ins in
+ * the order merged). line 0: the value is built in, no file gives it.
+ */
 struct policy_pos {
 	unsigned line;
 	unsigned col;
+	unsigned file;
 };
 
 struct policy_size {
@@ -38,9 +43,15 @@ enum policy_hugepages {
 	POLICY_HUGEPAGES_MANAGE,
 };
 
+/*
+ * vm_cap: one budget shared by all VFs of one VM on one PF (a vHCA group,
+ * VHCA_GROUP_ICM_CTRL); it stands wherever vf_cap may stand. Unset: no
+ * group, each VF has its own cap only.
+ */
 struct policy_class {
 	char name[128];
 	struct policy_size vf_cap;
+	struct policy_size vm_cap;
 	struct policy_pos pos; /* of the class name (its key) */
 };
 
@@ -50,22 +61,30 @@ struct policy_vm_rule {
 	char class_name[128];	     /* "" when the rule gives no class */
 	struct policy_pos class_pos; /* of the class value, 0:0 when none */
 	struct policy_size vf_cap;
+	struct policy_size vm_cap;
 	struct policy_pos pos; /* of the rule (its list item) */
 };
 
 struct policy_device {
 	char pci[PCI_ADDR_LEN]; /* normalised */
 	struct policy_size vf_cap;
+	struct policy_size vm_cap;
 	struct policy_pos pos; /* of the PCI address (its key) */
 };
 
 struct policy {
-	char path[4096];
-	char digest[65]; /* sha256 of the file's bytes */
+	char path[4096]; /* the main policy */
+	char digest[65]; /* sha256 of the main file's bytes; with drop-ins,
+			     of every merged file's name and bytes */
+	char **files;	 /* every file merged, main first (policy_pos.file) */
+	size_t nfiles;
 	struct policy_size reserve;
 	enum policy_admission admission;
+	struct policy_pos admission_pos; /* line 0: not set (built-in) */
 	enum policy_hugepages hugepages;
+	struct policy_pos hugepages_pos;
 	struct policy_size vf_cap;
+	struct policy_size vm_cap; /* defaults.vm_cap */
 	struct policy_size idle_vf_cap;
 	struct policy_size min_vf_cap;
 	struct policy_class *classes;
@@ -102,6 +121,111 @@ int policy_parse(const char *text, size_t len, const char *label,
 		 struct policy *policy, struct iq_err *err);
 void policy_free(struct policy *policy);
 
+/*
+ * One file of a merged policy (a drop-in, or the main file before the
+ * merge): the schema and errors of policy_parse, except what needs the
+ * whole (a vms rule naming a class another file defines, min_vf_cap
+ * against vf_cap): policy_check does that on the merged result.
+ */
+int policy_parse_fragment(const char *text, size_t len, const char *label,
+			  struct policy *policy, struct iq_err *err);
+/*
+ * Merge a later file into policy (pure; later is one parsed fragment).
+ * Precedence, documented in help and architecture.md: a later file wins,
+ * key by key:
+ *   host.*, defaults.*        each key the later file sets replaces
+ *   classes.NAME.*            per class, per key; new classes are added
+ *   devices.PCI.*             per device (normalised address), per key
+ *   vms                       a later rule with the same match (same
+ *                             name glob and uuid) is merged into the
+ *                             earlier one key by key; the later file's
+ *                             rules are tried before the earlier file's
+ *                             (first match wins), so a drop-in can
+ *                             override a glob of the main file for one VM
+ * Errors: IQ_EENV (out of memory).
+ */
+int policy_merge(struct policy *policy, const struct policy *later,
+		 struct iq_err *err);
+/*
+ * What needs the merged whole: every vms rule's class is defined, and
+ * min_vf_cap <= vf_cap. Errors "FILE:LINE:COL: ..." (IQ_EREFUSED).
+ */
+int policy_check(struct policy *policy, struct iq_err *err);
+
+/* The file a position is in ("(built-in)" for line 0). */
+const char *policy_file(const struct policy *policy, struct policy_pos pos);
+
+/* The tool's own drop-in (policy set/unset write it, nothing else). */
+#define POLICY_TOOL_DROPIN "99-icmquota-local.yaml"
+
+/* Drop-ins of main_path: DIR(main_path)/policy.d. Returns buf. */
+const char *policy_dropin_dir(const char *main_path, char *buf, size_t len);
+
+/* A file's text given in memory instead of read from disk. */
+struct policy_text {
+	const char *path;
+	const char *text;
+	size_t len;
+};
+
+/*
+ * The main policy, then DIR/policy.d/\*.yaml in lexical (byte) order,
+ * merged (policy_merge) and checked (policy_check). builtin_main: no main
+ * file, the built-in defaults stand for it (labelled "(built-in
+ * defaults)"). replace (may be NULL): its text stands in for the drop-in
+ * of the same base name, or is merged in that name's place when no such
+ * file exists (validating an edit before writing it, `policy diff`);
+ * with replace->path equal to main_path, it replaces the main file.
+ * The digest covers every file merged. Errors: as policy_load, naming the
+ * file; a missing policy.d is no error.
+ */
+int policy_load_merged(const char *main_path, bool builtin_main,
+		       const struct policy_text *replace, struct policy *policy,
+		       struct iq_err *err);
+
+/* --- editing the tool's drop-in (policy/edit.c) ----------------------- */
+
+/* What `policy set/unset` names. */
+enum policy_selector_kind {
+	POLICY_SEL_HOST,     /* host.* */
+	POLICY_SEL_DEFAULTS, /* defaults.* */
+	POLICY_SEL_CLASS,    /* classes.NAME.* */
+	POLICY_SEL_VM,	     /* the vms rule matching { name: NAME } */
+	POLICY_SEL_UUID,     /* the vms rule matching { uuid: UUID } */
+	POLICY_SEL_DEVICE,   /* devices.PCI.* */
+};
+
+struct policy_selector {
+	enum policy_selector_kind kind;
+	const char *name; /* class, VM name (glob), uuid, PCI; NULL else */
+};
+
+/* The keys a selector takes, as "vf_cap, vm_cap". */
+const char *policy_selector_keys(enum policy_selector_kind kind);
+/*
+ * Set KEY to VALUE (a size like 8GiB or unlimited, a mode, a class name)
+ * in the fragment f, creating the entry (a new vms rule goes first).
+ * Values are checked as far as their type; the caller re-parses the
+ * emitted text for the rest (4 KiB multiples, limits). Errors IQ_EUSAGE
+ * (unknown key for the selector, bad value), IQ_EENV (out of memory).
+ */
+int policy_edit_set(struct policy *f, const struct policy_selector *sel,
+		    const char *key, const char *value, struct iq_err *err);
+/*
+ * Remove KEY; an entry left with nothing set goes. *changed says whether
+ * f set it at all.
+ */
+int policy_edit_unset(struct policy *f, const struct policy_selector *sel,
+		      const char *key, bool *changed, struct iq_err *err);
+/*
+ * The fragment as YAML (libyaml's emitter) after header (comment lines,
+ * may be NULL); only what f sets. *text is malloc'd, NUL-terminated.
+ */
+int policy_emit(const struct policy *f, const char *header, char **text,
+		size_t *len, struct iq_err *err);
+/* Exact size text in the largest unit that divides ("12GiB"). */
+void policy_size_exact(uint64_t bytes, char *buf, size_t len);
+
 /* Why a VF got its cap. */
 enum policy_source {
 	POLICY_FROM_VM_RULE,
@@ -133,6 +257,13 @@ struct policy_vm {
 
 /* Cap for a VF of pf_pci assigned to vm (vm NULL: an idle VF). */
 void policy_vf_cap(const struct policy *policy, const struct policy_vm *vm,
+		   const char *pf_pci, struct policy_decision *decision);
+/*
+ * The budget shared by vm's VFs on pf_pci (vm_cap, same precedence as
+ * vf_cap: vms rule, class, device, defaults). Returns false when no
+ * vm_cap applies (decision->rule then says "none").
+ */
+bool policy_vm_cap(const struct policy *policy, const struct policy_vm *vm,
 		   const char *pf_pci, struct policy_decision *decision);
 
 /*

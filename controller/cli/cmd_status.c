@@ -64,7 +64,8 @@ int cmd_status(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err)
 	if (rc == IQ_OK) {
 		if (ctx->json) {
 			json_object *o = json_object_new_object();
-			json_object *pfs = report_status_json(&s.host, &r.plan);
+			json_object *pfs =
+				report_status_json(&s.host, &r.plan, &s.state);
 
 			report_devlink_attach(pfs, &s.host, &view);
 			json_object_object_add(o, "pfs", pfs);
@@ -79,7 +80,8 @@ int cmd_status(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err)
 							 : s.policy.path));
 			json_print(ctx->out, o);
 		} else {
-			report_status_table(ctx->out, &s.host, &r.plan);
+			report_status_table(ctx->out, &s.host, &r.plan,
+					    &s.state);
 			report_split_table(ctx->out, &r.split);
 			report_devlink_table(ctx->out, &s.host, &view);
 			if (s.policy_builtin)

@@ -4,15 +4,27 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "controller/core/hwm.h"
 #include "lib/json.h"
 #include "lib/text.h"
 #include "lib/size.h"
 
-static const char *policy_label(const struct policy *policy)
+/* The file a value came from, by its base name (the policy dir is known). */
+static const char *policy_label(const struct policy *policy,
+				struct policy_pos pos)
 {
-	const char *slash = strrchr(policy->path, '/');
+	const char *path = policy_file(policy, pos);
+	const char *slash = strrchr(path, '/');
+	const char *dir;
 
-	return slash ? slash + 1 : policy->path;
+	if (!slash)
+		return path;
+	/* A drop-in keeps its folder: "policy.d/99-icmquota-local.yaml". */
+	for (dir = slash; dir > path && dir[-1] != '/'; dir--)
+		;
+	if ((size_t)(slash - dir) == 8 && strncmp(dir, "policy.d", 8) == 0)
+		return dir;
+	return slash + 1;
 }
 
 void report_rule(const struct policy *policy, const struct policy_decision *d,
@@ -20,7 +32,7 @@ void report_rule(const struct policy *policy, const struct policy_decision *d,
 {
 	if (d->pos.line)
 		snprintf(buf, len, "%s (%s:%u:%u)", d->rule,
-			 policy_label(policy), d->pos.line, d->pos.col);
+			 policy_label(policy, d->pos), d->pos.line, d->pos.col);
 	else
 		snprintf(buf, len, "%s (built-in)", d->rule);
 }
@@ -196,7 +208,8 @@ static json_object *fw_pages_json(const struct host_fw_pages *p)
 }
 
 json_object *report_status_json(const struct host *host,
-				const struct plan *plan)
+				const struct plan *plan,
+				const struct state *state)
 {
 	json_object *pfs = json_object_new_array();
 
@@ -260,6 +273,12 @@ json_object *report_status_json(const struct host *host,
 					       pv->actual
 						       .max_reached_alloc_icm))
 				     : NULL);
+			json_object_object_add(
+				r, "max_reached_since",
+				hwm_since(state, vf->pci)
+					? json_object_new_int64(
+						  hwm_since(state, vf->pci))
+					: NULL);
 			json_object_object_add(r, "desired_cap_bytes",
 					       pv ? json_size(pv->desired_bytes)
 						  : NULL);
@@ -276,7 +295,7 @@ json_object *report_status_json(const struct host *host,
 }
 
 void report_status_table(FILE *out, const struct host *host,
-			 const struct plan *plan)
+			 const struct plan *plan, const struct state *state)
 {
 	for (size_t p = 0; p < host->npfs; p++) {
 		const struct host_pf *pf = &host->pfs[p];
@@ -294,16 +313,17 @@ void report_status_table(FILE *out, const struct host *host,
 			pf->supported ? "" : pf->unsupported_why);
 		if (!pf->nvfs)
 			continue;
-		fprintf(out, "  %-3s %-13s %-6s %-16s %-10s %-10s %-10s\n",
+		fprintf(out, "  %-3s %-13s %-6s %-16s %-10s %-10s %-10s %s\n",
 			"VF", "PCI", "VHCA", "VM", "CAP", "CURRENT",
-			"HIGH-WATER");
+			"HIGH-WATER", "HWM SINCE");
 		for (size_t v = 0; v < pf->nvfs; v++) {
 			const struct host_vf *vf = &pf->vfs[v];
 			const struct plan_vf *pv = plan_find_vf(plan, vf);
 			char cap[32] = "-", cur[32] = "-", hwm[32] = "-",
-			     vhca[16] = "-", name[1024];
+			     vhca[16] = "-", since[64], name[1024];
 			bool over = false;
 
+			hwm_since_text(state, vf->pci, since, sizeof(since));
 			if (pv && pv->have_actual) {
 				size_format(
 					icm_pages_to_bytes(
@@ -323,12 +343,13 @@ void report_status_table(FILE *out, const struct host *host,
 				snprintf(vhca, sizeof(vhca), "0x%x",
 					 vf->vhca_id);
 			fprintf(out,
-				"  %-3u %-13s %-6s %-16s %-10s %-10s %-10s%s\n",
+				"  %-3u %-13s %-6s %-16s %-10s %-10s %-10s "
+				"%s%s\n",
 				vf->index, vf->pci, vhca,
 				pv && pv->vm ? text_shown(pv->vm->name, name,
 							  sizeof(name))
 					     : "(idle)",
-				cap, cur, hwm, over ? "  OVER CAP" : "");
+				cap, cur, hwm, since, over ? "  OVER CAP" : "");
 		}
 	}
 }

@@ -28,10 +28,12 @@ void report_plan_table(FILE *out, const struct policy *policy,
 		       const struct plan *plan, bool only_scope);
 
 /* status: PFs with their VFs' read-back, the journal's VM per VF. */
+/* state: the journal, for since when each high-water mark counts. */
 json_object *report_status_json(const struct host *host,
-				const struct plan *plan);
+				const struct plan *plan,
+				const struct state *state);
 void report_status_table(FILE *out, const struct host *host,
-			 const struct plan *plan);
+			 const struct plan *plan, const struct state *state);
 
 /*
  * The devlink view: a "devlink" object added to each PF and VF of the

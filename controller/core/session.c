@@ -45,22 +45,14 @@ static int load_policy(struct session *s, struct iq_err *err)
 		s->have_policy = true;
 		return IQ_OK;
 	}
-
-	if (is_default && access(ctx->policy_path, F_OK) < 0 &&
-	    errno == ENOENT) {
-		/* No policy installed yet: built-in defaults, said aloud. */
-		static const char builtin[] = "version: 1\n";
-
-		rc = policy_parse(builtin, sizeof(builtin) - 1,
-				  "(built-in defaults)", &s->policy, err);
-		s->policy_builtin = true;
+	/* No policy installed yet: built-in defaults (and any drop-ins). */
+	s->policy_builtin = is_default && access(ctx->policy_path, F_OK) < 0 &&
+			    errno == ENOENT;
+	if (s->policy_builtin)
 		run_verbose(ctx, "%s not found: using built-in defaults",
 			    ctx->policy_path);
-	} else {
-		rc = file_check_trusted(ctx->policy_path, "the policy", err);
-		if (rc == IQ_OK)
-			rc = policy_load(ctx->policy_path, &s->policy, err);
-	}
+	rc = policy_load_merged(ctx->policy_path, s->policy_builtin, NULL,
+				&s->policy, err);
 	s->have_policy = rc == IQ_OK;
 	return rc;
 }

@@ -242,10 +242,11 @@ static int load_vf(struct jctx *j, json_object *jvf, size_t idx,
 		   struct state_vf *vf)
 {
 	static const char *const keys[] = {
-		"pci",		 "pf",	 "vhca_id", "vm", "cap_bytes", "rule",
-		"policy_digest", "time", NULL};
+		"pci",	   "pf",	"vhca_id",	  "vm",
+		"cap_bytes", "rule",	"policy_digest", "time",
+		"hwm_since", "group_id", "group_cap_bytes", NULL};
 	char where[32], text[64];
-	int64_t vhca_id = 0;
+	int64_t vhca_id = 0, group_id = 0;
 	int rc;
 
 	snprintf(where, sizeof(where), "vfs[%zu]", idx);
@@ -275,6 +276,15 @@ static int load_vf(struct jctx *j, json_object *jvf, size_t idx,
 	if (!rc)
 		rc = jint(j, jvf, where, "time", INT64_MIN, INT64_MAX,
 			  &vf->time);
+	if (!rc)
+		rc = jint(j, jvf, where, "hwm_since", INT64_MIN, INT64_MAX,
+			  &vf->hwm_since);
+	if (!rc)
+		rc = jint(j, jvf, where, "group_id", 0, UINT16_MAX, &group_id);
+	vf->group_id = (uint16_t)group_id;
+	if (!rc)
+		rc = jsize(j, jvf, where, "group_cap_bytes", true,
+			   &vf->group_cap_bytes);
 	return rc;
 }
 
@@ -494,6 +504,15 @@ static json_object *vf_json(const struct state_vf *vf)
 	json_object_object_add(o, "policy_digest",
 			       json_object_new_string(vf->policy_digest));
 	json_object_object_add(o, "time", json_object_new_int64(vf->time));
+	if (vf->hwm_since)
+		json_object_object_add(o, "hwm_since",
+				       json_object_new_int64(vf->hwm_since));
+	if (vf->group_id) {
+		json_object_object_add(o, "group_id",
+				       json_object_new_int(vf->group_id));
+		json_object_object_add(o, "group_cap_bytes",
+				       json_size(vf->group_cap_bytes));
+	}
 	return o;
 }
 
@@ -568,8 +587,13 @@ size_t state_forget_other_boot(struct state *state, const char *boot_id)
 		for (size_t i = 0; i < state->nvms; i++)
 			vm_facts_free(&state->vms[i].facts);
 		state->nvms = 0;
-		for (size_t i = 0; i < state->nvfs; i++)
+		/* Firmware state of the old boot: marks and groups are gone. */
+		for (size_t i = 0; i < state->nvfs; i++) {
 			state->vfs[i].vm[0] = '\0';
+			state->vfs[i].hwm_since = 0;
+			state->vfs[i].group_id = 0;
+			state->vfs[i].group_cap_bytes = 0;
+		}
 		/* Pools come back at their boot-time size after a reboot. */
 		state->released_hugepages = 0;
 	}
@@ -645,8 +669,14 @@ int state_put_vf(struct state *state, const struct state_vf *vf,
 			return iq_fail(err, IQ_EENV, "out of memory");
 		state->vfs = grown;
 		slot = &state->vfs[state->nvfs++];
+		memset(slot, 0, sizeof(*slot));
 	}
-	*slot = *vf;
+	{
+		int64_t since = vf->hwm_since ? vf->hwm_since : slot->hwm_since;
+
+		*slot = *vf;
+		slot->hwm_since = since;
+	}
 	return IQ_OK;
 }
 

@@ -28,6 +28,13 @@ struct state_vf {
 	char rule[256];	    /* the policy rule that gave the cap */
 	char policy_digest[65];
 	int64_t time; /* unix seconds */
+	/* When icmquota last reset the VF's high-water mark (unix seconds,
+	 * this boot); 0: never, the mark counts since boot (or unknown). */
+	int64_t hwm_since;
+	/* The vHCA group icmquota put the VF in (vm_cap), 0 = none, and the
+	 * group's budget (VHCA_GROUP_ICM_CTRL cap) when it did. */
+	uint16_t group_id;
+	uint64_t group_cap_bytes;
 };
 
 /* A VM the journal considers running (its facts, for the memory split). */
@@ -85,6 +92,10 @@ int state_put_vm(struct state *state, const struct vm_facts *facts,
 		 const char *origin, struct iq_err *err);
 void state_drop_vm(struct state *state, const char *name);
 struct state_vf *state_find_vf(struct state *state, const char *pci);
+/*
+ * Replace or add the VF's record. A record with hwm_since 0 keeps the one
+ * journalled (a cap write does not reset the high-water mark).
+ */
 int state_put_vf(struct state *state, const struct state_vf *vf,
 		 struct iq_err *err);
 

@@ -18,17 +18,20 @@ static const unsigned session_needs =
 
 int dm_load_policy(struct daemon *d, struct iq_err *err)
 {
-	struct policy fresh;
+	struct session s;
 	int rc;
 
-	/* Read the file, not the copy the sessions borrow. */
+	/* Read the files (main policy, drop-ins) the way every command
+	 * does, not the copy the sessions borrow; keep what was read. */
 	d->ctx->policy = NULL;
-	rc = policy_load(d->ctx->policy_path, &fresh, err);
+	rc = session_open(d->ctx, SESSION_POLICY, &s, err);
 	if (rc == IQ_OK) {
 		if (d->have_policy)
 			policy_free(&d->policy);
-		d->policy = fresh;
+		d->policy = s.policy;
 		d->have_policy = true;
+		s.have_policy = false; /* moved */
+		session_close(&s);
 	}
 	d->ctx->policy = d->have_policy ? &d->policy : NULL;
 	return rc;

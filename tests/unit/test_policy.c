@@ -378,17 +378,18 @@ static void test_error_unknown_keys(void)
 			     "vms, devices)"));
 	CHECK(expect_refused("version: 1\ndefaults:\n  vfcap: 1GiB\n",
 			     "policy.yaml:3:3: defaults: unknown key 'vfcap' "
-			     "(expected vf_cap, idle_vf_cap, min_vf_cap)"));
+			     "(expected vf_cap, vm_cap, idle_vf_cap, "
+			     "min_vf_cap)"));
 	CHECK(expect_refused("version: 1\nclasses:\n"
 			     "  a: { vf_cap: 1GiB, vfcap: 2GiB }\n",
 			     "policy.yaml:3:22: classes.a: unknown key "
-			     "'vfcap' (expected vf_cap)"));
+			     "'vfcap' (expected vf_cap, vm_cap)"));
 	CHECK(expect_refused("version: 1\nvms:\n"
 			     "  - match: { name: a }\n"
 			     "    vf_cap: 1GiB\n"
 			     "    cap: 1GiB\n",
 			     "policy.yaml:5:5: vms[0]: unknown key 'cap' "
-			     "(expected match, class, vf_cap)"));
+			     "(expected match, class, vf_cap, vm_cap)"));
 	CHECK(expect_refused("version: 1\nvms:\n"
 			     "  - match: { nam: a }\n"
 			     "    vf_cap: 1GiB\n",
@@ -397,7 +398,7 @@ static void test_error_unknown_keys(void)
 	CHECK(expect_refused("version: 1\ndevices:\n"
 			     "  \"0000:3b:00.0\": { cap: 1GiB }\n",
 			     "policy.yaml:3:21: devices.0000:3b:00.0: unknown "
-			     "key 'cap' (expected vf_cap)"));
+			     "key 'cap' (expected vf_cap, vm_cap)"));
 }
 
 static void test_error_wrong_types(void)
