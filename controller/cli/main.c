@@ -28,8 +28,7 @@ static const struct {
 	{"apply", cmd_apply},	  {"vm", cmd_vm},
 	{"explain", cmd_explain}, {"policy", cmd_policy},
 	{"hook", cmd_hook},	  {"sim", cmd_sim},
-	{"daemon", cmd_daemon},
-	{"hwm", cmd_hwm},
+	{"daemon", cmd_daemon},	  {"hwm", cmd_hwm},
 };
 
 struct globals {

@@ -242,8 +242,8 @@ static int load_vf(struct jctx *j, json_object *jvf, size_t idx,
 		   struct state_vf *vf)
 {
 	static const char *const keys[] = {
-		"pci",	   "pf",	"vhca_id",	  "vm",
-		"cap_bytes", "rule",	"policy_digest", "time",
+		"pci",	     "pf",	 "vhca_id",	    "vm",
+		"cap_bytes", "rule",	 "policy_digest",   "time",
 		"hwm_since", "group_id", "group_cap_bytes", NULL};
 	char where[32], text[64];
 	int64_t vhca_id = 0, group_id = 0;
