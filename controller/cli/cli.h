@@ -46,6 +46,7 @@ int cmd_vm(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err);
 int cmd_explain(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err);
 int cmd_policy(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err);
 int cmd_hwm(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err);
+int cmd_top(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err);
 int cmd_sim(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err);
 int cmd_hook(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err);
 int cmd_daemon(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err);

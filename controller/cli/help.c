@@ -162,6 +162,17 @@ const struct help_entry help_commands[] = {
 	 "its\n"
 	 "  name (--main: as the main policy), and the headroom before and\n"
 	 "  after; nothing is written.\n"},
+	{"top", "live view: firmware pages, per VF ICM, headroom",
+	 "icmquota top [-d|--interval SECONDS] [-n|--iterations N] [-j]\n"
+	 "  Every SECONDS (default 2): per PF its firmware pages (debugfs\n"
+	 "  fw_pages_total), per VF the current ICM, cap and high-water mark\n"
+	 "  (VHCA_ICM_CTRL read-back) with the change since the last refresh,\n"
+	 "  then MemAvailable and the memory split's headroom. On a terminal\n"
+	 "  the screen is redrawn in place (q or Ctrl-C quits and restores "
+	 "it);\n"
+	 "  otherwise one timestamped line per PF, VF and host per refresh\n"
+	 "  (-j: one JSON object per refresh). -n: stop after N refreshes.\n"
+	 "  Reads only; takes no lock.\n"},
 	{"hwm", "reset high-water marks (max_reached_alloc_icm)",
 	 "icmquota hwm reset (--vf PCI [--vf PCI]... | --vm NAME | --all) "
 	 "[-j]\n"

@@ -29,6 +29,7 @@ static const struct {
 	{"explain", cmd_explain}, {"policy", cmd_policy},
 	{"hook", cmd_hook},	  {"sim", cmd_sim},
 	{"daemon", cmd_daemon},	  {"hwm", cmd_hwm},
+	{"top", cmd_top},
 };
 
 struct globals {
