@@ -127,6 +127,13 @@ fuzzers: deps-test
 fuzz: fuzzers
 	@tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_JOBS) $(FUZZ_NAMES)
 
+# Crash consistency: SIGKILL at every rename/fsync/write/flock (make check
+# does these) plus 1,800 random syscalls, each followed by a convergence
+# check (tests/crash/crash.sh).
+crash: deps-test
+	@$(MAKE) --no-print-directory $(BINA)
+	@tests/crash/crash.sh $(BINA) 1 $(or $(CRASH_RANDOM),1800)
+
 deps:
 	@tests/deps.sh run
 
