@@ -230,6 +230,25 @@ const struct help_entry help_commands[] = {
 	 "/var/lib/prometheus/node-exporter\n"
 	 "               when it exists; none: off\n"
 	 "  Logs go to stderr (the journal under systemd).\n"},
+	{"metrics", "Prometheus metrics: caps, ICM, split, counters",
+	 "icmquota metrics [--output FILE]\n"
+	 "  The Prometheus text format, read now (no writes, no lock): per VF\n"
+	 "  icmquota_vf_icm_cap_bytes, _current_bytes, _high_water_bytes\n"
+	 "  {pf,vf,vm} (vm=\"\" when idle; an unlimited cap is +Inf); per PF\n"
+	 "  icmquota_pf_icm_total_bytes{pf}, icmquota_pf_fw_pages{pf,type};\n"
+	 "  the host: icmquota_host_memtotal_bytes, _memavailable_bytes,\n"
+	 "  _split_bytes{term}, _headroom_bytes, _memory_pressure_ratio\n"
+	 "  {kind,window} and _memory_pressure_stall_seconds_total{kind}\n"
+	 "  (/proc/pressure/memory), icmquota_vms_running; the counters\n"
+	 "  icmquota_admissions_refused_total, _admissions_scaled_total,\n"
+	 "  _drift_repaired_total, _fw_command_errors_total,\n"
+	 "  _hook_calls_total (kept beside the journal, in "
+	 "STATEDIR/counters).\n"
+	 "  What is unknown (a PF without VHCA_ICM_CTRL, a missing debugfs\n"
+	 "  counter, no PSI) is left out or NaN, with a # comment saying why.\n"
+	 "  The VMs are the journal's. --output FILE replaces FILE atomically\n"
+	 "  (for node_exporter's textfile collector; the daemon does this\n"
+	 "  itself with metrics_dir).\n"},
 	{"sim", "a simulated host for tests and the demo",
 	 "icmquota sim init DIR [--pfs N] [--vfs N] [--enabled-vfs N] [--mem "
 	 "SIZE]\n"
