@@ -134,6 +134,15 @@ crash: deps-test
 	@$(MAKE) --no-print-directory $(BINA)
 	@tests/crash/crash.sh $(BINA) 1 $(or $(CRASH_RANDOM),1800)
 
+# The CLI integration tests with every run under valgrind memcheck (the
+# release build): 0 bytes definitely lost, no memcheck error.
+VALGRIND_TESTS ?= tests/integration/test_cli_errors.sh \
+	tests/integration/test_cli_apply.sh tests/integration/test_admission.sh \
+	tests/integration/test_ch_cli.sh tests/integration/test_hardening.sh
+valgrind: deps-test
+	@$(MAKE) --no-print-directory $(BIN)
+	@tests/valgrind/run.sh $(BIN) $(VALGRIND_TESTS)
+
 deps:
 	@tests/deps.sh run
 
