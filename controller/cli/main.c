@@ -30,6 +30,7 @@ static const struct {
 	{"hook", cmd_hook},	  {"sim", cmd_sim},
 	{"daemon", cmd_daemon},	  {"metrics", cmd_metrics},
 	{"hwm", cmd_hwm},	  {"top", cmd_top},
+	{"doctor", cmd_doctor},
 };
 
 struct globals {
