@@ -169,6 +169,7 @@ bench: deps
 	@$(MAKE) --no-print-directory $(BIN)
 	@tests/bench/apply.sh $(BIN)
 	@tests/bench/hook.sh $(BIN)
+	@tests/bench/daemon.sh $(BIN)
 
 MAN := $(B)/icmquota.8
 
