@@ -158,7 +158,7 @@ static int fsync_dir_of(const char *path, struct iq_err *err)
  * PATH.tmp.PID[.XXXXXX] files whose PID is gone are leftovers of a killed
  * run: remove them. Best effort (a leftover only costs space).
  */
-static void remove_stale_tmp(const char *path)
+void file_remove_stale_tmp(const char *path)
 {
 	char dir[PATH_MAX], prefix[NAME_MAX + 8], victim[PATH_MAX];
 	const char *slash = strrchr(path, '/');
@@ -208,7 +208,7 @@ int file_write_atomic(const char *path, const void *data, size_t len,
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld.XXXXXX", path,
 		     (long)getpid()) >= (int)sizeof(tmp))
 		return iq_fail(err, IQ_EENV, "%s: path too long", path);
-	remove_stale_tmp(path);
+	file_remove_stale_tmp(path);
 	/* mkostemp: O_CREAT|O_EXCL (never follows a symlink), mode 0600. */
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)

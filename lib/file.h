@@ -39,6 +39,12 @@ int file_read_u64(const char *path, uint64_t *value, struct iq_err *err);
  */
 int file_write_atomic(const char *path, const void *data, size_t len,
 		      bool durable, struct iq_err *err);
+/*
+ * Remove PATH.tmp.PID[.XXXXXX] files whose PID no longer runs (left by a
+ * killed file_write_atomic); best effort. Call it under the lock that
+ * serialises writers of path.
+ */
+void file_remove_stale_tmp(const char *path);
 /* Plain write (sysfs knobs, simulated counters). */
 int file_write_str(const char *path, const char *text, struct iq_err *err);
 /*

@@ -27,6 +27,8 @@
 #include <libxml/tree.h>
 #include <libxml/xmlerror.h>
 
+#include "controller/sources/libxml_dl.h"
+
 /* What admission needs of the first error libxml2 reports. */
 struct xml_first_error {
 	int set;
@@ -102,6 +104,10 @@ static xmlDocPtr parse_xml(const char *xml, size_t len, const char *label,
 			label, len, VM_XML_MAX_BYTES);
 		return NULL;
 	}
+	if (libxml_dl_load(err)) {
+		iq_err_prefix(err, "%s", label);
+		return NULL;
+	}
 	ctxt = xmlNewParserCtxt();
 	if (!ctxt) {
 		iq_fail(err, IQ_EENV, "%s: out of memory parsing domain XML",
@@ -111,7 +117,6 @@ static xmlDocPtr parse_xml(const char *xml, size_t len, const char *label,
 	ctxt->_private = &first;
 	ctxt->sax->serror = on_xml_error;
 	xmlSetGenericErrorFunc(NULL, on_generic_error);
-	xmlSetStructuredErrorFunc(ctxt, on_xml_error);
 	doc = xmlCtxtReadMemory(
 		ctxt, xml ? xml : "", (int)len, label, NULL,
 		XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOERROR |
@@ -138,7 +143,6 @@ static xmlDocPtr parse_xml(const char *xml, size_t len, const char *label,
 			label, first.line, first.msg);
 	}
 	ctxt->_private = NULL;
-	xmlSetStructuredErrorFunc(NULL, NULL);
 	xmlFreeParserCtxt(ctxt);
 	return doc;
 }
