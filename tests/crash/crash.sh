@@ -143,12 +143,14 @@ for idx in $ONLY; do
 	[ "$STEP" -gt 0 ] || break # STEP 0: random kills only
 	pol=${entry%%|*}
 	cmd=${entry#*|}
-	echo "crash: $(awk '{for (i = 1; i <= NF; i++) if ($i ~ /^(apply|vm|hook)$/) { print $i, $(i+1), $(i+2); exit }}' <<<"$cmd"): $(for sc in rename fsync write flock; do printf '%s %s ' $sc "$(count_calls "$cmd" $sc)"; done)"
+	echo "crash: $(awk '{for (i = 1; i <= NF; i++) if ($i ~ /^(apply|vm|hook)$/) { print $i, $(i+1), $(i+2); exit }}' <<<"$cmd"): $(for sc in rename fsync write flock openat; do printf '%s %s ' $sc "$(count_calls "$cmd" $sc)"; done)"
 	label=$(awk '{for (i = 1; i <= NF; i++) if ($i ~ /^(apply|vm|hook)$/) { print $i, $(i+1), $(i+2); exit }}' <<<"$cmd")
-	for sc in rename fsync write flock; do
+	for sc in rename fsync write flock openat; do
 		n=$(count_calls "$cmd" "$sc")
 		step=1
 		[ "$sc" = flock ] && step=$STEP
+		# Opens (sysfs, the journal, the lock): every third one.
+		[ "$sc" = openat ] && step=3
 		for ((i = 1; i <= n; i += step)); do
 			kill_at "$label" "$pol" "$cmd" "$sc" "$i"
 		done
