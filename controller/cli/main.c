@@ -30,7 +30,7 @@ static const struct {
 	{"hook", cmd_hook},	  {"sim", cmd_sim},
 	{"daemon", cmd_daemon},	  {"metrics", cmd_metrics},
 	{"hwm", cmd_hwm},	  {"top", cmd_top},
-	{"doctor", cmd_doctor},
+	{"doctor", cmd_doctor},	  {"estimate", cmd_estimate},
 };
 
 struct globals {

@@ -191,14 +191,72 @@ static int jsize(struct jctx *j, json_object *obj, const char *where,
 	return IQ_OK;
 }
 
+/*
+ * "huge": [{page_bytes, bytes}...], the guest memory per huge page size;
+ * absent in a journal from before per-size backing: all of it in the
+ * host's default size when hugepages is true.
+ */
+static int load_huge(struct jctx *j, json_object *jvm, const char *where,
+		     struct vm_facts *f)
+{
+	static const char *const keys[] = {"page_bytes", "bytes", NULL};
+	json_object *arr;
+	int rc;
+
+	if (!json_object_object_get_ex(jvm, "huge", &arr)) {
+		if (f->hugepages) {
+			f->huge[0].page_bytes = 0;
+			f->huge[0].bytes = f->memory_bytes;
+			f->nhuge = 1;
+		}
+		return IQ_OK;
+	}
+	if (!json_object_is_type(arr, json_type_array))
+		return corrupt(j, where, "huge", "is not an array");
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		json_object *h = json_object_array_get_idx(arr, i);
+		uint64_t page_bytes, bytes;
+		char at[64];
+
+		snprintf(at, sizeof(at), "%s.huge[%zu]", where, i);
+		if (!json_object_is_type(h, json_type_object))
+			return corrupt(j, where, "huge", "holds a non-object");
+		rc = check_keys(j, h, at, keys);
+		if (!rc)
+			rc = jsize(j, h, at, "page_bytes", false, &page_bytes);
+		if (!rc)
+			rc = jsize(j, h, at, "bytes", false, &bytes);
+		if (!rc && vm_add_huge(f, page_bytes, bytes, j->err)) {
+			iq_err_prefix(j->err, "%s: corrupt journal: %s",
+				      j->path, at);
+			j->err->code = IQ_EENV;
+			rc = IQ_EENV;
+		}
+		if (rc)
+			return rc;
+	}
+	return IQ_OK;
+}
+
 static int load_vm(struct jctx *j, json_object *jvm, size_t idx,
 		   struct state_vm *vm)
 {
-	static const char *const keys[] = {
-		"name",	 "uuid",    "memory_bytes", "hugepages",
-		"class", "pci",	    "source",	    "origin",
-		"vmm",	 "started", "scaled",	    "scaled_cap_bytes",
-		NULL};
+	static const char *const keys[] = {"name",
+					   "uuid",
+					   "memory_bytes",
+					   "hugepages",
+					   "huge",
+					   "class",
+					   "pending_interfaces",
+					   "pci",
+					   "source",
+					   "origin",
+					   "vmm",
+					   "started",
+					   "scaled",
+					   "scaled_cap_bytes",
+					   NULL};
+	int64_t pending = 0;
 	struct vm_facts *f = &vm->facts;
 	char where[32];
 	json_object *pci;
@@ -228,6 +286,12 @@ static int load_vm(struct jctx *j, json_object *jvm, size_t idx,
 			   &f->memory_bytes);
 	if (!rc)
 		rc = jbool(j, jvm, where, "hugepages", &f->hugepages);
+	if (!rc)
+		rc = load_huge(j, jvm, where, f);
+	if (!rc)
+		rc = jint(j, jvm, where, "pending_interfaces", 0, UINT16_MAX,
+			  &pending);
+	f->pending_ifaces = (unsigned)pending;
 	if (!rc)
 		rc = jint(j, jvm, where, "started", INT64_MIN, INT64_MAX,
 			  &vm->started);
@@ -510,6 +574,21 @@ static json_object *vm_json(const struct state_vm *vm)
 			       json_size(vm->facts.memory_bytes));
 	json_object_object_add(o, "hugepages",
 			       json_object_new_boolean(vm->facts.hugepages));
+	json_object *huge = json_object_new_array();
+
+	for (size_t i = 0; i < vm->facts.nhuge; i++) {
+		json_object *h = json_object_new_object();
+
+		json_object_object_add(h, "page_bytes",
+				       json_size(vm->facts.huge[i].page_bytes));
+		json_object_object_add(h, "bytes",
+				       json_size(vm->facts.huge[i].bytes));
+		json_object_array_add(huge, h);
+	}
+	json_object_object_add(o, "huge", huge);
+	json_object_object_add(
+		o, "pending_interfaces",
+		json_object_new_int((int)vm->facts.pending_ifaces));
 	json_object_object_add(o, "class",
 			       json_object_new_string(vm->facts.class_name));
 	for (size_t i = 0; i < vm->facts.npci; i++)
