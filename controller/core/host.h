@@ -50,6 +50,8 @@ struct host_pf {
 
 	/* Firmware facts (host_probe_firmware). */
 	struct fw_dev *fw; /* open channel, NULL if it failed */
+	/* Why the channel is not the one auto tries first, "" if it is. */
+	char channel_note[192];
 	bool probed;
 	bool supported; /* VHCA_ICM_CTRL usable */
 	char unsupported_why[512];

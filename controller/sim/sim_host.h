@@ -46,8 +46,10 @@ struct sim_host_params {
 	/* PFs whose firmware lacks NIC_CAP_REG / VHCA_ICM_CTRL. */
 	char no_icm_ctrl[SIM_MAX_PFS][PCI_ADDR_LEN];
 	size_t n_no_icm_ctrl;
-	bool fwctl; /* create sys/class/fwctl entries */
-	bool force; /* init over a non-empty directory */
+	bool fwctl;		      /* create sys/class/fwctl entries */
+	bool no_access_register_user; /* HCA cap access_register_user = 0 */
+	uint32_t icm_rounding; /* caps rounded up to N pages; 0, 1: exact */
+	bool force;	       /* init over a non-empty directory */
 };
 
 /* The defaults of `icmquota sim init` (8 PFs, 16/8 VFs, 2 TiB, ...). */

@@ -50,6 +50,7 @@ enum {
 	SYN_GROUP_CAP_ABOVE_TOTAL = 0x51d00012,
 	SYN_GROUP_NO_GROUPS = 0x51d00013,
 	SYN_INJECTED = 0x51d00014,
+	SYN_NO_ACCESS_REGISTER_USER = 0x51d00015,
 };
 
 /* --- the model ---------------------------------------------------------- */
@@ -193,6 +194,8 @@ static bool exec_query_hca_cap(struct simfw_pf *pf, const void *in, void *out,
 		DEVX_SET(cmd_hca_cap, cap, vport_group_manager, 1);
 		DEVX_SET(cmd_hca_cap, cap, eswitch_manager, 1);
 		DEVX_SET(cmd_hca_cap, cap, nic_cap_reg, pf->nic_cap_reg);
+		DEVX_SET(cmd_hca_cap, cap, access_register_user,
+			 pf->access_register_user);
 	}
 	return false;
 }
@@ -348,8 +351,12 @@ bool simfw_exec(struct simfw_pf *pf, const void *in, size_t inlen, void *out,
 	switch (prm_in_opcode(in)) {
 	case PRM_OP_QUERY_HCA_CAP:
 		return exec_query_hca_cap(pf, in, out, outlen);
-	case PRM_OP_ACCESS_REG:
 	case PRM_OP_ACCESS_REGISTER_USER:
+		if (!pf->access_register_user)
+			return fail(out, outlen, PRM_STATUS_BAD_OP,
+				    SYN_NO_ACCESS_REGISTER_USER);
+		return exec_access_reg(pf, in, inlen, out, outlen);
+	case PRM_OP_ACCESS_REG:
 		return exec_access_reg(pf, in, inlen, out, outlen);
 	default:
 		return fail(out, outlen, PRM_STATUS_BAD_OP, SYN_BAD_OPCODE);
@@ -403,6 +410,9 @@ static char *pf_to_json(const struct simfw_pf *pf)
 	add_u64(root, "enabled_vfs", pf->enabled_vfs);
 	add_u64(root, "inject_status", pf->inject_status);
 	add_u64(root, "inject_count", pf->inject_count);
+	json_object_object_add(
+		root, "access_register_user",
+		json_object_new_boolean(pf->access_register_user));
 	for (size_t i = 0; i < pf->nfuncs; i++) {
 		const struct simfw_func *fn = &pf->funcs[i];
 		json_object *f = json_object_new_object();
@@ -613,6 +623,11 @@ static int pf_from_json(const char *path, const char *text, struct simfw_pf *pf,
 	pf->vhca_icm_ctrl = get_bool(&rd, root, "vhca_icm_ctrl");
 	pf->group_id_max = get_uint(&rd, root, "group_id_max", UINT16_MAX);
 	pf->enabled_vfs = get_uint(&rd, root, "enabled_vfs", UINT16_MAX);
+	/* Optional: states written before it have none (set). */
+	pf->access_register_user = true;
+	if (json_object_object_get_ex(root, "access_register_user", NULL))
+		pf->access_register_user =
+			get_bool(&rd, root, "access_register_user");
 	/* Optional: states written before fault injection have none. */
 	if (json_object_object_get_ex(root, "inject_count", NULL)) {
 		pf->inject_status = get_uint(&rd, root, "inject_status", 0xff);
@@ -769,6 +784,7 @@ int simfw_pf_init(struct simfw_pf *pf, const char *pci, unsigned pf_index,
 	pf->total_icm = total_icm;
 	pf->vhca_icm_ctrl = true;
 	pf->nic_cap_reg = true;
+	pf->access_register_user = true;
 	pf->group_id_max = group_id_max;
 	pf->enabled_vfs = enabled_vfs;
 	pf->nfuncs = (size_t)total_vfs + 1;

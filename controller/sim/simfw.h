@@ -53,6 +53,11 @@ struct simfw_pf {
 	 */
 	uint8_t inject_status;
 	uint32_t inject_count;
+	/*
+	 * HCA cap access_register_user: false refuses ACCESS_REGISTER_USER
+	 * (BAD_OP) as such firmware does; ACCESS_REG (the fwctl path) works.
+	 */
+	bool access_register_user;
 };
 
 /*
@@ -126,5 +131,11 @@ bool simfw_root_present(const char *root);
  */
 struct fw_transport_ops;
 extern const struct fw_transport_ops simfw_transport;
+/*
+ * The same model reached as through fwctl (ACCESS_REG); simfw_transport's
+ * reg_fallback, so auto on a simulated root goes there when
+ * access_register_user is 0 (sim init --no-access-register-user).
+ */
+extern const struct fw_transport_ops simfw_transport_fwctl;
 
 #endif
