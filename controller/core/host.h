@@ -58,6 +58,12 @@ struct host_pf {
 	uint64_t total_icm_bytes; /* IQ_UNLIMITED when unlimited */
 	uint16_t own_vhca_id;
 	uint16_t group_id_max;
+	/*
+	 * How the firmware rounds max_alloc_icm_th up (4 KiB pages), learnt
+	 * from caps icmquota asked for and read back (plan.c): 0 unknown, 1
+	 * exact, else a power of two.
+	 */
+	uint32_t icm_rounding_pages;
 };
 
 struct hugepage_pool {

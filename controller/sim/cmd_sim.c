@@ -53,6 +53,8 @@ static const char help_init[] =
 	"is 0:\n"
 	"                       ACCESS_REGISTER_USER (the DevX path) refused,\n"
 	"                       auto uses the fwctl path (ACCESS_REG)\n"
+	"  --icm-rounding PAGES the firmware stores every cap rounded up to a\n"
+	"                       multiple of PAGES 4 KiB pages; 0: exact\n"
 	"  --force              replace a simulated host already in DIR\n";
 
 static const char help_register[] =
@@ -253,6 +255,10 @@ static int init_option(int opt, const char *arg, struct sim_host_params *p,
 	case 'A':
 		p->no_access_register_user = true;
 		break;
+	case 'R':
+		rc = parse_uint(arg, "--icm-rounding", 1u << 20, &value, err);
+		p->icm_rounding = (uint32_t)value;
+		break;
 	case 'F':
 		p->fwctl = false;
 		break;
@@ -324,6 +330,7 @@ static int sim_init(struct run_ctx *ctx, int argc, char **argv,
 		{"no-icm-ctrl", required_argument, NULL, 'n'},
 		{"no-fwctl", no_argument, NULL, 'F'},
 		{"no-access-register-user", no_argument, NULL, 'A'},
+		{"icm-rounding", required_argument, NULL, 'R'},
 		{"force", no_argument, NULL, 'f'},
 		{NULL, 0, NULL, 0},
 	};

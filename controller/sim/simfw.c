@@ -166,6 +166,18 @@ static bool cap_above_total(const struct simfw_pf *pf, uint32_t cap)
 	       cap > pf->total_icm;
 }
 
+/* The cap as this firmware stores it: rounded up to cap_round pages. */
+static uint32_t stored_cap(const struct simfw_pf *pf, uint32_t cap)
+{
+	uint64_t up;
+
+	if (cap == PRM_ICM_UNLIMITED || pf->cap_round < 2)
+		return cap;
+	up = ((uint64_t)cap + pf->cap_round - 1) / pf->cap_round *
+	     pf->cap_round;
+	return up >= PRM_ICM_UNLIMITED ? PRM_ICM_UNLIMITED - 1 : (uint32_t)up;
+}
+
 static bool exec_query_hca_cap(struct simfw_pf *pf, const void *in, void *out,
 			       size_t outlen)
 {
@@ -245,7 +257,7 @@ static bool exec_vhca_icm(struct simfw_pf *pf, bool read, const void *reg_in,
 				    SYN_ICM_CAP_ABOVE_TOTAL);
 		before = *fn;
 		if (v.set_cap)
-			fn->cap = v.max_alloc_icm_th;
+			fn->cap = stored_cap(pf, v.max_alloc_icm_th);
 		fn->group = v.vhca_group_id;
 		if (v.reset_hwm)
 			fn->max_reached = fn->cur;
@@ -285,7 +297,7 @@ static bool exec_group_icm(struct simfw_pf *pf, bool read, const void *reg_in,
 				    SYN_GROUP_CAP_ABOVE_TOTAL);
 		before = *grp;
 		if (v.set_cap)
-			grp->cap = v.max_alloc_icm_th;
+			grp->cap = stored_cap(pf, v.max_alloc_icm_th);
 		if (v.reset_hwm)
 			grp->max_reached = grp->cur;
 		changed = memcmp(&before, grp, sizeof(before)) != 0;
@@ -413,6 +425,7 @@ static char *pf_to_json(const struct simfw_pf *pf)
 	json_object_object_add(
 		root, "access_register_user",
 		json_object_new_boolean(pf->access_register_user));
+	add_u64(root, "cap_round", pf->cap_round);
 	for (size_t i = 0; i < pf->nfuncs; i++) {
 		const struct simfw_func *fn = &pf->funcs[i];
 		json_object *f = json_object_new_object();
@@ -628,6 +641,8 @@ static int pf_from_json(const char *path, const char *text, struct simfw_pf *pf,
 	if (json_object_object_get_ex(root, "access_register_user", NULL))
 		pf->access_register_user =
 			get_bool(&rd, root, "access_register_user");
+	if (json_object_object_get_ex(root, "cap_round", NULL))
+		pf->cap_round = get_uint(&rd, root, "cap_round", UINT32_MAX);
 	/* Optional: states written before fault injection have none. */
 	if (json_object_object_get_ex(root, "inject_count", NULL)) {
 		pf->inject_status = get_uint(&rd, root, "inject_status", 0xff);

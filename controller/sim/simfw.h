@@ -58,6 +58,11 @@ struct simfw_pf {
 	 * (BAD_OP) as such firmware does; ACCESS_REG (the fwctl path) works.
 	 */
 	bool access_register_user;
+	/*
+	 * A cap written is stored rounded up to a multiple of cap_round pages
+	 * (prm.md: the firmware may round max_alloc_icm_th up); 0, 1: exact.
+	 */
+	uint32_t cap_round;
 };
 
 /*
