@@ -203,8 +203,8 @@ static int cmp_vf(const void *a, const void *b)
 
 static int cmp_pf(const void *a, const void *b)
 {
-	return strcmp(((const struct host_pf *)a)->pci,
-		      ((const struct host_pf *)b)->pci);
+	return pci_addr_cmp(((const struct host_pf *)a)->pci,
+			    ((const struct host_pf *)b)->pci);
 }
 
 /*
@@ -863,6 +863,14 @@ int host_read_memory(struct host *host, struct iq_err *err)
 	if (!rc)
 		rc = meminfo_value(text, path, "MemAvailable",
 				   &host->mem.mem_available, err);
+	if (!rc) {
+		struct iq_err ignored = {0};
+
+		/* A kernel without hugetlbfs has no such line. */
+		if (meminfo_value(text, path, "Hugepagesize",
+				  &host->mem.default_page_bytes, &ignored))
+			host->mem.default_page_bytes = 0;
+	}
 	free(text);
 	return rc ? rc : host_read_hugepage_pools(host->root, &host->mem, err);
 }

@@ -90,6 +90,9 @@ struct host_mem {
 	uint64_t mem_available;
 	struct hugepage_pool pools[8];
 	size_t npools;
+	/* Hugepagesize of /proc/meminfo: the size a VM asking for huge
+	 * pages without a size gets; 0 when the kernel has none. */
+	uint64_t default_page_bytes;
 };
 
 /* A VF by address (host->vf_index, sorted by pci). */

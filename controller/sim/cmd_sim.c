@@ -55,6 +55,8 @@ static const char help_init[] =
 	"                       auto uses the fwctl path (ACCESS_REG)\n"
 	"  --icm-rounding PAGES the firmware stores every cap rounded up to a\n"
 	"                       multiple of PAGES 4 KiB pages; 0: exact\n"
+	"  --pf-domain HEX      PCI domain of the PFs and VFs, up to ffffffff\n"
+	"                       (e.g. 10000: behind Intel VMD); 0000\n"
 	"  --force              replace a simulated host already in DIR\n";
 
 static const char help_register[] =
@@ -201,6 +203,7 @@ static int init_option(int opt, const char *arg, struct sim_host_params *p,
 		       bool *enabled_given, struct iq_err *err)
 {
 	unsigned long value;
+	char *end;
 	int rc = IQ_OK;
 
 	switch (opt) {
@@ -262,6 +265,17 @@ static int init_option(int opt, const char *arg, struct sim_host_params *p,
 	case 'F':
 		p->fwctl = false;
 		break;
+	case 'D':
+		errno = 0;
+		value = strtoul(arg, &end, 16);
+		if (!arg[0] || *end || errno || value > PCI_DOMAIN_MAX ||
+		    strchr(arg, '-'))
+			rc = iq_fail(err, IQ_EUSAGE,
+				     "--pf-domain '%s': expected a hex PCI "
+				     "domain 0 to ffffffff, e.g. 10000",
+				     arg);
+		p->pf_domain = (uint32_t)value;
+		break;
 	case 'f':
 		p->force = true;
 		break;
@@ -274,8 +288,10 @@ static int init_option(int opt, const char *arg, struct sim_host_params *p,
 static void print_init(struct run_ctx *ctx, const char *root,
 		       const struct sim_host_params *p)
 {
-	char mem[32], icm[32];
+	char mem[32], icm[32], first[PCI_ADDR_LEN], last[PCI_ADDR_LEN];
 
+	sim_host_pf_pci(0, p->pf_domain, first);
+	sim_host_pf_pci(p->npfs - 1, p->pf_domain, last);
 	if (ctx->json) {
 		json_object *obj = json_object_new_object();
 		json_object *pfs = json_object_new_array();
@@ -283,9 +299,12 @@ static void print_init(struct run_ctx *ctx, const char *root,
 
 		json_object_object_add(obj, "root",
 				       json_object_new_string(root));
-		for (unsigned i = 0; i < p->npfs; i++)
-			json_object_array_add(pfs, json_object_new_string(
-							   sim_host_pf_pci(i)));
+		for (unsigned i = 0; i < p->npfs; i++) {
+			char pci[PCI_ADDR_LEN];
+
+			sim_host_pf_pci(i, p->pf_domain, pci);
+			json_object_array_add(pfs, json_object_new_string(pci));
+		}
 		json_object_object_add(obj, "pfs", pfs);
 		json_object_object_add(obj, "total_vfs",
 				       json_object_new_int((int)p->total_vfs));
@@ -310,8 +329,8 @@ static void print_init(struct run_ctx *ctx, const char *root,
 		"simulated host at %s: %u PFs (%s .. %s), %u of %u VFs enabled "
 		"each, %u GPUs, %s memory, %s ICM per PF\n"
 		"use it with: icmquota --root %s status\n",
-		root, p->npfs, sim_host_pf_pci(0), sim_host_pf_pci(p->npfs - 1),
-		p->enabled_vfs, p->total_vfs, p->ngpus, mem, icm, root);
+		root, p->npfs, first, last, p->enabled_vfs, p->total_vfs,
+		p->ngpus, mem, icm, root);
 }
 
 static int sim_init(struct run_ctx *ctx, int argc, char **argv,
@@ -331,6 +350,7 @@ static int sim_init(struct run_ctx *ctx, int argc, char **argv,
 		{"no-fwctl", no_argument, NULL, 'F'},
 		{"no-access-register-user", no_argument, NULL, 'A'},
 		{"icm-rounding", required_argument, NULL, 'R'},
+		{"pf-domain", required_argument, NULL, 'D'},
 		{"force", no_argument, NULL, 'f'},
 		{NULL, 0, NULL, 0},
 	};

@@ -38,10 +38,6 @@
 static const unsigned pf_buses[SIM_MAX_PFS] = {
 	0x0c, 0x2a, 0x41, 0x58, 0x86, 0xa5, 0xbd, 0xd5,
 };
-static const char *const pf_pcis[SIM_MAX_PFS] = {
-	"0000:0c:00.0", "0000:2a:00.0", "0000:41:00.0", "0000:58:00.0",
-	"0000:86:00.0", "0000:a5:00.0", "0000:bd:00.0", "0000:d5:00.0",
-};
 static const unsigned gpu_buses[SIM_MAX_GPUS] = {
 	0x1b, 0x3d, 0x4e, 0x5f, 0x9a, 0xab, 0xc2, 0xdb,
 };
@@ -70,9 +66,10 @@ void sim_host_params_default(struct sim_host_params *params)
 	params->fwctl = true;
 }
 
-const char *sim_host_pf_pci(unsigned index)
+bool sim_host_pf_pci(unsigned index, uint32_t domain, char out[PCI_ADDR_LEN])
 {
-	return index < SIM_MAX_PFS ? pf_pcis[index] : NULL;
+	return index < SIM_MAX_PFS &&
+	       pci_addr_format(domain, pf_buses[index], 0, 0, out);
 }
 
 const char *sim_host_gpu_pci(unsigned index)
@@ -153,15 +150,18 @@ static int check_params(const struct sim_host_params *p, struct iq_err *err)
 					(unsigned long long)pool->page_bytes);
 	}
 	for (size_t i = 0; i < p->n_no_icm_ctrl; i++) {
+		char pci[PCI_ADDR_LEN], first[PCI_ADDR_LEN];
 		bool found = false;
 
 		for (unsigned j = 0; j < p->npfs; j++)
-			found |= strcmp(pf_pcis[j], p->no_icm_ctrl[i]) == 0;
+			found |= sim_host_pf_pci(j, p->pf_domain, pci) &&
+				 strcmp(pci, p->no_icm_ctrl[i]) == 0;
+		sim_host_pf_pci(0, p->pf_domain, first);
 		if (!found)
 			return iq_fail(err, IQ_EUSAGE,
 				       "--no-icm-ctrl %s: not one of the %u "
 				       "simulated PFs (%s ...)",
-				       p->no_icm_ctrl[i], p->npfs, pf_pcis[0]);
+				       p->no_icm_ctrl[i], p->npfs, first);
 	}
 	return IQ_OK;
 }
@@ -203,8 +203,12 @@ static int write_host_json(const char *root, const struct sim_host_params *p,
 		json_object_array_add(pools, pool);
 	}
 	json_object_object_add(obj, "hugepages", pools);
-	for (unsigned i = 0; i < p->npfs; i++)
-		json_object_array_add(pfs, json_object_new_string(pf_pcis[i]));
+	for (unsigned i = 0; i < p->npfs; i++) {
+		char pci[PCI_ADDR_LEN];
+
+		sim_host_pf_pci(i, p->pf_domain, pci);
+		json_object_array_add(pfs, json_object_new_string(pci));
+	}
 	json_object_object_add(obj, "pfs", pfs);
 	for (unsigned i = 0; i < p->ngpus; i++)
 		json_object_array_add(gpus,
@@ -358,19 +362,20 @@ static int prepare_root(const char *root, bool force, struct iq_err *err)
 static int create_pf_firmware(const char *root, const struct sim_host_params *p,
 			      unsigned index, struct iq_err *err)
 {
+	char pci[PCI_ADDR_LEN];
 	struct simfw_pf pf;
 	bool icm_ctrl = true;
 	int rc;
 
+	sim_host_pf_pci(index, p->pf_domain, pci);
 	for (size_t i = 0; i < p->n_no_icm_ctrl; i++)
-		if (strcmp(p->no_icm_ctrl[i], pf_pcis[index]) == 0)
+		if (strcmp(p->no_icm_ctrl[i], pci) == 0)
 			icm_ctrl = false;
 	/* Every cap unlimited (the firmware's default), groups 1..16. */
-	if (simfw_pf_init(&pf, pf_pcis[index], index, (uint16_t)p->total_vfs,
+	if (simfw_pf_init(&pf, pci, index, (uint16_t)p->total_vfs,
 			  (uint16_t)p->enabled_vfs,
 			  icm_bytes_to_pages(p->total_icm_bytes), 16) != 0)
-		return iq_fail(err, IQ_EENV, "%s: out of memory",
-			       pf_pcis[index]);
+		return iq_fail(err, IQ_EENV, "%s: out of memory", pci);
 	pf.vhca_icm_ctrl = icm_ctrl;
 	pf.nic_cap_reg = icm_ctrl;
 	pf.access_register_user = !p->no_access_register_user;
@@ -399,6 +404,7 @@ int sim_host_init(const char *root, const struct sim_host_params *p,
 		rc = sim_tree_skeleton(root, p->fwctl, err);
 	for (unsigned i = 0; !rc && i < p->npfs; i++) {
 		struct sim_tree_pf pf = {
+			.domain = p->pf_domain,
 			.bus = pf_buses[i],
 			.index = i,
 			.total_vfs = p->total_vfs,

@@ -46,7 +46,8 @@ struct sim_host_params {
 	/* PFs whose firmware lacks NIC_CAP_REG / VHCA_ICM_CTRL. */
 	char no_icm_ctrl[SIM_MAX_PFS][PCI_ADDR_LEN];
 	size_t n_no_icm_ctrl;
-	bool fwctl;		      /* create sys/class/fwctl entries */
+	uint32_t pf_domain; /* PCI domain of the PFs and VFs (GPUs stay at 0) */
+	bool fwctl;	    /* create sys/class/fwctl entries */
 	bool no_access_register_user; /* HCA cap access_register_user = 0 */
 	uint32_t icm_rounding; /* caps rounded up to N pages; 0, 1: exact */
 	bool force;	       /* init over a non-empty directory */
@@ -55,8 +56,11 @@ struct sim_host_params {
 /* The defaults of `icmquota sim init` (8 PFs, 16/8 VFs, 2 TiB, ...). */
 void sim_host_params_default(struct sim_host_params *params);
 
-/* PCI address of the sim's PF number index (HGX layout); NULL past it. */
-const char *sim_host_pf_pci(unsigned index);
+/*
+ * PCI address of the sim's PF number index (HGX layout) in PCI domain
+ * `domain`; false past the last PF.
+ */
+bool sim_host_pf_pci(unsigned index, uint32_t domain, char out[PCI_ADDR_LEN]);
 /* PCI address of the sim's GPU number index; NULL past it. */
 const char *sim_host_gpu_pci(unsigned index);
 

@@ -1005,16 +1005,18 @@ static bool is_state_name(const char *name, char pci[PCI_ADDR_LEN])
 	size_t len = strlen(name);
 	char stem[PCI_ADDR_LEN];
 
-	if (len != PCI_ADDR_LEN - 1 + 5 || strcmp(name + len - 5, ".json"))
+	/* "DDDD:BB:SS.F.json", the domain 4 to 8 digits. */
+	if (len < 12 + 5 || len > PCI_ADDR_LEN - 1 + 5 ||
+	    strcmp(name + len - 5, ".json"))
 		return false;
-	memcpy(stem, name, PCI_ADDR_LEN - 1);
-	stem[PCI_ADDR_LEN - 1] = '\0';
+	memcpy(stem, name, len - 5);
+	stem[len - 5] = '\0';
 	return pci_addr_normalize(stem, pci) && strcmp(stem, pci) == 0;
 }
 
 static int cmp_pci(const void *a, const void *b)
 {
-	return strcmp(a, b);
+	return pci_addr_cmp(a, b);
 }
 
 int simfw_list_pfs(const char *root, char (**pcis)[PCI_ADDR_LEN], size_t *n,

@@ -444,6 +444,15 @@ static void test_register_and_flr(void)
  * (8 GPUs) as the row's pattern does; the debugfs counters must give the
  * seed's figures within 10 % (GB read as GiB and as 10^9 bytes).
  */
+/* The PCI address sim init gives PF index at domain 0. */
+static const char *pf_at(unsigned index)
+{
+	static char pci[PCI_ADDR_LEN];
+
+	CHECK(sim_host_pf_pci(index, 0, pci));
+	return pci;
+}
+
 static void test_calibration(void)
 {
 	struct seed_row rows[SEED_ROWS_MAX];
@@ -463,7 +472,7 @@ static void test_calibration(void)
 		char vf_link[PATH_MAX];
 
 		snprintf(vf_link, sizeof(vf_link),
-			 "sys/bus/pci/devices/%s/virtfn0", sim_host_pf_pci(i));
+			 "sys/bus/pci/devices/%s/virtfn0", pf_at(i));
 		snprintf(vfs[i], sizeof(vfs[i]), "%s",
 			 strrchr(link_of(vf_link), '/') + 1);
 	}
@@ -490,8 +499,8 @@ static void test_calibration(void)
 						    &per_mr, &err),
 				  IQ_OK);
 			for (unsigned i = 0; i < 8; i++) {
-				uint64_t pages = debugfs(sim_host_pf_pci(i),
-							 "fw_pages_total");
+				uint64_t pages =
+					debugfs(pf_at(i), "fw_pages_total");
 
 				CHECK_U64(results[i].refused, 0);
 				host += pages;
