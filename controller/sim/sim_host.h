@@ -56,8 +56,10 @@ struct sim_host_params {
 	uint32_t pf_domain; /* PCI domain of the PFs and VFs (GPUs stay at 0) */
 	/* Debugfs page counters: all, fw_pages_total only, none (sim_tree.h) */
 	enum sim_fw_pages_files fw_pages_files;
-	bool fwctl; /* create sys/class/fwctl entries */
-	bool force; /* init over a non-empty directory */
+	bool fwctl;		      /* create sys/class/fwctl entries */
+	bool no_access_register_user; /* HCA cap access_register_user = 0 */
+	uint32_t icm_rounding; /* caps rounded up to N pages; 0, 1: exact */
+	bool force;	       /* init over a non-empty directory */
 };
 
 /* The defaults of `icmquota sim init` (8 PFs, 16/8 VFs, 2 TiB, ...). */
