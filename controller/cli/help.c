@@ -334,6 +334,8 @@ const struct help_entry help_commands[] = {
 	 "SIZE]\n"
 	 "                  [--total-icm SIZE] [--pf-pages N] [--gpus N]\n"
 	 "                  [--no-icm-ctrl PCI]... [--no-fwctl]\n"
+	 "                  [--no-access-register-user] [--icm-rounding "
+	 "PAGES]\n"
 	 "                  [--force]\n"
 	 "icmquota --root DIR sim register --vf PCI [--vf PCI]... --bytes "
 	 "SIZE\n"

@@ -161,6 +161,16 @@ static int check_unique_names(const struct vm_facts *vms, size_t nvms,
 	return rc;
 }
 
+/* The journal's record of the VF, whoever holds it; NULL if none. */
+static const struct state_vf *journal_vf(const struct state *state,
+					 const struct plan_vf *pv)
+{
+	for (size_t j = 0; state && j < state->nvfs; j++)
+		if (strcmp(state->vfs[j].pci, pv->vf->pci) == 0)
+			return &state->vfs[j];
+	return NULL;
+}
+
 static bool in_scope(const struct vm_facts *scope, const struct plan_vf *pv)
 {
 	if (pv->vm && strcmp(pv->vm->name, scope->name) != 0)
@@ -199,7 +209,12 @@ int plan_build(struct host *host, const struct policy *policy,
 	for (size_t i = 0; i < plan->nvfs; i++) {
 		struct plan_vf *pv = &plan->vfs[i];
 		const struct state_vf *kept = journal_cap(state, pv);
+		const struct state_vf *rec = journal_vf(state, pv);
 		struct policy_vm view;
+
+		/* The cap icmquota last asked this function for. */
+		if (rec && strcmp(rec->pf, pv->pf->pci) == 0)
+			pv->asked_pages = icm_bytes_to_pages(rec->cap_bytes);
 
 		policy_vf_cap(policy, vm_policy_view(pv->vm, &view),
 			      pv->pf->pci, &pv->decision);
@@ -209,6 +224,46 @@ int plan_build(struct host *host, const struct policy *policy,
 		pv->in_scope = !scope || in_scope(scope, pv);
 	}
 	return IQ_OK;
+}
+
+uint32_t icm_rounding_from(uint32_t asked, uint32_t got)
+{
+	if (asked == PRM_ICM_UNLIMITED || got == PRM_ICM_UNLIMITED ||
+	    got < asked)
+		return 0;
+	if (got == asked)
+		return 1;
+	for (uint32_t p = 2; p <= ICM_ROUNDING_MAX_PAGES; p <<= 1) {
+		uint64_t up = ((uint64_t)asked + p - 1) / p * p;
+
+		if (up == got)
+			return p;
+		if (up > got)
+			return 0;
+	}
+	return 0;
+}
+
+bool icm_cap_matches(uint32_t actual, uint32_t desired, uint32_t rounding)
+{
+	if (actual == desired)
+		return true;
+	if (actual == PRM_ICM_UNLIMITED || desired == PRM_ICM_UNLIMITED ||
+	    actual < desired || rounding < 2)
+		return false;
+	return actual - desired < rounding;
+}
+
+/* What this (asked, read back) pair says about the PF's rounding. */
+static void learn_rounding(struct host_pf *pf, const struct plan_vf *pv)
+{
+	uint32_t p;
+
+	if (!pv->asked_pages)
+		return;
+	p = icm_rounding_from(pv->asked_pages, pv->actual.max_alloc_icm_th);
+	if (p > pf->icm_rounding_pages)
+		pf->icm_rounding_pages = p;
 }
 
 static int read_back(struct plan *plan, struct iq_err *err)
@@ -242,8 +297,18 @@ static int read_back(struct plan *plan, struct iq_err *err)
 					     pv->vf->pci);
 		pv->have_actual = true;
 		pv->read_cap_pages = pv->actual.max_alloc_icm_th;
-		pv->write = pv->actual.max_alloc_icm_th !=
-			    icm_bytes_to_pages(pv->desired_bytes);
+		learn_rounding(pv->pf, pv);
+	}
+	/* Every pair learnt first: one PF's rounding holds for all its VFs. */
+	for (size_t i = 0; i < plan->nvfs; i++) {
+		struct plan_vf *pv = &plan->vfs[i];
+
+		if (!pv->have_actual)
+			continue;
+		pv->write =
+			!icm_cap_matches(pv->actual.max_alloc_icm_th,
+					 icm_bytes_to_pages(pv->desired_bytes),
+					 pv->pf->icm_rounding_pages);
 		plan->nwrites += pv->write;
 	}
 	return IQ_OK;

@@ -74,12 +74,11 @@ if command -v tmux >/dev/null; then
 	# shutting down on its socket)
 	tmux -S "$sock" kill-server 2>/dev/null
 	sock=$SCRATCH/tmux2.sock
-	tmux -S "$sock" new-session -d -x 120 -y 40 "$BIN --config none --root $ROOT --policy $POLICY --state $SCRATCH/state.json top -d 0.2; echo TOP-EXIT=\$?; stty -a | grep -o ' icanon\| echo ' | tr -d ' ' | tr '\n' ,; echo; sleep 30"
+	tmux -S "$sock" new-session -d -x 120 -y 40 "$BIN --config none --root $ROOT --policy $POLICY --state $SCRATCH/state.json top -d 0.2; echo TOP-EXIT=\$?; stty -a | grep -o ' icanon\| echo ' | tr -d ' ' | tr '\n' ,; echo; echo STTY-DONE; sleep 30"
 	for _ in $(seq 100); do tmux -S "$sock" capture-pane -p | grep -q 'MemAvailable' && break; sleep 0.05; done
 	tmux -S "$sock" send-keys C-c
-	for _ in $(seq 100); do tmux -S "$sock" capture-pane -p | grep -q 'TOP-EXIT' && break; sleep 0.05; done
-	# The stty line comes a moment after TOP-EXIT (a loaded machine).
-	for _ in $(seq 100); do tmux -S "$sock" capture-pane -p | grep -q '^icanon,echo,' && break; sleep 0.05; done
+	# wait for the whole epilogue: the exit code, then the terminal modes
+	for _ in $(seq 100); do tmux -S "$sock" capture-pane -p | grep -q 'STTY-DONE' && break; sleep 0.05; done
 	screen=$(tmux -S "$sock" capture-pane -p)
 	if grep -q '^TOP-EXIT=0' <<<"$screen"; then pass; else fail "Ctrl-C quits with 0: $screen"; fi
 	if grep -q '^icanon,echo,' <<<"$screen"; then pass; else fail "terminal modes restored: $screen"; fi
