@@ -502,12 +502,32 @@ bool plan_vf_over_cap(const struct plan_vf *pv)
 
 uint64_t plan_vf_cap_charge(const struct plan_vf *pv, uint64_t mem_total)
 {
-	if (pv->desired_bytes != IQ_UNLIMITED)
-		return pv->desired_bytes;
-	/* Total ICM unknown (firmware not asked): the safe side. */
-	if (pv->pf->probed && pv->pf->total_icm_bytes != IQ_UNLIMITED)
-		return pv->pf->total_icm_bytes;
-	return mem_total;
+	const struct host_pf *pf = pv->pf;
+	uint64_t charge = pv->desired_bytes;
+
+	/*
+	 * A cap the firmware cannot hold (no VHCA_ICM_CTRL on the PF) bounds
+	 * nothing: the VF runs uncapped, and counts as an unlimited cap
+	 * would, never as the cap the policy asked for. (A VF of a PF that
+	 * cannot be reached is not started at all: plan.c says so.)
+	 */
+	if (pf->probed && !pf->unreachable && !pf->supported)
+		charge = IQ_UNLIMITED;
+	if (charge == IQ_UNLIMITED) {
+		/* Total ICM unknown (firmware not asked): the safe side. */
+		if (pf->probed && pf->total_icm_bytes &&
+		    pf->total_icm_bytes != IQ_UNLIMITED)
+			return pf->total_icm_bytes;
+		return mem_total;
+	}
+	/*
+	 * Read back above its cap (a cap lowered below what the VF holds:
+	 * the firmware does not reclaim pages): what it holds is committed.
+	 */
+	if (plan_vf_over_cap(pv) &&
+	    icm_pages_to_bytes(pv->actual.cur_alloc_icm) > charge)
+		charge = icm_pages_to_bytes(pv->actual.cur_alloc_icm);
+	return charge;
 }
 
 void plan_free(struct plan *plan)

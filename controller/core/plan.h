@@ -115,7 +115,12 @@ struct plan_vf *plan_find_vf(const struct plan *plan, const struct host_vf *vf);
 /* Read back, the VF holds more ICM than its cap allows (not reclaimed). */
 bool plan_vf_over_cap(const struct plan_vf *pv);
 
-/* Caps of a VM's VFs summed (unlimited counts as the PF's total ICM). */
+/*
+ * What a VM's VF commits in the memory split, in bytes: its cap; an
+ * unlimited cap, or one its PF cannot hold (no VHCA_ICM_CTRL), as the
+ * PF's total ICM (mem_total when unknown); a VF read
+ * back above its cap, what it holds.
+ */
 uint64_t plan_vf_cap_charge(const struct plan_vf *pv, uint64_t mem_total);
 
 void plan_free(struct plan *plan);

@@ -44,7 +44,11 @@ void split_compute(const struct host *host, const struct policy *policy,
 
 		if (!pv->vm)
 			continue;
-		split->unlimited_caps += pv->desired_bytes == IQ_UNLIMITED;
+		/* A VF its PF cannot cap runs unlimited, whatever was asked. */
+		split->unlimited_caps +=
+			pv->desired_bytes == IQ_UNLIMITED ||
+			(pv->pf->probed && !pv->pf->supported &&
+			 !pv->pf->unreachable);
 		split->vf_caps =
 			sat_add(split->vf_caps,
 				plan_vf_cap_charge(pv, split->mem_total));
