@@ -680,7 +680,8 @@ static void test_plan_unsupported_pf(void)
 
 static void test_plan_vf_cap_charge(void)
 {
-	struct host_pf pf = {.total_icm_bytes = 32 * GiB, .probed = true};
+	struct host_pf pf = {
+		.total_icm_bytes = 32 * GiB, .probed = true, .supported = true};
 	struct plan_vf pv = {.pf = &pf, .desired_bytes = 3 * GiB};
 	struct sim_host_params p;
 	struct host host;
@@ -702,6 +703,14 @@ static void test_plan_vf_cap_charge(void)
 	CHECK_U64(plan_vf_cap_charge(&pv, 256 * GiB), 256 * GiB);
 	pv.desired_bytes = 0;
 	CHECK_U64(plan_vf_cap_charge(&pv, 256 * GiB), 0);
+	/* A PF that cannot cap (no VHCA_ICM_CTRL): whatever was asked, the
+	 * VF runs unlimited and counts so (total ICM, or all the memory). */
+	pf.supported = false;
+	pv.desired_bytes = 3 * GiB;
+	CHECK_U64(plan_vf_cap_charge(&pv, 256 * GiB), 256 * GiB);
+	pf.total_icm_bytes = 32 * GiB;
+	CHECK_U64(plan_vf_cap_charge(&pv, 256 * GiB), 32 * GiB);
+	pf.supported = true;
 
 	/* The same through a plan: class big is unlimited. */
 	sim_params(&p, 1024);
