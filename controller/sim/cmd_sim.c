@@ -46,6 +46,8 @@ static const char help_init[] =
 	"  --icm-per-4k BYTES   ICM bytes per registered 4 KiB per MR; 15.5\n"
 	"  --no-icm-ctrl PCI    that PF's firmware lacks VHCA_ICM_CTRL\n"
 	"                       (repeatable)\n"
+	"  --no-groups PCI      that PF's firmware has no vHCA groups\n"
+	"                       (vhca_group_id_max 0; repeatable)\n"
 	"  --no-fwctl           a kernel without fwctl (no sys/class/fwctl)\n"
 	"  --force              replace a simulated host already in DIR\n";
 
@@ -239,6 +241,15 @@ static int init_option(int opt, const char *arg, struct sim_host_params *p,
 			       p->no_icm_ctrl[p->n_no_icm_ctrl], err);
 		p->n_no_icm_ctrl += rc == IQ_OK;
 		break;
+	case 'G':
+		if (p->n_no_groups == SIM_MAX_PFS)
+			return iq_fail(err, IQ_EUSAGE,
+				       "--no-groups: at most %d PFs",
+				       SIM_MAX_PFS);
+		rc = parse_pci(arg, "--no-groups", p->no_groups[p->n_no_groups],
+			       err);
+		p->n_no_groups += rc == IQ_OK;
+		break;
 	case 'F':
 		p->fwctl = false;
 		break;
@@ -309,6 +320,7 @@ static int sim_init(struct run_ctx *ctx, int argc, char **argv,
 		{"gpus", required_argument, NULL, 'g'},
 		{"icm-per-4k", required_argument, NULL, 'i'},
 		{"no-icm-ctrl", required_argument, NULL, 'n'},
+		{"no-groups", required_argument, NULL, 'G'},
 		{"no-fwctl", no_argument, NULL, 'F'},
 		{"force", no_argument, NULL, 'f'},
 		{NULL, 0, NULL, 0},

@@ -171,6 +171,17 @@ static int check_params(const struct sim_host_params *p, struct iq_err *err)
 				       "simulated PFs (%s ...)",
 				       p->no_icm_ctrl[i], p->npfs, pf_pcis[0]);
 	}
+	for (size_t i = 0; i < p->n_no_groups; i++) {
+		bool found = false;
+
+		for (unsigned j = 0; j < p->npfs; j++)
+			found |= strcmp(pf_pcis[j], p->no_groups[i]) == 0;
+		if (!found)
+			return iq_fail(err, IQ_EUSAGE,
+				       "--no-groups %s: not one of the %u "
+				       "simulated PFs (%s ...)",
+				       p->no_groups[i], p->npfs, pf_pcis[0]);
+	}
 	return IQ_OK;
 }
 
@@ -380,15 +391,19 @@ static int create_pf_firmware(const char *root, const struct sim_host_params *p,
 {
 	struct simfw_pf pf;
 	bool icm_ctrl = true;
+	uint16_t groups = 16;
 	int rc;
 
 	for (size_t i = 0; i < p->n_no_icm_ctrl; i++)
 		if (strcmp(p->no_icm_ctrl[i], pf_pcis[index]) == 0)
 			icm_ctrl = false;
+	for (size_t i = 0; i < p->n_no_groups; i++)
+		if (strcmp(p->no_groups[i], pf_pcis[index]) == 0)
+			groups = 0;
 	/* Every cap unlimited (the firmware's default), groups 1..16. */
 	if (simfw_pf_init(&pf, pf_pcis[index], index, (uint16_t)p->total_vfs,
 			  (uint16_t)p->enabled_vfs,
-			  icm_bytes_to_pages(p->total_icm_bytes), 16) != 0)
+			  icm_bytes_to_pages(p->total_icm_bytes), groups) != 0)
 		return iq_fail(err, IQ_EENV, "%s: out of memory",
 			       pf_pcis[index]);
 	pf.vhca_icm_ctrl = icm_ctrl;

@@ -47,6 +47,9 @@ struct sim_host_params {
 	/* PFs whose firmware lacks NIC_CAP_REG / VHCA_ICM_CTRL. */
 	char no_icm_ctrl[SIM_MAX_PFS][PCI_ADDR_LEN];
 	size_t n_no_icm_ctrl;
+	/* PFs whose firmware has no vHCA groups (vhca_group_id_max 0). */
+	char no_groups[SIM_MAX_PFS][PCI_ADDR_LEN];
+	size_t n_no_groups;
 	bool fwctl; /* create sys/class/fwctl entries */
 	bool force; /* init over a non-empty directory */
 };
