@@ -41,6 +41,7 @@ int cmd_hwm(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err);
 int cmd_top(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err);
 int cmd_sim(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err);
 int cmd_hook(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err);
+int cmd_doctor(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err);
 int cmd_daemon(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err);
 int cmd_metrics(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err);
 

@@ -25,8 +25,9 @@ static const struct {
 	{"apply", cmd_apply},	  {"vm", cmd_vm},
 	{"explain", cmd_explain}, {"policy", cmd_policy},
 	{"hook", cmd_hook},	  {"sim", cmd_sim},
-	{"daemon", cmd_daemon},	  {"hwm", cmd_hwm},
-	{"top", cmd_top},
+	{"daemon", cmd_daemon},	  {"metrics", cmd_metrics},
+	{"hwm", cmd_hwm},	  {"top", cmd_top},
+	{"doctor", cmd_doctor},
 };
 
 struct globals {
