@@ -71,13 +71,13 @@ if command -v tmux >/dev/null; then
 	if grep -q 'icmquota top' <<<"$screen"; then fail "alternate screen not left: $screen"; else pass; fi
 	# Ctrl-C quits cleanly too
 	tmux -S "$sock" kill-server 2>/dev/null
-	tmux -S "$sock" new-session -d -x 120 -y 40 "$BIN --config none --root $ROOT --policy $POLICY --state $SCRATCH/state.json top -d 0.2; echo TOP-EXIT=\$?; stty -a | grep -o ' icanon\| echo ' | tr -d ' ' | tr '\n' ,; echo; sleep 30"
+	tmux -S "$sock" new-session -d -x 120 -y 40 "$BIN --config none --root $ROOT --policy $POLICY --state $SCRATCH/state.json top -d 0.2; echo TOP-EXIT=\$?; echo MODES=\$(stty -a | grep -o ' icanon\| echo ' | tr -d ' ' | tr '\n' ,); sleep 30"
 	for _ in $(seq 100); do tmux -S "$sock" capture-pane -p | grep -q 'MemAvailable' && break; sleep 0.05; done
 	tmux -S "$sock" send-keys C-c
-	for _ in $(seq 100); do tmux -S "$sock" capture-pane -p | grep -q 'TOP-EXIT' && break; sleep 0.05; done
+	for _ in $(seq 100); do tmux -S "$sock" capture-pane -p | grep -q 'MODES=' && break; sleep 0.05; done
 	screen=$(tmux -S "$sock" capture-pane -p)
 	if grep -q '^TOP-EXIT=0' <<<"$screen"; then pass; else fail "Ctrl-C quits with 0: $screen"; fi
-	if grep -q '^icanon,echo,' <<<"$screen"; then pass; else fail "terminal modes restored: $screen"; fi
+	if grep -q '^MODES=icanon,echo,' <<<"$screen"; then pass; else fail "terminal modes restored: $screen"; fi
 	tmux -S "$sock" kill-server 2>/dev/null
 fi
 
