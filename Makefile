@@ -106,6 +106,7 @@ bench: deps
 	@$(MAKE) --no-print-directory $(BIN)
 	@tests/bench/apply.sh $(BIN)
 	@tests/bench/hook.sh $(BIN)
+	@tests/bench/daemon.sh $(BIN)
 
 MAN := $(B)/icmquota.8
 
