@@ -151,4 +151,54 @@ print("event to cap, all %d: %s ms, p99 %.2f ms  (target < 10 ms: %s)"
 EOF2
 rc=$?
 kill -TERM "$DPID"; wait "$DPID" 2>/dev/null
-exit $rc
+[ $rc -eq 0 ] || exit $rc
+
+# --- the libvirt path: a real libvirtd and QEMU (root) ------------------------
+# K starts and destroys of a small diskless domain: the time from `virsh
+# start`/`destroy` returning to the daemon's log line, and the RSS with
+# libvirt loaded and connected.
+. "$(dirname "$0")/../integration/libvirtd.sh"
+K=${K:-20}
+if ! why=$(lv_can_run); then
+	echo "daemon bench, libvirt: skipped: $why"
+	exit 0
+fi
+lv_cleanup() { lv_purge icmqb-; lv_give_back; }
+trap 'kill "$DPID" 2>/dev/null; lv_cleanup; cleanup' EXIT
+lv_take_over && lv_start || { echo "daemon bench, libvirt: libvirtd did not start"; exit 1; }
+lv_purge icmqb-
+lv_domain_xml icmqb-d 64 "" >"$SCRATCH/d.xml"
+lv_virsh define "$SCRATCH/d.xml" >/dev/null
+: >"$SCRATCH/lv.log"
+"$BIN" --config none --root "$ROOT" --policy "$POLICY" --state "$SCRATCH/state.json" 	daemon --connect "$LV_URI" --no-uevents --metrics-dir none --interval 86400 	2>"$SCRATCH/lv.log" &
+DPID=$!
+for _ in $(seq 200); do grep -q "daemon: start:" "$SCRATCH/lv.log" && break; sleep 0.05; done
+python3 - "$DPID" "$SCRATCH/lv.log" "$K" <<'EOF2'
+import statistics, subprocess, sys, time
+pid, log, k = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+def rss():
+    for line in open("/proc/%d/status" % pid):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+f = open(log)
+f.seek(0, 2)
+lat = []
+for i in range(k):
+    for verb, want in (("start", "libvirt domain icmqb-d started"),
+                       ("destroy", "libvirt domain icmqb-d stopped")):
+        subprocess.run(["virsh", "-q", "-c", "qemu:///system", verb, "icmqb-d"],
+                       check=True, stdout=subprocess.DEVNULL)
+        t = time.perf_counter()
+        buf = ""
+        while want not in buf:
+            buf += f.read()
+            if time.perf_counter() - t > 10:
+                raise SystemExit("no %s event in 10 s: %s" % (verb, buf[-300:]))
+            time.sleep(0.0002)
+        lat.append((time.perf_counter() - t) * 1000)
+print("daemon with libvirt connected: RSS %.2f MiB after %d lifecycle events (target < 8 MiB: %s)"
+      % (rss(), 2 * k, "met" if rss() < 8 else "MISSED"))
+print("libvirt event to journal/caps, after virsh returned: min %.2f / median %.2f / max %.2f ms (%d events; target < 10 ms: %s)"
+      % (min(lat), statistics.median(lat), max(lat), len(lat),
+         "met" if statistics.median(lat) < 10 else "MISSED"))
+EOF2
