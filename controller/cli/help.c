@@ -202,6 +202,26 @@ const struct help_entry help_commands[] = {
 	 "  otherwise one timestamped line per PF, VF and host per refresh\n"
 	 "  (-j: one JSON object per refresh). -n: stop after N refreshes.\n"
 	 "  Reads only; takes no lock.\n"},
+	{"recommend", "per class, a vf_cap from observed high-water marks",
+	 "icmquota recommend [--percentile P] [--margin PCT] [--write] [-j]\n"
+	 "  Data: the high-water mark history (hwm-history.jsonl beside the\n"
+	 "  journal, JSON Lines the daemon appends: time, vf, pf, vm, class,\n"
+	 "  max_reached_bytes, cur_bytes) when it has samples, else the marks\n"
+	 "  the firmware holds now for the running VMs' VFs. Per VF and VM "
+	 "the\n"
+	 "  peak counts once; per class (and defaults.vf_cap) the P-th\n"
+	 "  percentile (nearest rank, default 99) of the peaks plus PCT "
+	 "percent\n"
+	 "  (default 20), rounded up to 64MiB, is the recommended vf_cap. "
+	 "Shown\n"
+	 "  with the sample count, the age of the oldest data (since a "
+	 "journalled\n"
+	 "  hwm reset, or boot/unknown), the cap now and what the change "
+	 "does to\n"
+	 "  the headroom over the running VFs it applies to.\n"
+	 "  --write: `policy set --class C vf_cap X` (or --defaults) for "
+	 "each,\n"
+	 "  into the tool's drop-in; run `icmquota apply` to program it.\n"},
 	{"hwm", "reset high-water marks (max_reached_alloc_icm)",
 	 "icmquota hwm reset (--vf PCI [--vf PCI]... | --vm NAME | --all) "
 	 "[-j]\n"
