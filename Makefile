@@ -3,7 +3,7 @@
 # as root (tests/deps.sh), so each is one command on a fresh Debian 12.
 
 PKGS      := yaml-0.1 libxml-2.0 json-c libcurl libnl-3.0 libnl-genl-3.0 \
-             libvirt libibverbs libmlx5 libcrypto libsystemd libudev
+             libvirt libibverbs libmlx5 libmd libsystemd libudev
 CC        ?= cc
 PREFIX    ?= /usr/local
 DESTDIR   ?=
@@ -13,8 +13,11 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libvirt, libcurl, libsystemd and libudev are dlopen'ed where they are
 # used (live domains, Cloud Hypervisor sockets, the daemon's sd_notify and
 # uevents): only their headers are needed at build time, and a run that
-# does not use them (the libvirt hook) does not load them.
-DLOPENED   := libvirt libcurl libsystemd libudev
+# does not use them (the libvirt hook) does not load them. libxml2 (with
+# ICU and libstdc++) and rdma-core likewise, on first use
+# (controller/sources/libxml_dl.c, devx/rdma_dl.c): a libvirt hook call
+# with nothing to do costs a process start and little more.
+DLOPENED   := libvirt libcurl libsystemd libudev libxml-2.0 libibverbs libmlx5
 PKG_LIBS   := $(shell pkg-config --libs $(filter-out $(DLOPENED),$(PKGS)) 2>/dev/null) -ldl -lm -lpthread
 
 WARN      := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral \

@@ -138,6 +138,15 @@ int fw_dev_open(enum fw_backend backend, const struct fw_open_args *args,
 	return IQ_OK;
 }
 
+int fw_dev_flush(struct fw_dev *dev, struct iq_err *err)
+{
+	if (!dev || !dev->ops || !dev->ops->flush)
+		return IQ_OK;
+	if (dev->ops->flush(dev->priv, err))
+		return iq_err_prefix(err, "%s: %s", dev->pf, dev->ops->name);
+	return IQ_OK;
+}
+
 void fw_dev_close(struct fw_dev *dev)
 {
 	if (!dev)

@@ -53,6 +53,12 @@ struct fw_transport_ops {
 	 */
 	int (*exec)(void *priv, const void *in, size_t inlen, void *out,
 		    size_t outlen, struct iq_err *err);
+	/*
+	 * Optional: the end of a batch of commands; what they changed now
+	 * holds for other processes, which may drive the firmware again (a
+	 * channel that batches, like the simulator's).
+	 */
+	int (*flush)(void *priv, struct iq_err *err);
 	void (*close)(void *priv);
 	/* Optional: true when this transport serves args (auto picks it
 	 * first); NULL means "only when asked for by name". */
@@ -99,6 +105,13 @@ int fw_dev_open(enum fw_backend backend, const struct fw_open_args *args,
  */
 int fw_dev_exec(struct fw_dev *dev, const char *what, const void *in,
 		size_t inlen, void *out, size_t outlen, struct iq_err *err);
+/*
+ * End a batch of commands: what they changed takes effect for other
+ * processes too (the transport's flush; a no-op on a device, where each
+ * command does). Call it at the end of each step of a run (probe, read
+ * back, writes), before journalling the writes. Errors name the PF.
+ */
+int fw_dev_flush(struct fw_dev *dev, struct iq_err *err);
 void fw_dev_close(struct fw_dev *dev);
 
 #endif

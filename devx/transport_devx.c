@@ -17,6 +17,7 @@
 
 #include "devx/codec.h"
 #include "devx/prm.h"
+#include "devx/rdma_dl.h"
 #include "devx/transport.h"
 #include "lib/pci.h"
 
@@ -148,6 +149,9 @@ static int devx_open(const struct fw_open_args *args, void **privp,
 			       "infiniband): " FIX_NO_DEVICE,
 			       args->pf_pci, args->root ? args->root : "",
 			       args->pf_pci);
+	rc = rdma_dl_load(err);
+	if (rc)
+		return iq_err_prefix(err, "%s: devx", args->pf_pci);
 
 	errno = 0;
 	list = ibv_get_device_list(&num);

@@ -10,10 +10,24 @@ bool pci_addr_format(unsigned long domain, unsigned long bus,
 		     unsigned long slot, unsigned long function,
 		     char out[PCI_ADDR_LEN])
 {
+	static const char hex[] = "0123456789abcdef";
+
 	if (domain > 0xffff || bus > 0xff || slot > 0x1f || function > 7)
 		return false;
-	snprintf(out, PCI_ADDR_LEN, "%04lx:%02lx:%02lx.%lx", domain, bus, slot,
-		 function);
+	/* "%04lx:%02lx:%02lx.%lx" by hand: discovery formats every VF. */
+	out[0] = hex[(domain >> 12) & 0xf];
+	out[1] = hex[(domain >> 8) & 0xf];
+	out[2] = hex[(domain >> 4) & 0xf];
+	out[3] = hex[domain & 0xf];
+	out[4] = ':';
+	out[5] = hex[bus >> 4];
+	out[6] = hex[bus & 0xf];
+	out[7] = ':';
+	out[8] = hex[slot >> 4];
+	out[9] = hex[slot & 0xf];
+	out[10] = '.';
+	out[11] = hex[function];
+	out[12] = '\0';
 	return true;
 }
 

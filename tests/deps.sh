@@ -8,7 +8,7 @@ set -euo pipefail
 
 build_pkgs=(gcc make pkg-config libyaml-dev libxml2-dev libjson-c-dev
 	libcurl4-openssl-dev libvirt-dev
-	libibverbs-dev rdma-core libssl-dev libnl-3-dev libnl-genl-3-dev
+	libibverbs-dev rdma-core libmd-dev libnl-3-dev libnl-genl-3-dev
 	libsystemd-dev libudev-dev)
 test_pkgs=(libvirt-daemon-system libvirt-clients qemu-system-x86
 	python3 libxml2-utils prometheus)

@@ -7,6 +7,8 @@
  * settings file. Never calls back into libvirt (that would deadlock the
  * daemon). Operations that do not concern caps return at once.
  */
+#include <ctype.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
@@ -15,6 +17,7 @@
 #include "controller/cli/cli.h"
 #include "controller/cli/help.h"
 #include "controller/core/lifecycle.h"
+#include "lib/file.h"
 
 enum hook_action {
 	HOOK_NONE,
@@ -106,6 +109,34 @@ static int hook_failure(struct run_ctx *ctx, const char *vm,
  * and costs near nothing. Its stop still closes a journal entry if one
  * exists (a VF hot-unplugged before the stop), found without the lock.
  */
+/*
+ * Whether the journal may hold VM name, without parsing it (a fleet host's
+ * journal is hundreds of kB): the journal writes a name as a JSON string,
+ * so a plain name (nothing JSON escapes) absent from the text as "NAME"
+ * is not journalled. Anything else, a missing or unreadable journal
+ * included, says "may": the parse decides.
+ */
+static bool journal_may_name(const char *path, const char *name)
+{
+	struct iq_err ignored = {0};
+	char quoted[sizeof(((struct vm_facts *)0)->name) + 2];
+	char *text = NULL;
+	size_t len = 0;
+	bool may;
+
+	for (const char *c = name; *c; c++)
+		if (!isalnum((unsigned char)*c) && !strchr("._+:@-", *c))
+			return true;
+	if (access(path, F_OK) < 0 && errno == ENOENT)
+		return false; /* no journal: nothing journalled */
+	if (file_read_all(path, &text, &len, &ignored))
+		return true;
+	snprintf(quoted, sizeof(quoted), "\"%s\"", name);
+	may = memmem(text, len, quoted, strlen(quoted)) != NULL;
+	free(text);
+	return may;
+}
+
 static bool hook_has_work(struct run_ctx *ctx, enum hook_action action,
 			  const struct vm_facts *vm)
 {
@@ -116,6 +147,8 @@ static bool hook_has_work(struct run_ctx *ctx, enum hook_action action,
 	if (vm->npci > 0)
 		return true;
 	if (action != HOOK_STOP || ctx->config_rc)
+		return false;
+	if (!journal_may_name(ctx->state_path, vm->name))
 		return false;
 	if (state_load(ctx->state_path, &journal, &ignored))
 		return true; /* let the locked run report it */
@@ -210,8 +243,17 @@ int cmd_hook(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err)
 	rc = read_stdin(&xml, &len, err);
 	if (rc == IQ_OK && len == 0)
 		rc = iq_fail(err, IQ_EREFUSED, "%s: empty", label);
-	if (rc == IQ_OK)
+	if (rc == IQ_OK && !memmem(xml, len, "hostdev", 7)) {
+		/*
+		 * A PCI device reaches a guest only through <hostdev> or
+		 * <interface type='hostdev'>: without the word, the domain
+		 * has no VF, and the XML need not be parsed (nor libxml2
+		 * loaded). Name it as libvirt does.
+		 */
+		snprintf(vm.name, sizeof(vm.name), "%s", argv[3]);
+	} else if (rc == IQ_OK) {
 		rc = vm_from_libvirt_xml(xml, len, label, &vm, err);
+	}
 	free(xml);
 	if (rc == IQ_OK && !hook_has_work(ctx, action, &vm)) {
 		/* No VF to cap and nothing journalled: near-zero cost. */

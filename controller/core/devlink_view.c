@@ -63,8 +63,14 @@ static bool fw_cur(struct host_pf *pf, struct host_vf *vf, uint64_t *pages)
 	struct prm_vhca_icm_ctrl st;
 	struct iq_err ignored = {0};
 
-	if (!pf->fw || !pf->supported || host_vf_vhca(pf, vf, &ignored) ||
-	    fw_read_vhca_icm(pf->fw, vf->vhca_id, &st, &ignored))
+	bool ok;
+
+	if (!pf->fw || !pf->supported)
+		return false;
+	ok = !host_vf_vhca(pf, vf, &ignored) &&
+	     !fw_read_vhca_icm(pf->fw, vf->vhca_id, &st, &ignored);
+	fw_dev_flush(pf->fw, &ignored); /* a read: the batch ends */
+	if (!ok)
 		return false;
 	*pages = st.cur_alloc_icm;
 	return true;

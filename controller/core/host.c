@@ -10,6 +10,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -93,7 +94,7 @@ static int list_dir(const char *path, char ***names, size_t *n, bool *missing,
 	DIR *dir = opendir(path);
 	struct dirent *entry;
 	char **list = NULL;
-	size_t count = 0;
+	size_t count = 0, cap = 0;
 
 	*names = NULL;
 	*n = 0;
@@ -111,7 +112,11 @@ static int list_dir(const char *path, char ***names, size_t *n, bool *missing,
 
 		if (entry->d_name[0] == '.')
 			continue;
-		grown = realloc(list, (count + 1) * sizeof(*list));
+		grown = list;
+		if (count == cap) {
+			cap = cap ? cap * 2 : 64;
+			grown = realloc(list, cap * sizeof(*list));
+		}
 		if (!grown || !(grown[count] = strdup(entry->d_name))) {
 			list = grown ? grown : list;
 			for (size_t i = 0; i < count; i++)
@@ -202,79 +207,149 @@ static int cmp_pf(const void *a, const void *b)
 		      ((const struct host_pf *)b)->pci);
 }
 
-/* One virtfnN link of a PF: the VF it resolves to and its driver. */
-static int add_vf(const char *root, struct host_pf *pf, const char *link_name,
-		  struct iq_err *err)
+/*
+ * One virtfnN link of a PF: the VF it names. The link's target ends in the
+ * VF's address ("../0000:3b:00.2"): one readlinkat and one fstatat beside
+ * the PF's open directory, no path walked from the root each time.
+ */
+static int add_vf(int dfd, const char *dir, struct host_pf *pf, size_t *cap,
+		  const char *link_name, struct iq_err *err)
 {
-	char link[PATH_MAX], resolved[PATH_MAX], driver[PATH_MAX];
-	struct host_vf *vf, *grown;
+	char target[PATH_MAX];
+	struct host_vf *vf;
 	const char *base;
+	struct stat st;
 	char *end;
 	unsigned long index;
-	int rc;
+	ssize_t len;
 
 	errno = 0;
 	index = strtoul(link_name + strlen("virtfn"), &end, 10);
 	if (errno || end == link_name + strlen("virtfn") || *end ||
 	    index > UINT16_MAX - 1)
 		return IQ_OK; /* not a virtfnN link */
-	rc = device_file(link, sizeof(link), root, pf->pci, link_name, err);
-	if (rc)
-		return rc;
-	/* A dangling link is a VF being removed right now: it is gone. */
-	if (!realpath(link, resolved))
+	len = readlinkat(dfd, link_name, target, sizeof(target) - 1);
+	/* Gone meanwhile: a VF being removed right now. */
+	if (len < 0)
 		return errno == ENOENT
 			       ? IQ_OK
-			       : iq_fail(err, IQ_EENV, "%s: cannot resolve: %s",
-					 link, strerror(errno));
-	base = strrchr(resolved, '/');
-	grown = realloc(pf->vfs, (pf->nvfs + 1) * sizeof(*pf->vfs));
-	if (!grown)
-		return iq_fail(err, IQ_EENV, "%s: out of memory", pf->pci);
-	pf->vfs = grown;
+			       : iq_fail(err, IQ_EENV,
+					 "%s/%s: cannot read link: %s", dir,
+					 link_name, strerror(errno));
+	target[len] = '\0';
+	/* A dangling link is a VF being removed right now: it is gone. The
+	 * VF's directory identifies this incarnation of the VF. */
+	if (fstatat(dfd, link_name, &st, 0) < 0)
+		return errno == ENOENT
+			       ? IQ_OK
+			       : iq_fail(err, IQ_EENV, "%s/%s: cannot stat: %s",
+					 dir, link_name, strerror(errno));
+	base = strrchr(target, '/');
+	base = base ? base + 1 : target;
+	if (pf->nvfs == *cap) {
+		size_t grown_cap = *cap ? *cap * 2 : 64;
+		struct host_vf *grown =
+			realloc(pf->vfs, grown_cap * sizeof(*pf->vfs));
+
+		if (!grown)
+			return iq_fail(err, IQ_EENV, "%s: out of memory",
+				       pf->pci);
+		pf->vfs = grown;
+		*cap = grown_cap;
+	}
 	vf = &pf->vfs[pf->nvfs];
 	memset(vf, 0, sizeof(*vf));
-	if (!base || !pci_addr_normalize(base + 1, vf->pci))
+	if (!pci_addr_normalize(base, vf->pci))
 		return iq_fail(err, IQ_EENV,
-			       "%s resolves to %s, not a PCI function", link,
-			       resolved);
+			       "%s/%s points to %s, not a PCI function", dir,
+			       link_name, target);
 	vf->index = (unsigned)index;
 	/* The vport number: virtfn0 is function 1 (prm.md). */
 	vf->function_id = (uint16_t)(index + 1);
-	snprintf(driver, sizeof(driver), "%s/driver", resolved);
-	link_basename(driver, vf->driver, sizeof(vf->driver));
+	vf->sysfs_ino = (uint64_t)st.st_ino;
+	vf->sysfs_ctime_ns =
+		(int64_t)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec;
 	pf->nvfs++;
 	return IQ_OK;
+}
+
+int host_vf_read_driver(const struct host *host, struct host_vf *vf,
+			struct iq_err *err)
+{
+	char link[PATH_MAX];
+	int rc = device_file(link, sizeof(link), host->root, vf->pci, "driver",
+			     err);
+
+	if (!rc)
+		link_basename(link, vf->driver, sizeof(vf->driver));
+	return rc;
 }
 
 static int find_vfs(const char *root, struct host_pf *pf, struct iq_err *err)
 {
 	char dir[PATH_MAX];
-	char **names;
-	size_t n;
-	bool missing;
+	struct dirent *entry;
+	size_t cap = 0;
+	DIR *d;
+	int dfd;
 	int rc = device_file(dir, sizeof(dir), root, pf->pci, "", err);
 
-	if (!rc)
-		rc = list_dir(dir, &names, &n, &missing, err);
 	if (rc)
 		return rc;
-	for (size_t i = 0; !rc && i < n; i++)
-		if (strncmp(names[i], "virtfn", 6) == 0)
-			rc = add_vf(root, pf, names[i], err);
-	free_names(names, n);
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return errno == ENOENT || errno == ENOTDIR
+			       ? IQ_OK /* the PF went away meanwhile */
+			       : iq_fail(err, IQ_EENV, "%s: cannot list: %s",
+					 dir, strerror(errno));
+	d = fdopendir(dfd);
+	if (!d) {
+		rc = iq_fail(err, IQ_EENV, "%s: cannot list: %s", dir,
+			     strerror(errno));
+		close(dfd);
+		return rc;
+	}
+	while (!rc && (errno = 0, entry = readdir(d)))
+		if (strncmp(entry->d_name, "virtfn", 6) == 0)
+			rc = add_vf(dfd, dir, pf, &cap, entry->d_name, err);
+	if (!rc && errno)
+		rc = iq_fail(err, IQ_EENV, "%s: cannot list: %s", dir,
+			     strerror(errno));
+	closedir(d); /* closes dfd */
 	if (!rc && pf->nvfs)
 		qsort(pf->vfs, pf->nvfs, sizeof(*pf->vfs), cmp_vf);
 	return rc;
 }
 
 /*
- * The first class device (natural order) whose device link resolves to
- * the PF: class/infiniband/mlx5_N, class/fwctl/fwctlN.
+ * The PCI function a class device belongs to (its device link): the link's
+ * target names it ("../../../0000:3b:00.0") when the device hangs off the
+ * PCI function itself; one through an auxiliary device (fwctl) needs the
+ * full resolution.
  */
-static int find_class_device(const char *root, const char *class_dir,
-			     const char *pci, char *out, size_t len,
-			     struct iq_err *err)
+static bool class_device_pci(const char *link, char pci[PCI_ADDR_LEN])
+{
+	char target[PATH_MAX];
+	ssize_t len = readlink(link, target, sizeof(target) - 1);
+	const char *base;
+
+	if (len < 0)
+		return false;
+	target[len] = '\0';
+	base = strrchr(target, '/');
+	if (pci_addr_normalize(base ? base + 1 : target, pci))
+		return true;
+	return link_pci(link, pci);
+}
+
+/*
+ * Each PF's first class device (natural order) whose device link leads to
+ * it: class/infiniband/mlx5_N, class/fwctl/fwctlN. The class directory is
+ * read once for all PFs. field: offset of the name in struct host_pf.
+ */
+static int assign_class_devices(const char *root, struct host *host,
+				const char *class_dir, size_t field, size_t len,
+				struct iq_err *err)
 {
 	char dir[PATH_MAX], link[PATH_MAX], owner[PCI_ADDR_LEN];
 	char **names;
@@ -282,33 +357,37 @@ static int find_class_device(const char *root, const char *class_dir,
 	bool missing;
 	int rc = join(dir, sizeof(dir), root, class_dir, err);
 
-	out[0] = '\0';
 	if (!rc)
 		rc = list_dir(dir, &names, &n, &missing, err);
 	if (rc)
 		return rc;
-	for (size_t i = 0; i < n && !out[0]; i++) {
+	for (size_t i = 0; i < n; i++) {
+		struct host_pf *pf;
+		char *out;
+
 		snprintf(link, sizeof(link), "%s/%s/device", dir, names[i]);
-		if (link_pci(link, owner) && strcmp(owner, pci) == 0)
+		if (!class_device_pci(link, owner) ||
+		    !(pf = host_find_pf(host, owner)))
+			continue;
+		out = (char *)pf + field;
+		if (!out[0])
 			snprintf(out, len, "%s", names[i]);
 	}
 	free_names(names, n);
 	return IQ_OK;
 }
 
-static int find_ibdev(const char *root, struct host_pf *pf, struct iq_err *err)
+/* No infiniband class entry: the PF's own infiniband/ directory, if any. */
+static int find_own_ibdev(const char *root, struct host_pf *pf,
+			  struct iq_err *err)
 {
 	char dir[PATH_MAX];
 	char **names;
 	size_t n;
 	bool missing;
-	int rc = find_class_device(root, "/sys/class/infiniband", pf->pci,
-				   pf->ibdev, sizeof(pf->ibdev), err);
+	int rc =
+		device_file(dir, sizeof(dir), root, pf->pci, "infiniband", err);
 
-	if (rc || pf->ibdev[0])
-		return rc;
-	/* No class entry: the PF's own infiniband/ directory, if any. */
-	rc = device_file(dir, sizeof(dir), root, pf->pci, "infiniband", err);
 	if (!rc)
 		rc = list_dir(dir, &names, &n, &missing, err);
 	if (rc)
@@ -329,15 +408,17 @@ static int probe_pf(const char *root, const char *pci, struct host_pf *pf,
 	int rc;
 
 	*is_pf = false;
+	/* Only a PF with SR-IOV has sriov_totalvfs: one stat rules out the
+	 * other functions before any file is read. */
+	rc = device_file(path, sizeof(path), root, pci, "sriov_totalvfs", err);
+	if (rc || !exists(path))
+		return rc;
 	rc = read_device_u64(root, pci, "vendor", &vendor, &gone, err);
 	if (rc || gone || vendor != MLX_VENDOR_ID)
 		return rc;
 	/* A VF has a physfn link; only PFs own VFs. */
 	rc = device_file(path, sizeof(path), root, pci, "physfn", err);
 	if (rc || exists(path))
-		return rc;
-	rc = device_file(path, sizeof(path), root, pci, "sriov_totalvfs", err);
-	if (rc || !exists(path))
 		return rc;
 	rc = read_device_u64(root, pci, "device", &device, &gone, err);
 	if (!rc && !gone)
@@ -353,11 +434,6 @@ static int probe_pf(const char *root, const char *pci, struct host_pf *pf,
 	pf->fw_pages = (struct host_fw_pages){-1, -1, -1, -1, -1};
 	pf->total_icm_bytes = IQ_UNLIMITED;
 	rc = find_vfs(root, pf, err);
-	if (!rc)
-		rc = find_ibdev(root, pf, err);
-	if (!rc)
-		rc = find_class_device(root, "/sys/class/fwctl", pci, pf->fwctl,
-				       sizeof(pf->fwctl), err);
 	if (rc) {
 		free(pf->vfs);
 		pf->vfs = NULL;
@@ -367,8 +443,74 @@ static int probe_pf(const char *root, const char *pci, struct host_pf *pf,
 	return IQ_OK;
 }
 
+static int cmp_vf_ref(const void *a, const void *b)
+{
+	return strcmp(((const struct host_vf_ref *)a)->pci,
+		      ((const struct host_vf_ref *)b)->pci);
+}
+
+/* Every VF's seq, and the index host_find_vf() searches. */
+static int index_vfs(struct host *host, struct iq_err *err)
+{
+	size_t n = 0;
+
+	for (size_t p = 0; p < host->npfs; p++)
+		n += host->pfs[p].nvfs;
+	host->vf_index = calloc(n ? n : 1, sizeof(*host->vf_index));
+	if (!host->vf_index)
+		return iq_fail(err, IQ_EENV, "out of memory");
+	for (size_t p = 0; p < host->npfs; p++) {
+		for (size_t v = 0; v < host->pfs[p].nvfs; v++) {
+			struct host_vf *vf = &host->pfs[p].vfs[v];
+
+			vf->seq = host->nvf_index;
+			host->vf_index[host->nvf_index++] =
+				(struct host_vf_ref){.pci = vf->pci,
+						     .pf = &host->pfs[p],
+						     .vf = vf};
+		}
+	}
+	qsort(host->vf_index, host->nvf_index, sizeof(*host->vf_index),
+	      cmp_vf_ref);
+	return IQ_OK;
+}
+
+/* The VF addresses of the PFs found so far, sorted (bsearch). */
+struct known_vfs {
+	char (*pcis)[PCI_ADDR_LEN];
+	size_t n;
+};
+
+static int cmp_pci(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+static bool known_vf(const struct known_vfs *k, const char *pci)
+{
+	return k->n && bsearch(pci, k->pcis, k->n, sizeof(*k->pcis), cmp_pci);
+}
+
+static int known_vfs_add(struct known_vfs *k, const struct host_pf *pf,
+			 struct iq_err *err)
+{
+	char(*grown)[PCI_ADDR_LEN];
+
+	if (!pf->nvfs)
+		return IQ_OK;
+	grown = realloc(k->pcis, (k->n + pf->nvfs) * sizeof(*k->pcis));
+	if (!grown)
+		return iq_fail(err, IQ_EENV, "out of memory");
+	k->pcis = grown;
+	for (size_t i = 0; i < pf->nvfs; i++)
+		memcpy(k->pcis[k->n++], pf->vfs[i].pci, PCI_ADDR_LEN);
+	qsort(k->pcis, k->n, sizeof(*k->pcis), cmp_pci);
+	return IQ_OK;
+}
+
 int host_discover(const char *root, struct host *host, struct iq_err *err)
 {
+	struct known_vfs vfs = {0};
 	char dir[PATH_MAX];
 	char **names;
 	size_t n;
@@ -399,6 +541,9 @@ int host_discover(const char *root, struct host *host, struct iq_err *err)
 
 		if (!pci_addr_normalize(names[i], pci))
 			continue; /* sysfs names every PCI function so */
+		/* The VFs of the PFs found so far: no need to look. */
+		if (known_vf(&vfs, pci))
+			continue;
 		rc = probe_pf(root, pci, &pf, &is_pf, err);
 		if (rc || !is_pf)
 			continue;
@@ -410,7 +555,9 @@ int host_discover(const char *root, struct host *host, struct iq_err *err)
 		}
 		host->pfs = grown;
 		host->pfs[host->npfs++] = pf;
+		rc = known_vfs_add(&vfs, &pf, err);
 	}
+	free(vfs.pcis);
 	free_names(names, n);
 	if (rc) {
 		host_free(host);
@@ -418,6 +565,23 @@ int host_discover(const char *root, struct host *host, struct iq_err *err)
 	}
 	if (host->npfs)
 		qsort(host->pfs, host->npfs, sizeof(*host->pfs), cmp_pf);
+	if (host->npfs)
+		rc = index_vfs(host, err);
+	if (!rc && host->npfs)
+		rc = assign_class_devices(root, host, "/sys/class/infiniband",
+					  offsetof(struct host_pf, ibdev),
+					  sizeof(host->pfs[0].ibdev), err);
+	for (size_t i = 0; !rc && i < host->npfs; i++)
+		if (!host->pfs[i].ibdev[0])
+			rc = find_own_ibdev(root, &host->pfs[i], err);
+	if (!rc && host->npfs)
+		rc = assign_class_devices(root, host, "/sys/class/fwctl",
+					  offsetof(struct host_pf, fwctl),
+					  sizeof(host->pfs[0].fwctl), err);
+	if (rc) {
+		host_free(host);
+		return rc;
+	}
 	return IQ_OK;
 }
 
@@ -507,10 +671,18 @@ static int probe_pf_firmware(const struct host *host, struct host_pf *pf,
 int host_vf_vhca(struct host_pf *pf, struct host_vf *vf, struct iq_err *err)
 {
 	struct prm_hca_caps caps;
+	struct vhca_cache_entry learnt;
 	int rc;
 
 	if (vf->vhca_known)
 		return IQ_OK;
+	if (pf->vhca_cache &&
+	    vhca_cache_get(pf->vhca_cache, vf->pci, pf->pci, (unsigned)pf->nvfs,
+			   vf->function_id, vf->sysfs_ino, vf->sysfs_ctime_ns,
+			   &vf->vhca_id)) {
+		vf->vhca_known = vf->vhca_cached = true;
+		return IQ_OK;
+	}
 	if (!pf->fw)
 		return iq_fail(err, IQ_EENV,
 			       "%s: no firmware channel to ask VF %s's vhca_id",
@@ -521,7 +693,29 @@ int host_vf_vhca(struct host_pf *pf, struct host_vf *vf, struct iq_err *err)
 				     vf->index);
 	vf->vhca_id = caps.vhca_id;
 	vf->vhca_known = true;
-	return IQ_OK;
+	vf->vhca_cached = false;
+	if (!pf->vhca_cache)
+		return IQ_OK;
+	memset(&learnt, 0, sizeof(learnt));
+	memcpy(learnt.vf, vf->pci, PCI_ADDR_LEN);
+	memcpy(learnt.pf, pf->pci, PCI_ADDR_LEN);
+	learnt.pf_numvfs = (unsigned)pf->nvfs;
+	learnt.function_id = vf->function_id;
+	learnt.ino = vf->sysfs_ino;
+	learnt.ctime_ns = vf->sysfs_ctime_ns;
+	learnt.vhca_id = vf->vhca_id;
+	return vhca_cache_put(pf->vhca_cache, &learnt, err);
+}
+
+int host_vf_vhca_refresh(struct host_pf *pf, struct host_vf *vf,
+			 struct iq_err *err)
+{
+	if (!vf->vhca_cached)
+		return IQ_OK;
+	if (pf->vhca_cache)
+		vhca_cache_drop(pf->vhca_cache, vf->pci);
+	vf->vhca_known = vf->vhca_cached = false;
+	return host_vf_vhca(pf, vf, err);
 }
 
 int host_probe_firmware(struct host *host, enum fw_backend backend, FILE *trace,
@@ -534,11 +728,15 @@ int host_probe_firmware(struct host *host, enum fw_backend backend, FILE *trace,
 		if (pf->probed)
 			continue; /* once per run */
 		rc = probe_pf_firmware(host, pf, backend, trace, err);
-		if (rc)
+		if (rc) {
+			struct iq_err ignored = {0};
+
+			host_fw_flush(host, &ignored); /* read only: no loss */
 			return rc;
+		}
 		pf->probed = true;
 	}
-	return IQ_OK;
+	return host_fw_flush(host, err);
 }
 
 /* --- memory ------------------------------------------------------------- */
@@ -710,11 +908,25 @@ struct host_vf *host_find_vf(struct host *host, const char *pci,
 			     struct host_pf **pf)
 {
 	char norm[PCI_ADDR_LEN];
+	struct host_vf_ref key = {.pci = norm};
+	const struct host_vf_ref *ref;
 
 	if (pf)
 		*pf = NULL;
 	if (!pci || !pci_addr_normalize(pci, norm))
 		return NULL;
+	if (host->vf_index) {
+		ref = host->nvf_index
+			      ? bsearch(&key, host->vf_index, host->nvf_index,
+					sizeof(*host->vf_index), cmp_vf_ref)
+			      : NULL;
+		if (!ref)
+			return NULL;
+		if (pf)
+			*pf = ref->pf;
+		return ref->vf;
+	}
+	/* A host put together by hand (tests): no index. */
 	for (size_t i = 0; i < host->npfs; i++) {
 		for (size_t j = 0; j < host->pfs[i].nvfs; j++) {
 			if (strcmp(host->pfs[i].vfs[j].pci, norm) != 0)
@@ -727,16 +939,20 @@ struct host_vf *host_find_vf(struct host *host, const char *pci,
 	return NULL;
 }
 
+static int cmp_pf_key(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct host_pf *)elem)->pci);
+}
+
 struct host_pf *host_find_pf(struct host *host, const char *pci)
 {
 	char norm[PCI_ADDR_LEN];
 
-	if (!pci || !pci_addr_normalize(pci, norm))
+	if (!pci || !pci_addr_normalize(pci, norm) || !host->npfs)
 		return NULL;
-	for (size_t i = 0; i < host->npfs; i++)
-		if (strcmp(host->pfs[i].pci, norm) == 0)
-			return &host->pfs[i];
-	return NULL;
+	/* host->pfs is sorted by address (host_discover). */
+	return bsearch(norm, host->pfs, host->npfs, sizeof(*host->pfs),
+		       cmp_pf_key);
 }
 
 bool host_pci_exists(const struct host *host, const char *pci)
@@ -748,6 +964,17 @@ bool host_pci_exists(const struct host *host, const char *pci)
 	snprintf(rel, sizeof(rel), PCI_DEVICES "/%s", norm);
 	return path_join(path, sizeof(path), host->root, rel) == 0 &&
 	       exists(path);
+}
+
+int host_fw_flush(struct host *host, struct iq_err *err)
+{
+	for (size_t i = 0; i < host->npfs; i++) {
+		int rc = fw_dev_flush(host->pfs[i].fw, err);
+
+		if (rc)
+			return rc;
+	}
+	return IQ_OK;
 }
 
 void host_fw_counts(const struct host *host, unsigned long *cmds,
@@ -780,6 +1007,9 @@ void host_free(struct host *host)
 		free(host->pfs[i].vfs);
 	}
 	free(host->pfs);
+	free(host->vf_index);
 	host->pfs = NULL;
 	host->npfs = 0;
+	host->vf_index = NULL;
+	host->nvf_index = 0;
 }

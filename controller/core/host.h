@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "controller/core/vhca_cache.h"
 #include "devx/transport.h"
 #include "lib/err.h"
 #include "lib/pci.h"
@@ -22,10 +23,17 @@
 
 struct host_vf {
 	char pci[PCI_ADDR_LEN];
+	size_t seq;	      /* position among all the host's VFs, PF order */
 	unsigned index;	      /* virtfnN */
 	uint16_t function_id; /* index + 1 */
-	char driver[64];      /* "vfio-pci", "mlx5_core", "" */
+	char driver[64];      /* "vfio-pci", "mlx5_core", "": read on demand
+			       * by host_vf_read_driver() */
+	/* The VF's sysfs directory (inode, ctime in ns): a VF re-created
+	 * (sriov_numvfs 0 and back) is a new directory (vhca_id cache key). */
+	uint64_t sysfs_ino;
+	int64_t sysfs_ctime_ns;
 	bool vhca_known;
+	bool vhca_cached; /* vhca_id from the cache, not asked this run */
 	uint16_t vhca_id;
 };
 
@@ -56,6 +64,8 @@ struct host_pf {
 	uint64_t total_icm_bytes; /* IQ_UNLIMITED when unlimited */
 	uint16_t own_vhca_id;
 	uint16_t group_id_max;
+	/* The vhca_ids of earlier runs (session.c), NULL: ask each run. */
+	struct vhca_cache *vhca_cache;
 };
 
 struct hugepage_pool {
@@ -74,6 +84,13 @@ struct host_mem {
 	size_t npools;
 };
 
+/* A VF by address (host->vf_index, sorted by pci). */
+struct host_vf_ref {
+	const char *pci;
+	struct host_pf *pf;
+	struct host_vf *vf;
+};
+
 struct host {
 	char root[4096];
 	/* The simulator's transport when the program links one (set before
@@ -81,6 +98,8 @@ struct host {
 	const struct fw_transport_ops *sim_transport;
 	struct host_pf *pfs; /* sorted by PCI address */
 	size_t npfs;
+	struct host_vf_ref *vf_index; /* every VF, sorted by pci */
+	size_t nvf_index;
 	struct host_mem mem;
 };
 
@@ -98,8 +117,16 @@ int host_probe_firmware(struct host *host, enum fw_backend backend, FILE *trace,
 /*
  * A VF's vhca_id (QUERY_HCA_CAP other_function), asked the first time it
  * is needed and kept for the run: a VM start asks only for its own VFs.
+ * With pf->vhca_cache, an entry that still holds (vhca_cache.h) answers
+ * instead (vf->vhca_cached), and what the firmware answers is learnt.
  */
 int host_vf_vhca(struct host_pf *pf, struct host_vf *vf, struct iq_err *err);
+/*
+ * A cached vhca_id the firmware did not know: forget it and ask again.
+ * IQ_OK with nothing done when the vhca_id was not from the cache.
+ */
+int host_vf_vhca_refresh(struct host_pf *pf, struct host_vf *vf,
+			 struct iq_err *err);
 /* /proc/meminfo and /sys/kernel/mm/hugepages. */
 int host_read_memory(struct host *host, struct iq_err *err);
 /*
@@ -111,12 +138,23 @@ int host_read_hugepage_pools(const char *root, struct host_mem *mem,
 /* debugfs page counters of every PF (missing files stay -1). */
 void host_read_fw_pages(struct host *host);
 
+/* The VF's driver (basename of its driver link, "" when unbound). */
+int host_vf_read_driver(const struct host *host, struct host_vf *vf,
+			struct iq_err *err);
+
 /* Find a VF by normalised PCI address; NULL when it is not a ConnectX VF. */
 struct host_vf *host_find_vf(struct host *host, const char *pci,
 			     struct host_pf **pf);
 struct host_pf *host_find_pf(struct host *host, const char *pci);
 /* True when ROOT/sys/bus/pci/devices/PCI exists. */
 bool host_pci_exists(const struct host *host, const char *pci);
+
+/*
+ * End every PF's batch of commands (fw_dev_flush): what they changed takes
+ * effect for other processes. host_probe_firmware, plan_read_back and
+ * plan_execute end with it; a caller sending its own commands calls it.
+ */
+int host_fw_flush(struct host *host, struct iq_err *err);
 
 /* Total firmware commands/writes sent on all PFs (bench, tests). */
 void host_fw_counts(const struct host *host, unsigned long *cmds,

@@ -9,10 +9,11 @@
 
 int64_t hwm_since(const struct state *state, const char *vf_pci)
 {
-	for (size_t i = 0; state && i < state->nvfs; i++)
-		if (strcmp(state->vfs[i].pci, vf_pci) == 0)
-			return state->vfs[i].hwm_since;
-	return 0;
+	/* A lookup only (binary search): the find takes no const. */
+	const struct state_vf *rec =
+		state ? state_find_vf((struct state *)state, vf_pci) : NULL;
+
+	return rec ? rec->hwm_since : 0;
 }
 
 void hwm_since_text(const struct state *state, const char *vf_pci, char *buf,
@@ -50,6 +51,12 @@ int hwm_reset_vf(struct state *state, struct host_pf *pf, struct host_vf *vf,
 					   before.vhca_group_id, err);
 	if (rc == IQ_OK)
 		rc = fw_read_vhca_icm(pf->fw, vf->vhca_id, &after, err);
+	/* The batch ends, the reset holds for everyone, before it is
+	 * journalled. */
+	if (rc == IQ_OK)
+		rc = fw_dev_flush(pf->fw, err);
+	else
+		fw_dev_flush(pf->fw, &(struct iq_err){0});
 	if (rc)
 		return iq_err_prefix(
 			err, "resetting the high-water mark of VF %s", vf->pci);

@@ -188,6 +188,34 @@ static bool covered(unsigned sources, const struct vm_facts *vm)
 	return (sources & kind) != 0;
 }
 
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Journalled VMs of the covered VMMs that vms does not list: stopped. */
+static int drop_unlisted(struct state *state, const struct vm_facts *vms,
+			 size_t nvms, unsigned sources, struct iq_err *err)
+{
+	const char **names = malloc((nvms ? nvms : 1) * sizeof(*names));
+
+	if (!names)
+		return iq_fail(err, IQ_EENV, "out of memory");
+	for (size_t j = 0; j < nvms; j++)
+		names[j] = vms[j].name;
+	qsort(names, nvms, sizeof(*names), cmp_name);
+	for (size_t i = state->nvms; i-- > 0;) {
+		const char *name = state->vms[i].facts.name;
+
+		if (covered(sources, &state->vms[i].facts) &&
+		    !(nvms &&
+		      bsearch(&name, names, nvms, sizeof(*names), cmp_name)))
+			state_drop_vm(state, name);
+	}
+	free(names);
+	return IQ_OK;
+}
+
 int lifecycle_apply(struct session *s, const struct vm_facts *vms, size_t nvms,
 		    unsigned sources, bool dry_run, struct lifecycle_result *r,
 		    struct iq_err *err)
@@ -220,17 +248,8 @@ int lifecycle_apply(struct session *s, const struct vm_facts *vms, size_t nvms,
 	if (rc == IQ_OK)
 		rc = plan_record(&r->plan, &s->policy, &s->state, err);
 	/* The journal follows: the covered VMMs run exactly the VMs listed. */
-	for (size_t i = s->state.nvms; rc == IQ_OK && i-- > 0;) {
-		bool listed = false;
-
-		if (!covered(sources, &s->state.vms[i].facts))
-			continue;
-		for (size_t j = 0; j < nvms; j++)
-			listed |= strcmp(vms[j].name,
-					 s->state.vms[i].facts.name) == 0;
-		if (!listed)
-			state_drop_vm(&s->state, s->state.vms[i].facts.name);
-	}
+	if (rc == IQ_OK)
+		rc = drop_unlisted(&s->state, vms, nvms, sources, err);
 	for (size_t j = 0; j < nvms && rc == IQ_OK; j++) {
 		struct state_vm *svm = state_find_vm(&s->state, vms[j].name);
 		struct state_vm kept;

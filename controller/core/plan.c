@@ -6,11 +6,15 @@
 #include <time.h>
 
 #include "devx/fw.h"
+#include "devx/prm.h"
 #include "lib/pci.h"
 #include "lib/size.h"
 
 struct plan_vf *plan_find_vf(const struct plan *plan, const struct host_vf *vf)
 {
+	/* Rows are laid out in host order: a VF's row is its seq. */
+	if (vf->seq < plan->nvfs && plan->vfs[vf->seq].vf == vf)
+		return &plan->vfs[vf->seq];
 	for (size_t i = 0; i < plan->nvfs; i++)
 		if (plan->vfs[i].vf == vf)
 			return &plan->vfs[i];
@@ -103,20 +107,59 @@ static int claim_vm_devices(struct host *host, struct plan *plan,
 static const struct state_vf *journal_cap(const struct state *state,
 					  const struct plan_vf *pv)
 {
+	/* Lookups only: the finds take no const for their callers' sake. */
+	struct state *journal = (struct state *)state;
 	const struct state_vm *svm;
+	const struct state_vf *svf;
 
 	if (!state || !pv->vm)
 		return NULL;
-	for (size_t i = 0; i < state->nvms; i++) {
-		svm = &state->vms[i];
-		if (strcmp(svm->facts.name, pv->vm->name) != 0 || !svm->scaled)
+	svm = state_find_vm(journal, pv->vm->name);
+	if (!svm || !svm->scaled)
+		return NULL;
+	svf = state_find_vf(journal, pv->vf->pci);
+	return svf && strcmp(svf->vm, pv->vm->name) == 0 ? svf : NULL;
+}
+
+static int cmp_vm_name(const void *a, const void *b)
+{
+	return strcmp((*(const struct vm_facts *const *)a)->name,
+		      (*(const struct vm_facts *const *)b)->name);
+}
+
+/* A VM given twice (sorted by name, neighbours compared). */
+static int check_unique_names(const struct vm_facts *vms, size_t nvms,
+			      struct iq_err *err)
+{
+	const struct vm_facts **by_name;
+	int rc = IQ_OK;
+
+	if (nvms < 2)
+		return IQ_OK;
+	by_name = malloc(nvms * sizeof(*by_name));
+	if (!by_name)
+		return iq_fail(err, IQ_EENV, "out of memory");
+	for (size_t i = 0; i < nvms; i++)
+		by_name[i] = &vms[i];
+	qsort(by_name, nvms, sizeof(*by_name), cmp_vm_name);
+	for (size_t i = 1; i < nvms && rc == IQ_OK; i++) {
+		const struct vm_facts *a = by_name[i - 1], *b = by_name[i];
+
+		if (strcmp(a->name, b->name) != 0)
 			continue;
-		for (size_t j = 0; j < state->nvfs; j++)
-			if (strcmp(state->vfs[j].pci, pv->vf->pci) == 0 &&
-			    strcmp(state->vfs[j].vm, pv->vm->name) == 0)
-				return &state->vfs[j];
+		/* Name them in the order they were given. */
+		if (a > b) {
+			const struct vm_facts *t = a;
+
+			a = b;
+			b = t;
+		}
+		rc = iq_fail(err, IQ_EREFUSED,
+			     "VM %s is given twice (%s and %s)", a->name,
+			     a->source, b->source);
 	}
-	return NULL;
+	free(by_name);
+	return rc;
 }
 
 static bool in_scope(const struct vm_facts *scope, const struct plan_vf *pv)
@@ -246,20 +289,12 @@ int plan_build(struct host *host, const struct policy *policy,
 
 	memset(plan, 0, sizeof(*plan));
 	rc = plan_all_vfs(host, plan, err);
+	if (rc == IQ_OK)
+		rc = check_unique_names(vms, nvms, err);
 	for (size_t i = 0; rc == IQ_OK && i < nvms; i++) {
-		for (size_t j = 0; j < i; j++)
-			if (strcmp(vms[i].name, vms[j].name) == 0) {
-				rc = iq_fail(err, IQ_EREFUSED,
-					     "VM %s is given twice (%s and %s)",
-					     vms[i].name, vms[j].source,
-					     vms[i].source);
-				break;
-			}
-		if (rc == IQ_OK)
-			rc = claim_vm_devices(
-				host, plan, &vms[i],
-				!scope || strcmp(scope->name, vms[i].name) == 0,
-				err);
+		rc = claim_vm_devices(
+			host, plan, &vms[i],
+			!scope || strcmp(scope->name, vms[i].name) == 0, err);
 	}
 	for (size_t p = 0; rc == IQ_OK && p < host->npfs; p++)
 		if (host->pfs[p].supported)
@@ -294,9 +329,8 @@ int plan_build(struct host *host, const struct policy *policy,
 	return rc;
 }
 
-int plan_read_back(struct host *host, struct plan *plan, struct iq_err *err)
+static int read_back(struct plan *plan, struct iq_err *err)
 {
-	(void)host;
 	plan->nwrites = 0;
 	for (size_t i = 0; i < plan->ngroups; i++) {
 		struct plan_group *g = &plan->groups[i];
@@ -326,6 +360,18 @@ int plan_read_back(struct host *host, struct plan *plan, struct iq_err *err)
 			return rc;
 		rc = fw_read_vhca_icm(pv->pf->fw, pv->vf->vhca_id, &pv->actual,
 				      err);
+		/*
+		 * A cached vhca_id the firmware does not know (the cache's
+		 * keys missed a change): ask for it, read again.
+		 */
+		if (rc && pv->vf->vhca_cached &&
+		    pv->pf->fw->last_status == PRM_STATUS_BAD_RESOURCE) {
+			rc = host_vf_vhca_refresh(pv->pf, pv->vf, err);
+			if (rc == IQ_OK)
+				rc = fw_read_vhca_icm(pv->pf->fw,
+						      pv->vf->vhca_id,
+						      &pv->actual, err);
+		}
 		if (rc)
 			return iq_err_prefix(err, "reading the cap of VF %s",
 					     pv->vf->pci);
@@ -346,31 +392,43 @@ int plan_read_back(struct host *host, struct plan *plan, struct iq_err *err)
 	return IQ_OK;
 }
 
+int plan_read_back(struct host *host, struct plan *plan, struct iq_err *err)
+{
+	int rc = read_back(plan, err);
+	struct iq_err ignored = {0};
+
+	if (rc == IQ_OK)
+		return host_fw_flush(host, err);
+	host_fw_flush(host, &ignored); /* reads only: nothing to lose */
+	return rc;
+}
+
 int plan_execute(struct host *host, struct plan *plan, struct iq_err *err)
 {
-	(void)host;
+	int rc = IQ_OK;
+
 	/* The budget first, so no VF joins a group with a stale one. */
 	for (size_t i = 0; i < plan->ngroups; i++) {
 		struct plan_group *g = &plan->groups[i];
-		int rc;
 
 		if (!g->write || g->written)
 			continue;
 		rc = fw_write_group_icm_cap(
 			g->pf->fw, g->id, icm_bytes_to_pages(g->desired_bytes),
 			err);
-		if (rc)
-			return iq_err_prefix(err,
-					     "setting the budget of vHCA group "
-					     "%u of PF %s (VM %s)",
-					     g->id, g->pf->pci, g->vm->name);
+		if (rc) {
+			iq_err_prefix(err,
+				      "setting the budget of vHCA group %u of "
+				      "PF %s (VM %s)",
+				      g->id, g->pf->pci, g->vm->name);
+			break;
+		}
 		g->written = true;
 		g->actual.max_alloc_icm_th =
 			icm_bytes_to_pages(g->desired_bytes);
 	}
-	for (size_t i = 0; i < plan->nvfs; i++) {
+	for (size_t i = 0; rc == IQ_OK && i < plan->nvfs; i++) {
 		struct plan_vf *pv = &plan->vfs[i];
-		int rc;
 
 		if (!pv->write || pv->written)
 			continue;
@@ -378,15 +436,37 @@ int plan_execute(struct host *host, struct plan *plan, struct iq_err *err)
 			pv->pf->fw, pv->vf->vhca_id,
 			icm_bytes_to_pages(pv->desired_bytes),
 			pv->desired_group, err);
-		if (rc)
-			return iq_err_prefix(err, "setting the cap of VF %s",
-					     pv->vf->pci);
+		if (rc) {
+			iq_err_prefix(err, "setting the cap of VF %s",
+				      pv->vf->pci);
+			break;
+		}
 		pv->written = true;
 		pv->actual.max_alloc_icm_th =
 			icm_bytes_to_pages(pv->desired_bytes);
 		pv->actual.vhca_group_id = pv->desired_group;
 	}
-	return IQ_OK;
+	/* What was written holds, even when a later write failed. */
+	if (rc == IQ_OK)
+		return host_fw_flush(host, err);
+	{
+		struct iq_err flush_err = {0};
+
+		if (host_fw_flush(host, &flush_err))
+			iq_err_prefix(err, "%s; before that", flush_err.msg);
+	}
+	return rc;
+}
+
+/* Two journal records of a VF saying the same, whenever written. */
+static bool same_record(const struct state_vf *a, const struct state_vf *b)
+{
+	return !strcmp(a->pf, b->pf) && a->vhca_id == b->vhca_id &&
+	       !strcmp(a->vm, b->vm) && a->cap_bytes == b->cap_bytes &&
+	       !strcmp(a->rule, b->rule) &&
+	       !strcmp(a->policy_digest, b->policy_digest) &&
+	       a->group_id == b->group_id &&
+	       a->group_cap_bytes == b->group_cap_bytes;
 }
 
 int plan_record(const struct plan *plan, const struct policy *policy,
@@ -396,6 +476,7 @@ int plan_record(const struct plan *plan, const struct policy *policy,
 
 	for (size_t i = 0; i < plan->nvfs; i++) {
 		const struct plan_vf *pv = &plan->vfs[i];
+		const struct state_vf *prev;
 		struct state_vf rec;
 		int rc;
 
@@ -417,6 +498,10 @@ int plan_record(const struct plan *plan, const struct policy *policy,
 			rec.group_cap_bytes =
 				plan->groups[pv->group].desired_bytes;
 		}
+		/* Unchanged and not written this run: programmed back then. */
+		prev = state_find_vf(state, rec.pci);
+		if (prev && !pv->written && same_record(prev, &rec))
+			rec.time = prev->time;
 		rc = state_put_vf(state, &rec, err);
 		if (rc)
 			return rc;

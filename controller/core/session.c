@@ -57,6 +57,36 @@ static int load_policy(struct session *s, struct iq_err *err)
 	return rc;
 }
 
+/* The vhca_ids of earlier runs, keyed to this boot and root. */
+static void open_vhca_cache(struct session *s)
+{
+	char path[4096];
+	char boot_id[40];
+
+	vhca_cache_path(s->ctx->state_path, path, sizeof(path));
+	read_boot_id(s->ctx->root, boot_id, sizeof(boot_id));
+	vhca_cache_load(&s->vhca_cache, path, s->ctx->root, boot_id);
+	s->have_vhca_cache = true;
+	for (size_t i = 0; i < s->host.npfs; i++)
+		s->host.pfs[i].vhca_cache = &s->vhca_cache;
+}
+
+static void close_vhca_cache(struct session *s)
+{
+	struct iq_err err = {0};
+
+	if (!s->have_vhca_cache)
+		return;
+	run_verbose(s->ctx, "vhca_id cache %s: %lu hits, %lu misses",
+		    s->vhca_cache.path, s->vhca_cache.hits,
+		    s->vhca_cache.misses);
+	/* Not saved: the next run asks the firmware again, nothing worse. */
+	if (vhca_cache_save(&s->vhca_cache, &err))
+		run_verbose(s->ctx, "vhca_id cache not saved: %s", err.msg);
+	vhca_cache_free(&s->vhca_cache);
+	s->have_vhca_cache = false;
+}
+
 int session_open(struct run_ctx *ctx, unsigned needs, struct session *s,
 		 struct iq_err *err)
 {
@@ -103,6 +133,8 @@ int session_open(struct run_ctx *ctx, unsigned needs, struct session *s,
 		rc = host_probe_firmware(&s->host, ctx->backend, ctx->trace,
 					 err);
 	}
+	if (rc == IQ_OK && (needs & SESSION_FIRMWARE))
+		open_vhca_cache(s);
 	if (rc)
 		session_close(s);
 	return rc;
@@ -137,6 +169,7 @@ static void flush_counters(struct session *s)
 void session_close(struct session *s)
 {
 	flush_counters(s);
+	close_vhca_cache(s);
 	if (s->have_host)
 		host_free(&s->host);
 	if (s->have_state)

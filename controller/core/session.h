@@ -13,6 +13,7 @@
 #include "controller/core/host.h"
 #include "controller/core/run.h"
 #include "controller/core/state.h"
+#include "controller/core/vhca_cache.h"
 #include "lib/err.h"
 #include "policy/policy.h"
 
@@ -35,6 +36,10 @@ struct session {
 	struct state state;
 	bool have_host;
 	struct host host;
+	/* With SESSION_FIRMWARE: the vhca_ids of earlier runs, saved when
+	 * the session closes (STATE.vhca-ids). */
+	bool have_vhca_cache;
+	struct vhca_cache vhca_cache;
 	/* Counted by this run; added to the counters file at close when the
 	 * lock is held (with the firmware command errors of the run). */
 	struct counters counted;

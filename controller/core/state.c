@@ -137,6 +137,40 @@ static int load_vf(json_object *jvf, struct state_vf *vf, const char *path,
 	return IQ_OK;
 }
 
+static int cmp_vf(const void *a, const void *b)
+{
+	return strcmp(((const struct state_vf *)a)->pci,
+		      ((const struct state_vf *)b)->pci);
+}
+
+static int cmp_vm(const void *a, const void *b)
+{
+	return strcmp(((const struct state_vm *)a)->facts.name,
+		      ((const struct state_vm *)b)->facts.name);
+}
+
+static bool sorted(const void *base, size_t n, size_t size,
+		   int (*cmp)(const void *, const void *))
+{
+	for (size_t i = 1; i < n; i++)
+		if (cmp((const char *)base + (i - 1) * size,
+			(const char *)base + i * size) > 0)
+			return false;
+	return true;
+}
+
+/*
+ * VFs by address, VMs by name: lookups are binary searches. The journal is
+ * written in this order, so a load only checks it.
+ */
+static void state_sort(struct state *state)
+{
+	if (!sorted(state->vfs, state->nvfs, sizeof(*state->vfs), cmp_vf))
+		qsort(state->vfs, state->nvfs, sizeof(*state->vfs), cmp_vf);
+	if (!sorted(state->vms, state->nvms, sizeof(*state->vms), cmp_vm))
+		qsort(state->vms, state->nvms, sizeof(*state->vms), cmp_vm);
+}
+
 int state_load(const char *path, struct state *state, struct iq_err *err)
 {
 	json_object *root, *arr;
@@ -170,7 +204,8 @@ int state_load(const char *path, struct state *state, struct iq_err *err)
 		return rc;
 	}
 	json_tokener_free(tok);
-	free(text);
+	/* Kept: a save that would write the same bytes does not write. */
+	state->loaded_text = text;
 	version = jint(root, "version");
 	if (version != STATE_VERSION) {
 		json_object_put(root);
@@ -210,6 +245,8 @@ int state_load(const char *path, struct state *state, struct iq_err *err)
 	json_object_put(root);
 	if (rc)
 		state_free(state);
+	else
+		state_sort(state);
 	return rc;
 }
 
@@ -310,6 +347,14 @@ int state_save(const char *path, const struct state *state, struct iq_err *err)
 	text = json_object_to_json_string_ext(
 		root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
 
+	/*
+	 * Nothing changed since the load (a reconcile that found every cap
+	 * right): the file already holds these bytes, no write, no fsync.
+	 */
+	if (state->loaded_text && strcmp(state->loaded_text, text) == 0) {
+		json_object_put(root);
+		return IQ_OK;
+	}
 	rc = mkdir_parent(path, err);
 	if (rc == IQ_OK)
 		rc = file_write_atomic(path, text, strlen(text), true, err);
@@ -329,6 +374,7 @@ void state_free(struct state *state)
 		vm_facts_free(&state->vms[i].facts);
 	free(state->vms);
 	free(state->vfs);
+	free(state->loaded_text);
 	memset(state, 0, sizeof(*state));
 }
 
@@ -357,30 +403,70 @@ size_t state_forget_other_boot(struct state *state, const char *boot_id)
 	return dropped;
 }
 
+/*
+ * Where key goes in a sorted array: *found when an element equals it.
+ * cmp(key, element).
+ */
+static size_t lower_bound(const void *key, const void *base, size_t n,
+			  size_t size, int (*cmp)(const void *, const void *),
+			  bool *found)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (cmp(key, (const char *)base + mid * size) > 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*found = lo < n && cmp(key, (const char *)base + lo * size) == 0;
+	return lo;
+}
+
+static int cmp_vm_key(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct state_vm *)elem)->facts.name);
+}
+
+static int cmp_vf_key(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct state_vf *)elem)->pci);
+}
+
 struct state_vm *state_find_vm(struct state *state, const char *name)
 {
-	for (size_t i = 0; i < state->nvms; i++)
-		if (strcmp(state->vms[i].facts.name, name) == 0)
-			return &state->vms[i];
-	return NULL;
+	bool found;
+	size_t at = lower_bound(name, state->vms, state->nvms,
+				sizeof(*state->vms), cmp_vm_key, &found);
+
+	return found ? &state->vms[at] : NULL;
 }
 
 int state_put_vm(struct state *state, const struct vm_facts *facts,
 		 const char *origin, struct iq_err *err)
 {
-	struct state_vm *vm = state_find_vm(state, facts->name);
+	bool found;
+	size_t at = lower_bound(facts->name, state->vms, state->nvms,
+				sizeof(*state->vms), cmp_vm_key, &found);
+	struct state_vm *vm;
 	int rc;
 
-	if (!vm) {
+	if (!found) {
 		struct state_vm *grown = realloc(
 			state->vms, (state->nvms + 1) * sizeof(*state->vms));
 
 		if (!grown)
 			return iq_fail(err, IQ_EENV, "out of memory");
 		state->vms = grown;
-		vm = &state->vms[state->nvms++];
+		memmove(&state->vms[at + 1], &state->vms[at],
+			(state->nvms - at) * sizeof(*state->vms));
+		state->nvms++;
+		vm = &state->vms[at];
 		memset(vm, 0, sizeof(*vm));
 	} else {
+		vm = &state->vms[at];
 		vm_facts_free(&vm->facts);
 	}
 	rc = vm_facts_copy(&vm->facts, facts, err);
@@ -406,27 +492,35 @@ void state_drop_vm(struct state *state, const char *name)
 
 struct state_vf *state_find_vf(struct state *state, const char *pci)
 {
-	for (size_t i = 0; i < state->nvfs; i++)
-		if (strcmp(state->vfs[i].pci, pci) == 0)
-			return &state->vfs[i];
-	return NULL;
+	bool found;
+	size_t at = lower_bound(pci, state->vfs, state->nvfs,
+				sizeof(*state->vfs), cmp_vf_key, &found);
+
+	return found ? &state->vfs[at] : NULL;
 }
 
 int state_put_vf(struct state *state, const struct state_vf *vf,
 		 struct iq_err *err)
 {
-	struct state_vf *slot = state_find_vf(state, vf->pci);
+	bool found;
+	size_t at = lower_bound(vf->pci, state->vfs, state->nvfs,
+				sizeof(*state->vfs), cmp_vf_key, &found);
+	struct state_vf *slot;
 
-	if (!slot) {
+	if (!found) {
 		struct state_vf *grown = realloc(
 			state->vfs, (state->nvfs + 1) * sizeof(*state->vfs));
 
 		if (!grown)
 			return iq_fail(err, IQ_EENV, "out of memory");
 		state->vfs = grown;
-		slot = &state->vfs[state->nvfs++];
-		memset(slot, 0, sizeof(*slot));
+		/* A run records its VFs in address order: mostly appends. */
+		memmove(&state->vfs[at + 1], &state->vfs[at],
+			(state->nvfs - at) * sizeof(*state->vfs));
+		state->nvfs++;
+		memset(&state->vfs[at], 0, sizeof(state->vfs[at]));
 	}
+	slot = &state->vfs[at];
 	{
 		int64_t since = vf->hwm_since ? vf->hwm_since : slot->hwm_since;
 

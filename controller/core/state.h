@@ -47,15 +47,18 @@ struct state_vm {
 };
 
 struct state {
-	struct state_vf *vfs;
+	struct state_vf *vfs; /* sorted by pci (binary search) */
 	size_t nvfs;
-	struct state_vm *vms;
+	struct state_vm *vms; /* sorted by name */
 	size_t nvms;
 	/* Huge pages icmquota released (hugepages: manage), all sizes. */
 	uint64_t released_hugepages;
 	/* The kernel's boot_id when the VMs were journalled: VMs of another
 	 * boot are not running any more. */
 	char boot_id[40];
+	/* The file's text as loaded (NULL: none): state_save() skips a
+	 * write that would not change it. */
+	char *loaded_text;
 };
 
 /* A missing file is an empty journal; a corrupt one is an error. */
@@ -70,6 +73,8 @@ void state_free(struct state *state);
  */
 size_t state_forget_other_boot(struct state *state, const char *boot_id);
 
+/* Lookups are binary searches; put and drop keep the order, and move
+ * entries: pointers from a find do not survive a put or a drop. */
 struct state_vm *state_find_vm(struct state *state, const char *name);
 /* Replace or add (deep copy of facts). */
 int state_put_vm(struct state *state, const struct vm_facts *facts,

@@ -1,9 +1,19 @@
 // SPDX-License-Identifier: MIT
 /*
  * The sim transport: hands each input mailbox to the simulated firmware
- * (simfw.c) under the PF's state lock, so every process driving the
- * simulation sees one firmware. It stands in for the DevX path and so
- * speaks ACCESS_REGISTER_USER.
+ * (simfw.c). It stands in for the DevX path and so speaks
+ * ACCESS_REGISTER_USER.
+ *
+ * A command costs what it would on a device, a constant: the PF's state
+ * lock is taken at the first command of a batch and held until the batch
+ * ends (fw_dev_flush: the state is written back when changed, the lock
+ * dropped). The state stays loaded between batches and is read again only
+ * when another process replaced it meanwhile. Every process driving the
+ * simulation (hook, CLI, `sim register`) takes the same per-PF lock, so
+ * they see one firmware; a run takes the PF locks in PCI address order
+ * (discovery sorts the PFs), so two runs cannot deadlock. Crash-safe: the
+ * state file is only ever replaced whole (temp file, rename), so a crash
+ * mid-batch leaves the state of the last flush.
  */
 #include <limits.h>
 #include <stdlib.h>
@@ -20,6 +30,11 @@
 struct sim_priv {
 	char root[PATH_MAX];
 	char pci[PCI_ADDR_LEN];
+	int lock_fd;  /* >= 0 inside a batch */
+	bool loaded;  /* pf holds the state of the file state_fd names */
+	int state_fd; /* the loaded state file, kept open */
+	bool dirty;   /* changed in this batch */
+	struct simfw_pf pf;
 };
 
 static int sim_open(const struct fw_open_args *args, void **privp,
@@ -43,7 +58,41 @@ static int sim_open(const struct fw_open_args *args, void **privp,
 			       args->pf_pci);
 	snprintf(priv->root, sizeof(priv->root), "%s", args->root);
 	snprintf(priv->pci, sizeof(priv->pci), "%s", args->pf_pci);
+	priv->lock_fd = -1;
+	priv->state_fd = -1;
 	*privp = priv;
+	return IQ_OK;
+}
+
+static void forget(struct sim_priv *priv)
+{
+	if (priv->loaded)
+		simfw_pf_free(&priv->pf);
+	if (priv->state_fd >= 0)
+		close(priv->state_fd);
+	priv->state_fd = -1;
+	priv->loaded = false;
+}
+
+/* The first command of a batch: lock, and load unless still current. */
+static int begin_batch(struct sim_priv *priv, struct iq_err *err)
+{
+	int rc = simfw_pf_lock(priv->root, priv->pci, &priv->lock_fd, err);
+
+	if (rc)
+		return rc;
+	if (priv->loaded &&
+	    simfw_pf_unchanged(priv->root, priv->pci, priv->state_fd))
+		return IQ_OK;
+	forget(priv);
+	rc = simfw_pf_load(priv->root, priv->pci, &priv->pf, &priv->state_fd,
+			   err);
+	if (rc) {
+		simfw_pf_release(priv->lock_fd);
+		priv->lock_fd = -1;
+		return rc;
+	}
+	priv->loaded = true;
 	return IQ_OK;
 }
 
@@ -51,21 +100,50 @@ static int sim_exec(void *privp, const void *in, size_t inlen, void *out,
 		    size_t outlen, struct iq_err *err)
 {
 	struct sim_priv *priv = privp;
-	struct simfw_pf pf;
-	bool dirty;
-	int lock_fd;
 	int rc;
 
-	rc = simfw_pf_lock_load(priv->root, priv->pci, &pf, &lock_fd, err);
-	if (rc)
-		return rc;
-	dirty = simfw_exec(&pf, in, inlen, out, outlen);
-	return simfw_pf_unlock(priv->root, &pf, lock_fd, dirty, err);
+	if (priv->lock_fd < 0) {
+		rc = begin_batch(priv, err);
+		if (rc)
+			return rc;
+	}
+	if (simfw_exec(&priv->pf, in, inlen, out, outlen))
+		priv->dirty = true;
+	return IQ_OK;
+}
+
+/* The end of a batch: write back what changed, drop the lock. */
+static int sim_flush(void *privp, struct iq_err *err)
+{
+	struct sim_priv *priv = privp;
+	int rc = IQ_OK;
+
+	if (priv->lock_fd < 0)
+		return IQ_OK;
+	if (priv->dirty) {
+		rc = simfw_pf_save(priv->root, &priv->pf, err);
+		/* Saved or not, the next batch reads what the file holds. */
+		forget(priv);
+		priv->dirty = false;
+	}
+	simfw_pf_release(priv->lock_fd);
+	priv->lock_fd = -1;
+	return rc;
 }
 
 static void sim_close(void *privp)
 {
-	free(privp);
+	struct sim_priv *priv = privp;
+	struct iq_err ignored = {0};
+
+	/*
+	 * Callers flush (fw_dev_flush) at the end of each batch and see the
+	 * error there; this is the safety net for a path that did not, and
+	 * an error here has nobody left to tell.
+	 */
+	sim_flush(priv, &ignored);
+	forget(priv);
+	free(priv);
 }
 
 bool simfw_root_present(const char *root)
@@ -91,6 +169,7 @@ const struct fw_transport_ops simfw_transport = {
 	.access_reg_opcode = PRM_OP_ACCESS_REGISTER_USER,
 	.open = sim_open,
 	.exec = sim_exec,
+	.flush = sim_flush,
 	.close = sim_close,
 	.present = sim_present,
 };

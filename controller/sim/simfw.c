@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <json.h>
@@ -62,6 +63,10 @@ uint16_t simfw_vhca_id_for(unsigned pf_index, uint16_t function_id)
 
 struct simfw_func *simfw_func_by_id(struct simfw_pf *pf, uint16_t function_id)
 {
+	/* Functions are stored in function_id order (sim init). */
+	if (function_id < pf->nfuncs &&
+	    pf->funcs[function_id].function_id == function_id)
+		return &pf->funcs[function_id];
 	for (size_t i = 0; i < pf->nfuncs; i++)
 		if (pf->funcs[i].function_id == function_id)
 			return &pf->funcs[i];
@@ -70,6 +75,10 @@ struct simfw_func *simfw_func_by_id(struct simfw_pf *pf, uint16_t function_id)
 
 struct simfw_func *simfw_func_by_vhca(struct simfw_pf *pf, uint16_t vhca_id)
 {
+	if (pf->by_vhca)
+		return pf->by_vhca[vhca_id]
+			       ? &pf->funcs[pf->by_vhca[vhca_id] - 1]
+			       : NULL;
 	for (size_t i = 0; i < pf->nfuncs; i++)
 		if (pf->funcs[i].vhca_id == vhca_id)
 			return &pf->funcs[i];
@@ -103,6 +112,28 @@ static void groups_recompute(struct simfw_pf *pf)
 	for (uint16_t g = 0; g < pf->group_id_max && pf->groups; g++)
 		if (pf->groups[g].cur > pf->groups[g].max_reached)
 			pf->groups[g].max_reached = pf->groups[g].cur;
+}
+
+/*
+ * A function moved from group `from` to its current group: the groups'
+ * cur follows (what groups_recompute() gives, without walking every
+ * function: a write costs the same on a PF of any size).
+ */
+static void group_move(struct simfw_pf *pf, const struct simfw_func *fn,
+		       uint16_t from)
+{
+	struct simfw_group *old = group_by_id(pf, from);
+	struct simfw_group *grp = group_by_id(pf, fn->group);
+
+	if (from == fn->group)
+		return;
+	if (old)
+		old->cur -= fn->cur;
+	if (grp) {
+		grp->cur += fn->cur;
+		if (grp->cur > grp->max_reached)
+			grp->max_reached = grp->cur;
+	}
 }
 
 static uint64_t device_cur(const struct simfw_pf *pf)
@@ -245,7 +276,7 @@ static bool exec_vhca_icm(struct simfw_pf *pf, bool read, const void *reg_in,
 		fn->group = v.vhca_group_id;
 		if (v.reset_hwm)
 			fn->max_reached = fn->cur;
-		groups_recompute(pf);
+		group_move(pf, fn, before.group);
 		changed = memcmp(&before, fn, sizeof(before)) != 0;
 	}
 	v.vhca_group_id = fn->group;
@@ -370,9 +401,24 @@ void simfw_pf_free(struct simfw_pf *pf)
 		return;
 	free(pf->funcs);
 	free(pf->groups);
+	free(pf->by_vhca);
 	pf->funcs = NULL;
 	pf->groups = NULL;
+	pf->by_vhca = NULL;
 	pf->nfuncs = 0;
+}
+
+int simfw_pf_index(struct simfw_pf *pf)
+{
+	free(pf->by_vhca);
+	pf->by_vhca = calloc(UINT16_MAX + 1, sizeof(*pf->by_vhca));
+	if (!pf->by_vhca)
+		return -1;
+	/* nfuncs <= UINT16_MAX (checked on load); the first holder wins, as
+	 * the scan finds it. */
+	for (size_t i = pf->nfuncs; i-- > 0;)
+		pf->by_vhca[pf->funcs[i].vhca_id] = (uint16_t)(i + 1);
+	return 0;
 }
 
 static void add_u64(json_object *obj, const char *key, uint64_t value)
@@ -615,6 +661,10 @@ static int pf_from_json(const char *path, const char *text, struct simfw_pf *pf,
 		return rd.rc;
 	}
 	groups_recompute(pf);
+	if (simfw_pf_index(pf) < 0) {
+		simfw_pf_free(pf);
+		return iq_fail(err, IQ_EENV, "%s: out of memory", path);
+	}
 	return IQ_OK;
 }
 
@@ -655,7 +705,8 @@ static void lock_close(int lock_fd)
 	close(lock_fd);
 }
 
-static int save(const char *root, const struct simfw_pf *pf, struct iq_err *err)
+int simfw_pf_save(const char *root, const struct simfw_pf *pf,
+		  struct iq_err *err)
 {
 	char path[PATH_MAX];
 	char *text;
@@ -740,7 +791,7 @@ int simfw_pf_create(const char *root, const struct simfw_pf *pf,
 
 	rc = lock_open(root, pf->pci, &lock_fd, err);
 	if (!rc)
-		rc = save(root, &copy, err);
+		rc = simfw_pf_save(root, &copy, err);
 	lock_close(lock_fd);
 	free(copy.groups);
 	return rc;
@@ -777,15 +828,12 @@ int simfw_pf_init(struct simfw_pf *pf, const char *pci, unsigned pf_index,
 	return 0;
 }
 
-int simfw_pf_lock_load(const char *root, const char *pci, struct simfw_pf *pf,
-		       int *lock_fd, struct iq_err *err)
+int simfw_pf_lock(const char *root, const char *pci, int *lock_fd,
+		  struct iq_err *err)
 {
 	char path[PATH_MAX];
-	char *text = NULL;
-	size_t len;
 	int rc;
 
-	memset(pf, 0, sizeof(*pf));
 	*lock_fd = -1;
 	rc = state_path(path, sizeof(path), root, pci, ".json", err);
 	if (rc)
@@ -795,9 +843,38 @@ int simfw_pf_lock_load(const char *root, const char *pci, struct simfw_pf *pf,
 			       "%s: sim: no simulated firmware for this PF "
 			       "(%s: %s): run icmquota sim init",
 			       pci, path, strerror(errno));
-	rc = lock_open(root, pci, lock_fd, err);
+	return lock_open(root, pci, lock_fd, err);
+}
+
+void simfw_pf_release(int lock_fd)
+{
+	lock_close(lock_fd);
+}
+
+int simfw_pf_load(const char *root, const char *pci, struct simfw_pf *pf,
+		  int *state_fd, struct iq_err *err)
+{
+	char path[PATH_MAX];
+	char *text = NULL;
+	size_t len;
+	int fd = -1;
+	int rc;
+
+	memset(pf, 0, sizeof(*pf));
+	if (state_fd)
+		*state_fd = -1;
+	rc = state_path(path, sizeof(path), root, pci, ".json", err);
 	if (rc)
 		return rc;
+	/* Under the lock the file is not replaced between open and read. */
+	if (state_fd) {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return iq_fail(err, IQ_EENV,
+				       "%s: sim: cannot open %s: %s (run "
+				       "icmquota sim init)",
+				       pci, path, strerror(errno));
+	}
 	rc = file_read_all(path, &text, &len, err);
 	if (!rc)
 		rc = pf_from_json(path, text, pf, err);
@@ -809,6 +886,43 @@ int simfw_pf_lock_load(const char *root, const char *pci, struct simfw_pf *pf,
 			     path, pf->pci);
 	if (rc) {
 		simfw_pf_free(pf);
+		if (fd >= 0)
+			close(fd);
+		return rc;
+	}
+	if (state_fd)
+		*state_fd = fd;
+	return IQ_OK;
+}
+
+bool simfw_pf_unchanged(const char *root, const char *pci, int state_fd)
+{
+	char path[PATH_MAX];
+	struct iq_err ignored = {0};
+	struct stat now, then;
+
+	/*
+	 * The state is only ever replaced whole (rename), and state_fd keeps
+	 * the loaded file's inode from being reused: same inode, same state.
+	 */
+	return state_fd >= 0 &&
+	       state_path(path, sizeof(path), root, pci, ".json", &ignored) ==
+		       IQ_OK &&
+	       stat(path, &now) == 0 && fstat(state_fd, &then) == 0 &&
+	       now.st_ino == then.st_ino && now.st_dev == then.st_dev;
+}
+
+int simfw_pf_lock_load(const char *root, const char *pci, struct simfw_pf *pf,
+		       int *lock_fd, struct iq_err *err)
+{
+	int rc;
+
+	memset(pf, 0, sizeof(*pf));
+	rc = simfw_pf_lock(root, pci, lock_fd, err);
+	if (rc)
+		return rc;
+	rc = simfw_pf_load(root, pci, pf, NULL, err);
+	if (rc) {
 		lock_close(*lock_fd);
 		*lock_fd = -1;
 	}
@@ -821,7 +935,7 @@ int simfw_pf_unlock(const char *root, struct simfw_pf *pf, int lock_fd,
 	int rc = IQ_OK;
 
 	if (dirty)
-		rc = save(root, pf, err);
+		rc = simfw_pf_save(root, pf, err);
 	lock_close(lock_fd);
 	simfw_pf_free(pf);
 	return rc;

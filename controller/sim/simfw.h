@@ -46,6 +46,12 @@ struct simfw_pf {
 	size_t nfuncs;	      /* PF + sriov_totalvfs */
 	struct simfw_func *funcs;
 	struct simfw_group *groups; /* group_id_max entries, id 1.. */
+	/*
+	 * vhca_id -> index into funcs + 1 (0: none), 65536 entries, built by
+	 * simfw_pf_index() so a command costs the same on any function;
+	 * NULL: simfw_func_by_vhca() scans.
+	 */
+	uint16_t *by_vhca;
 };
 
 /*
@@ -65,15 +71,41 @@ int simfw_pf_init(struct simfw_pf *pf, const char *pci, unsigned pf_index,
 int simfw_pf_create(const char *root, const struct simfw_pf *pf,
 		    struct iq_err *err);
 /*
- * Lock the PF's state (flock, shared by every process driving the sim) and
- * load it. Always pair with simfw_pf_unlock().
+ * The PF's state lock (flock on ROOT/icmquota-sim/fw/PCI.lock, taken by
+ * every process driving the sim): simfw_pf_lock() waits for it (IQ_EENV
+ * when the PF has no simulated firmware), simfw_pf_release() drops it.
+ * A process takes the locks of several PFs in PCI address order.
+ */
+int simfw_pf_lock(const char *root, const char *pci, int *lock_fd,
+		  struct iq_err *err);
+void simfw_pf_release(int lock_fd);
+/*
+ * Load the PF's state; the caller holds the lock. state_fd (may be NULL)
+ * gets an open descriptor of the file loaded, for simfw_pf_unchanged().
+ */
+int simfw_pf_load(const char *root, const char *pci, struct simfw_pf *pf,
+		  int *state_fd, struct iq_err *err);
+/* Under the lock: true when the state file is still the one state_fd
+ * loaded (nobody saved since). */
+bool simfw_pf_unchanged(const char *root, const char *pci, int state_fd);
+/*
+ * Lock the PF's state and load it. Always pair with simfw_pf_unlock().
  */
 int simfw_pf_lock_load(const char *root, const char *pci, struct simfw_pf *pf,
 		       int *lock_fd, struct iq_err *err);
+/* Write the state (atomic replace); the lock stays held. */
+int simfw_pf_save(const char *root, const struct simfw_pf *pf,
+		  struct iq_err *err);
 /* Save when dirty (atomic replace), then unlock and free. */
 int simfw_pf_unlock(const char *root, struct simfw_pf *pf, int lock_fd,
 		    bool dirty, struct iq_err *err);
 void simfw_pf_free(struct simfw_pf *pf);
+/*
+ * Build pf->by_vhca (after loading or building a PF): simfw_func_by_vhca()
+ * is then one table lookup. Returns 0, -1 when out of memory (the scan
+ * still works).
+ */
+int simfw_pf_index(struct simfw_pf *pf);
 
 /* The PF names of the simulated firmware (sorted); *pcis is malloc'd. */
 int simfw_list_pfs(const char *root, char (**pcis)[PCI_ADDR_LEN], size_t *n,

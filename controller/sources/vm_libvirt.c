@@ -27,6 +27,8 @@
 #include <libxml/tree.h>
 #include <libxml/xmlerror.h>
 
+#include "controller/sources/libxml_dl.h"
+
 /* What admission needs of the first error libxml2 reports. */
 struct xml_first_error {
 	int set;
@@ -92,6 +94,10 @@ static xmlDocPtr parse_xml(const char *xml, size_t len, const char *label,
 			"%s: domain XML of %zu bytes is too large to be a "
 			"libvirt domain",
 			label, len);
+		return NULL;
+	}
+	if (libxml_dl_load(err)) {
+		iq_err_prefix(err, "%s", label);
 		return NULL;
 	}
 	ctxt = xmlNewParserCtxt();

@@ -23,6 +23,7 @@
 #include <libxml/globals.h>
 #include <libxml/xmlerror.h>
 
+#include "controller/sources/libxml_dl.h"
 #include "controller/sources/vm.h"
 #include "lib/dynlib.h"
 #include "lib/file.h"
@@ -275,6 +276,9 @@ int vm_libvirt_list_running(const char *uri, struct vm_list *list,
 	int rc;
 
 	rc = uri && *uri ? libvirt_load(err) : IQ_OK;
+	/* libvirt brought libxml2 in already: this only finds it. */
+	if (rc == IQ_OK)
+		rc = libxml_dl_load(err);
 	if (rc)
 		return rc;
 	xml_errors_quiet(&saved);

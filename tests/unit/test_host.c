@@ -119,6 +119,11 @@ static void test_discover(void)
 			CHECK_STR(host.pfs[1].vfs[i].pci, pci);
 			CHECK_U64(host.pfs[1].vfs[i].index, i);
 			CHECK_U64(host.pfs[1].vfs[i].function_id, i + 1);
+			/* Read on demand only. */
+			CHECK_STR(host.pfs[1].vfs[i].driver, "");
+			CHECK_U64(host_vf_read_driver(
+					  &host, &host.pfs[1].vfs[i], &err),
+				  IQ_OK);
 			CHECK_STR(host.pfs[1].vfs[i].driver, "vfio-pci");
 			CHECK(!host.pfs[1].vfs[i].vhca_known);
 		}

@@ -205,6 +205,12 @@ static uint32_t fw_cap(struct host *host, const char *vf_pci)
 	if (!vf || host_vf_vhca(pf, vf, &err) ||
 	    fw_read_vhca_icm(pf->fw, vf->vhca_id, &state, &err)) {
 		fprintf(stderr, "fw_cap %s: %s\n", vf_pci, err.msg);
+		host_fw_flush(host, &err);
+		return 0;
+	}
+	/* The batch ends: other processes (sim register) may go on. */
+	if (host_fw_flush(host, &err)) {
+		fprintf(stderr, "fw_cap %s: %s\n", vf_pci, err.msg);
 		return 0;
 	}
 	return state.max_alloc_icm_th;

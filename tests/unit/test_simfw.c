@@ -5,18 +5,23 @@
  * (page requests, FLR), and its state files (create, lock/load/save, list,
  * corrupt files, concurrent writers).
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "controller/sim/simfw.h"
 #include "devx/codec.h"
+#include "devx/fw.h"
 #include "devx/prm.h"
+#include "devx/transport.h"
 #include "lib/file.h"
 #include "lib/pci.h"
 #include "lib/size.h"
@@ -742,6 +747,110 @@ static void test_concurrent_writers(void)
 	rm_rf(root);
 }
 
+/* The cap of vhca 0x1a3 as the state file holds it (another process). */
+static uint32_t file_cap(const char *root)
+{
+	struct iq_err err = {0};
+	struct simfw_pf pf;
+	uint32_t cap;
+	int fd;
+
+	if (simfw_pf_lock_load(root, PF_PCI, &pf, &fd, &err)) {
+		fprintf(stderr, "file_cap: %s\n", err.msg);
+		return 0;
+	}
+	cap = simfw_func_by_vhca(&pf, 0x1a3)->cap;
+	simfw_pf_unlock(root, &pf, fd, false, &err);
+	return cap;
+}
+
+/* Another process: is the PF's lock free right now? */
+static bool lock_free_elsewhere(const char *root)
+{
+	char path[128];
+	pid_t pid;
+	int status = -1;
+
+	snprintf(path, sizeof(path), "%s/icmquota-sim/fw/%s.lock", root,
+		 PF_PCI);
+	pid = fork();
+	if (pid == 0) {
+		int fd = open(path, O_RDWR | O_CLOEXEC);
+
+		_exit(fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0 ? 0 : 1);
+	}
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+static int open_dev(const char *root, struct fw_dev **dev)
+{
+	struct fw_open_args args = {.root = root,
+				    .pf_pci = PF_PCI,
+				    .ibdev = "",
+				    .fwctl = "",
+				    .sim = &simfw_transport};
+	struct iq_err err = {0};
+
+	return fw_dev_open(FW_BACKEND_SIM, &args, NULL, dev, &err);
+}
+
+/*
+ * The transport batches: the PF's lock is held from a batch's first
+ * command to fw_dev_flush, the state written back once; a batch sees what
+ * another process saved before it; a process that dies mid-batch leaves
+ * the state of the last flush, whole.
+ */
+static void test_transport_batches(void)
+{
+	struct prm_vhca_icm_ctrl st = {0};
+	struct iq_err err = {0};
+	struct simfw_pf pf;
+	struct fw_dev *dev = NULL;
+	char root[64];
+	pid_t pid;
+	int status = -1;
+	int fd;
+
+	make_root(root);
+	CHECK_U64(create_pf(root, PF_PCI, 0), IQ_OK);
+	CHECK_U64(open_dev(root, &dev), IQ_OK);
+	CHECK(lock_free_elsewhere(root));
+	CHECK_U64(fw_write_vhca_icm_cap(dev, 0x1a3, 1000, 0, &err), IQ_OK);
+	CHECK_U64(fw_read_vhca_icm(dev, 0x1a3, &st, &err), IQ_OK);
+	CHECK_U64(st.max_alloc_icm_th, 1000);
+	/* Inside the batch: others wait, and the file is not yet written. */
+	CHECK(!lock_free_elsewhere(root));
+	CHECK_U64(fw_dev_flush(dev, &err), IQ_OK);
+	CHECK(lock_free_elsewhere(root));
+	CHECK_U64(file_cap(root), 1000);
+
+	/* Another process changes the firmware between two batches. */
+	CHECK_U64(simfw_pf_lock_load(root, PF_PCI, &pf, &fd, &err), IQ_OK);
+	simfw_func_by_vhca(&pf, 0x1a3)->cap = 1500;
+	CHECK_U64(simfw_pf_unlock(root, &pf, fd, true, &err), IQ_OK);
+	CHECK_U64(fw_read_vhca_icm(dev, 0x1a3, &st, &err), IQ_OK);
+	CHECK_U64(st.max_alloc_icm_th, 1500);
+	CHECK_U64(fw_dev_flush(dev, &err), IQ_OK);
+	fw_dev_close(dev);
+
+	/* A process killed in the middle of a batch. */
+	pid = fork();
+	if (pid == 0) {
+		struct fw_dev *child = NULL;
+
+		if (open_dev(root, &child) ||
+		    fw_write_vhca_icm_cap(child, 0x1a3, 2000, 0, &err))
+			_exit(2);
+		_exit(0); /* no flush, no close */
+	}
+	CHECK(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	CHECK(lock_free_elsewhere(root));
+	CHECK_U64(file_cap(root), 1500);
+	rm_rf(root);
+}
+
 int main(void)
 {
 	RUN(test_vhca_ids);
@@ -762,5 +871,6 @@ int main(void)
 	RUN(test_list_pfs);
 	RUN(test_load_errors);
 	RUN(test_concurrent_writers);
+	RUN(test_transport_batches);
 	return TEST_SUMMARY("test_simfw");
 }

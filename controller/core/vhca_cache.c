@@ -1,0 +1,253 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The vhca_id cache file (vhca_cache.h says what holds an entry):
+ *
+ *   icmquota vhca-ids 1
+ *   boot_id 6c0e...           ("-" when unknown)
+ *   root /tmp/sim             (the rest of the line; empty = this host)
+ *   VF PF NUMVFS FUNCTION_ID INO CTIME_NS VHCA_ID   (one line per VF)
+ *
+ * Lines sorted by VF address, so a lookup is a binary search.
+ */
+#include "controller/core/vhca_cache.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/file.h"
+
+#define MAGIC "icmquota vhca-ids 1"
+
+void vhca_cache_path(const char *state_path, char *out, size_t len)
+{
+	if ((size_t)snprintf(out, len, "%s.vhca-ids", state_path) >= len)
+		out[0] = '\0';
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+	return strcmp(((const struct vhca_cache_entry *)a)->vf,
+		      ((const struct vhca_cache_entry *)b)->vf);
+}
+
+/* The next line of text (NUL-terminated in place); NULL at the end. */
+static char *next_line(char **cursor)
+{
+	char *line = *cursor;
+	char *nl;
+
+	if (!line || !*line)
+		return NULL;
+	nl = strchr(line, '\n');
+	if (nl) {
+		*nl = '\0';
+		*cursor = nl + 1;
+	} else {
+		*cursor = line + strlen(line);
+	}
+	return line;
+}
+
+static bool parse_entry(const char *line, struct vhca_cache_entry *e)
+{
+	char vf[32], pf[32];
+	unsigned numvfs, fid, vhca;
+	uint64_t ino;
+	int64_t ctime_ns;
+
+	if (sscanf(line, "%31s %31s %u %u %" SCNu64 " %" SCNd64 " %x", vf, pf,
+		   &numvfs, &fid, &ino, &ctime_ns, &vhca) != 7 ||
+	    fid > UINT16_MAX || vhca > UINT16_MAX ||
+	    !pci_addr_normalize(vf, e->vf) || !pci_addr_normalize(pf, e->pf))
+		return false;
+	e->pf_numvfs = numvfs;
+	e->function_id = (uint16_t)fid;
+	e->ino = ino;
+	e->ctime_ns = ctime_ns;
+	e->vhca_id = (uint16_t)vhca;
+	return true;
+}
+
+/* Parse text into c; false when it is not a cache of this boot and root. */
+static bool parse(struct vhca_cache *c, char *text)
+{
+	char *cursor = text;
+	char *line;
+	size_t n = 0, cap = 0;
+
+	line = next_line(&cursor);
+	if (!line || strcmp(line, MAGIC) != 0)
+		return false;
+	line = next_line(&cursor);
+	if (!line || strncmp(line, "boot_id ", 8) != 0 ||
+	    strcmp(line + 8, c->boot_id[0] ? c->boot_id : "-") != 0)
+		return false;
+	line = next_line(&cursor);
+	if (!line || strncmp(line, "root ", 5) != 0 ||
+	    strcmp(line + 5, c->root) != 0)
+		return false;
+	while ((line = next_line(&cursor))) {
+		if (n == cap) {
+			struct vhca_cache_entry *grown;
+
+			cap = cap ? cap * 2 : 256;
+			grown = realloc(c->entries, cap * sizeof(*grown));
+			if (!grown)
+				return false;
+			c->entries = grown;
+		}
+		if (!parse_entry(line, &c->entries[n]))
+			return false;
+		n++;
+	}
+	c->n = n;
+	/* Written sorted; a file edited by hand is sorted here. */
+	for (size_t i = 1; i < n; i++) {
+		if (strcmp(c->entries[i - 1].vf, c->entries[i].vf) >= 0) {
+			qsort(c->entries, n, sizeof(*c->entries), cmp_entry);
+			break;
+		}
+	}
+	return true;
+}
+
+void vhca_cache_load(struct vhca_cache *c, const char *path, const char *root,
+		     const char *boot_id)
+{
+	struct iq_err ignored = {0};
+	char *text = NULL;
+	size_t len = 0;
+
+	memset(c, 0, sizeof(*c));
+	snprintf(c->path, sizeof(c->path), "%s", path ? path : "");
+	snprintf(c->root, sizeof(c->root), "%s", root ? root : "");
+	snprintf(c->boot_id, sizeof(c->boot_id), "%s", boot_id ? boot_id : "");
+	if (!c->path[0] || file_read_all(c->path, &text, &len, &ignored))
+		return;
+	if (!parse(c, text)) {
+		/* Another boot, another root, or not ours: start afresh. */
+		free(c->entries);
+		c->entries = NULL;
+		c->n = 0;
+		c->dirty = true;
+	}
+	free(text);
+}
+
+static struct vhca_cache_entry *find(const struct vhca_cache *c,
+				     const char *vf_pci)
+{
+	struct vhca_cache_entry key;
+
+	if (!c->n)
+		return NULL;
+	snprintf(key.vf, sizeof(key.vf), "%s", vf_pci);
+	return bsearch(&key, c->entries, c->n, sizeof(*c->entries), cmp_entry);
+}
+
+bool vhca_cache_get(struct vhca_cache *c, const char *vf_pci,
+		    const char *pf_pci, unsigned pf_numvfs,
+		    uint16_t function_id, uint64_t ino, int64_t ctime_ns,
+		    uint16_t *vhca_id)
+{
+	const struct vhca_cache_entry *e = find(c, vf_pci);
+
+	if (!e || strcmp(e->pf, pf_pci) != 0 || e->pf_numvfs != pf_numvfs ||
+	    e->function_id != function_id || e->ino != ino ||
+	    e->ctime_ns != ctime_ns) {
+		c->misses++;
+		return false;
+	}
+	c->hits++;
+	*vhca_id = e->vhca_id;
+	return true;
+}
+
+int vhca_cache_put(struct vhca_cache *c, const struct vhca_cache_entry *e,
+		   struct iq_err *err)
+{
+	struct vhca_cache_entry *slot = find(c, e->vf);
+	struct vhca_cache_entry *grown;
+	size_t at;
+
+	if (slot) {
+		if (memcmp(slot, e, sizeof(*e)) != 0) {
+			*slot = *e;
+			c->dirty = true;
+		}
+		return IQ_OK;
+	}
+	grown = realloc(c->entries, (c->n + 1) * sizeof(*grown));
+	if (!grown)
+		return iq_fail(err, IQ_EENV, "out of memory");
+	c->entries = grown;
+	/*
+	 * Keep the order: a run learns its VFs in address order, so the new
+	 * entry mostly goes at the end and nothing moves.
+	 */
+	at = c->n;
+	while (at > 0 && strcmp(c->entries[at - 1].vf, e->vf) > 0)
+		at--;
+	memmove(&c->entries[at + 1], &c->entries[at],
+		(c->n - at) * sizeof(*c->entries));
+	c->entries[at] = *e;
+	c->n++;
+	c->dirty = true;
+	return IQ_OK;
+}
+
+void vhca_cache_drop(struct vhca_cache *c, const char *vf_pci)
+{
+	struct vhca_cache_entry *e = find(c, vf_pci);
+	size_t at;
+
+	if (!e)
+		return;
+	at = (size_t)(e - c->entries);
+	memmove(e, e + 1, (c->n - at - 1) * sizeof(*e));
+	c->n--;
+	c->dirty = true;
+}
+
+int vhca_cache_save(struct vhca_cache *c, struct iq_err *err)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem;
+	int rc;
+
+	if (!c->dirty || !c->path[0])
+		return IQ_OK;
+	mem = open_memstream(&text, &len);
+	if (!mem)
+		return iq_fail(err, IQ_EENV, "%s: out of memory", c->path);
+	fprintf(mem, MAGIC "\nboot_id %s\nroot %s\n",
+		c->boot_id[0] ? c->boot_id : "-", c->root);
+	for (size_t i = 0; i < c->n; i++) {
+		const struct vhca_cache_entry *e = &c->entries[i];
+
+		fprintf(mem, "%s %s %u %u %" PRIu64 " %" PRId64 " %x\n", e->vf,
+			e->pf, e->pf_numvfs, e->function_id, e->ino,
+			e->ctime_ns, e->vhca_id);
+	}
+	if (fclose(mem) != 0) {
+		free(text);
+		return iq_fail(err, IQ_EENV, "%s: out of memory", c->path);
+	}
+	/* Not durable: a lost cache costs one query per VF, nothing else. */
+	rc = file_write_atomic(c->path, text, len, false, err);
+	free(text);
+	if (rc == IQ_OK)
+		c->dirty = false;
+	return rc;
+}
+
+void vhca_cache_free(struct vhca_cache *c)
+{
+	free(c->entries);
+	c->entries = NULL;
+	c->n = 0;
+}

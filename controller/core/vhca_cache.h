@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The vhca_id of each VF, kept across runs so that a run that changes
+ * nothing asks the firmware no QUERY_HCA_CAP per VF (a vhca_id is fixed
+ * while the VF exists: prm.md). One small text file beside the journal
+ * (STATE.vhca-ids), rewritten whole (temp file, rename) when it learnt
+ * something.
+ *
+ * An entry holds only while nothing could have changed the answer: the
+ * same boot (boot_id), the same simulated or real root, the PF with the
+ * same number of VFs (sriov_numvfs), and the VF's sysfs directory the same
+ * incarnation (inode and ctime: re-creating VFs makes new directories).
+ * Anything else is a miss, and the firmware is asked. A missing,
+ * unreadable or corrupt file is an empty cache: the cache can cost a
+ * query, never a wrong vhca_id or a failed run.
+ */
+#ifndef ICMQUOTA_VHCA_CACHE_H
+#define ICMQUOTA_VHCA_CACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/err.h"
+#include "lib/pci.h"
+
+struct vhca_cache_entry {
+	char vf[PCI_ADDR_LEN];
+	char pf[PCI_ADDR_LEN];
+	unsigned pf_numvfs;   /* the PF's VF count when learnt */
+	uint16_t function_id; /* VF index + 1 */
+	uint64_t ino;	      /* the VF's sysfs directory */
+	int64_t ctime_ns;
+	uint16_t vhca_id;
+};
+
+struct vhca_cache {
+	char path[4096]; /* "" = no cache */
+	char boot_id[40];
+	char root[4096];
+	struct vhca_cache_entry *entries; /* sorted by vf */
+	size_t n;
+	bool dirty;
+	unsigned long hits, misses; /* this run, for -v and the bench */
+};
+
+/* STATE.vhca-ids: the cache file beside a journal path; "" if too long. */
+void vhca_cache_path(const char *state_path, char *out, size_t len);
+
+/*
+ * Load path (may not exist) for a run on root ("" = this host) in boot
+ * boot_id ("" when unknown: then only the other keys hold). Entries of
+ * another boot or root are dropped at once. Never fails: a bad file is
+ * an empty cache (its path is kept, the next save replaces it).
+ */
+void vhca_cache_load(struct vhca_cache *c, const char *path, const char *root,
+		     const char *boot_id);
+/*
+ * The cached vhca_id of a VF, if its entry still holds for this PF
+ * (pf_numvfs VFs now) and this incarnation of the VF (ino, ctime_ns).
+ */
+bool vhca_cache_get(struct vhca_cache *c, const char *vf_pci,
+		    const char *pf_pci, unsigned pf_numvfs,
+		    uint16_t function_id, uint64_t ino, int64_t ctime_ns,
+		    uint16_t *vhca_id);
+/* Learn (or replace) a VF's vhca_id. IQ_EENV when out of memory. */
+int vhca_cache_put(struct vhca_cache *c, const struct vhca_cache_entry *e,
+		   struct iq_err *err);
+/* Forget a VF's entry (its vhca_id proved wrong). */
+void vhca_cache_drop(struct vhca_cache *c, const char *vf_pci);
+/* Write the file when something was learnt (not durable: a cache). */
+int vhca_cache_save(struct vhca_cache *c, struct iq_err *err);
+void vhca_cache_free(struct vhca_cache *c);
+
+#endif
