@@ -173,6 +173,8 @@ const char *prm_status_name(uint8_t status)
 		return "BAD_RESOURCE";
 	case PRM_STATUS_RESOURCE_BUSY:
 		return "RESOURCE_BUSY";
+	case PRM_STATUS_NOT_READY:
+		return "NOT_READY";
 	case PRM_STATUS_EXCEED_LIM:
 		return "EXCEED_LIM";
 	case PRM_STATUS_BAD_RES_STATE:

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "devx/codec.h"
 #include "devx/prm.h"
@@ -107,6 +108,8 @@ int fw_dev_open(enum fw_backend backend, const struct fw_open_args *args,
 		return iq_fail(err, IQ_EENV, "%s: out of memory", args->pf_pci);
 	snprintf(dev->pf, sizeof(dev->pf), "%s", args->pf_pci);
 	dev->trace = trace;
+	dev->retry_max = FW_RETRY_MAX;
+	dev->retry_first_ms = FW_RETRY_FIRST_MS;
 
 	switch (backend) {
 	case FW_BACKEND_DEVX:
@@ -182,25 +185,26 @@ static bool is_register_access(uint16_t opcode)
 	       opcode == PRM_OP_ACCESS_REGISTER_USER;
 }
 
-int fw_dev_exec(struct fw_dev *dev, const char *what, const void *in,
-		size_t inlen, void *out, size_t outlen, struct iq_err *err)
+static bool is_transient(uint8_t status)
 {
-	bool reg_write;
-	uint8_t status;
-	int rc;
+	return status == PRM_STATUS_RESOURCE_BUSY ||
+	       status == PRM_STATUS_NOT_READY;
+}
 
-	if (inlen < DEVX_ST_SZ_BYTES(prm_cmd_in_hdr) ||
-	    outlen < DEVX_ST_SZ_BYTES(prm_cmd_out_hdr))
-		return iq_fail(err, IQ_EENV,
-			       "%s: %s: mailbox too short (in %zu, out %zu "
-			       "bytes; the header alone is 16)",
-			       dev->pf, what, inlen, outlen);
-	reg_write = is_register_access(prm_in_opcode(in)) &&
-		    prm_in_op_mod(in) == PRM_REG_WRITE;
-	dev->n_cmds++;
-	if (reg_write)
-		dev->n_writes++;
-	dev->last_status = PRM_STATUS_OK;
+static void sleep_ms(unsigned ms)
+{
+	struct timespec ts = {.tv_sec = ms / 1000,
+			      .tv_nsec = (long)(ms % 1000) * 1000000L};
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* One delivery: trace in, run, trace out. */
+static int exec_once(struct fw_dev *dev, const char *what, const void *in,
+		     size_t inlen, void *out, size_t outlen, struct iq_err *err)
+{
+	int rc;
 
 	/* The input goes to the trace first: it is there even if we hang. */
 	if (dev->trace) {
@@ -221,12 +225,67 @@ int fw_dev_exec(struct fw_dev *dev, const char *what, const void *in,
 		if (rc)
 			return rc;
 	}
+	return IQ_OK;
+}
 
-	status = prm_out_status(out);
-	dev->last_status = status;
+int fw_dev_exec(struct fw_dev *dev, const char *what, const void *in,
+		size_t inlen, void *out, size_t outlen, struct iq_err *err)
+{
+	unsigned tries = 0, waited_ms = 0, wait_ms = dev->retry_first_ms;
+	bool reg_write;
+	uint8_t status;
+	int rc;
+
+	if (inlen < DEVX_ST_SZ_BYTES(prm_cmd_in_hdr) ||
+	    outlen < DEVX_ST_SZ_BYTES(prm_cmd_out_hdr))
+		return iq_fail(err, IQ_EENV,
+			       "%s: %s: mailbox too short (in %zu, out %zu "
+			       "bytes; the header alone is 16)",
+			       dev->pf, what, inlen, outlen);
+	reg_write = is_register_access(prm_in_opcode(in)) &&
+		    prm_in_op_mod(in) == PRM_REG_WRITE;
+	dev->n_cmds++;
+	if (reg_write)
+		dev->n_writes++;
+	dev->last_status = PRM_STATUS_OK;
+
+	for (;;) {
+		rc = exec_once(dev, what, in, inlen, out, outlen, err);
+		if (rc)
+			return rc;
+		status = prm_out_status(out);
+		dev->last_status = status;
+		if (!is_transient(status) || tries == dev->retry_max)
+			break;
+		/* prm.md: BUSY and NOT_READY mean "retry later". */
+		sleep_ms(wait_ms);
+		waited_ms += wait_ms;
+		tries++;
+		dev->n_retries++;
+		if (dev->trace) {
+			fprintf(dev->trace,
+				"# retry %u/%u after %s (0x%02x), waited %u "
+				"ms\n",
+				tries, dev->retry_max, prm_status_name(status),
+				status, wait_ms);
+			rc = trace_flush(dev, err);
+			if (rc)
+				return rc;
+		}
+		wait_ms *= 2;
+	}
 	if (status == PRM_STATUS_OK)
 		return IQ_OK;
 	dev->n_errors++;
+	if (is_transient(status))
+		return iq_fail(err, IQ_EENV,
+			       "%s: %s: firmware status %s (0x%02x), syndrome "
+			       "0x%08x, still after %u retries over %u ms: the "
+			       "device is busy or not ready (firmware reset or "
+			       "upgrade in progress?); run the command again "
+			       "once it is",
+			       dev->pf, what, prm_status_name(status), status,
+			       prm_out_syndrome(out), tries, waited_ms);
 	/* prm.md "DevX filter": fwctl's ACCESS_REG is the way around it. */
 	if (reg_write && strcmp(dev->ops->name, "devx") == 0 &&
 	    (status == PRM_STATUS_BAD_OP || status == PRM_STATUS_BAD_PARAM))

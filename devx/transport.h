@@ -80,15 +80,28 @@ uint32_t fwctl_rpc_scope_for(const void *in);
 /* "CONFIGURATION", "DEBUG_READ_ONLY", ...; "UNKNOWN" past the four. */
 const char *fwctl_rpc_scope_name(uint32_t scope);
 
+/*
+ * Retries of a command the firmware answered RESOURCE_BUSY (0x06) or
+ * NOT_READY (0x07) (prm.md: "retry later, bounded, with backoff"): up to
+ * FW_RETRY_MAX more tries, waiting FW_RETRY_FIRST_MS and doubling each
+ * time (10 + 20 + 40 + 80 + 160 = 310 ms at most per command). Every other
+ * status is final.
+ */
+#define FW_RETRY_MAX	  5
+#define FW_RETRY_FIRST_MS 10
+
 struct fw_dev {
 	const struct fw_transport_ops *ops;
 	void *priv;
 	char pf[PCI_ADDR_LEN];
-	FILE *trace;		/* --trace-fw, may be NULL */
-	unsigned long n_cmds;	/* commands sent */
-	unsigned long n_writes; /* register writes among them */
-	unsigned long n_errors; /* commands that failed (transport or status) */
-	uint8_t last_status;	/* firmware status of the last command */
+	FILE *trace;		 /* --trace-fw, may be NULL */
+	unsigned long n_cmds;	 /* commands sent (a retried one once) */
+	unsigned long n_writes;	 /* register writes among them */
+	unsigned long n_retries; /* resends after BUSY/NOT_READY */
+	unsigned long n_errors;	 /* commands that failed (transport, status) */
+	uint8_t last_status;	 /* firmware status of the last command */
+	unsigned retry_max;	 /* FW_RETRY_MAX from fw_dev_open; 0: none */
+	unsigned retry_first_ms; /* first wait, doubled at each retry */
 };
 
 /*
@@ -101,7 +114,10 @@ int fw_dev_open(enum fw_backend backend, const struct fw_open_args *args,
 /*
  * Send a command: trace "> HEX" / "< HEX", count it, fail on a transport
  * error or a non-zero status ("PF: CMD: firmware status BAD_PARAM (0x03),
- * syndrome 0x...").
+ * syndrome 0x..."). RESOURCE_BUSY and NOT_READY are retried up to
+ * dev->retry_max times with doubling waits, each retry counted in
+ * n_retries and traced as "# retry N/MAX after STATUS (0xNN), waited MS
+ * ms"; still busy after the last: IQ_EENV saying so.
  */
 int fw_dev_exec(struct fw_dev *dev, const char *what, const void *in,
 		size_t inlen, void *out, size_t outlen, struct iq_err *err);

@@ -12,8 +12,16 @@ bool pci_addr_format(unsigned long domain, unsigned long bus,
 {
 	static const char hex[] = "0123456789abcdef";
 
-	if (domain > 0xffff || bus > 0xff || slot > 0x1f || function > 7)
+	if (domain > PCI_DOMAIN_MAX || bus > 0xff || slot > 0x1f ||
+	    function > 7)
 		return false;
+	/* Domains past 16 bits (Intel VMD) take as many digits as needed,
+	 * as the kernel writes them. */
+	if (domain > 0xffff) {
+		snprintf(out, PCI_ADDR_LEN, "%04lx:%02lx:%02lx.%lx", domain,
+			 bus, slot, function);
+		return true;
+	}
 	/* "%04lx:%02lx:%02lx.%lx" by hand: discovery formats every VF. */
 	out[0] = hex[(domain >> 12) & 0xf];
 	out[1] = hex[(domain >> 8) & 0xf];
@@ -31,16 +39,21 @@ bool pci_addr_format(unsigned long domain, unsigned long bus,
 	return true;
 }
 
-/* Parse 1..max_digits hex digits ending at a delimiter. */
+/*
+ * Parse 1..max_digits hex digits ending at a delimiter. A domain may carry
+ * leading zeros beyond that (libvirt and lspci write "00010000").
+ */
 static bool parse_hex_part(const char **p, unsigned max_digits, char delim,
-			   unsigned long *value)
+			   bool leading_zeros, unsigned long *value)
 {
 	const char *s = *p;
-	unsigned n = 0;
+	unsigned n = 0, significant = 0;
 
 	*value = 0;
 	while (isxdigit((unsigned char)s[n])) {
-		if (n == max_digits)
+		significant += *value != 0 || s[n] != '0';
+		if ((leading_zeros ? significant : n + 1) > max_digits ||
+		    n >= 32)
 			return false;
 		*value =
 			*value * 16 +
@@ -66,13 +79,24 @@ bool pci_addr_normalize(const char *in, char out[PCI_ADDR_LEN])
 		return false;
 	for (const char *c = in; *c; c++)
 		colons += *c == ':';
-	if (colons == 2 && !parse_hex_part(&p, 4, ':', &domain))
+	if (colons == 2 && !parse_hex_part(&p, 8, ':', true, &domain))
 		return false;
 	if (colons != 1 && colons != 2)
 		return false;
-	if (!parse_hex_part(&p, 2, ':', &bus) ||
-	    !parse_hex_part(&p, 2, '.', &slot) ||
-	    !parse_hex_part(&p, 1, '\0', &function))
+	if (!parse_hex_part(&p, 2, ':', false, &bus) ||
+	    !parse_hex_part(&p, 2, '.', false, &slot) ||
+	    !parse_hex_part(&p, 1, '\0', false, &function))
 		return false;
 	return pci_addr_format(domain, bus, slot, function, out);
+}
+
+int pci_addr_cmp(const char *a, const char *b)
+{
+	size_t la = strcspn(a, ":"), lb = strcspn(b, ":");
+
+	/* Normalised domains have no leading zeros past 4 digits: a longer
+	 * one is larger. */
+	if (la != lb)
+		return la < lb ? -1 : 1;
+	return strcmp(a, b);
 }

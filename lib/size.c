@@ -9,10 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const struct {
+struct size_unit {
 	const char *suffix;
 	uint64_t mult;
-} size_units[] = {
+};
+
+static const struct size_unit size_units[] = {
 	{"", 1},
 	{"B", 1},
 	{"k", 1ULL << 10},
@@ -26,7 +28,16 @@ static const struct {
 	{"TiB", 1ULL << 40},
 };
 
-bool size_parse(const char *text, uint64_t *bytes, const char **why)
+/* Decimal units, for workload sizes as vendors write them ("40 GB"). */
+static const struct size_unit decimal_units[] = {
+	{"KB", 1000ULL},
+	{"MB", 1000ULL * 1000},
+	{"GB", 1000ULL * 1000 * 1000},
+	{"TB", 1000ULL * 1000 * 1000 * 1000},
+};
+
+static bool parse_units(const char *text, uint64_t *bytes, bool decimal,
+			const char **why)
 {
 	const char *p = text;
 	uint64_t whole = 0;
@@ -73,12 +84,19 @@ bool size_parse(const char *text, uint64_t *bytes, const char **why)
 	}
 	while (*p == ' ')
 		p++;
-	for (size_t i = 0; i < sizeof(size_units) / sizeof(size_units[0]);
+	for (size_t i = 0;
+	     i <
+	     sizeof(size_units) / sizeof(size_units[0]) +
+		     (decimal ? sizeof(decimal_units) / sizeof(decimal_units[0])
+			      : 0);
 	     i++) {
-		uint64_t mult = size_units[i].mult;
+		size_t nbin = sizeof(size_units) / sizeof(size_units[0]);
+		const struct size_unit *u =
+			i < nbin ? &size_units[i] : &decimal_units[i - nbin];
+		uint64_t mult = u->mult;
 		unsigned __int128 total;
 
-		if (strcmp(p, size_units[i].suffix) != 0)
+		if (strcmp(p, u->suffix) != 0)
 			continue;
 		total = (unsigned __int128)whole * mult +
 			((unsigned __int128)frac_num * mult + frac_den / 2) /
@@ -90,8 +108,20 @@ bool size_parse(const char *text, uint64_t *bytes, const char **why)
 		*bytes = (uint64_t)total;
 		return true;
 	}
-	*why = "bad unit (use B, KiB, MiB, GiB, TiB or unlimited)";
+	*why = decimal ? "bad unit (use B, KiB, MiB, GiB, TiB, KB, MB, GB, TB "
+			 "or unlimited)"
+		       : "bad unit (use B, KiB, MiB, GiB, TiB or unlimited)";
 	return false;
+}
+
+bool size_parse(const char *text, uint64_t *bytes, const char **why)
+{
+	return parse_units(text, bytes, false, why);
+}
+
+bool size_parse_decimal(const char *text, uint64_t *bytes, const char **why)
+{
+	return parse_units(text, bytes, true, why);
 }
 
 void size_format(uint64_t bytes, char *buf, size_t len)

@@ -19,6 +19,12 @@
  * "unlimited". Returns false with a reason in why (a static string).
  */
 bool size_parse(const char *text, uint64_t *bytes, const char **why);
+/*
+ * size_parse() plus the decimal units KB, MB, GB, TB (powers of 1000), for
+ * workload sizes as GPU and library documentation write them ("40 GB" is
+ * 40e9 bytes, "40GiB" 40 * 2^30).
+ */
+bool size_parse_decimal(const char *text, uint64_t *bytes, const char **why);
 /* "8.0GiB", "256MiB", "unlimited": human units for tables. */
 void size_format(uint64_t bytes, char *buf, size_t len);
 /* Signed variant for headroom: "-3.5GiB". */

@@ -44,6 +44,8 @@ int cmd_recommend(struct run_ctx *ctx, int argc, char **argv,
 int cmd_sim(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err);
 int cmd_hook(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err);
 int cmd_doctor(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err);
+int cmd_estimate(struct run_ctx *ctx, int argc, char **argv,
+		 struct iq_err *err);
 int cmd_daemon(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err);
 int cmd_metrics(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err);
 

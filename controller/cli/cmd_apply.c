@@ -125,6 +125,9 @@ static int plan_or_apply(struct run_ctx *ctx, int argc, char **argv, bool apply,
 				       json_object_new_uint64(writes));
 		json_object_object_add(o, "fw_commands",
 				       json_object_new_uint64(cmds));
+		json_object_object_add(
+			o, "fw_retries",
+			json_object_new_uint64(host_fw_retries(&s.host)));
 		json_object_object_add(o, "split", report_split_json(&r.split));
 		json_print(ctx->out, o);
 	} else if (rc == IQ_OK) {
@@ -135,6 +138,12 @@ static int plan_or_apply(struct run_ctx *ctx, int argc, char **argv, bool apply,
 			name, r.plan.nvfs, s.host.npfs, r.nrunning,
 			r.plan.nwrites, r.plan.nwrites == 1 ? "" : "s",
 			apply ? "written" : "to write", cmds);
+		if (host_fw_retries(&s.host))
+			fprintf(ctx->out,
+				"%s: %lu firmware command(s) resent after "
+				"RESOURCE_BUSY/NOT_READY (--trace-fw shows "
+				"them)\n",
+				name, host_fw_retries(&s.host));
 		for (size_t i = 0; i < r.plan.nothers; i++)
 			run_verbose(
 				ctx,

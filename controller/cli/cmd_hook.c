@@ -7,8 +7,8 @@
  * settings file. Never calls back into libvirt (that would deadlock the
  * daemon). Operations that do not concern caps return at once.
  */
-#include <ctype.h>
-#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
@@ -17,11 +17,31 @@
 #include "controller/cli/cli.h"
 #include "controller/cli/help.h"
 #include "controller/core/lifecycle.h"
-#include "lib/file.h"
+
+/*
+ * What the hook has to say on a call that succeeds: to syslog, and to
+ * stderr, which libvirtd keeps in its log (and a person running the hook
+ * by hand sees). A refusal's one line is printed by main, not here.
+ */
+static void hook_log(int priority, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void hook_log(int priority, const char *fmt, ...)
+{
+	char line[1536];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	syslog(priority, "%s", line);
+	fprintf(stderr, "icmquota: %s\n", line);
+}
 
 enum hook_action {
 	HOOK_NONE,
 	HOOK_START,	/* prepare begin, incoming migrate/restore begin */
+	HOOK_RESOLVE,	/* start begin: network interfaces resolved */
 	HOOK_VERIFY,	/* started begin */
 	HOOK_STOP,	/* stopped end, release end */
 	HOOK_RECONCILE, /* reconnect begin (libvirtd restarted) */
@@ -33,6 +53,8 @@ static enum hook_action hook_action_of(const char *op, const char *subop)
 	    (!strcmp(op, "prepare") || !strcmp(op, "migrate") ||
 	     !strcmp(op, "restore")))
 		return HOOK_START;
+	if (!strcmp(op, "start") && !strcmp(subop, "begin"))
+		return HOOK_RESOLVE;
 	if (!strcmp(op, "started") && !strcmp(subop, "begin"))
 		return HOOK_VERIFY;
 	if (!strcmp(subop, "end") &&
@@ -93,7 +115,7 @@ static int hook_failure(struct run_ctx *ctx, const char *vm,
 	 * changes nothing: there the failure is logged, and `icmquota
 	 * apply` repairs the caps later.
 	 */
-	if (action != HOOK_START)
+	if (action != HOOK_START && action != HOOK_RESOLVE)
 		return IQ_OK;
 	if (!strcmp(ctx->on_error, "allow")) {
 		syslog(LOG_WARNING,
@@ -104,57 +126,44 @@ static int hook_failure(struct run_ctx *ctx, const char *vm,
 	return rc;
 }
 
-/*
- * A VM with no PCI passthrough has no VF to cap: the hook leaves it alone
- * and costs near nothing. Its stop still closes a journal entry if one
- * exists (a VF hot-unplugged before the stop), found without the lock.
- */
-/*
- * Whether the journal may hold VM name, without parsing it (a fleet host's
- * journal is hundreds of kB): the journal writes a name as a JSON string,
- * so a plain name (nothing JSON escapes) absent from the text as "NAME"
- * is not journalled. Anything else, a missing or unreadable journal
- * included, says "may": the parse decides.
- */
-static bool journal_may_name(const char *path, const char *name)
+/* The VM's PCI devices are exactly those the journal holds for it. */
+static bool same_devices(const struct vm_facts *a, const struct vm_facts *b)
 {
-	struct iq_err ignored = {0};
-	char quoted[sizeof(((struct vm_facts *)0)->name) + 2];
-	char *text = NULL;
-	size_t len = 0;
-	bool may;
-
-	for (const char *c = name; *c; c++)
-		if (!isalnum((unsigned char)*c) && !strchr("._+:@-", *c))
-			return true;
-	if (access(path, F_OK) < 0 && errno == ENOENT)
-		return false; /* no journal: nothing journalled */
-	if (file_read_all(path, &text, &len, &ignored))
-		return true;
-	snprintf(quoted, sizeof(quoted), "\"%s\"", name);
-	may = memmem(text, len, quoted, strlen(quoted)) != NULL;
-	free(text);
-	return may;
+	if (a->npci != b->npci)
+		return false;
+	for (size_t i = 0; i < a->npci; i++)
+		if (strcmp(a->pci[i], b->pci[i]) != 0)
+			return false;
+	return true;
 }
 
+/*
+ * Every VM counts in the memory split, VFs or not: a start, stop or
+ * reconnect is journalled for every VM (one without VFs costs no firmware
+ * command). `start begin` has work only when the devices differ from what
+ * prepare journalled (a VF libvirt resolved from a hostdev network) or the
+ * VM is pending; `started` only for a VM with PCI devices. Decided from
+ * the journal without the lock; the locked run decides again.
+ */
 static bool hook_has_work(struct run_ctx *ctx, enum hook_action action,
 			  const struct vm_facts *vm)
 {
 	struct state journal;
 	struct iq_err ignored = {0};
-	bool known;
+	const struct state_vm *svm;
+	bool work;
 
-	if (vm->npci > 0)
+	if (action == HOOK_VERIFY)
+		return vm->npci > 0;
+	if (action != HOOK_RESOLVE || ctx->config_rc)
 		return true;
-	if (action != HOOK_STOP || ctx->config_rc)
-		return false;
-	if (!journal_may_name(ctx->state_path, vm->name))
-		return false;
 	if (state_load(ctx->state_path, &journal, &ignored))
 		return true; /* let the locked run report it */
-	known = state_find_vm(&journal, vm->name) != NULL;
+	svm = state_find_vm(&journal, vm->name);
+	work = !svm || svm->facts.pending_ifaces > 0 ||
+	       !same_devices(&svm->facts, vm);
 	state_free(&journal);
-	return known;
+	return work;
 }
 
 static int run_action(struct run_ctx *ctx, enum hook_action action,
@@ -164,15 +173,28 @@ static int run_action(struct run_ctx *ctx, enum hook_action action,
 	struct session s;
 	int rc;
 
+	/* A VM without PCI devices needs no firmware channel. */
 	rc = session_open(ctx,
 			  SESSION_LOCK | SESSION_POLICY | SESSION_STATE |
-				  SESSION_FIRMWARE,
+				  (vm->npci ? SESSION_FIRMWARE : SESSION_HOST),
 			  &s, err);
 	if (rc)
 		return hook_failure(ctx, vm->name, action, rc, err);
 	s.counted.v[CNT_HOOK_CALLS]++;
 	switch (action) {
 	case HOOK_START:
+		rc = lifecycle_vm_start(&s, vm, "libvirt-hook", &r, err);
+		if (rc == IQ_OK && vm->pending_ifaces)
+			hook_log(LOG_NOTICE,
+				 "VM %s: %u <interface type='network'> not "
+				 "resolved at prepare: admitted for what is "
+				 "known, pending until start begin",
+				 vm->name, vm->pending_ifaces);
+		break;
+	case HOOK_RESOLVE:
+		/* The resolved XML: VFs of hostdev networks are in it, and
+		 * what is still type='network' is no VF. A refusal here
+		 * aborts the start. */
 		rc = lifecycle_vm_start(&s, vm, "libvirt-hook", &r, err);
 		break;
 	case HOOK_RECONCILE:
@@ -182,11 +204,36 @@ static int run_action(struct run_ctx *ctx, enum hook_action action,
 		rc = lifecycle_vm_verify(&s, vm, &r, err);
 		if (rc == IQ_OK && r.mismatches)
 			/* Loud, not fatal: the guest is already starting. */
-			syslog(LOG_ERR,
-			       "VM %s: %zu VF cap%s differ from what was "
-			       "programmed at prepare (run icmquota apply)",
-			       vm->name, r.mismatches,
-			       r.mismatches == 1 ? "" : "s");
+			hook_log(LOG_ERR,
+				 "VM %s: %zu VF cap%s differ from what was "
+				 "programmed at prepare or start begin (run "
+				 "icmquota apply)",
+				 vm->name, r.mismatches,
+				 r.mismatches == 1 ? "" : "s");
+		if (rc == IQ_OK && r.uncapped) {
+			/* A VF that came after start begin: cap it now
+			 * (no admission: refusing a running guest would
+			 * kill it), and say so. */
+			char first[PCI_ADDR_LEN];
+			size_t n = r.uncapped;
+
+			snprintf(first, sizeof(first), "%s", r.uncapped_pci);
+			lifecycle_result_free(&r);
+			rc = lifecycle_vm_reconcile(&s, vm, "libvirt-hook", &r,
+						    err);
+			hook_log(
+				LOG_ERR,
+				"VM %s: %zu VF%s (%s%s) in the domain at "
+				"started "
+				"that nothing capped at prepare or start begin "
+				"(added by libvirt after start begin?): %s; "
+				"check the split with icmquota status%s",
+				vm->name, n, n == 1 ? "" : "s", first,
+				n > 1 ? ", ..." : "",
+				rc == IQ_OK ? "capped now without admission"
+					    : "NOT capped",
+				rc == IQ_OK ? "" : ", then run icmquota apply");
+		}
 		break;
 	case HOOK_STOP:
 		rc = lifecycle_vm_stop(&s, vm, vm->name, &r, err);
@@ -196,14 +243,15 @@ static int run_action(struct run_ctx *ctx, enum hook_action action,
 	}
 	if (rc == IQ_OK) {
 		if (r.unsupported_vfs)
-			syslog(LOG_WARNING,
-			       "VM %s: %u VF(s) on PFs without VHCA_ICM_CTRL "
-			       "run "
-			       "UNCAPPED",
-			       vm->name, r.unsupported_vfs);
+			hook_log(LOG_WARNING,
+				 "VM %s: %u VF(s) on PFs without VHCA_ICM_CTRL "
+				 "run "
+				 "UNCAPPED",
+				 vm->name, r.unsupported_vfs);
 		if (r.adm.message[0])
-			syslog(LOG_NOTICE, "%s", r.adm.message);
-	} else if (rc == IQ_EREFUSED && action == HOOK_START) {
+			hook_log(LOG_NOTICE, "%s", r.adm.message);
+	} else if (rc == IQ_EREFUSED &&
+		   (action == HOOK_START || action == HOOK_RESOLVE)) {
 		/* What virsh start shows the user: one line. */
 		syslog(LOG_ERR, "%s", err->msg);
 	} else {
@@ -243,17 +291,12 @@ int cmd_hook(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err)
 	rc = read_stdin(&xml, &len, err);
 	if (rc == IQ_OK && len == 0)
 		rc = iq_fail(err, IQ_EREFUSED, "%s: empty", label);
-	if (rc == IQ_OK && !memmem(xml, len, "hostdev", 7)) {
-		/*
-		 * A PCI device reaches a guest only through <hostdev> or
-		 * <interface type='hostdev'>: without the word, the domain
-		 * has no VF, and the XML need not be parsed (nor libxml2
-		 * loaded). Name it as libvirt does.
-		 */
-		snprintf(vm.name, sizeof(vm.name), "%s", argv[3]);
-	} else if (rc == IQ_OK) {
+	if (rc == IQ_OK)
 		rc = vm_from_libvirt_xml(xml, len, label, &vm, err);
-	}
+	/* Only prepare (and incoming migrate/restore) comes before libvirt
+	 * allocates network ports: later, type='network' is no VF. */
+	if (rc == IQ_OK && action != HOOK_START)
+		vm.pending_ifaces = 0;
 	free(xml);
 	if (rc == IQ_OK && !hook_has_work(ctx, action, &vm)) {
 		/* No VF to cap and nothing journalled: near-zero cost. */

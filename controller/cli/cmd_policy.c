@@ -777,7 +777,19 @@ int cmd_policy(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err)
 				   help_find("policy"));
 		return argc < 2 ? IQ_EUSAGE : IQ_OK;
 	}
+	/* `policy ACTION --help` is help, never a file or a value. */
+	for (int i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			help_print_command(ctx->out, help_find("policy"));
+			return IQ_OK;
+		}
+	}
 	if (!strcmp(argv[1], "validate")) {
+		if (argc == 3 && argv[2][0] == '-' && argv[2][1])
+			return iq_fail(err, IQ_EUSAGE,
+				       "policy validate: unknown option '%s' "
+				       "(usage: policy validate [FILE])",
+				       argv[2]);
 		if (argc > 3)
 			return iq_fail(err, IQ_EUSAGE,
 				       "policy validate: one FILE at most");

@@ -35,6 +35,7 @@ static const struct {
 	{"top", cmd_top},
 	{"recommend", cmd_recommend},
 	{"doctor", cmd_doctor},
+	{"estimate", cmd_estimate},
 };
 
 struct globals {

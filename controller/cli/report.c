@@ -486,6 +486,26 @@ json_object *report_vm_json(const struct vm_facts *vm, struct host *host)
 			       json_object_new_uint64(vm->memory_bytes));
 	json_object_object_add(o, "hugepages",
 			       json_object_new_boolean(vm->hugepages));
+	json_object_object_add(o, "hugepage_bytes",
+			       json_object_new_uint64(vm_huge_bytes(vm)));
+	json_object *huge = json_object_new_array();
+
+	for (size_t i = 0; i < vm->nhuge; i++) {
+		json_object *h = json_object_new_object();
+
+		/* page_bytes null: the host's default huge page size. */
+		json_object_object_add(
+			h, "page_bytes",
+			vm->huge[i].page_bytes
+				? json_object_new_uint64(vm->huge[i].page_bytes)
+				: NULL);
+		json_object_object_add(
+			h, "bytes", json_object_new_uint64(vm->huge[i].bytes));
+		json_object_array_add(huge, h);
+	}
+	json_object_object_add(o, "huge", huge);
+	json_object_object_add(o, "pending_interfaces",
+			       json_object_new_int((int)vm->pending_ifaces));
 	json_object_object_add(o, "class",
 			       vm->class_name[0]
 				       ? json_object_new_string(vm->class_name)
@@ -505,10 +525,23 @@ void report_vm_table(FILE *out, const struct vm_facts *vm, struct host *host)
 {
 	char mem[32];
 
+	char huge[160] = "no";
+	size_t used = 0;
+
 	size_format(vm->memory_bytes, mem, sizeof(mem));
+	/* "hugepages 512.0GiB in 1.0GiB pages, 16.0GiB in default pages" */
+	for (size_t i = 0; i < vm->nhuge && used < sizeof(huge); i++) {
+		char bytes[32], page[32];
+
+		size_format(vm->huge[i].bytes, bytes, sizeof(bytes));
+		size_format(vm->huge[i].page_bytes, page, sizeof(page));
+		used += (size_t)snprintf(
+			huge + used, sizeof(huge) - used, "%s%s in %s pages",
+			i ? ", " : "", bytes,
+			vm->huge[i].page_bytes ? page : "default");
+	}
 	fprintf(out, "vm %s uuid %s memory %s hugepages %s class %s\n",
-		vm->name, vm->uuid[0] ? vm->uuid : "-", mem,
-		vm->hugepages ? "yes" : "no",
+		vm->name, vm->uuid[0] ? vm->uuid : "-", mem, huge,
 		vm->class_name[0] ? vm->class_name : "-");
 	for (size_t i = 0; i < vm->npci; i++) {
 		struct host_pf *pf = NULL;

@@ -203,8 +203,8 @@ static int cmp_vf(const void *a, const void *b)
 
 static int cmp_pf(const void *a, const void *b)
 {
-	return strcmp(((const struct host_pf *)a)->pci,
-		      ((const struct host_pf *)b)->pci);
+	return pci_addr_cmp(((const struct host_pf *)a)->pci,
+			    ((const struct host_pf *)b)->pci);
 }
 
 /*
@@ -864,6 +864,14 @@ int host_read_memory(struct host *host, struct iq_err *err)
 	if (!rc)
 		rc = meminfo_value(text, path, "MemAvailable",
 				   &host->mem.mem_available, err);
+	if (!rc) {
+		struct iq_err ignored = {0};
+
+		/* A kernel without hugetlbfs has no such line. */
+		if (meminfo_value(text, path, "Hugepagesize",
+				  &host->mem.default_page_bytes, &ignored))
+			host->mem.default_page_bytes = 0;
+	}
 	free(text);
 	return rc ? rc : host_read_hugepage_pools(host->root, &host->mem, err);
 }
@@ -988,6 +996,16 @@ void host_fw_counts(const struct host *host, unsigned long *cmds,
 		*cmds += host->pfs[i].fw->n_cmds;
 		*writes += host->pfs[i].fw->n_writes;
 	}
+}
+
+unsigned long host_fw_retries(const struct host *host)
+{
+	unsigned long n = 0;
+
+	for (size_t i = 0; i < host->npfs; i++)
+		if (host->pfs[i].fw)
+			n += host->pfs[i].fw->n_retries;
+	return n;
 }
 
 unsigned long host_fw_errors(const struct host *host)

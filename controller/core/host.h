@@ -82,6 +82,9 @@ struct host_mem {
 	uint64_t mem_available;
 	struct hugepage_pool pools[8];
 	size_t npools;
+	/* Hugepagesize of /proc/meminfo: the size a VM asking for huge
+	 * pages without a size gets; 0 when the kernel has none. */
+	uint64_t default_page_bytes;
 };
 
 /* A VF by address (host->vf_index, sorted by pci). */
@@ -159,6 +162,9 @@ int host_fw_flush(struct host *host, struct iq_err *err);
 /* Total firmware commands/writes sent on all PFs (bench, tests). */
 void host_fw_counts(const struct host *host, unsigned long *cmds,
 		    unsigned long *writes);
+
+/* Resends after RESOURCE_BUSY / NOT_READY on all PFs (fw_dev_exec). */
+unsigned long host_fw_retries(const struct host *host);
 
 /* Firmware commands that failed on all PFs (metrics counter). */
 unsigned long host_fw_errors(const struct host *host);

@@ -36,6 +36,21 @@ static unsigned count_unsupported(const struct plan *plan)
 	return n;
 }
 
+/*
+ * A running VM's VF with an unlimited cap counts as its PF's total ICM in
+ * the split: a session opened without firmware (a VM without VFs) opens
+ * it then, so that admission never counts such a cap as 0.
+ */
+static int firmware_for_split(struct session *s, const struct plan *plan,
+			      struct iq_err *err)
+{
+	for (size_t i = 0; i < plan->nvfs; i++)
+		if (plan->vfs[i].vm && !plan->vfs[i].pf->probed &&
+		    plan->vfs[i].desired_bytes == IQ_UNLIMITED)
+			return session_open_firmware(s, err);
+	return IQ_OK;
+}
+
 static int vm_program(struct session *s, const struct vm_facts *vm,
 		      const char *origin, bool admit,
 		      struct lifecycle_result *r, struct iq_err *err)
@@ -69,6 +84,8 @@ static int vm_program(struct session *s, const struct vm_facts *vm,
 		rc = plan_build(&s->host, &s->policy, &s->state, r->running,
 				r->nrunning, &scope, &r->plan, err);
 	vm_facts_free(&scope);
+	if (rc == IQ_OK)
+		rc = firmware_for_split(s, &r->plan, err);
 	if (rc)
 		return rc;
 	r->unsupported_vfs = count_unsupported(&r->plan);
@@ -138,6 +155,13 @@ int lifecycle_vm_stop(struct session *s, const struct vm_facts *vm,
 	for (size_t i = 0; vm && i < vm->npci; i++)
 		if ((rc = vm_add_pci(&scope, vm->pci[i], err)))
 			goto out;
+	/*
+	 * The caller opened the firmware from what it was told (a stop's XML
+	 * may have lost a hot-unplugged VF); the journal's VFs need it too,
+	 * or they would be skipped as "not supported" and keep the VM's cap.
+	 */
+	if (scope.npci > 0 && (rc = session_open_firmware(s, err)))
+		goto out;
 	rc = running_set(&s->state, scope.name, NULL, 0, r, err);
 	if (rc == IQ_OK)
 		rc = plan_build(&s->host, &s->policy, &s->state, r->running,
@@ -174,8 +198,21 @@ int lifecycle_vm_verify(struct session *s, const struct vm_facts *vm,
 				&r->plan, err);
 	if (rc == IQ_OK)
 		rc = plan_read_back(&s->host, &r->plan, err);
-	if (rc == IQ_OK)
-		r->mismatches = r->plan.nwrites;
+	for (size_t i = 0; rc == IQ_OK && i < r->plan.nvfs; i++) {
+		const struct plan_vf *pv = &r->plan.vfs[i];
+		const struct state_vf *rec;
+
+		if (!pv->in_scope || !pv->pf->supported)
+			continue;
+		rec = state_find_vf(&s->state, pv->vf->pci);
+		if (rec && strcmp(rec->vm, vm->name) == 0) {
+			r->mismatches += pv->write;
+			continue;
+		}
+		if (!r->uncapped++)
+			snprintf(r->uncapped_pci, sizeof(r->uncapped_pci), "%s",
+				 pv->vf->pci);
+	}
 	return rc;
 }
 

@@ -20,7 +20,11 @@ struct lifecycle_result {
 	struct split split;
 	struct admission adm;
 	unsigned unsupported_vfs; /* VFs of the VM on PFs without ICM ctrl */
-	size_t mismatches;	  /* verify: caps that differ */
+	size_t mismatches;	  /* verify: journalled caps that differ */
+	/* verify: the VM's VFs the journal holds no cap for (nothing capped
+	 * them at prepare or start begin); the first one named. */
+	size_t uncapped;
+	char uncapped_pci[PCI_ADDR_LEN];
 };
 
 /*
@@ -47,7 +51,11 @@ int lifecycle_vm_stop(struct session *s, const struct vm_facts *vm,
 int lifecycle_vm_reconcile(struct session *s, const struct vm_facts *vm,
 			   const char *origin, struct lifecycle_result *r,
 			   struct iq_err *err);
-/* Read the VM's caps back and count the ones that differ; no writes. */
+/*
+ * Read the VM's caps back: count the journalled ones that differ
+ * (mismatches) and the VFs no cap was journalled for (uncapped); no
+ * writes.
+ */
 int lifecycle_vm_verify(struct session *s, const struct vm_facts *vm,
 			struct lifecycle_result *r, struct iq_err *err);
 /* Which VMMs' running VMs a source listed (apply --libvirt-xml, ...). */

@@ -520,7 +520,8 @@ uint64_t plan_vf_cap_charge(const struct plan_vf *pv, uint64_t mem_total)
 {
 	if (pv->desired_bytes != IQ_UNLIMITED)
 		return pv->desired_bytes;
-	if (pv->pf->total_icm_bytes != IQ_UNLIMITED)
+	/* Total ICM unknown (firmware not asked): the safe side. */
+	if (pv->pf->probed && pv->pf->total_icm_bytes != IQ_UNLIMITED)
 		return pv->pf->total_icm_bytes;
 	return mem_total;
 }

@@ -128,16 +128,23 @@ int session_open(struct run_ctx *ctx, unsigned needs, struct session *s,
 		if (rc == IQ_OK)
 			host_read_fw_pages(&s->host);
 	}
-	if (rc == IQ_OK && (needs & SESSION_FIRMWARE)) {
-		s->host.sim_transport = ctx->sim_transport;
-		rc = host_probe_firmware(&s->host, ctx->backend, ctx->trace,
-					 err);
-	}
 	if (rc == IQ_OK && (needs & SESSION_FIRMWARE))
-		open_vhca_cache(s);
+		rc = session_open_firmware(s, err);
 	if (rc)
 		session_close(s);
 	return rc;
+}
+
+int session_open_firmware(struct session *s, struct iq_err *err)
+{
+	for (size_t p = 0; p < s->host.npfs; p++)
+		if (s->host.pfs[p].probed)
+			return IQ_OK;
+	s->host.sim_transport = s->ctx->sim_transport;
+	if (host_probe_firmware(&s->host, s->ctx->backend, s->ctx->trace, err))
+		return err->code;
+	open_vhca_cache(s);
+	return IQ_OK;
 }
 
 int session_save_state(struct session *s, struct iq_err *err)

@@ -47,6 +47,12 @@ struct session {
 
 int session_open(struct run_ctx *ctx, unsigned needs, struct session *s,
 		 struct iq_err *err);
+/*
+ * Open the firmware channels of a session opened with SESSION_HOST only
+ * (a VM without VFs needs none, unless the split must know a PF's total
+ * ICM); nothing when they are open already. Errors as SESSION_FIRMWARE.
+ */
+int session_open_firmware(struct session *s, struct iq_err *err);
 /* Save the journal (when loaded and dirty is true) before closing. */
 int session_save_state(struct session *s, struct iq_err *err);
 void session_close(struct session *s);

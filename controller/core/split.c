@@ -60,10 +60,11 @@ void split_compute(const struct host *host, const struct policy *policy,
 				(uint64_t)host->pfs[p].fw_pages.total *
 				ICM_PAGE_BYTES;
 	}
+	/* Per VM, what is not in huge pages (those are in the pools). */
 	for (size_t i = 0; i < nvms; i++)
-		if (!vms[i].hugepages)
-			split->vm_nonhuge =
-				sat_add(split->vm_nonhuge, vms[i].memory_bytes);
+		split->vm_nonhuge =
+			sat_add(split->vm_nonhuge,
+				vms[i].memory_bytes - vm_huge_bytes(&vms[i]));
 	for (size_t i = 0; i < host->mem.npools; i++)
 		split->hugepage_pools =
 			sat_add(split->hugepage_pools,
@@ -111,7 +112,6 @@ void split_describe(const struct split *split, char *buf, size_t len)
 static void plan_release(const struct host *host, const struct vm_facts *vm,
 			 uint64_t shortfall, uint64_t release[8])
 {
-	uint64_t keep = vm->hugepages ? vm->memory_bytes : 0;
 	size_t order[8];
 	size_t n = host->mem.npools;
 
@@ -131,10 +131,13 @@ static void plan_release(const struct host *host, const struct vm_facts *vm,
 		uint64_t usable =
 			pool->free > pool->resv ? pool->free - pool->resv : 0;
 		uint64_t free_bytes = usable * pool->page_bytes;
+		/* Each page size is the VM's own pool: keep what it needs
+		 * of this size. */
+		uint64_t keep = vm_huge_bytes_of_size(
+			vm, pool->page_bytes, host->mem.default_page_bytes);
 		uint64_t spare = free_bytes > keep ? free_bytes - keep : 0;
 		uint64_t pages;
 
-		keep = free_bytes > keep ? 0 : keep - free_bytes;
 		pages = (shortfall + pool->page_bytes - 1) / pool->page_bytes;
 		if (pages * pool->page_bytes > spare)
 			pages = spare / pool->page_bytes;

@@ -90,6 +90,26 @@ static int load_vm(json_object *jvm, struct state_vm *vm, const char *path,
 						  : VM_ORIGIN_CH);
 	vm->facts.memory_bytes = jsize(jvm, "memory_bytes");
 	vm->facts.hugepages = jbool(jvm, "hugepages");
+	if (json_object_object_get_ex(jvm, "huge", &pci) &&
+	    json_object_is_type(pci, json_type_array)) {
+		for (size_t i = 0; i < json_object_array_length(pci); i++) {
+			json_object *h = json_object_array_get_idx(pci, i);
+			int rc = vm_add_huge(&vm->facts, jsize(h, "page_bytes"),
+					     jsize(h, "bytes"), err);
+
+			if (rc)
+				return iq_err_prefix(
+					err, "%s: corrupt journal: VM %s", path,
+					vm->facts.name);
+		}
+	} else if (vm->facts.hugepages) {
+		/* A journal from before per-size backing: all of it, in
+		 * the host's default size. */
+		vm->facts.huge[0].page_bytes = 0;
+		vm->facts.huge[0].bytes = vm->facts.memory_bytes;
+		vm->facts.nhuge = 1;
+	}
+	vm->facts.pending_ifaces = (unsigned)jint(jvm, "pending_interfaces");
 	vm->started = jint(jvm, "started");
 	vm->scaled = jbool(jvm, "scaled");
 	vm->scaled_cap_bytes = jsize(jvm, "scaled_cap_bytes");
@@ -263,6 +283,21 @@ static json_object *vm_json(const struct state_vm *vm)
 			       json_size(vm->facts.memory_bytes));
 	json_object_object_add(o, "hugepages",
 			       json_object_new_boolean(vm->facts.hugepages));
+	json_object *huge = json_object_new_array();
+
+	for (size_t i = 0; i < vm->facts.nhuge; i++) {
+		json_object *h = json_object_new_object();
+
+		json_object_object_add(h, "page_bytes",
+				       json_size(vm->facts.huge[i].page_bytes));
+		json_object_object_add(h, "bytes",
+				       json_size(vm->facts.huge[i].bytes));
+		json_object_array_add(huge, h);
+	}
+	json_object_object_add(o, "huge", huge);
+	json_object_object_add(
+		o, "pending_interfaces",
+		json_object_new_int((int)vm->facts.pending_ifaces));
 	json_object_object_add(o, "class",
 			       json_object_new_string(vm->facts.class_name));
 	for (size_t i = 0; i < vm->facts.npci; i++)

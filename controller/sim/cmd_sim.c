@@ -11,12 +11,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "controller/cli/cli.h"
 #include "controller/cli/help.h"
 #include "controller/core/host.h"
 #include "controller/sim/sim_host.h"
 #include "controller/sim/simfw.h"
+#include "devx/codec.h"
 #include "lib/json.h"
 #include "lib/pci.h"
 #include "lib/size.h"
@@ -43,12 +45,13 @@ static const char help_init[] =
 	"  --pf-pages N         each PF's own firmware pages; 65536\n"
 	"  --gpus N             NVIDIA GPUs (0-8) for VM definitions to name; "
 	"0\n"
-	"  --icm-per-4k BYTES   ICM bytes per registered 4 KiB per MR; 15.5\n"
 	"  --no-icm-ctrl PCI    that PF's firmware lacks VHCA_ICM_CTRL\n"
 	"                       (repeatable)\n"
 	"  --no-groups PCI      that PF's firmware has no vHCA groups\n"
 	"                       (vhca_group_id_max 0; repeatable)\n"
 	"  --no-fwctl           a kernel without fwctl (no sys/class/fwctl)\n"
+	"  --pf-domain HEX      PCI domain of the PFs and VFs, up to ffffffff\n"
+	"                       (e.g. 10000: behind Intel VMD); 0000\n"
 	"  --force              replace a simulated host already in DIR\n";
 
 static const char help_register[] =
@@ -57,7 +60,10 @@ static const char help_register[] =
 	"[-j]\n"
 	"  A guest registers B buffers of SIZE bytes on each VF, M memory\n"
 	"  regions per HCA (2 with relaxed ordering). Each MR asks the VF's\n"
-	"  firmware function for its ICM in one request, granted whole or\n"
+	"  firmware function for its ICM in one request (the calibration\n"
+	"  `icmquota estimate` uses: 8-byte MTT entries per 4 KiB, table "
+	"sized\n"
+	"  to a power of two), granted whole or\n"
 	"  refused (the guest's ibv_reg_mr fails with ENOMEM) against the\n"
 	"  caps. Then the debugfs counters and /proc/meminfo are recomputed.\n"
 	"  --mrs-per-hca M      default 1\n"
@@ -80,6 +86,17 @@ static const char help_refresh[] =
 	"  Recompute the debugfs counters and /proc/meminfo (after editing "
 	"the\n"
 	"  tree by hand, e.g. a pool's nr_hugepages).\n";
+
+static const char help_inject[] =
+	"icmquota --root DIR sim inject --status STATUS [--count N] [--pf "
+	"PCI]...\n"
+	"  The next N firmware commands (default 1) to each PF (default every "
+	"PF)\n"
+	"  are answered with STATUS and change nothing: NOT_READY (0x07) as "
+	"during\n"
+	"  a firmware reset, RESOURCE_BUSY (0x06), or any status by name or "
+	"0xNN.\n"
+	"  --count 0 clears it.\n";
 
 static bool wants_help(int argc, char **argv)
 {
@@ -224,14 +241,6 @@ static int init_option(int opt, const char *arg, struct sim_host_params *p,
 		rc = parse_uint(arg, "--gpus", SIM_MAX_GPUS, &value, err);
 		p->ngpus = (unsigned)value;
 		break;
-	case 'i':
-		p->icm_per_4k = strtod(arg, &end);
-		if (end == arg || *end)
-			rc = iq_fail(err, IQ_EUSAGE,
-				     "--icm-per-4k '%s': expected bytes, e.g. "
-				     "15.5",
-				     arg);
-		break;
 	case 'n':
 		if (p->n_no_icm_ctrl == SIM_MAX_PFS)
 			return iq_fail(err, IQ_EUSAGE,
@@ -253,6 +262,17 @@ static int init_option(int opt, const char *arg, struct sim_host_params *p,
 	case 'F':
 		p->fwctl = false;
 		break;
+	case 'D':
+		errno = 0;
+		value = strtoul(arg, &end, 16);
+		if (!arg[0] || *end || errno || value > PCI_DOMAIN_MAX ||
+		    strchr(arg, '-'))
+			rc = iq_fail(err, IQ_EUSAGE,
+				     "--pf-domain '%s': expected a hex PCI "
+				     "domain 0 to ffffffff, e.g. 10000",
+				     arg);
+		p->pf_domain = (uint32_t)value;
+		break;
 	case 'f':
 		p->force = true;
 		break;
@@ -265,8 +285,10 @@ static int init_option(int opt, const char *arg, struct sim_host_params *p,
 static void print_init(struct run_ctx *ctx, const char *root,
 		       const struct sim_host_params *p)
 {
-	char mem[32], icm[32];
+	char mem[32], icm[32], first[PCI_ADDR_LEN], last[PCI_ADDR_LEN];
 
+	sim_host_pf_pci(0, p->pf_domain, first);
+	sim_host_pf_pci(p->npfs - 1, p->pf_domain, last);
 	if (ctx->json) {
 		json_object *obj = json_object_new_object();
 		json_object *pfs = json_object_new_array();
@@ -274,9 +296,12 @@ static void print_init(struct run_ctx *ctx, const char *root,
 
 		json_object_object_add(obj, "root",
 				       json_object_new_string(root));
-		for (unsigned i = 0; i < p->npfs; i++)
-			json_object_array_add(pfs, json_object_new_string(
-							   sim_host_pf_pci(i)));
+		for (unsigned i = 0; i < p->npfs; i++) {
+			char pci[PCI_ADDR_LEN];
+
+			sim_host_pf_pci(i, p->pf_domain, pci);
+			json_object_array_add(pfs, json_object_new_string(pci));
+		}
 		json_object_object_add(obj, "pfs", pfs);
 		json_object_object_add(obj, "total_vfs",
 				       json_object_new_int((int)p->total_vfs));
@@ -301,8 +326,8 @@ static void print_init(struct run_ctx *ctx, const char *root,
 		"simulated host at %s: %u PFs (%s .. %s), %u of %u VFs enabled "
 		"each, %u GPUs, %s memory, %s ICM per PF\n"
 		"use it with: icmquota --root %s status\n",
-		root, p->npfs, sim_host_pf_pci(0), sim_host_pf_pci(p->npfs - 1),
-		p->enabled_vfs, p->total_vfs, p->ngpus, mem, icm, root);
+		root, p->npfs, first, last, p->enabled_vfs, p->total_vfs,
+		p->ngpus, mem, icm, root);
 }
 
 static int sim_init(struct run_ctx *ctx, int argc, char **argv,
@@ -318,10 +343,10 @@ static int sim_init(struct run_ctx *ctx, int argc, char **argv,
 		{"total-icm", required_argument, NULL, 't'},
 		{"pf-pages", required_argument, NULL, 'P'},
 		{"gpus", required_argument, NULL, 'g'},
-		{"icm-per-4k", required_argument, NULL, 'i'},
 		{"no-icm-ctrl", required_argument, NULL, 'n'},
 		{"no-groups", required_argument, NULL, 'G'},
 		{"no-fwctl", no_argument, NULL, 'F'},
+		{"pf-domain", required_argument, NULL, 'D'},
 		{"force", no_argument, NULL, 'f'},
 		{NULL, 0, NULL, 0},
 	};
@@ -790,6 +815,105 @@ static int sim_refresh(struct run_ctx *ctx, int argc, char **argv,
 	return rc ? rc : sim_host_refresh(root, err);
 }
 
+/* "NOT_READY", "not_ready" or "0x07": a firmware status other than OK. */
+static int parse_status(const char *text, uint8_t *status, struct iq_err *err)
+{
+	char *end;
+	unsigned long v;
+
+	for (unsigned s = 1; s < 0x100; s++) {
+		if (!strcasecmp(text, prm_status_name((uint8_t)s)) &&
+		    strcmp(prm_status_name((uint8_t)s), "UNKNOWN") != 0) {
+			*status = (uint8_t)s;
+			return IQ_OK;
+		}
+	}
+	errno = 0;
+	v = strtoul(text, &end, 0);
+	if (text[0] >= '0' && text[0] <= '9' && !*end && !errno && v >= 1 &&
+	    v <= 0xff) {
+		*status = (uint8_t)v;
+		return IQ_OK;
+	}
+	return iq_fail(err, IQ_EUSAGE,
+		       "sim inject --status '%s': a firmware status name "
+		       "(NOT_READY, RESOURCE_BUSY, BAD_PARAM, ...) or a number "
+		       "0x01-0xff",
+		       text);
+}
+
+static int sim_inject(struct run_ctx *ctx, int argc, char **argv,
+		      struct iq_err *err)
+{
+	static const struct option opts[] = {
+		{"status", required_argument, NULL, 's'},
+		{"count", required_argument, NULL, 'c'},
+		{"pf", required_argument, NULL, 'p'},
+		{NULL, 0, NULL, 0},
+	};
+	char pfs[SIM_MAX_PFS][PCI_ADDR_LEN];
+	char(*all)[PCI_ADDR_LEN] = NULL;
+	size_t npfs = 0, nall = 0;
+	unsigned long count = 1;
+	uint8_t status = 0;
+	bool have_status = false;
+	const char *root;
+	int opt, rc;
+
+	if (wants_help(argc, argv)) {
+		fputs(help_inject, ctx->out);
+		return IQ_OK;
+	}
+	optind = 0;
+	opterr = 0;
+	while (!(rc = next_opt(argc, argv, ":", opts, "inject", &opt, err)) &&
+	       opt != -1) {
+		if (opt == 's') {
+			rc = parse_status(optarg, &status, err);
+			have_status = true;
+		} else if (opt == 'c') {
+			rc = parse_uint(optarg, "--count", UINT32_MAX, &count,
+					err);
+		} else if (opt == 'p') {
+			if (npfs == SIM_MAX_PFS)
+				rc = iq_fail(err, IQ_EUSAGE,
+					     "sim inject: at most %d --pf",
+					     SIM_MAX_PFS);
+			else
+				rc = parse_pci(optarg, "--pf", pfs[npfs++],
+					       err);
+		}
+		if (rc)
+			break;
+	}
+	if (!rc && optind < argc)
+		rc = iq_fail(err, IQ_EUSAGE,
+			     "sim inject: unexpected '%s' (see icmquota sim "
+			     "inject --help)",
+			     argv[optind]);
+	if (!rc && !have_status && count)
+		rc = iq_fail(err, IQ_EUSAGE,
+			     "sim inject needs --status STATUS (see icmquota "
+			     "sim inject --help)");
+	if (!rc)
+		rc = sim_root(ctx, "inject", &root, err);
+	if (!rc && npfs == 0)
+		rc = simfw_list_pfs(root, &all, &nall, err);
+	for (size_t i = 0; !rc && i < (npfs ? npfs : nall); i++) {
+		const char *pci = npfs ? pfs[i] : all[i];
+
+		rc = simfw_inject(root, pci, status, (uint32_t)count, err);
+		if (!rc)
+			fprintf(ctx->out,
+				"%s: the next %lu firmware command(s) answer "
+				"%s (0x%02x)\n",
+				pci, count,
+				count ? prm_status_name(status) : "-", status);
+	}
+	free(all);
+	return rc;
+}
+
 int cmd_sim(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err)
 {
 	static const struct {
@@ -799,7 +923,7 @@ int cmd_sim(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err)
 	} subs[] = {
 		{"init", sim_init},	  {"register", sim_register},
 		{"flr", sim_flr},	  {"show", sim_show},
-		{"refresh", sim_refresh},
+		{"refresh", sim_refresh}, {"inject", sim_inject},
 	};
 
 	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
@@ -810,12 +934,13 @@ int cmd_sim(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err)
 			return iq_fail(
 				err, IQ_EUSAGE,
 				"sim needs a subcommand: init, register, "
-				"flr, show or refresh (see icmquota sim "
-				"--help)");
+				"flr, show, refresh or inject (see icmquota "
+				"sim --help)");
 		if (e)
 			help_print_command(ctx->out, e);
-		fprintf(ctx->out, "\n%s\n%s\n%s\n%s\n%s", help_init,
-			help_register, help_flr, help_show, help_refresh);
+		fprintf(ctx->out, "\n%s\n%s\n%s\n%s\n%s\n%s", help_init,
+			help_register, help_flr, help_show, help_refresh,
+			help_inject);
 		return IQ_OK;
 	}
 	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
@@ -823,6 +948,6 @@ int cmd_sim(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err)
 			return subs[i].fn(ctx, argc - 1, argv + 1, err);
 	return iq_fail(err, IQ_EUSAGE,
 		       "sim: unknown subcommand '%s' (init, register, flr, "
-		       "show, refresh)",
+		       "show, refresh, inject)",
 		       argv[1]);
 }

@@ -28,8 +28,10 @@
  *   (bus/pci/devices, virtfnN/physfn, drivers, class/infiniband,
  *   class/fwctl, iommu_groups), debugfs mlx5/<pci>/pages counters,
  *   /proc/meminfo and huge page pools, GPUs.
- * - The registration calibration (sim_host_pages_per_mr): firmware pages
- *   per memory registration, fitted to seed 000's field measurements.
+ * - The registration calibration (sim_host_pages_per_mr, which is
+ *   controller/core/icm_model.h, shared with `icmquota estimate`):
+ *   firmware pages per memory registration, 8-byte MTT entries per 4 KiB
+ *   in a power-of-two table, reproducing seed 000's measurements.
  *
  * What it does not model: NIC_CAP_REG's writable fields (the tool only
  * reads that register; a write is refused), timing (a command is a file read and write, not

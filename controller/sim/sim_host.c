@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "controller/core/host.h"
+#include "controller/core/icm_model.h"
 #include "controller/sim/sim_tree.h"
 #include "controller/sim/simfw.h"
 #include "lib/file.h"
@@ -36,10 +37,6 @@
 /* Buses of the ConnectX PFs and GPUs of an HGX-like host. */
 static const unsigned pf_buses[SIM_MAX_PFS] = {
 	0x0c, 0x2a, 0x41, 0x58, 0x86, 0xa5, 0xbd, 0xd5,
-};
-static const char *const pf_pcis[SIM_MAX_PFS] = {
-	"0000:0c:00.0", "0000:2a:00.0", "0000:41:00.0", "0000:58:00.0",
-	"0000:86:00.0", "0000:a5:00.0", "0000:bd:00.0", "0000:d5:00.0",
 };
 static const unsigned gpu_buses[SIM_MAX_GPUS] = {
 	0x1b, 0x3d, 0x4e, 0x5f, 0x9a, 0xab, 0xc2, 0xdb,
@@ -66,13 +63,13 @@ void sim_host_params_default(struct sim_host_params *params)
 	params->total_icm_bytes = 128ULL << 30;
 	params->pf_pages = 65536;
 	params->ngpus = 0;
-	params->icm_per_4k = 15.5;
 	params->fwctl = true;
 }
 
-const char *sim_host_pf_pci(unsigned index)
+bool sim_host_pf_pci(unsigned index, uint32_t domain, char out[PCI_ADDR_LEN])
 {
-	return index < SIM_MAX_PFS ? pf_pcis[index] : NULL;
+	return index < SIM_MAX_PFS &&
+	       pci_addr_format(domain, pf_buses[index], 0, 0, out);
 }
 
 const char *sim_host_gpu_pci(unsigned index)
@@ -80,14 +77,11 @@ const char *sim_host_gpu_pci(unsigned index)
 	return index < SIM_MAX_GPUS ? gpu_pcis[index] : NULL;
 }
 
-uint32_t sim_host_pages_per_mr(uint64_t bytes, double icm_per_4k)
+uint32_t sim_host_pages_per_mr(uint64_t bytes)
 {
-	/* The firmware keeps icm_per_4k bytes per registered 4 KiB page. */
-	uint64_t registered_4k = (bytes + ICM_PAGE_BYTES - 1) / ICM_PAGE_BYTES;
-	double pages = ceil((double)registered_4k * icm_per_4k /
-			    (double)ICM_PAGE_BYTES);
+	uint64_t pages = icm_model_pages_per_mr(bytes);
 
-	return pages >= (double)UINT32_MAX ? UINT32_MAX : (uint32_t)pages;
+	return pages >= UINT32_MAX ? UINT32_MAX : (uint32_t)pages;
 }
 
 static int root_path(char *out, size_t len, const char *root, const char *rel,
@@ -130,11 +124,6 @@ static int check_params(const struct sim_host_params *p, struct iq_err *err)
 	if (p->total_icm_bytes == 0)
 		return iq_fail(err, IQ_EUSAGE,
 			       "--total-icm 0: give a size or unlimited");
-	if (!(p->icm_per_4k > 0 && p->icm_per_4k < 4096))
-		return iq_fail(err, IQ_EUSAGE,
-			       "--icm-per-4k %g: expected bytes per 4 KiB, "
-			       "above 0 and below 4096",
-			       p->icm_per_4k);
 	if (p->npools > SIM_MAX_POOLS)
 		return iq_fail(err, IQ_EUSAGE, "at most %d huge page pools",
 			       SIM_MAX_POOLS);
@@ -161,26 +150,32 @@ static int check_params(const struct sim_host_params *p, struct iq_err *err)
 					(unsigned long long)pool->page_bytes);
 	}
 	for (size_t i = 0; i < p->n_no_icm_ctrl; i++) {
+		char pci[PCI_ADDR_LEN], first[PCI_ADDR_LEN];
 		bool found = false;
 
 		for (unsigned j = 0; j < p->npfs; j++)
-			found |= strcmp(pf_pcis[j], p->no_icm_ctrl[i]) == 0;
+			found |= sim_host_pf_pci(j, p->pf_domain, pci) &&
+				 strcmp(pci, p->no_icm_ctrl[i]) == 0;
+		sim_host_pf_pci(0, p->pf_domain, first);
 		if (!found)
 			return iq_fail(err, IQ_EUSAGE,
 				       "--no-icm-ctrl %s: not one of the %u "
 				       "simulated PFs (%s ...)",
-				       p->no_icm_ctrl[i], p->npfs, pf_pcis[0]);
+				       p->no_icm_ctrl[i], p->npfs, first);
 	}
 	for (size_t i = 0; i < p->n_no_groups; i++) {
+		char pci[PCI_ADDR_LEN], first[PCI_ADDR_LEN];
 		bool found = false;
 
 		for (unsigned j = 0; j < p->npfs; j++)
-			found |= strcmp(pf_pcis[j], p->no_groups[i]) == 0;
+			found |= sim_host_pf_pci(j, p->pf_domain, pci) &&
+				 strcmp(pci, p->no_groups[i]) == 0;
+		sim_host_pf_pci(0, p->pf_domain, first);
 		if (!found)
 			return iq_fail(err, IQ_EUSAGE,
 				       "--no-groups %s: not one of the %u "
 				       "simulated PFs (%s ...)",
-				       p->no_groups[i], p->npfs, pf_pcis[0]);
+				       p->no_groups[i], p->npfs, first);
 	}
 	return IQ_OK;
 }
@@ -205,8 +200,6 @@ static int write_host_json(const char *root, const struct sim_host_params *p,
 	json_add_u64(obj, "version", 1);
 	json_add_u64(obj, "mem_total", p->mem_total);
 	json_add_u64(obj, "host_used", p->host_used);
-	json_object_object_add(obj, "icm_per_4k",
-			       json_object_new_double(p->icm_per_4k));
 	json_add_u64(obj, "default_hugepage_bytes",
 		     p->npools ? p->pools[0].page_bytes
 			       : DEFAULT_HUGEPAGE_BYTES);
@@ -224,8 +217,12 @@ static int write_host_json(const char *root, const struct sim_host_params *p,
 		json_object_array_add(pools, pool);
 	}
 	json_object_object_add(obj, "hugepages", pools);
-	for (unsigned i = 0; i < p->npfs; i++)
-		json_object_array_add(pfs, json_object_new_string(pf_pcis[i]));
+	for (unsigned i = 0; i < p->npfs; i++) {
+		char pci[PCI_ADDR_LEN];
+
+		sim_host_pf_pci(i, p->pf_domain, pci);
+		json_object_array_add(pfs, json_object_new_string(pci));
+	}
 	json_object_object_add(obj, "pfs", pfs);
 	for (unsigned i = 0; i < p->ngpus; i++)
 		json_object_array_add(gpus,
@@ -286,7 +283,6 @@ static int load_host_json(const char *root, struct json_object **obj,
 static int parse_info(struct json_object *obj, const char *path,
 		      struct sim_host_info *info, struct iq_err *err)
 {
-	struct json_object *field;
 	int rc;
 
 	memset(info, 0, sizeof(*info));
@@ -296,16 +292,7 @@ static int parse_info(struct json_object *obj, const char *path,
 	if (!rc)
 		rc = json_u64(obj, "default_hugepage_bytes",
 			      &info->default_hugepage_bytes, path, err);
-	if (rc)
-		return rc;
-	if (!json_object_object_get_ex(obj, "icm_per_4k", &field) ||
-	    !(json_object_get_double(field) > 0))
-		return iq_fail(err, IQ_EENV,
-			       "%s: no positive \"icm_per_4k\"; re-create it "
-			       "with icmquota sim init --force",
-			       path);
-	info->icm_per_4k = json_object_get_double(field);
-	return IQ_OK;
+	return rc;
 }
 
 int sim_host_load_info(const char *root, struct sim_host_info *info,
@@ -389,23 +376,24 @@ static int prepare_root(const char *root, bool force, struct iq_err *err)
 static int create_pf_firmware(const char *root, const struct sim_host_params *p,
 			      unsigned index, struct iq_err *err)
 {
+	char pci[PCI_ADDR_LEN];
 	struct simfw_pf pf;
 	bool icm_ctrl = true;
 	uint16_t groups = 16;
 	int rc;
 
+	sim_host_pf_pci(index, p->pf_domain, pci);
 	for (size_t i = 0; i < p->n_no_icm_ctrl; i++)
-		if (strcmp(p->no_icm_ctrl[i], pf_pcis[index]) == 0)
+		if (strcmp(p->no_icm_ctrl[i], pci) == 0)
 			icm_ctrl = false;
 	for (size_t i = 0; i < p->n_no_groups; i++)
-		if (strcmp(p->no_groups[i], pf_pcis[index]) == 0)
+		if (strcmp(p->no_groups[i], pci) == 0)
 			groups = 0;
 	/* Every cap unlimited (the firmware's default), groups 1..16. */
-	if (simfw_pf_init(&pf, pf_pcis[index], index, (uint16_t)p->total_vfs,
+	if (simfw_pf_init(&pf, pci, index, (uint16_t)p->total_vfs,
 			  (uint16_t)p->enabled_vfs,
 			  icm_bytes_to_pages(p->total_icm_bytes), groups) != 0)
-		return iq_fail(err, IQ_EENV, "%s: out of memory",
-			       pf_pcis[index]);
+		return iq_fail(err, IQ_EENV, "%s: out of memory", pci);
 	pf.vhca_icm_ctrl = icm_ctrl;
 	pf.nic_cap_reg = icm_ctrl;
 	/* The PF's own firmware pages, given at driver load. */
@@ -432,6 +420,7 @@ int sim_host_init(const char *root, const struct sim_host_params *p,
 		rc = sim_tree_skeleton(root, p->fwctl, err);
 	for (unsigned i = 0; !rc && i < p->npfs; i++) {
 		struct sim_tree_pf pf = {
+			.domain = p->pf_domain,
 			.bus = pf_buses[i],
 			.index = i,
 			.total_vfs = p->total_vfs,
@@ -792,7 +781,7 @@ int sim_host_register(const char *root, const struct sim_register_req *req,
 	rc = sim_host_load_info(root, &info, err);
 	if (rc)
 		return rc;
-	*pages_per_mr = sim_host_pages_per_mr(req->bytes, info.icm_per_4k);
+	*pages_per_mr = sim_host_pages_per_mr(req->bytes);
 	requests = (uint64_t)req->buffers * req->mrs_per_hca;
 	/* Check every VF first: a typo registers nothing anywhere. */
 	for (size_t i = 0; !rc && i < req->nvfs; i++)

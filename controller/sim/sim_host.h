@@ -41,7 +41,6 @@ struct sim_host_params {
 	uint64_t total_icm_bytes; /* per PF (NIC_CAP_REG.total_icm) */
 	uint32_t pf_pages;	  /* the PF's own firmware pages */
 	unsigned ngpus;		  /* 0..SIM_MAX_GPUS */
-	double icm_per_4k;	  /* ICM bytes per 4 KiB registered, per MR */
 	struct sim_hugepage_spec pools[SIM_MAX_POOLS];
 	size_t npools;
 	/* PFs whose firmware lacks NIC_CAP_REG / VHCA_ICM_CTRL. */
@@ -50,15 +49,19 @@ struct sim_host_params {
 	/* PFs whose firmware has no vHCA groups (vhca_group_id_max 0). */
 	char no_groups[SIM_MAX_PFS][PCI_ADDR_LEN];
 	size_t n_no_groups;
-	bool fwctl; /* create sys/class/fwctl entries */
-	bool force; /* init over a non-empty directory */
+	uint32_t pf_domain; /* PCI domain of the PFs and VFs (GPUs stay at 0) */
+	bool fwctl;	    /* create sys/class/fwctl entries */
+	bool force;	    /* init over a non-empty directory */
 };
 
 /* The defaults of `icmquota sim init` (8 PFs, 16/8 VFs, 2 TiB, ...). */
 void sim_host_params_default(struct sim_host_params *params);
 
-/* PCI address of the sim's PF number index (HGX layout); NULL past it. */
-const char *sim_host_pf_pci(unsigned index);
+/*
+ * PCI address of the sim's PF number index (HGX layout) in PCI domain
+ * `domain`; false past the last PF.
+ */
+bool sim_host_pf_pci(unsigned index, uint32_t domain, char out[PCI_ADDR_LEN]);
 /* PCI address of the sim's GPU number index; NULL past it. */
 const char *sim_host_gpu_pci(unsigned index);
 
@@ -79,14 +82,17 @@ int sim_host_init(const char *root, const struct sim_host_params *params,
  */
 int sim_host_refresh(const char *root, struct iq_err *err);
 
-/* ICM pages one MR of that many bytes costs (the field calibration). */
-uint32_t sim_host_pages_per_mr(uint64_t bytes, double icm_per_4k);
+/*
+ * ICM pages one MR of that many bytes costs: icm_model_pages_per_mr()
+ * (controller/core/icm_model.h, the one calibration), as one page request
+ * (a 32-bit count; UINT32_MAX past it, which no cap grants).
+ */
+uint32_t sim_host_pages_per_mr(uint64_t bytes);
 
 /* host.json: what sim_host_refresh and register need back. */
 struct sim_host_info {
 	uint64_t mem_total;
 	uint64_t host_used;
-	double icm_per_4k;
 	uint64_t default_hugepage_bytes;
 };
 int sim_host_load_info(const char *root, struct sim_host_info *info,

@@ -195,20 +195,24 @@ static int make_link(const char *root, const char *link_path,
 	return IQ_OK;
 }
 
-static int device_path(char *out, size_t len, unsigned bus, unsigned devfn,
-		       struct iq_err *err)
+/*
+ * sys/devices/pciDDDD:RR/DDDD:RR:01.0/DDDD:BB:SS.F: the domain written as
+ * the kernel does (4 digits, more above 0xffff: pci10000:00).
+ */
+static int device_path(char *out, size_t len, uint32_t domain, unsigned bus,
+		       unsigned devfn, struct iq_err *err)
 {
-	char pci[PCI_ADDR_LEN];
+	char pci[PCI_ADDR_LEN], port[PCI_ADDR_LEN];
 
 	if (bus == 0 || bus > 0xff ||
-	    !pci_addr_format(0, bus, devfn >> 3, devfn & 7, pci))
+	    !pci_addr_format(domain, bus, devfn >> 3, devfn & 7, pci) ||
+	    !pci_addr_format(domain, bus - 1, 1, 0, port))
 		return iq_fail(err, IQ_EUSAGE,
 			       "bus 0x%x devfn 0x%x: not a "
 			       "PCI address the simulation can place",
 			       bus, devfn);
-	return format(out, len, err,
-		      "/sys/devices/pci0000:%02x/0000:%02x:01.0/%s", bus - 1,
-		      bus - 1, pci);
+	return format(out, len, err, "/sys/devices/pci%04x:%02x/%s/%s",
+		      (unsigned)domain, bus - 1, port, pci);
 }
 
 struct pci_function {
@@ -260,9 +264,9 @@ static int add_function(const char *root, const struct pci_function *fn,
 	return rc;
 }
 
-/* The root port above a device (sys/devices/pci0000:RR/0000:RR:01.0). */
-static int add_root_port(const char *root, unsigned bus, unsigned numa_node,
-			 struct iq_err *err)
+/* The root port above a device (sys/devices/pciDDDD:RR/DDDD:RR:01.0). */
+static int add_root_port(const char *root, uint32_t domain, unsigned bus,
+			 unsigned numa_node, struct iq_err *err)
 {
 	char dir[PATH_MAX], pci[PCI_ADDR_LEN];
 	struct pci_function port = {
@@ -276,9 +280,9 @@ static int add_root_port(const char *root, unsigned bus, unsigned numa_node,
 	};
 	int rc;
 
-	pci_addr_format(0, bus - 1, 1, 0, pci);
-	rc = format(dir, sizeof(dir), err, "/sys/devices/pci0000:%02x/%s",
-		    bus - 1, pci);
+	pci_addr_format(domain, bus - 1, 1, 0, pci);
+	rc = format(dir, sizeof(dir), err, "/sys/devices/pci%04x:%02x/%s",
+		    (unsigned)domain, bus - 1, pci);
 	return rc ? rc : add_function(root, &port, err);
 }
 
@@ -415,10 +419,10 @@ static int add_vf(const char *root, const struct sim_tree_pf *pf,
 	};
 	int rc;
 
-	rc = device_path(dir, sizeof(dir), pf->bus, devfn, err);
+	rc = device_path(dir, sizeof(dir), pf->domain, pf->bus, devfn, err);
 	if (rc)
 		return rc;
-	pci_addr_format(0, pf->bus, devfn >> 3, devfn & 7, pci);
+	pci_addr_format(pf->domain, pf->bus, devfn >> 3, devfn & 7, pci);
 	rc = add_function(root, &vf, err);
 	if (!rc)
 		rc = format(path, sizeof(path), err, "%s/physfn", dir);
@@ -453,11 +457,11 @@ int sim_tree_add_pf(const char *root, const struct sim_tree_pf *pf,
 		return iq_fail(err, IQ_EUSAGE,
 			       "%u of %u VFs enabled: not a valid SR-IOV setup",
 			       pf->enabled_vfs, pf->total_vfs);
-	rc = device_path(dir, sizeof(dir), pf->bus, 0, err);
+	rc = device_path(dir, sizeof(dir), pf->domain, pf->bus, 0, err);
 	if (rc)
 		return rc;
-	pci_addr_format(0, pf->bus, 0, 0, pci);
-	rc = add_root_port(root, pf->bus, pf->numa_node, err);
+	pci_addr_format(pf->domain, pf->bus, 0, 0, pci);
+	rc = add_root_port(root, pf->domain, pf->bus, pf->numa_node, err);
 	if (!rc)
 		rc = add_function(root, &fn, err);
 	if (!rc)
@@ -501,12 +505,12 @@ int sim_tree_add_gpu(const char *root, unsigned bus, unsigned numa_node,
 		.numa_node = numa_node,
 		.driver = "nvidia",
 	};
-	int rc = device_path(dir, sizeof(dir), bus, 0, err);
+	int rc = device_path(dir, sizeof(dir), 0, bus, 0, err);
 
 	if (rc)
 		return rc;
 	pci_addr_format(0, bus, 0, 0, pci);
-	rc = add_root_port(root, bus, numa_node, err);
+	rc = add_root_port(root, 0, bus, numa_node, err);
 	if (!rc)
 		rc = add_function(root, &gpu, err);
 	if (!rc)

@@ -16,8 +16,9 @@
 #include "lib/err.h"
 
 struct sim_tree_pf {
-	unsigned bus;	/* PF at 0000:BB:00.0, VFs follow (offset 1) */
-	unsigned index; /* mlx5_N, fwctlN */
+	uint32_t domain; /* PCI domain (0; 10000 and above behind Intel VMD) */
+	unsigned bus;	 /* PF at DDDD:BB:00.0, VFs follow (offset 1) */
+	unsigned index;	 /* mlx5_N, fwctlN */
 	unsigned total_vfs;
 	unsigned enabled_vfs;
 	unsigned numa_node;

@@ -50,6 +50,7 @@ enum {
 	SYN_GROUP_BAD_ID = 0x51d00011,
 	SYN_GROUP_CAP_ABOVE_TOTAL = 0x51d00012,
 	SYN_GROUP_NO_GROUPS = 0x51d00013,
+	SYN_INJECTED = 0x51d00014,
 };
 
 /* --- the model ---------------------------------------------------------- */
@@ -370,6 +371,11 @@ bool simfw_exec(struct simfw_pf *pf, const void *in, size_t inlen, void *out,
 	if (outlen < DEVX_ST_SZ_BYTES(prm_cmd_out_hdr))
 		return fail(out, outlen, PRM_STATUS_BAD_OUTPUT_LEN,
 			    SYN_REG_SHORT_OUTPUT);
+	if (pf->inject_count) {
+		pf->inject_count--;
+		fail(out, outlen, pf->inject_status, SYN_INJECTED);
+		return true;
+	}
 	switch (prm_in_opcode(in)) {
 	case PRM_OP_QUERY_HCA_CAP:
 		return exec_query_hca_cap(pf, in, out, outlen);
@@ -441,6 +447,8 @@ static char *pf_to_json(const struct simfw_pf *pf)
 			       json_object_new_boolean(pf->vhca_icm_ctrl));
 	add_u64(root, "group_id_max", pf->group_id_max);
 	add_u64(root, "enabled_vfs", pf->enabled_vfs);
+	add_u64(root, "inject_status", pf->inject_status);
+	add_u64(root, "inject_count", pf->inject_count);
 	for (size_t i = 0; i < pf->nfuncs; i++) {
 		const struct simfw_func *fn = &pf->funcs[i];
 		json_object *f = json_object_new_object();
@@ -651,6 +659,12 @@ static int pf_from_json(const char *path, const char *text, struct simfw_pf *pf,
 	pf->vhca_icm_ctrl = get_bool(&rd, root, "vhca_icm_ctrl");
 	pf->group_id_max = get_uint(&rd, root, "group_id_max", UINT16_MAX);
 	pf->enabled_vfs = get_uint(&rd, root, "enabled_vfs", UINT16_MAX);
+	/* Optional: states written before fault injection have none. */
+	if (json_object_object_get_ex(root, "inject_count", NULL)) {
+		pf->inject_status = get_uint(&rd, root, "inject_status", 0xff);
+		pf->inject_count =
+			get_uint(&rd, root, "inject_count", UINT32_MAX);
+	}
 	if (!rd.rc)
 		read_groups(&rd, get_array(&rd, root, "groups"), pf);
 	if (!rd.rc)
@@ -941,21 +955,37 @@ int simfw_pf_unlock(const char *root, struct simfw_pf *pf, int lock_fd,
 	return rc;
 }
 
+int simfw_inject(const char *root, const char *pci, uint8_t status,
+		 uint32_t count, struct iq_err *err)
+{
+	struct simfw_pf pf;
+	int lock_fd;
+	int rc = simfw_pf_lock_load(root, pci, &pf, &lock_fd, err);
+
+	if (rc)
+		return rc;
+	pf.inject_status = count ? status : 0;
+	pf.inject_count = count;
+	return simfw_pf_unlock(root, &pf, lock_fd, true, err);
+}
+
 static bool is_state_name(const char *name, char pci[PCI_ADDR_LEN])
 {
 	size_t len = strlen(name);
 	char stem[PCI_ADDR_LEN];
 
-	if (len != PCI_ADDR_LEN - 1 + 5 || strcmp(name + len - 5, ".json"))
+	/* "DDDD:BB:SS.F.json", the domain 4 to 8 digits. */
+	if (len < 12 + 5 || len > PCI_ADDR_LEN - 1 + 5 ||
+	    strcmp(name + len - 5, ".json"))
 		return false;
-	memcpy(stem, name, PCI_ADDR_LEN - 1);
-	stem[PCI_ADDR_LEN - 1] = '\0';
+	memcpy(stem, name, len - 5);
+	stem[len - 5] = '\0';
 	return pci_addr_normalize(stem, pci) && strcmp(stem, pci) == 0;
 }
 
 static int cmp_pci(const void *a, const void *b)
 {
-	return strcmp(a, b);
+	return pci_addr_cmp(a, b);
 }
 
 int simfw_list_pfs(const char *root, char (**pcis)[PCI_ADDR_LEN], size_t *n,

@@ -47,6 +47,13 @@ struct simfw_pf {
 	struct simfw_func *funcs;
 	struct simfw_group *groups; /* group_id_max entries, id 1.. */
 	/*
+	 * Fault injection (`sim inject`): the next inject_count commands are
+	 * answered with inject_status and change nothing (e.g. NOT_READY
+	 * during a firmware reset, RESOURCE_BUSY).
+	 */
+	uint8_t inject_status;
+	uint32_t inject_count;
+	/*
 	 * vhca_id -> index into funcs + 1 (0: none), 65536 entries, built by
 	 * simfw_pf_index() so a command costs the same on any function;
 	 * NULL: simfw_func_by_vhca() scans.
@@ -107,13 +114,22 @@ void simfw_pf_free(struct simfw_pf *pf);
  */
 int simfw_pf_index(struct simfw_pf *pf);
 
+/*
+ * Answer the next count commands to PF pci with status (0x01..0xff),
+ * changing nothing else (count 0 clears it). IQ_EENV when the PF has no
+ * simulated firmware.
+ */
+int simfw_inject(const char *root, const char *pci, uint8_t status,
+		 uint32_t count, struct iq_err *err);
+
 /* The PF names of the simulated firmware (sorted); *pcis is malloc'd. */
 int simfw_list_pfs(const char *root, char (**pcis)[PCI_ADDR_LEN], size_t *n,
 		   struct iq_err *err);
 
 /*
  * Execute one command with PRM semantics. Always fills out (status,
- * syndrome, data); returns true when the state changed.
+ * syndrome, data); returns true when the state changed (an injected
+ * answer counts down, which is a change).
  */
 bool simfw_exec(struct simfw_pf *pf, const void *in, size_t inlen, void *out,
 		size_t outlen);

@@ -292,16 +292,16 @@ static int add_bytes(uint64_t *total, uint64_t bytes, const char *label,
 /*
  * Guest RAM: config.memory.size plus every zone's size (CH's zones come in
  * addition; with zones the default region is usually size 0), each with
- * its hotplugged_size (memory plugged since boot). Hugepage-backed only
- * when every non-empty region is: a partly hugepage-backed VM counts as
- * not backed, which over- rather than under-states host memory use.
+ * its hotplugged_size (memory plugged since boot). Each region with
+ * hugepages is charged to its hugepage_size's pool (absent or null: the
+ * host's default size); the others are ordinary memory.
  */
 static int parse_memory(json_object *config, const char *label,
 			struct vm_facts *vm, struct iq_err *err)
 {
 	json_object *memory, *zones;
-	uint64_t size, plugged, total = 0;
-	bool hugepages, all_huge = true;
+	uint64_t size, plugged, page, total = 0;
+	bool hugepages;
 	int rc;
 
 	rc = member(config, "config", "memory", json_type_object, true, label,
@@ -316,6 +316,9 @@ static int parse_memory(json_object *config, const char *label,
 		rc = member_bool(memory, "config.memory", "hugepages", label,
 				 &hugepages, err);
 	if (!rc)
+		rc = member_u64(memory, "config.memory", "hugepage_size", false,
+				label, &page, err);
+	if (!rc)
 		rc = member(memory, "config.memory", "zones", json_type_array,
 			    false, label, &zones, err);
 	if (rc)
@@ -323,10 +326,11 @@ static int parse_memory(json_object *config, const char *label,
 	rc = add_bytes(&total, size, label, err);
 	if (!rc)
 		rc = add_bytes(&total, plugged, label, err);
+	/* hugepage_size absent or null: the host's default size (0). */
+	if (!rc && hugepages)
+		rc = vm_add_huge(vm, page, size + plugged, err);
 	if (rc)
 		return rc;
-	if (size + plugged)
-		all_huge = hugepages;
 	for (size_t i = 0; zones && i < json_object_array_length(zones); i++) {
 		json_object *zone = json_object_array_get_idx(zones, i);
 		char where[64];
@@ -345,13 +349,16 @@ static int parse_memory(json_object *config, const char *label,
 			rc = member_bool(zone, where, "hugepages", label,
 					 &hugepages, err);
 		if (!rc)
+			rc = member_u64(zone, where, "hugepage_size", false,
+					label, &page, err);
+		if (!rc)
 			rc = add_bytes(&total, size, label, err);
 		if (!rc)
 			rc = add_bytes(&total, plugged, label, err);
+		if (!rc && hugepages)
+			rc = vm_add_huge(vm, page, size + plugged, err);
 		if (rc)
 			return rc;
-		if (size + plugged)
-			all_huge = all_huge && hugepages;
 	}
 	if (total == 0)
 		return iq_fail(err, IQ_EREFUSED,
@@ -359,7 +366,6 @@ static int parse_memory(json_object *config, const char *label,
 			       "and no zone has memory: a VM needs memory",
 			       label);
 	vm->memory_bytes = total;
-	vm->hugepages = all_huge;
 	return IQ_OK;
 }
 

@@ -53,6 +53,58 @@ int vm_add_pci(struct vm_facts *vm, const char *pci, struct iq_err *err)
 	return IQ_OK;
 }
 
+int vm_add_huge(struct vm_facts *vm, uint64_t page_bytes, uint64_t bytes,
+		struct iq_err *err)
+{
+	size_t i = 0;
+
+	if (!bytes)
+		return IQ_OK;
+	while (i < vm->nhuge && vm->huge[i].page_bytes != page_bytes)
+		i++;
+	if (i == VM_HUGE_SIZES)
+		return iq_fail(err, IQ_EREFUSED,
+			       "%s: memory backed by more than %d huge page "
+			       "sizes",
+			       vm->name[0] ? vm->name : "VM", VM_HUGE_SIZES);
+	if (i == vm->nhuge) {
+		vm->huge[i].page_bytes = page_bytes;
+		vm->huge[i].bytes = 0;
+		vm->nhuge++;
+	}
+	vm->huge[i].bytes = vm->huge[i].bytes > UINT64_MAX - bytes
+				    ? UINT64_MAX
+				    : vm->huge[i].bytes + bytes;
+	vm->hugepages = true;
+	return IQ_OK;
+}
+
+uint64_t vm_huge_bytes(const struct vm_facts *vm)
+{
+	uint64_t sum = 0;
+
+	for (size_t i = 0; i < vm->nhuge && i < VM_HUGE_SIZES; i++)
+		sum = sum > UINT64_MAX - vm->huge[i].bytes
+			      ? UINT64_MAX
+			      : sum + vm->huge[i].bytes;
+	return sum < vm->memory_bytes ? sum : vm->memory_bytes;
+}
+
+uint64_t vm_huge_bytes_of_size(const struct vm_facts *vm, uint64_t page_bytes,
+			       uint64_t default_page_bytes)
+{
+	uint64_t sum = 0;
+
+	for (size_t i = 0; i < vm->nhuge && i < VM_HUGE_SIZES; i++) {
+		uint64_t size = vm->huge[i].page_bytes ? vm->huge[i].page_bytes
+						       : default_page_bytes;
+
+		if (size == page_bytes)
+			sum += vm->huge[i].bytes;
+	}
+	return sum;
+}
+
 void vm_facts_free(struct vm_facts *vm)
 {
 	if (!vm)

@@ -20,15 +20,39 @@
  */
 #define ICMQUOTA_XMLNS "https://icmquota.dev/xmlns/1"
 
+/* Page sizes a VM's memory may be backed by at once (2 MiB, 1 GiB, ...). */
+#define VM_HUGE_SIZES 4
+
+/* Guest memory backed by huge pages of one size. */
+struct vm_huge {
+	uint64_t page_bytes; /* 0: the host's default size (Hugepagesize) */
+	uint64_t bytes;	     /* guest memory in pages of that size */
+};
+
 struct vm_facts {
 	char name[256];
 	char uuid[40]; /* lowercase canonical, "" if none */
 	uint64_t memory_bytes;
-	bool hugepages;	      /* guest RAM backed by huge pages */
+	/*
+	 * Huge page backing, per page size (libvirt <page size nodeset>
+	 * per NUMA cell, CH memory zones): the rest of memory_bytes is
+	 * ordinary memory. hugepages: some memory is huge-page backed.
+	 */
+	bool hugepages;
+	struct vm_huge huge[VM_HUGE_SIZES];
+	size_t nhuge;
 	char class_name[128]; /* "" when the VM names no class */
 	/* Every passed-through PCI source address, normalised, sorted. */
 	char (*pci)[PCI_ADDR_LEN];
 	size_t npci;
+	/*
+	 * <interface type='network'> devices: libvirt allocates their port
+	 * after the `prepare` hook, so one from a <forward mode='hostdev'>
+	 * pool (a VF) is unknown until `start begin`, where it arrives as
+	 * <interface type='hostdev'>. The VM is admitted for what is known
+	 * and stays pending until then.
+	 */
+	unsigned pending_ifaces;
 	char source[4096]; /* file or socket it came from, for messages */
 	/* Which VMM runs it: VM_ORIGIN_LIBVIRT or VM_ORIGIN_CH. A source that
 	 * lists the running VMs of one kind replaces only VMs of that kind. */
@@ -51,6 +75,22 @@ int vm_from_libvirt_xml_file(const char *path, struct vm_facts *vm,
  * not a PCI address: IQ_EREFUSED.
  */
 int vm_add_pci(struct vm_facts *vm, const char *pci, struct iq_err *err);
+/*
+ * bytes more of the guest's memory in pages of page_bytes (0: the host's
+ * default size); merged with that size's entry. More than VM_HUGE_SIZES
+ * sizes: IQ_EREFUSED.
+ */
+int vm_add_huge(struct vm_facts *vm, uint64_t page_bytes, uint64_t bytes,
+		struct iq_err *err);
+/* Guest memory backed by huge pages (all sizes), at most memory_bytes. */
+uint64_t vm_huge_bytes(const struct vm_facts *vm);
+/*
+ * Guest memory in pages of page_bytes, default_page_bytes being the
+ * host's default size (what an entry of size 0 means).
+ */
+uint64_t vm_huge_bytes_of_size(const struct vm_facts *vm, uint64_t page_bytes,
+			       uint64_t default_page_bytes);
+
 /* Frees the PCI list (the struct itself is the caller's); idempotent. */
 void vm_facts_free(struct vm_facts *vm);
 /* Deep copy; dst is overwritten as if uninitialised (free it first). */

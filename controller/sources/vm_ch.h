@@ -8,8 +8,9 @@
  * sockets after their VMs. The other facts: uuid from
  * config.platform.system_uuid (or its deprecated alias uuid), lowercased;
  * memory_bytes = config.memory.size + hotplugged_size + every
- * config.memory.zones[] size + hotplugged_size; hugepages when every
- * non-empty region is hugepage-backed; class from a
+ * config.memory.zones[] size + hotplugged_size; huge pages per region
+ * (config.memory and each zone with hugepages, charged to its
+ * hugepage_size, null meaning the host's default size); class from a
  * config.platform.oem_strings[] entry "icmquota.class=NAME"; pci from the
  * sysfs path of every config.devices[] (VFIO) entry, whose last component
  * is the host PCI address.

@@ -424,10 +424,220 @@ static int parse_memory(const xmlNode *domain, const char *label,
 	return IQ_OK;
 }
 
-static void parse_hugepages(const xmlNode *domain, struct vm_facts *vm)
+/*
+ * A count with a libvirt memory unit (unit_attr; default KiB) from
+ * attribute attr of node, in bytes, rounded up to KiB as libvirt does.
+ */
+static int parse_scaled(const xmlNode *node, const char *attr,
+			const char *unit_attr, const char *what,
+			const char *label, uint64_t *bytes, struct iq_err *err)
 {
-	vm->hugepages = first_child(first_child(domain, "memoryBacking"),
-				    "hugepages") != NULL;
+	char text[64], unit[16], shown[48];
+	bool present, has_unit;
+	uint64_t count = 0, scale;
+	char *end;
+
+	if (!attr_copy(node, unit_attr, unit, sizeof(unit), &has_unit) ||
+	    !(scale = memory_unit_scale(unit))) {
+		printable_excerpt(unit, shown, sizeof(shown));
+		return iq_fail(err, IQ_EREFUSED,
+			       "%s:%ld: %s %s='%s': unknown unit (use b, KiB, "
+			       "MiB, GiB, TiB, ...)",
+			       label, line_of(node), what, unit_attr, shown);
+	}
+	if (!attr_copy(node, attr, text, sizeof(text), &present) || !present ||
+	    !isdigit((unsigned char)text[0]) ||
+	    (errno = 0, count = strtoull(text, &end, 10), *end) || errno ||
+	    count > (UINT64_MAX - 1023) / scale) {
+		printable_excerpt(text, shown, sizeof(shown));
+		return iq_fail(err, IQ_EREFUSED,
+			       "%s:%ld: %s %s='%s' is not a whole number (e.g. "
+			       "%s='512' %s='GiB')",
+			       label, line_of(node), what, attr, shown, attr,
+			       unit_attr);
+	}
+	*bytes = (count * scale + 1023) / 1024 * 1024;
+	return IQ_OK;
+}
+
+/*
+ * Whether NUMA node id is in a libvirt nodeset ("0", "0-3,5", "0-7,^2").
+ * A malformed nodeset: IQ_EREFUSED naming it.
+ */
+static int nodeset_has(const xmlNode *page, const char *text, unsigned id,
+		       const char *label, bool *has, struct iq_err *err)
+{
+	bool any = false, excluded = false;
+	const char *p = text;
+
+	*has = false;
+	while (*p) {
+		bool negate = *p == '^';
+		unsigned long lo, hi;
+		char *end;
+
+		p += negate;
+		if (!isdigit((unsigned char)*p))
+			goto bad;
+		lo = hi = strtoul(p, &end, 10);
+		p = end;
+		if (*p == '-' && !negate) {
+			if (!isdigit((unsigned char)p[1]))
+				goto bad;
+			hi = strtoul(p + 1, &end, 10);
+			p = end;
+		}
+		if (hi < lo || (*p && *p != ','))
+			goto bad;
+		if (*p == ',' && !p[1])
+			goto bad;
+		p += *p == ',';
+		if (id >= lo && id <= hi) {
+			if (negate)
+				excluded = true;
+			else
+				any = true;
+		}
+	}
+	if (p == text)
+		goto bad;
+	*has = any && !excluded;
+	return IQ_OK;
+bad : {
+	char shown[48];
+
+	printable_excerpt(text, shown, sizeof(shown));
+	return iq_fail(err, IQ_EREFUSED,
+		       "%s:%ld: <page nodeset='%s'>: not a NUMA node set "
+		       "(e.g. nodeset='0' or '0-1,3')",
+		       label, line_of(page), shown);
+}
+}
+
+/*
+ * The page size a guest NUMA node's memory is backed by, as QEMU gets it
+ * from libvirt: the <page> whose nodeset holds the node, else the <page>
+ * without nodeset, else (a bare <hugepages/>) the host's default size;
+ * *huge false when the node is ordinary memory (some <page> elements
+ * name other nodes only). page_bytes 0: the host's default size.
+ */
+static int node_page(const xmlNode *hugepages, unsigned node, const char *label,
+		     bool *huge, uint64_t *page_bytes, struct iq_err *err)
+{
+	bool any_page = false, have_default = false;
+	uint64_t default_bytes = 0;
+
+	*huge = false;
+	*page_bytes = 0;
+	for (xmlNodePtr page = hugepages->children; page; page = page->next) {
+		char nodeset[256];
+		bool has_nodeset, has;
+		uint64_t bytes;
+		int rc;
+
+		if (!is_element(page, "page"))
+			continue;
+		any_page = true;
+		rc = parse_scaled(page, "size", "unit", "<page>", label, &bytes,
+				  err);
+		if (!rc && bytes == 0)
+			rc = iq_fail(err, IQ_EREFUSED,
+				     "%s:%ld: <page size='0'>: a page has a "
+				     "size",
+				     label, line_of(page));
+		if (rc)
+			return rc;
+		if (!attr_copy(page, "nodeset", nodeset, sizeof(nodeset),
+			       &has_nodeset))
+			return iq_fail(err, IQ_EREFUSED,
+				       "%s:%ld: <page nodeset>: too long",
+				       label, line_of(page));
+		if (!has_nodeset) {
+			have_default = true;
+			default_bytes = bytes;
+			continue;
+		}
+		rc = nodeset_has(page, nodeset, node, label, &has, err);
+		if (rc)
+			return rc;
+		if (has) {
+			*huge = true;
+			*page_bytes = bytes;
+			return IQ_OK;
+		}
+	}
+	if (have_default || !any_page) {
+		*huge = true;
+		*page_bytes = default_bytes;
+	}
+	return IQ_OK;
+}
+
+/*
+ * Huge page backing per guest NUMA cell (<cpu><numa><cell memory>): each
+ * cell's memory is charged to the page size libvirt gives it (node_page),
+ * or stays ordinary memory. Memory outside every cell (no <numa>: all of
+ * it, node 0) follows node 0's rule without cells, else the default page.
+ */
+static int parse_hugepages(const xmlNode *domain, const char *label,
+			   struct vm_facts *vm, struct iq_err *err)
+{
+	xmlNodePtr hugepages =
+		first_child(first_child(domain, "memoryBacking"), "hugepages");
+	xmlNodePtr numa = first_child(first_child(domain, "cpu"), "numa");
+	uint64_t in_cells = 0, page_bytes;
+	unsigned index = 0;
+	bool huge;
+	int rc;
+
+	if (!hugepages)
+		return IQ_OK;
+	for (xmlNodePtr cell = numa ? numa->children : NULL; cell;
+	     cell = cell->next) {
+		char id_text[16];
+		bool has_id;
+		unsigned long id = index;
+		uint64_t bytes;
+
+		if (!is_element(cell, "cell"))
+			continue;
+		if (!attr_copy(cell, "id", id_text, sizeof(id_text), &has_id))
+			has_id = false;
+		if (has_id) {
+			char *end;
+
+			id = strtoul(id_text, &end, 10);
+			if (!id_text[0] || *end || id > 65535)
+				return iq_fail(err, IQ_EREFUSED,
+					       "%s:%ld: <cell id='%s'> is not "
+					       "a NUMA node number",
+					       label, line_of(cell), id_text);
+		}
+		index++;
+		rc = parse_scaled(cell, "memory", "unit", "<numa><cell>", label,
+				  &bytes, err);
+		if (!rc)
+			rc = node_page(hugepages, (unsigned)id, label, &huge,
+				       &page_bytes, err);
+		if (!rc && huge)
+			rc = vm_add_huge(vm, page_bytes, bytes, err);
+		if (rc)
+			return rc;
+		in_cells += bytes;
+	}
+	if (in_cells >= vm->memory_bytes)
+		return IQ_OK;
+	if (index == 0) {
+		rc = node_page(hugepages, 0, label, &huge, &page_bytes, err);
+	} else {
+		/* Beyond the cells: only a page without nodeset applies. */
+		rc = node_page(hugepages, UINT_MAX, label, &huge, &page_bytes,
+			       err);
+	}
+	if (!rc && huge)
+		rc = vm_add_huge(vm, page_bytes, vm->memory_bytes - in_cells,
+				 err);
+	return rc;
 }
 
 static bool in_icmquota_ns(const xmlNode *node)
@@ -543,7 +753,8 @@ static int add_source_address(const xmlNode *device, const char *where,
 			       "address)",
 			       label, line_of(device), where);
 	snprintf(path, sizeof(path), "%s/source/address", where);
-	rc = pci_part(address, "domain", 0xffff, path, label, &domain, err);
+	rc = pci_part(address, "domain", PCI_DOMAIN_MAX, path, label, &domain,
+		      err);
 	if (!rc)
 		rc = pci_part(address, "bus", 0xff, path, label, &bus, err);
 	if (!rc)
@@ -597,6 +808,9 @@ static int parse_pci(const xmlNode *domain, const char *label,
 			xmlNodePtr address;
 
 			interface_index++;
+			/* Its host device is chosen after prepare. */
+			if (attr_equals(dev, "type", "network"))
+				vm->pending_ifaces++;
 			if (!attr_equals(dev, "type", "hostdev"))
 				continue;
 			address = first_child(first_child(dev, "source"),
@@ -653,7 +867,7 @@ static int facts_from_doc(xmlDocPtr doc, const char *label, struct vm_facts *vm,
 	if (!rc)
 		rc = parse_pci(root, label, vm, err);
 	if (!rc)
-		parse_hugepages(root, vm);
+		rc = parse_hugepages(root, label, vm, err);
 	return rc;
 }
 

@@ -6,7 +6,10 @@
 # using 17 GiB and its 8 PFs 64 MiB of firmware pages each: about 20 GiB
 # of slack, as on the incident's hosts. One 8-GPU VM holds one VF on each
 # of the 8 NICs and registers 75 GB per GPU, every buffer on all 8 VFs,
-# two MRs each (NIXL with relaxed ordering "try").
+# two MRs each (NIXL with relaxed ordering "try"). The simulated firmware
+# charges each MR what `icmquota estimate` predicts (one calibration: 8-byte
+# MTT entries per 4 KiB, tables in powers of two): 75 GB rounds up to a
+# 128 GiB table, 256 MiB per MR, 4 GiB per NIC, 32 GiB on the host.
 set -euo pipefail
 BIN=$(realpath "${1:-build/icmquota}")
 WORK=$(mktemp -d /tmp/icmquota-demo.XXXXXX)
@@ -27,6 +30,11 @@ say "a simulated HGX host: 8 ConnectX-7 PFs, 8 GPUs, 2 TiB, 2010 x 1 GiB huge pa
 	--mem 2TiB --hugepages 1GiB:2010:90 --host-used 17GiB --total-icm 128GiB \
 	--pf-pages 16384 >/dev/null
 echo "MemAvailable before any guest registers memory: $(gib "$(mem_available)")"
+
+say "what the workload will take: icmquota estimate --per-gpu 75GB (8 GPUs, 8 HCAs, nixl-try)"
+"$BIN" --config none estimate --per-gpu 75GB
+EST_PAGES=$("$BIN" --config none estimate --per-gpu 75GB -j | sed -n 's/.*"fw_pages_per_nic": *\([0-9]*\).*/\1/p')
+echo "under a 2 GiB VF cap: $("$BIN" --config none estimate --cap 2GiB | head -1)"
 
 # The VM: 1920 GiB of huge pages, 8 GPUs and VF 0 of every NIC.
 mapfile -t PFS < <(for d in "$ROOT"/sys/bus/pci/devices/*; do [ -e "$d/sriov_totalvfs" ] && basename "$d"; done)
@@ -94,12 +102,14 @@ verdict() { if [ "$1" -lt 1073741824 ]; then echo "OOM (0 left)"; else gib "$1";
 say "before / after"
 printf '%-36s %-18s %-18s\n' "" "no caps" "capped 2 GiB/VF"
 printf '%-36s %-18s %-18s\n' "firmware pages per NIC" "${B[0]}" "${A[0]}"
+printf '%-36s %-18s %-18s\n' "  the guest's (estimate $EST_PAGES)" "$((B[0] - 16384))" "$((A[0] - 16384))"
 printf '%-36s %-18s %-18s\n' "firmware memory, 8 NICs" "$(gib "${B[1]}")" "$(gib "${A[1]}")"
 printf '%-36s %-18s %-18s\n' "host MemAvailable" "$(verdict "${B[2]}")" "$(verdict "${A[2]}")"
 printf '%-36s %-18s %-18s\n' "MR registrations refused (ENOMEM)" "${B[3]}" "${A[3]}"
 printf '%-36s %-18s %-18s\n' "split headroom at VM start" "$(gib "${B[4]}")" "$(gib "${A[4]}")"
 echo
-if [ "${B[2]}" -lt "$reserve" ] && [ "${A[4]}" -ge 0 ] && [ "${A[3]}" -gt 0 ]; then
+if [ "${B[2]}" -lt "$reserve" ] && [ "${A[4]}" -ge 0 ] && [ "${A[3]}" -gt 0 ] &&
+	[ "$((B[0] - 16384))" -eq "$EST_PAGES" ]; then
 	echo "uncapped, the guest drove the host past its reserve; capped, the guest's"
 	echo "registrations beyond its cap failed in the guest and the host kept its memory."
 else

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The libvirt hook's calls with nothing to do: a domain without <hostdev>
-# is not parsed (libxml2 not even loaded), and its stop reads the journal
-# as text and parses it only when the VM's name is in it; a VM journalled
-# with VFs (hot-unplugged before its stop) still has its entry closed.
+# The libvirt hook on domains without VFs: every VM counts in the memory
+# split (issue 7 case 2), so a domain without <hostdev> is parsed and
+# journalled at prepare (no firmware command) and closed at release; a VM
+# journalled with VFs (hot-unplugged before its stop) still has its entry
+# closed and its VF back to idle.
 . "$(dirname "$0")/lib.sh"
 
 make_sim
@@ -27,15 +28,17 @@ hook hot prepare begin "$SCRATCH/hot.xml"
 expect_rc 0 "prepare of a VM with a VF"
 expect_eq "$(journal_vms)" hot "journalled at prepare"
 
-# A domain without hostdev: nothing to do, whatever else its XML holds
-# (libvirt passes its own well-formed XML; this one is cut short to show
-# it is not parsed).
+# A domain without hostdev: its memory counts, so it is journalled.
+hook plain prepare begin "$SCRATCH/plain.xml"
+expect_rc 0 "prepare of a domain without hostdev"
+expect_eq "$(journal_vms)" hot,plain "a plain domain is journalled (its memory counts)"
+hook plain release end "$SCRATCH/plain.xml"
+expect_rc 0 "release of a plain domain"
+expect_eq "$(journal_vms)" hot "its entry closed at release"
+# A truncated domain XML is refused at prepare, hostdev or not.
 printf "<domain type='kvm'><name>plain</name><memory>1" >"$SCRATCH/cut.xml"
 hook plain prepare begin "$SCRATCH/cut.xml"
-expect_rc 0 "prepare of a domain without hostdev: not parsed"
-hook plain release end "$SCRATCH/plain.xml"
-expect_rc 0 "release of an unjournalled plain domain"
-expect_eq "$(journal_vms)" hot "journal untouched by a plain domain"
+expect_rc 1 "a truncated domain XML is refused at prepare"
 
 # The VF was hot-unplugged: the stop's XML has no hostdev, the journal
 # still names the VM: its entry is closed, its VF back to idle.

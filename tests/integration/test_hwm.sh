@@ -17,14 +17,14 @@ VF10=$(sim_vf "${PFS[1]}" 0)
 domain_xml job-1 16 yes "" "$VF00" "$VF10" >"$SCRATCH/job-1.xml"
 run vm start --libvirt-xml "$SCRATCH/job-1.xml"
 expect_rc 0 "start"
-# a guest registers 64GiB on each VF (63488 pages each at 15.5 B/4 KiB),
+# a guest registers 64GiB on each VF (32768 pages each: 16 Mi MTT entries of 8 B),
 # then frees half by a reset of VF00: the mark stays at the peak
 run sim register --vf "$VF00" --vf "$VF10" --bytes 64GiB
 expect_rc 0 "register"
 run sim flr --vf "$VF00"
 run status -j
 vfj() { json '[v["'$2'"] for p in d["pfs"] for v in p["vfs"] if v["pci"]=="'$1'"][0]'; }
-expect_eq "$(vfj "$VF00" max_reached_bytes)" $((63488 * 4096)) "peak kept after FLR"
+expect_eq "$(vfj "$VF00" max_reached_bytes)" $((32768 * 4096)) "peak kept after FLR"
 expect_eq "$(vfj "$VF00" cur_bytes)" 0 "FLR freed"
 expect_eq "$(vfj "$VF00" max_reached_since)" None "never reset: no since"
 run status
@@ -33,7 +33,7 @@ expect_out "boot/unknown" "status says boot/unknown"
 # reset one VF; the trace shows the PRM write: rst bit, no mask, group 0
 run --trace-fw "$SCRATCH/trace" hwm reset --vf "$VF00" -j
 expect_rc 0 "hwm reset --vf"
-expect_eq "$(json '(d[0]["max_reached_before_bytes"], d[0]["max_reached_bytes"])')" "($((63488 * 4096)), 0)" "mark before and after"
+expect_eq "$(json '(d[0]["max_reached_before_bytes"], d[0]["max_reached_bytes"])')" "($((32768 * 4096)), 0)" "mark before and after"
 vhca=$(json 'd[0]["vhca_id"]')
 want=$(python3 -c "
 import sys
@@ -48,14 +48,14 @@ run status -j
 since=$(vfj "$VF00" max_reached_since)
 now=$(date +%s)
 if [ "$since" != None ] && [ $((now - since)) -ge 0 ] && [ $((now - since)) -lt 60 ]; then pass; else fail "since $since vs now $now"; fi
-expect_eq "$(vfj "$VF10" max_reached_bytes)" $((63488 * 4096)) "other VF untouched"
+expect_eq "$(vfj "$VF10" max_reached_bytes)" $((32768 * 4096)) "other VF untouched"
 expect_eq "$(vfj "$VF10" max_reached_since)" None "other VF not reset"
 
 # --vm resets the VM's VFs: VF10 restarts at its current allocation
 run hwm reset --vm job-1 -j
 expect_rc 0 "hwm reset --vm"
 expect_eq "$(json 'len(d)')" 2 "VM has two VFs"
-expect_eq "$(json '[r["max_reached_bytes"] for r in d if r["vf"]=="'$VF10'"][0]')" $((63488 * 4096)) "restarts at cur, not 0"
+expect_eq "$(json '[r["max_reached_bytes"] for r in d if r["vf"]=="'$VF10'"][0]')" $((32768 * 4096)) "restarts at cur, not 0"
 # the journal keeps the time across a cap write (apply)
 run apply
 run status -j

@@ -36,15 +36,15 @@ wait $pid
 expect_eq "$?" 0 "top exit"
 OUT=$(cat "$SCRATCH/top.out")
 second=$(grep " vf $VF00 " <<<"$OUT" | tail -n 1)
-# 64GiB at 15.5 B per 4 KiB = 63488 pages = 248.0MiB
-expect_eq "$(sed -E 's/^[^ ]+ //' <<<"$second")" "vf $VF00 vm job-1 cur 248.0MiB change +248.0MiB cap 4.0GiB hwm 248.0MiB change +248.0MiB" "second refresh shows the change"
-expect_eq "$(grep " pf ${PFS[0]} " <<<"$OUT" | tail -n 1 | sed -E 's/.* change //')" "+248.0MiB" "PF fw_pages change"
-expect_eq "$(grep ' host ' <<<"$OUT" | tail -n 1 | sed -E 's/.*mem_available [^ ]+ change ([^ ]+).*/\1/')" "-248.0MiB" "MemAvailable change"
+# 64GiB: 16 Mi MTT entries of 8 B = 32768 pages = 128.0MiB
+expect_eq "$(sed -E 's/^[^ ]+ //' <<<"$second")" "vf $VF00 vm job-1 cur 128.0MiB change +128.0MiB cap 4.0GiB hwm 128.0MiB change +128.0MiB" "second refresh shows the change"
+expect_eq "$(grep " pf ${PFS[0]} " <<<"$OUT" | tail -n 1 | sed -E 's/.* change //')" "+128.0MiB" "PF fw_pages change"
+expect_eq "$(grep ' host ' <<<"$OUT" | tail -n 1 | sed -E 's/.*mem_available [^ ]+ change ([^ ]+).*/\1/')" "-128.0MiB" "MemAvailable change"
 
 # JSON: one object per refresh
 run top -n 2 -d 0.1 -j
 expect_eq "$(wc -l <<<"$OUT")" 2 "two JSON lines"
-expect_eq "$(tail -n 1 <<<"$OUT" | python3 -c 'import json,sys;d=json.load(sys.stdin);print([v["cur_bytes"] for p in d["pfs"] for v in p["vfs"] if v["pci"]=="'$VF00'"][0])')" $((63488 * 4096)) "JSON cur"
+expect_eq "$(tail -n 1 <<<"$OUT" | python3 -c 'import json,sys;d=json.load(sys.stdin);print([v["cur_bytes"] for p in d["pfs"] for v in p["vfs"] if v["pci"]=="'$VF00'"][0])')" $((32768 * 4096)) "JSON cur"
 
 # usage
 run top -d 0

@@ -147,7 +147,9 @@ static void make_vm(struct vm_facts *vm, const char *name,
 	memset(vm, 0, sizeof(*vm));
 	snprintf(vm->name, sizeof(vm->name), "%s", name);
 	vm->memory_bytes = memory_bytes;
-	vm->hugepages = hugepages;
+	/* All of it in the host's default huge page size. */
+	if (hugepages && vm_add_huge(vm, 0, memory_bytes, &err))
+		fprintf(stderr, "vm_add_huge: %s\n", err.msg);
 	snprintf(vm->class_name, sizeof(vm->class_name), "%s", class_name);
 	snprintf(vm->source, sizeof(vm->source), "test:%s", name);
 	va_start(ap, class_name);
@@ -678,7 +680,7 @@ static void test_plan_unsupported_pf(void)
 
 static void test_plan_vf_cap_charge(void)
 {
-	struct host_pf pf = {.total_icm_bytes = 32 * GiB};
+	struct host_pf pf = {.total_icm_bytes = 32 * GiB, .probed = true};
 	struct plan_vf pv = {.pf = &pf, .desired_bytes = 3 * GiB};
 	struct sim_host_params p;
 	struct host host;
@@ -691,6 +693,10 @@ static void test_plan_vf_cap_charge(void)
 	/* Unlimited: as much as the PF's ICM can hold. */
 	pv.desired_bytes = IQ_UNLIMITED;
 	CHECK_U64(plan_vf_cap_charge(&pv, 256 * GiB), 32 * GiB);
+	/* Total ICM not asked (firmware not opened): all the memory. */
+	pf.probed = false;
+	CHECK_U64(plan_vf_cap_charge(&pv, 256 * GiB), 256 * GiB);
+	pf.probed = true;
 	/* Unlimited on a PF with unlimited ICM: all the memory. */
 	pf.total_icm_bytes = IQ_UNLIMITED;
 	CHECK_U64(plan_vf_cap_charge(&pv, 256 * GiB), 256 * GiB);
@@ -1190,6 +1196,8 @@ static int admit_hp(struct host *host, const char *reserve, bool manage,
 	if (rc)
 		return rc;
 	make_vm(vm, "hp", 4 * GiB, true, "", PF0_VF(1), NULL);
+	/* In 1 GiB pages: each size is charged to its own pool. */
+	vm->huge[0].page_bytes = GiB;
 	rc = plan_build(host, &policy, NULL, vm, 1, vm, plan, err);
 	if (!rc)
 		rc = split_admit(host, &policy, plan, vm, 1, vm, split, adm,

@@ -314,7 +314,8 @@ static void test_status_names(void)
 
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
 		CHECK_STR(prm_status_name(table[i].status), table[i].name);
-	CHECK_STR(prm_status_name(0x07), "UNKNOWN");
+	CHECK_STR(prm_status_name(0x07), "NOT_READY");
+	CHECK_STR(prm_status_name(0x0b), "UNKNOWN");
 	CHECK_STR(prm_status_name(0xff), "UNKNOWN");
 }
 

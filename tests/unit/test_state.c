@@ -96,7 +96,8 @@ static void make_facts(struct vm_facts *vm, const char *name,
 	snprintf(vm->uuid, sizeof(vm->uuid),
 		 "4dea22b3-1d52-d8f3-2516-782e98ab3f%02zx", strlen(name));
 	vm->memory_bytes = memory_bytes;
-	vm->hugepages = hugepages;
+	if (hugepages && vm_add_huge(vm, 0, memory_bytes, &err))
+		fprintf(stderr, "vm_add_huge: %s\n", err.msg);
 	snprintf(vm->class_name, sizeof(vm->class_name), "%s", class_name);
 	snprintf(vm->source, sizeof(vm->source), "/etc/libvirt/qemu/%s.xml",
 		 name);
@@ -159,6 +160,9 @@ static void test_round_trip(void)
 	setup();
 	make_facts(&train, "train-01", 512 * GiB, true, "gpu-8x", train_pci);
 	make_facts(&web, "web", 8 * GiB, false, "", NULL);
+	/* 256 GiB in 1 GiB pages, 256 GiB in the default size. */
+	train.huge[0].bytes = 256 * GiB;
+	CHECK_U64(vm_add_huge(&train, GiB, 256 * GiB, &err), IQ_OK);
 	snprintf(train.origin, sizeof(train.origin), VM_ORIGIN_LIBVIRT);
 	snprintf(web.origin, sizeof(web.origin), VM_ORIGIN_CH);
 	CHECK_U64(state_put_vm(&st, &train, "libvirt-hook", &err), IQ_OK);
@@ -196,6 +200,11 @@ static void test_round_trip(void)
 		CHECK_STR(a->facts.uuid, train.uuid);
 		CHECK_U64(a->facts.memory_bytes, 512 * GiB);
 		CHECK(a->facts.hugepages);
+		CHECK_U64(a->facts.nhuge, 2);
+		CHECK_U64(vm_huge_bytes_of_size(&a->facts, GiB, 2 * MiB),
+			  256 * GiB);
+		CHECK_U64(vm_huge_bytes_of_size(&a->facts, 2 * MiB, 2 * MiB),
+			  256 * GiB);
 		CHECK_STR(a->facts.class_name, "gpu-8x");
 		CHECK_STR(a->facts.source, "/etc/libvirt/qemu/train-01.xml");
 		CHECK_STR(a->origin, "libvirt-hook");
@@ -268,7 +277,8 @@ static void test_load_without_vmm(void)
 			 "{\"name\": \"a\", \"origin\": \"ch\"},"
 			 "{\"name\": \"b\", \"origin\": \"libvirt-hook\"},"
 			 "{\"name\": \"c\", \"origin\": \"cli\","
-			 " \"vmm\": \"ch\"}]}");
+			 " \"vmm\": \"ch\", \"memory_bytes\": 1073741824,"
+			 " \"hugepages\": true}]}");
 	CHECK_U64(state_load(path, &st, &err), IQ_OK);
 	CHECK_U64(st.nvms, 3);
 	CHECK_U64(st.nvfs, 0);
@@ -280,6 +290,11 @@ static void test_load_without_vmm(void)
 		CHECK_U64(st.vms[1].facts.memory_bytes, 0);
 		CHECK_U64(st.vms[1].facts.npci, 0);
 		CHECK(!st.vms[1].scaled);
+		/* A journal from before per-size backing: all of it in
+		 * the default size. */
+		CHECK_U64(st.vms[2].facts.nhuge, 1);
+		CHECK_U64(st.vms[2].facts.huge[0].page_bytes, 0);
+		CHECK_U64(vm_huge_bytes(&st.vms[2].facts), 1ULL << 30);
 	}
 	state_free(&st);
 	teardown();

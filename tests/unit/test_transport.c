@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "controller/sim/simfw.h"
 #include "devx/codec.h"
@@ -194,9 +195,15 @@ static void test_firmware_status_errors(void)
 	rm_rf(root);
 }
 
-/* A stand-in for the DevX channel answering with a fixed status. */
+/*
+ * A stand-in for the DevX channel answering with a fixed status, after
+ * fake_transient_left answers of fake_transient (BUSY, NOT_READY).
+ */
 static uint8_t fake_status;
 static bool fake_undeliverable;
+static uint8_t fake_transient;
+static unsigned fake_transient_left;
+static unsigned fake_delivered;
 
 static int fake_exec(void *priv, const void *in, size_t inlen, void *out,
 		     size_t outlen, struct iq_err *err)
@@ -206,7 +213,13 @@ static int fake_exec(void *priv, const void *in, size_t inlen, void *out,
 	(void)inlen;
 	if (fake_undeliverable)
 		return iq_fail(err, IQ_EENV, "devx: test transport down");
+	fake_delivered++;
 	memset(out, 0, outlen);
+	if (fake_transient_left) {
+		fake_transient_left--;
+		DEVX_SET(prm_cmd_out_hdr, out, status, fake_transient);
+		return IQ_OK;
+	}
 	DEVX_SET(prm_cmd_out_hdr, out, status, fake_status);
 	DEVX_SET(prm_cmd_out_hdr, out, syndrome, 0x1234abcd);
 	return IQ_OK;
@@ -247,6 +260,98 @@ static void test_devx_refusal_names_fwctl(void)
 	CHECK_STR(err.msg, PF_PCI ": VHCA_ICM_CTRL read vhca_id 0x1a3: devx: "
 				  "test transport down");
 	CHECK_U64(dev.n_cmds, 5);
+}
+
+/* prm.md: RESOURCE_BUSY and NOT_READY are retried, bounded, backing off. */
+static void test_retry_busy_and_not_ready(void)
+{
+	static const struct fw_transport_ops fake_devx = {
+		.name = "devx",
+		.access_reg_opcode = PRM_OP_ACCESS_REGISTER_USER,
+		.exec = fake_exec,
+	};
+	struct fw_dev dev = {.ops = &fake_devx,
+			     .pf = PF_PCI,
+			     .retry_max = FW_RETRY_MAX,
+			     .retry_first_ms = 1};
+	struct iq_err err = {0};
+	struct prm_vhca_icm_ctrl icm;
+	char trace_path[] = "/tmp/iq-retry-trace-XXXXXX";
+	char line[256];
+	int fd = mkstemp(trace_path);
+	int retry_lines = 0, cmd_lines = 0;
+
+	CHECK(fd >= 0);
+	dev.trace = fdopen(fd, "w+");
+	CHECK_STR(prm_status_name(PRM_STATUS_NOT_READY), "NOT_READY");
+
+	/* NOT_READY twice, then OK: one command, two retries, traced. */
+	fake_undeliverable = false;
+	fake_status = PRM_STATUS_OK;
+	fake_transient = PRM_STATUS_NOT_READY;
+	fake_transient_left = 2;
+	fake_delivered = 0;
+	CHECK_U64(fw_write_vhca_icm_cap(&dev, 0x1a3, 10, 0, &err), IQ_OK);
+	CHECK_U64(fake_delivered, 3);
+	CHECK_U64(dev.n_cmds, 1);
+	CHECK_U64(dev.n_writes, 1);
+	CHECK_U64(dev.n_retries, 2);
+	CHECK_U64(dev.last_status, PRM_STATUS_OK);
+	rewind(dev.trace);
+	while (fgets(line, sizeof(line), dev.trace)) {
+		if (strncmp(line, "# retry ", 8) == 0)
+			retry_lines++;
+		else if (line[0] == '>' || line[0] == '<')
+			cmd_lines++;
+	}
+	CHECK_U64(retry_lines, 2);
+	CHECK_U64(cmd_lines, 6);
+	rewind(dev.trace);
+	CHECK(fgets(line, sizeof(line), dev.trace) != NULL); /* > */
+	CHECK(fgets(line, sizeof(line), dev.trace) != NULL); /* < */
+	CHECK(fgets(line, sizeof(line), dev.trace) != NULL);
+	CHECK_STR(line, "# retry 1/5 after NOT_READY (0x07), waited 1 ms\n");
+
+	/* RESOURCE_BUSY on every try: bounded, then a clear error. */
+	fclose(dev.trace);
+	dev.trace = NULL;
+	fake_transient = PRM_STATUS_RESOURCE_BUSY;
+	fake_transient_left = 100;
+	fake_delivered = 0;
+	dev.n_retries = 0;
+	CHECK_U64(fw_read_vhca_icm(&dev, 0x1a3, &icm, &err), IQ_EENV);
+	CHECK_U64(fake_delivered, 1 + FW_RETRY_MAX);
+	CHECK_U64(dev.n_retries, FW_RETRY_MAX);
+	CHECK_U64(dev.last_status, PRM_STATUS_RESOURCE_BUSY);
+	/* 1 + 2 + 4 + 8 + 16 ms of backoff */
+	CHECK_CONTAINS(err.msg, PF_PCI ": VHCA_ICM_CTRL read vhca_id 0x1a3: "
+				       "firmware status RESOURCE_BUSY (0x06)");
+	CHECK_CONTAINS(err.msg, "still after 5 retries over 31 ms");
+	CHECK(strchr(err.msg, '\n') == NULL);
+
+	/* Every other status is final: no retry. */
+	fake_transient_left = 0;
+	fake_delivered = 0;
+	dev.n_retries = 0;
+	for (unsigned s = 1; s < 0x100; s++) {
+		if (s == PRM_STATUS_RESOURCE_BUSY || s == PRM_STATUS_NOT_READY)
+			continue;
+		fake_status = (uint8_t)s;
+		CHECK_U64(fw_read_vhca_icm(&dev, 0x1a3, &icm, &err), IQ_EENV);
+	}
+	CHECK_U64(fake_delivered, 253);
+	CHECK_U64(dev.n_retries, 0);
+
+	/* retry_max 0: the first answer stands. */
+	dev.retry_max = 0;
+	fake_status = PRM_STATUS_OK;
+	fake_transient = PRM_STATUS_NOT_READY;
+	fake_transient_left = 1;
+	CHECK_U64(fw_read_vhca_icm(&dev, 0x1a3, &icm, &err), IQ_EENV);
+	CHECK_CONTAINS(err.msg, "NOT_READY (0x07)");
+	CHECK_CONTAINS(err.msg, "still after 0 retries");
+	fake_transient_left = 0;
+	unlink(trace_path);
 }
 
 static bool is_lower_hex(const char *s)
@@ -589,6 +694,7 @@ int main(void)
 	RUN(test_devx_refusal_names_fwctl);
 	RUN(test_trace);
 	RUN(test_group_mailboxes);
+	RUN(test_retry_busy_and_not_ready);
 	RUN(test_sim_missing_pf);
 	RUN(test_devx_unavailable);
 	RUN(test_fwctl_unavailable);

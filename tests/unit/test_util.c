@@ -123,10 +123,21 @@ static void test_pci_normalize(void)
 	CHECK(normalizes_to("ffff:ff:1f.7", "ffff:ff:1f.7"));
 	CHECK(normalizes_to("0:0:0.0", "0000:00:00.0"));
 	CHECK(pci_addr_normalize("0000:3b:00.2", out));
+	CHECK_U64(strlen(out), 12);
+	/* Domains wider than 16 bits (Intel VMD, libvirt up to 0xffffffff):
+	 * written as sysfs names them, 4 digits or as many as needed. */
+	CHECK(normalizes_to("10000:01:00.0", "10000:01:00.0"));
+	CHECK(normalizes_to("10001:E1:00.0", "10001:e1:00.0"));
+	CHECK(normalizes_to("00010000:3b:00.2", "10000:3b:00.2"));
+	CHECK(normalizes_to("00000:3b:00.2", "0000:3b:00.2"));
+	CHECK(normalizes_to("000000000000ffff:3b:00.2", "ffff:3b:00.2"));
+	CHECK(normalizes_to("ffffffff:ff:1f.7", "ffffffff:ff:1f.7"));
+	CHECK(pci_addr_normalize("ffffffff:ff:1f.7", out));
 	CHECK_U64(strlen(out), PCI_ADDR_LEN - 1);
 
-	/* Too many digits in a part. */
-	CHECK(rejected("00000:3b:00.2"));
+	/* Too many digits in a part; a domain above 32 bits. */
+	CHECK(rejected("100000000:3b:00.2"));
+	CHECK(rejected("fffffffff:3b:00.2"));
 	CHECK(rejected("0000:3bb:00.2"));
 	CHECK(rejected("0000:3b:000.2"));
 	CHECK(rejected("0000:3b:00.02"));
@@ -169,11 +180,25 @@ static void test_pci_format(void)
 	CHECK_STR(out, "0010:0a:01.0");
 	/* Out of range: false, out untouched. */
 	snprintf(out, sizeof(out), "unchanged");
-	CHECK(!pci_addr_format(0x10000, 0, 0, 0, out));
+	CHECK(!pci_addr_format(0x100000000UL, 0, 0, 0, out));
 	CHECK(!pci_addr_format(0, 0x100, 0, 0, out));
 	CHECK(!pci_addr_format(0, 0, 0x20, 0, out));
 	CHECK(!pci_addr_format(0, 0, 0, 8, out));
 	CHECK_STR(out, "unchanged");
+	CHECK(pci_addr_format(0x10000, 0x3b, 0, 0, out));
+	CHECK_STR(out, "10000:3b:00.0");
+	CHECK(pci_addr_format(0xffffffffUL, 0, 0, 0, out));
+	CHECK_STR(out, "ffffffff:00:00.0");
+}
+
+static void test_pci_cmp(void)
+{
+	/* By number, not by text: ffff sorts before 10000. */
+	CHECK(pci_addr_cmp("ffff:00:00.0", "10000:00:00.0") < 0);
+	CHECK(pci_addr_cmp("10000:00:00.0", "ffff:00:00.0") > 0);
+	CHECK(pci_addr_cmp("0000:3b:00.0", "0000:3b:00.1") < 0);
+	CHECK(pci_addr_cmp("10001:01:00.0", "10000:ff:00.0") > 0);
+	CHECK(pci_addr_cmp("10000:3b:00.0", "10000:3b:00.0") == 0);
 }
 
 /* --- sizes ---------------------------------------------------------------- */
@@ -715,6 +740,7 @@ int main(void)
 {
 	RUN(test_pci_normalize);
 	RUN(test_pci_format);
+	RUN(test_pci_cmp);
 	RUN(test_size_parse_units);
 	RUN(test_size_parse_decimals);
 	RUN(test_size_parse_errors);

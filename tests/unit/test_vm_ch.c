@@ -135,6 +135,45 @@ static void test_fixture_gpu_8x(void)
 	vm_facts_free(&vm);
 }
 
+/*
+ * Memory zones with huge pages per zone: 512 GiB in 1 GiB pages, 512 GiB
+ * ordinary, 16 GiB in the default size (hugepage_size null).
+ */
+static void test_fixture_zones_mixed_hugepages(void)
+{
+	struct vm_facts vm;
+	struct iq_err err;
+	char state[16];
+
+	CHECK_U64(load("zones-mixed-hugepages.json", "/run/ch/mixed.sock", &vm,
+		       state, sizeof(state), &err),
+		  IQ_OK);
+	CHECK_U64(vm.memory_bytes, 1040 * GiB);
+	CHECK(vm.hugepages);
+	CHECK_U64(vm.nhuge, 2);
+	CHECK_U64(vm_huge_bytes_of_size(&vm, GiB, 2 << 20), 512 * GiB);
+	/* null: the host's default size, here 2 MiB. */
+	CHECK_U64(vm_huge_bytes_of_size(&vm, 2 << 20, 2 << 20), 16 * GiB);
+	CHECK_U64(vm_huge_bytes(&vm), 528 * GiB);
+	vm_facts_free(&vm);
+}
+
+/* VFIO device paths at Intel VMD domains (10000: and above). */
+static void test_fixture_vmd_domains(void)
+{
+	static const char *const want[] = {"10000:0c:00.2", "10001:01:00.0"};
+	struct vm_facts vm;
+	struct iq_err err;
+	char state[16];
+
+	CHECK_U64(load("vmd-devices.json", "/run/ch/vmd-1.sock", &vm, state,
+		       sizeof(state), &err),
+		  IQ_OK);
+	CHECK_U64(vm.memory_bytes, 16 * GiB);
+	check_pci(&vm, want, 2);
+	vm_facts_free(&vm);
+}
+
 static void test_fixture_memory_zones(void)
 {
 	static const char *const want[] = {"0000:3b:00.5", "0000:5e:00.4"};
@@ -234,8 +273,8 @@ static void test_memory_model(void)
 		  IQ_OK);
 	CHECK_U64(vm.memory_bytes, 6 * GiB);
 	CHECK(!vm.hugepages);
-	/* A default region and zones add up; one region without huge pages
-	 * makes the VM not hugepage-backed. */
+	/* A default region and zones add up; each region with huge pages is
+	 * charged to them, one without is ordinary memory. */
 	CHECK_U64(parse_config(&vm, &err,
 			       "\"memory\": {\"size\": 2147483648, "
 			       "\"hugepages\": true, \"zones\": ["
@@ -244,7 +283,8 @@ static void test_memory_model(void)
 			       "{\"id\": \"z1\", \"size\": 1073741824}]}"),
 		  IQ_OK);
 	CHECK_U64(vm.memory_bytes, 4 * GiB);
-	CHECK(!vm.hugepages);
+	CHECK(vm.hugepages);
+	CHECK_U64(vm_huge_bytes(&vm), 3 * GiB);
 	CHECK_U64(parse_config(&vm, &err,
 			       "\"memory\": {\"size\": 2147483648, "
 			       "\"hugepages\": true, \"zones\": ["
@@ -870,6 +910,8 @@ static void test_tmpdir_left_clean(void)
 int main(void)
 {
 	RUN(test_fixture_gpu_8x);
+	RUN(test_fixture_vmd_domains);
+	RUN(test_fixture_zones_mixed_hugepages);
 	RUN(test_fixture_memory_zones);
 	RUN(test_fixture_created);
 	RUN(test_fixture_not_pci_device);

@@ -308,6 +308,11 @@ static void test_hugepages(void)
 			       "<hugepages/></memoryBacking>"),
 		  IQ_OK);
 	CHECK(vm.hugepages);
+	/* A bare <hugepages/>: all of it, in the host's default size. */
+	CHECK_U64(vm.nhuge, 1);
+	CHECK_U64(vm.huge[0].page_bytes, 0);
+	CHECK_U64(vm.huge[0].bytes, 1024 * 1024);
+	CHECK_U64(vm_huge_bytes(&vm), 1024 * 1024);
 	/* Shared memfd memory is not huge pages. */
 	CHECK_U64(parse_domain(&vm, &err,
 			       "<memory>1024</memory><memoryBacking>"
@@ -315,6 +320,84 @@ static void test_hugepages(void)
 			       "</memoryBacking>"),
 		  IQ_OK);
 	CHECK(!vm.hugepages);
+	CHECK_U64(vm_huge_bytes(&vm), 0);
+}
+
+/*
+ * Huge pages for some NUMA cells only (issue 7 case 3): 1 TiB in two
+ * 512 GiB cells, 1 GiB pages for cell 0 only; cell 1 is ordinary memory.
+ */
+static void test_hugepages_numa_partial(void)
+{
+	struct vm_facts vm;
+	struct iq_err err;
+
+	CHECK_U64(load("numa-partial-hugepages.xml", &vm, &err), IQ_OK);
+	CHECK_U64(vm.memory_bytes, 1024 * GiB);
+	CHECK(vm.hugepages);
+	CHECK_U64(vm.nhuge, 1);
+	CHECK_U64(vm.huge[0].page_bytes, GiB);
+	CHECK_U64(vm.huge[0].bytes, 512 * GiB);
+	CHECK_U64(vm_huge_bytes(&vm), 512 * GiB);
+	CHECK_U64(vm_huge_bytes_of_size(&vm, GiB, 2 << 20), 512 * GiB);
+	CHECK_U64(vm_huge_bytes_of_size(&vm, 2 << 20, 2 << 20), 0);
+	vm_facts_free(&vm);
+}
+
+/*
+ * Several <page> sizes: cell 0 in 1 GiB pages (nodeset 0), cell 1 in 2 MiB
+ * (nodeset '1-2,^2'), cell 2 in the page without nodeset (2048 KiB); the
+ * two 2 MiB spellings are one pool.
+ */
+static void test_hugepages_several_sizes(void)
+{
+	struct vm_facts vm;
+	struct iq_err err;
+
+	CHECK_U64(load("hugepages-mixed-sizes.xml", &vm, &err), IQ_OK);
+	CHECK_U64(vm.memory_bytes, 192 * GiB);
+	CHECK_U64(vm.nhuge, 2);
+	CHECK_U64(vm_huge_bytes_of_size(&vm, GiB, GiB), 64 * GiB);
+	CHECK_U64(vm_huge_bytes_of_size(&vm, 2 << 20, GiB), 128 * GiB);
+	CHECK_U64(vm_huge_bytes(&vm), 192 * GiB);
+	vm_facts_free(&vm);
+
+	/* <page> without nodeset and no <numa>: all of it in that size. */
+	CHECK_U64(parse_domain(&vm, &err,
+			       "<memory unit='GiB'>64</memory><memoryBacking>"
+			       "<hugepages><page size='2048' unit='KiB'/>"
+			       "</hugepages></memoryBacking>"),
+		  IQ_OK);
+	CHECK_U64(vm.nhuge, 1);
+	CHECK_U64(vm_huge_bytes_of_size(&vm, 2 << 20, GiB), 64 * GiB);
+	/* A nodeset naming node 0 without <numa>: node 0 is all memory. */
+	CHECK_U64(parse_domain(&vm, &err,
+			       "<memory unit='GiB'>64</memory><memoryBacking>"
+			       "<hugepages><page size='1' unit='GiB' "
+			       "nodeset='0'/></hugepages></memoryBacking>"),
+		  IQ_OK);
+	CHECK_U64(vm_huge_bytes_of_size(&vm, GiB, 2 << 20), 64 * GiB);
+	/* A nodeset naming other nodes only: ordinary memory. */
+	CHECK_U64(parse_domain(&vm, &err,
+			       "<memory unit='GiB'>64</memory><memoryBacking>"
+			       "<hugepages><page size='1' unit='GiB' "
+			       "nodeset='1'/></hugepages></memoryBacking>"),
+		  IQ_OK);
+	CHECK_U64(vm_huge_bytes(&vm), 0);
+	CHECK(!vm.hugepages);
+	/* Malformed nodeset and page size: refused, naming the value. */
+	CHECK_U64(parse_domain(&vm, &err,
+			       "<memory unit='GiB'>64</memory><memoryBacking>"
+			       "<hugepages><page size='1' unit='GiB' "
+			       "nodeset='0-'/></hugepages></memoryBacking>"),
+		  IQ_EREFUSED);
+	CHECK_CONTAINS(err.msg, "<page nodeset='0-'>: not a NUMA node set");
+	CHECK_U64(parse_domain(&vm, &err,
+			       "<memory unit='GiB'>64</memory><memoryBacking>"
+			       "<hugepages><page size='big'/></hugepages>"
+			       "</memoryBacking>"),
+		  IQ_EREFUSED);
+	CHECK_CONTAINS(err.msg, "<page> size='big' is not a whole number");
 }
 
 static void test_uuid_forms(void)
@@ -401,6 +484,56 @@ static void test_class_by_namespace_uri(void)
 			   "https://icmquota.dev/xmlns/1 (keep one)");
 }
 
+/*
+ * A VF from a <forward mode='hostdev'> network: at prepare only
+ * <interface type='network'> (pending, no PCI address); at start begin the
+ * same interface resolved to <interface type='hostdev'> with its VF.
+ */
+static void test_hostdev_network_stages(void)
+{
+	struct vm_facts vm;
+	struct iq_err err;
+
+	CHECK_U64(load("hostdev-net-prepare.xml", &vm, &err), IQ_OK);
+	CHECK_U64(vm.npci, 0);
+	CHECK_U64(vm.pending_ifaces, 2);
+	CHECK_U64(vm.memory_bytes, 16 * GiB);
+	vm_facts_free(&vm);
+	CHECK_U64(load("hostdev-net-start.xml", &vm, &err), IQ_OK);
+	CHECK_U64(vm.npci, 1);
+	if (vm.npci == 1)
+		CHECK_STR(vm.pci[0], "0000:0c:00.3");
+	/* The bridge network stays type='network': no VF. */
+	CHECK_U64(vm.pending_ifaces, 1);
+	vm_facts_free(&vm);
+}
+
+/* Intel VMD domains (libvirt accepts up to 0xffffffff): kept, normalised. */
+static void test_wide_pci_domains(void)
+{
+	struct vm_facts vm;
+	struct iq_err err;
+
+	CHECK_U64(load("vmd-nvme.xml", &vm, &err), IQ_OK);
+	CHECK_U64(vm.npci, 3);
+	if (vm.npci == 3) {
+		CHECK_STR(vm.pci[0], "0000:0c:00.1");
+		CHECK_STR(vm.pci[1], "10000:0c:00.2");
+		CHECK_STR(vm.pci[2], "10001:01:00.0");
+	}
+	vm_facts_free(&vm);
+	CHECK_U64(parse_domain(&vm, &err,
+			       "<memory>1</memory><devices><hostdev "
+			       "type='pci'><source><address "
+			       "domain='0xffffffff' bus='0xff' slot='0x1f' "
+			       "function='7'/></source></hostdev></devices>"),
+		  IQ_OK);
+	CHECK_U64(vm.npci, 1);
+	if (vm.npci == 1)
+		CHECK_STR(vm.pci[0], "ffffffff:ff:1f.7");
+	vm_facts_free(&vm);
+}
+
 static void test_pci_address_errors(void)
 {
 	static const struct {
@@ -410,8 +543,8 @@ static void test_pci_address_errors(void)
 		{"bus='0x100'",
 		 "t.xml:6: /domain/devices/hostdev[2]/source/address: "
 		 "bus='0x100' is out of range (0x0-0xff)"},
-		{"domain='0x10000'", "domain='0x10000' is out of range "
-				     "(0x0-0xffff)"},
+		{"domain='0x100000000'", "domain='0x100000000' is out of "
+					 "range (0x0-0xffffffff)"},
 		{"slot='32'", "slot='32' is out of range (0x0-0x1f)"},
 		{"function='0x8'", "function='0x8' is out of range (0x0-0x7)"},
 		{"bus='zz'",
@@ -663,6 +796,10 @@ int main(void)
 	RUN(test_hugepages);
 	RUN(test_uuid_forms);
 	RUN(test_class_by_namespace_uri);
+	RUN(test_hostdev_network_stages);
+	RUN(test_wide_pci_domains);
+	RUN(test_hugepages_numa_partial);
+	RUN(test_hugepages_several_sizes);
 	RUN(test_pci_address_errors);
 	RUN(test_pci_interface_and_missing_source);
 	RUN(test_not_well_formed);
