@@ -58,16 +58,17 @@ expect_eq "$(json 'd["split"]["vf_caps_bytes"]')" $((1280 << 20)) "group counted
 run status
 expect_out "group 1   vm job-1            2 VFs share cap 768.0MiB" "status table group line"
 
-# the firmware enforces both: 64GiB buffers cost 63488 pages (248MiB) each
-run sim register --vf "$VF00" --bytes 64GiB --buffers 3
-run sim register --vf "$VF01" --bytes 64GiB --buffers 2
+# the firmware enforces both: 64GiB buffers cost 32768 pages (128MiB) each
+run sim register --vf "$VF00" --bytes 64GiB --buffers 5
+run sim register --vf "$VF01" --bytes 64GiB --buffers 3
 run sim show -j
-# VF00: 2 granted (496MiB), the 3rd passes the group but not its 512MiB cap
-expect_eq "$(fw "$VF00" granted) $(fw "$VF00" refused) $(fw "$VF00" cur_pages)" "2 1 126976" "per-VF cap binds inside the group"
-# VF01: 1 granted (group at 744MiB), the 2nd would make 992MiB > 768MiB
-expect_eq "$(fw "$VF01" granted) $(fw "$VF01" refused) $(fw "$VF01" cur_pages)" "1 1 63488" "group budget binds"
+# VF00: 4 granted (512MiB), the 5th fits the group but not its 512MiB cap
+expect_eq "$(fw "$VF00" granted) $(fw "$VF00" refused) $(fw "$VF00" cur_pages)" "4 1 131072" "per-VF cap binds inside the group"
+# VF01: 2 granted (group at 768MiB), the 3rd would make 896MiB > 768MiB
+# although VF01 itself is at 256MiB of its 512MiB
+expect_eq "$(fw "$VF01" granted) $(fw "$VF01" refused) $(fw "$VF01" cur_pages)" "2 1 65536" "group budget binds"
 run status -j
-expect_eq "$(json '[(g["cur_bytes"], g["max_reached_bytes"]) for g in d["pfs"][0]["groups"]]')" "[($((190464 * 4096)), $((190464 * 4096)))]" "group usage read back"
+expect_eq "$(json '[(g["cur_bytes"], g["max_reached_bytes"]) for g in d["pfs"][0]["groups"]]')" "[($((196608 * 4096)), $((196608 * 4096)))]" "group usage read back"
 
 # explain shows the shared budget and its rule
 run explain job-1
