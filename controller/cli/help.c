@@ -7,7 +7,8 @@
 const char help_global[] =
 	"Global options (before or after the command):\n"
 	"  --policy FILE      policy (default /etc/icmquota/policy.yaml)\n"
-	"  --state FILE       journal (default /var/lib/icmquota/state.json;\n"
+	"  --state FILE       journal (default /var/lib/icmquota/state.json,\n"
+	"                     under --root on a simulated host;\n"
 	"                     FILE.vhca-ids beside it keeps the VFs' vhca_ids\n"
 	"                     between runs, until a reboot or a VF "
 	"re-created)\n"

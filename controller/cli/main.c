@@ -16,6 +16,7 @@
 #include "controller/cli/config.h"
 #include "controller/cli/help.h"
 #include "controller/core/state.h"
+#include "lib/file.h"
 
 static const struct {
 	const char *name;
@@ -164,6 +165,19 @@ static int apply_settings(struct run_ctx *ctx, struct globals *g,
 			  : cfg->state[0] ? cfg->state
 					  : STATE_DEFAULT_PATH;
 	ctx->root = g->root ? g->root : cfg->root;
+	/*
+	 * A simulated host keeps its journal under its root, as it keeps its
+	 * lock: a run with --root must never write the real host's journal.
+	 */
+	if (!g->state && !cfg->state[0] && ctx->root && ctx->root[0]) {
+		static char rooted_state[4096];
+
+		if (path_join(rooted_state, sizeof(rooted_state), ctx->root,
+			      STATE_DEFAULT_PATH) < 0)
+			return iq_fail(err, IQ_EUSAGE,
+				       "--root %s: path too long", ctx->root);
+		ctx->state_path = rooted_state;
+	}
 	ctx->lock_path = g->lock;
 	ctx->on_error = cfg->on_error[0] ? cfg->on_error : "deny";
 	ctx->interval = cfg->interval;
