@@ -36,6 +36,8 @@ void prm_decode_query_hca_cap(const void *out, struct prm_hca_caps *caps)
 		DEVX_GET(cmd_hca_cap, cap, vport_group_manager);
 	caps->eswitch_manager = DEVX_GET(cmd_hca_cap, cap, eswitch_manager);
 	caps->nic_cap_reg = DEVX_GET(cmd_hca_cap, cap, nic_cap_reg);
+	caps->access_register_user =
+		DEVX_GET(cmd_hca_cap, cap, access_register_user);
 }
 
 size_t prm_encode_access_reg(void *in, uint16_t opcode, bool read,

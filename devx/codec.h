@@ -22,6 +22,7 @@ struct prm_hca_caps {
 	bool vport_group_manager;
 	bool eswitch_manager;
 	bool nic_cap_reg;
+	bool access_register_user; /* mlx5_ifc bit 0xd2 */
 };
 void prm_decode_query_hca_cap(const void *out, struct prm_hca_caps *caps);
 

@@ -58,6 +58,69 @@ int fw_query_own_caps(struct fw_dev *dev, struct prm_hca_caps *caps,
 	return query_caps(dev, false, 0, caps, err);
 }
 
+int fw_open(enum fw_backend backend, const struct fw_open_args *args,
+	    FILE *trace, struct fw_dev **devp, struct prm_hca_caps *own,
+	    char *note, size_t note_len, struct iq_err *err)
+{
+	const struct fw_transport_ops *fallback;
+	struct fw_dev *dev = NULL;
+	struct iq_err fb_err = {0};
+	int rc;
+
+	if (note_len)
+		note[0] = '\0';
+	*devp = NULL;
+	rc = fw_dev_open(backend, args, trace, &dev, err);
+	if (rc)
+		return rc;
+	rc = fw_query_own_caps(dev, own, err);
+	if (rc || dev->ops->access_reg_opcode != PRM_OP_ACCESS_REGISTER_USER ||
+	    own->access_register_user) {
+		if (rc)
+			fw_dev_close(dev);
+		else
+			*devp = dev;
+		return rc;
+	}
+	fallback = dev->ops->reg_fallback;
+	if (backend != FW_BACKEND_AUTO || !fallback) {
+		rc = iq_fail(err, IQ_EENV,
+			     "%s: %s: HCA cap access_register_user is 0: this "
+			     "firmware gives a DevX user context no register "
+			     "access (ACCESS_REGISTER_USER); use --backend "
+			     "fwctl (Linux 6.15+ with mlx5_fwctl)",
+			     args->pf_pci, dev->ops->name);
+		fw_dev_close(dev);
+		return rc;
+	}
+	fw_dev_close(dev);
+	rc = fw_dev_open_ops(fallback, args, trace, &dev, &fb_err);
+	if (rc) {
+		size_t n = strlen(args->pf_pci);
+		const char *why = fb_err.msg;
+
+		if (strncmp(why, args->pf_pci, n) == 0 &&
+		    strncmp(why + n, ": ", 2) == 0)
+			why += n + 2;
+		return iq_fail(err, IQ_EENV,
+			       "%s: HCA cap access_register_user is 0, so devx "
+			       "cannot reach the registers, and %s",
+			       args->pf_pci, why);
+	}
+	rc = fw_query_own_caps(dev, own, err);
+	if (rc) {
+		fw_dev_close(dev);
+		return rc;
+	}
+	if (note_len)
+		snprintf(note, note_len,
+			 "HCA cap access_register_user is 0 (no register "
+			 "access from a DevX user context): using %s",
+			 dev->ops->name);
+	*devp = dev;
+	return IQ_OK;
+}
+
 int fw_query_function_caps(struct fw_dev *dev, uint16_t function_id,
 			   struct prm_hca_caps *caps, struct iq_err *err)
 {

@@ -13,6 +13,20 @@
 #include "devx/transport.h"
 #include "lib/err.h"
 
+/*
+ * Open the PF's channel (fw_dev_open) and read its own general caps. A
+ * channel that reaches registers through ACCESS_REGISTER_USER (devx, and
+ * the simulator standing in for it) needs the HCA cap access_register_user
+ * (mlx5_ifc bit 0xd2 of cmd_hca_cap; DPDK checks the same bit): when it is
+ * 0, FW_BACKEND_AUTO switches to the transport's reg_fallback (fwctl) and
+ * says so in note ("" otherwise); any other backend fails with IQ_EENV
+ * naming the cap and --backend fwctl. own holds the caps read on the
+ * channel finally kept.
+ */
+int fw_open(enum fw_backend backend, const struct fw_open_args *args,
+	    FILE *trace, struct fw_dev **dev, struct prm_hca_caps *own,
+	    char *note, size_t note_len, struct iq_err *err);
+
 /* --- firmware operations through a device's transport ----------------
  * Each runs one command, checks the transport result and the firmware
  * status, and on failure fills err with the PF, the command and the

@@ -91,7 +91,10 @@ struct mlx5_ifc_query_hca_cap_in_bits {
 struct mlx5_ifc_cmd_hca_cap_bits {
 	u8 reserved_at_0[0x30];
 	u8 vhca_id[0x10];
-	u8 reserved_at_40[0x160];
+	u8 reserved_at_40[0x92];
+	/* ACCESS_REGISTER_USER allowed from a user (DevX) context */
+	u8 access_register_user[0x1];
+	u8 reserved_at_d3[0xcd];
 	u8 vport_group_manager[0x1];
 	u8 reserved_at_1a1[0x6];
 	u8 eswitch_manager[0x1];

@@ -141,6 +141,30 @@ int fw_dev_open(enum fw_backend backend, const struct fw_open_args *args,
 	return IQ_OK;
 }
 
+int fw_dev_open_ops(const struct fw_transport_ops *ops,
+		    const struct fw_open_args *args, FILE *trace,
+		    struct fw_dev **devp, struct iq_err *err)
+{
+	struct fw_dev *dev;
+	int rc;
+
+	*devp = NULL;
+	dev = calloc(1, sizeof(*dev));
+	if (!dev)
+		return iq_fail(err, IQ_EENV, "%s: out of memory", args->pf_pci);
+	snprintf(dev->pf, sizeof(dev->pf), "%s", args->pf_pci);
+	dev->trace = trace;
+	dev->retry_max = FW_RETRY_MAX;
+	dev->retry_first_ms = FW_RETRY_FIRST_MS;
+	rc = open_one(ops, args, dev, err);
+	if (rc) {
+		free(dev);
+		return rc;
+	}
+	*devp = dev;
+	return IQ_OK;
+}
+
 int fw_dev_flush(struct fw_dev *dev, struct iq_err *err)
 {
 	if (!dev || !dev->ops || !dev->ops->flush)

@@ -63,6 +63,12 @@ struct fw_transport_ops {
 	/* Optional: true when this transport serves args (auto picks it
 	 * first); NULL means "only when asked for by name". */
 	bool (*present)(const struct fw_open_args *args);
+	/*
+	 * For a channel that reaches registers through ACCESS_REGISTER_USER:
+	 * the channel auto falls back to when the function's HCA cap
+	 * access_register_user is 0 (devx -> fwctl); NULL for none.
+	 */
+	const struct fw_transport_ops *reg_fallback;
 };
 
 extern const struct fw_transport_ops fw_transport_devx;
@@ -129,5 +135,9 @@ int fw_dev_exec(struct fw_dev *dev, const char *what, const void *in,
  */
 int fw_dev_flush(struct fw_dev *dev, struct iq_err *err);
 void fw_dev_close(struct fw_dev *dev);
+/* Open args with exactly the transport ops (no choosing); as fw_dev_open. */
+int fw_dev_open_ops(const struct fw_transport_ops *ops,
+		    const struct fw_open_args *args, FILE *trace,
+		    struct fw_dev **dev, struct iq_err *err);
 
 #endif

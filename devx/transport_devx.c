@@ -239,4 +239,5 @@ const struct fw_transport_ops fw_transport_devx = {
 	.open = devx_open,
 	.exec = devx_exec,
 	.close = devx_close,
+	.reg_fallback = &fw_transport_fwctl,
 };

@@ -308,6 +308,20 @@ json_object *report_status_json(const struct host *host,
 			json_object_object_add(
 				o, "unsupported_reason",
 				json_object_new_string(pf->unsupported_why));
+		json_object_object_add(
+			o, "fw_channel",
+			pf->fw ? json_object_new_string(pf->fw->ops->name)
+			       : NULL);
+		if (pf->channel_note[0])
+			json_object_object_add(
+				o, "fw_channel_note",
+				json_object_new_string(pf->channel_note));
+		/* learnt from caps asked for and read back; null: unknown */
+		json_object_object_add(
+			o, "icm_rounding_pages",
+			pf->icm_rounding_pages
+				? json_object_new_uint64(pf->icm_rounding_pages)
+				: NULL);
 		json_object_object_add(o, "fw_pages",
 				       fw_pages_json(&pf->fw_pages));
 		for (size_t v = 0; v < pf->nvfs; v++) {
@@ -425,6 +439,15 @@ void report_status_table(FILE *out, const struct host *host,
 			pf->pci, pf->ibdev[0] ? pf->ibdev : "-", total, pages,
 			pf->supported ? "icm_ctrl yes" : "icm_ctrl NO: ",
 			pf->supported ? "" : pf->unsupported_why);
+		if (pf->channel_note[0])
+			fprintf(out, "  firmware channel: %s\n",
+				pf->channel_note);
+		if (pf->icm_rounding_pages > 1)
+			fprintf(out,
+				"  firmware rounds caps up to %u pages (%u "
+				"KiB), learnt from read-backs\n",
+				pf->icm_rounding_pages,
+				pf->icm_rounding_pages * 4);
 		if (!pf->nvfs)
 			continue;
 		fprintf(out,

@@ -656,12 +656,11 @@ static int probe_pf_firmware(const struct host *host, struct host_pf *pf,
 	int rc;
 
 	/* No channel to one PF means no control at all: stop the run. */
-	if (!pf->fw) {
-		rc = fw_dev_open(backend, &args, trace, &pf->fw, err);
-		if (rc)
-			return rc;
-	}
-	rc = fw_query_own_caps(pf->fw, &own, err);
+	if (!pf->fw)
+		rc = fw_open(backend, &args, trace, &pf->fw, &own,
+			     pf->channel_note, sizeof(pf->channel_note), err);
+	else
+		rc = fw_query_own_caps(pf->fw, &own, err);
 	if (rc)
 		return rc;
 	pf->own_vhca_id = own.vhca_id;

@@ -58,12 +58,20 @@ struct host_pf {
 
 	/* Firmware facts (host_probe_firmware). */
 	struct fw_dev *fw; /* open channel, NULL if it failed */
+	/* Why the channel is not the one auto tries first, "" if it is. */
+	char channel_note[192];
 	bool probed;
 	bool supported; /* VHCA_ICM_CTRL usable */
 	char unsupported_why[512];
 	uint64_t total_icm_bytes; /* IQ_UNLIMITED when unlimited */
 	uint16_t own_vhca_id;
 	uint16_t group_id_max;
+	/*
+	 * How the firmware rounds max_alloc_icm_th up (4 KiB pages), learnt
+	 * from caps icmquota asked for and read back (plan.c): 0 unknown, 1
+	 * exact, else a power of two.
+	 */
+	uint32_t icm_rounding_pages;
 	/* The vhca_ids of earlier runs (session.c), NULL: ask each run. */
 	struct vhca_cache *vhca_cache;
 };

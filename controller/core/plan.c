@@ -162,6 +162,16 @@ static int check_unique_names(const struct vm_facts *vms, size_t nvms,
 	return rc;
 }
 
+/* The journal's record of the VF, whoever holds it; NULL if none. */
+static const struct state_vf *journal_vf(const struct state *state,
+					 const struct plan_vf *pv)
+{
+	for (size_t j = 0; state && j < state->nvfs; j++)
+		if (strcmp(state->vfs[j].pci, pv->vf->pci) == 0)
+			return &state->vfs[j];
+	return NULL;
+}
+
 static bool in_scope(const struct vm_facts *scope, const struct plan_vf *pv)
 {
 	if (pv->vm && strcmp(pv->vm->name, scope->name) != 0)
@@ -308,7 +318,12 @@ int plan_build(struct host *host, const struct policy *policy,
 	for (size_t i = 0; i < plan->nvfs; i++) {
 		struct plan_vf *pv = &plan->vfs[i];
 		const struct state_vf *kept = journal_cap(state, pv);
+		const struct state_vf *rec = journal_vf(state, pv);
 		struct policy_vm view;
+
+		/* The cap icmquota last asked this function for. */
+		if (rec && strcmp(rec->pf, pv->pf->pci) == 0)
+			pv->asked_pages = icm_bytes_to_pages(rec->cap_bytes);
 
 		policy_vf_cap(policy, vm_policy_view(pv->vm, &view),
 			      pv->pf->pci, &pv->decision);
@@ -317,16 +332,56 @@ int plan_build(struct host *host, const struct policy *policy,
 			pv->desired_bytes = kept->cap_bytes;
 		pv->in_scope = !scope || in_scope(scope, pv);
 		if (state) {
-			const struct state_vf *rec = state_find_vf(
+			const struct state_vf *jrec = state_find_vf(
 				(struct state *)state, pv->vf->pci);
 
-			pv->journal_group = rec ? rec->group_id : 0;
+			pv->journal_group = jrec ? jrec->group_id : 0;
 		}
 	}
 	rc = plan_groups(plan, policy, state, err);
 	if (rc)
 		plan_free(plan);
 	return rc;
+}
+
+uint32_t icm_rounding_from(uint32_t asked, uint32_t got)
+{
+	if (asked == PRM_ICM_UNLIMITED || got == PRM_ICM_UNLIMITED ||
+	    got < asked)
+		return 0;
+	if (got == asked)
+		return 1;
+	for (uint32_t p = 2; p <= ICM_ROUNDING_MAX_PAGES; p <<= 1) {
+		uint64_t up = ((uint64_t)asked + p - 1) / p * p;
+
+		if (up == got)
+			return p;
+		if (up > got)
+			return 0;
+	}
+	return 0;
+}
+
+bool icm_cap_matches(uint32_t actual, uint32_t desired, uint32_t rounding)
+{
+	if (actual == desired)
+		return true;
+	if (actual == PRM_ICM_UNLIMITED || desired == PRM_ICM_UNLIMITED ||
+	    actual < desired || rounding < 2)
+		return false;
+	return actual - desired < rounding;
+}
+
+/* What this (asked, read back) pair says about the PF's rounding. */
+static void learn_rounding(struct host_pf *pf, const struct plan_vf *pv)
+{
+	uint32_t p;
+
+	if (!pv->asked_pages)
+		return;
+	p = icm_rounding_from(pv->asked_pages, pv->actual.max_alloc_icm_th);
+	if (p > pf->icm_rounding_pages)
+		pf->icm_rounding_pages = p;
 }
 
 static int read_back(struct plan *plan, struct iq_err *err)
@@ -384,9 +439,19 @@ static int read_back(struct plan *plan, struct iq_err *err)
 			pv->desired_group = 0;
 		else
 			pv->desired_group = pv->actual.vhca_group_id;
-		pv->write = pv->actual.max_alloc_icm_th !=
-				    icm_bytes_to_pages(pv->desired_bytes) ||
-			    pv->actual.vhca_group_id != pv->desired_group;
+		learn_rounding(pv->pf, pv);
+	}
+	/* Every pair learnt first: one PF's rounding holds for all its VFs. */
+	for (size_t i = 0; i < plan->nvfs; i++) {
+		struct plan_vf *pv = &plan->vfs[i];
+
+		if (!pv->have_actual)
+			continue;
+		pv->write =
+			!icm_cap_matches(pv->actual.max_alloc_icm_th,
+					 icm_bytes_to_pages(pv->desired_bytes),
+					 pv->pf->icm_rounding_pages) ||
+			pv->actual.vhca_group_id != pv->desired_group;
 		plan->nwrites += pv->write;
 	}
 	return IQ_OK;

@@ -32,6 +32,8 @@ struct plan_vf {
 	struct prm_vhca_icm_ctrl actual; /* read-back (then as written) */
 	uint32_t read_cap_pages;	 /* max_alloc_icm_th as read back,
 					    before any write (4 KiB units) */
+	uint32_t asked_pages;		 /* cap icmquota last wrote (journal),
+					    0 when it has no record */
 	bool write;			 /* firmware differs: one write */
 	bool written;
 	/* vm_cap: the group this VF shares a budget in (index into
@@ -63,6 +65,24 @@ struct plan_group {
 	bool write;
 	bool written;
 };
+
+/*
+ * Firmware rounding of max_alloc_icm_th (prm.md: "firmware may round up
+ * to its page size"). A device that stores a cap rounded up is learnt from
+ * a pair (the cap icmquota asked for, the cap read back): the smallest
+ * power of two P, at most ICM_ROUNDING_MAX_PAGES (2 MiB), such that
+ * rounding asked up to a multiple of P gives got. Returns P (4 KiB pages),
+ * 1 when got == asked, 0 when the pair is no rounding (got below asked,
+ * further above it than 2 MiB, or not a multiple): someone else set it.
+ */
+#define ICM_ROUNDING_MAX_PAGES 512u
+uint32_t icm_rounding_from(uint32_t asked, uint32_t got);
+/*
+ * The cap read back holds the desired one (4 KiB units): equal, or above it
+ * by less than the PF's learnt rounding (0 or 1: exact only). Unlimited
+ * (PRM_ICM_UNLIMITED) only matches itself.
+ */
+bool icm_cap_matches(uint32_t actual, uint32_t desired, uint32_t rounding);
 
 /* A passed-through device that is not a ConnectX VF (a GPU): left alone. */
 struct plan_other {

@@ -50,6 +50,13 @@ static const char help_init[] =
 	"  --no-groups PCI      that PF's firmware has no vHCA groups\n"
 	"                       (vhca_group_id_max 0; repeatable)\n"
 	"  --no-fwctl           a kernel without fwctl (no sys/class/fwctl)\n"
+	"  --no-access-register-user\n"
+	"                       firmware whose HCA cap access_register_user "
+	"is 0:\n"
+	"                       ACCESS_REGISTER_USER (the DevX path) refused,\n"
+	"                       auto uses the fwctl path (ACCESS_REG)\n"
+	"  --icm-rounding PAGES the firmware stores every cap rounded up to a\n"
+	"                       multiple of PAGES 4 KiB pages; 0: exact\n"
 	"  --pf-domain HEX      PCI domain of the PFs and VFs, up to ffffffff\n"
 	"                       (e.g. 10000: behind Intel VMD); 0000\n"
 	"  --force              replace a simulated host already in DIR\n";
@@ -259,6 +266,13 @@ static int init_option(int opt, const char *arg, struct sim_host_params *p,
 			       err);
 		p->n_no_groups += rc == IQ_OK;
 		break;
+	case 'A':
+		p->no_access_register_user = true;
+		break;
+	case 'R':
+		rc = parse_uint(arg, "--icm-rounding", 1u << 20, &value, err);
+		p->icm_rounding = (uint32_t)value;
+		break;
 	case 'F':
 		p->fwctl = false;
 		break;
@@ -346,6 +360,8 @@ static int sim_init(struct run_ctx *ctx, int argc, char **argv,
 		{"no-icm-ctrl", required_argument, NULL, 'n'},
 		{"no-groups", required_argument, NULL, 'G'},
 		{"no-fwctl", no_argument, NULL, 'F'},
+		{"no-access-register-user", no_argument, NULL, 'A'},
+		{"icm-rounding", required_argument, NULL, 'R'},
 		{"pf-domain", required_argument, NULL, 'D'},
 		{"force", no_argument, NULL, 'f'},
 		{NULL, 0, NULL, 0},

@@ -21,6 +21,11 @@
  *   total_icm is BAD_PARAM with nothing changed, an unknown vhca_id is
  *   BAD_RESOURCE, high-water reset, group budgets), byte-exact mailboxes
  *   through the same codec and transport vtable as the real device.
+ * - Firmware facts of the field: the HCA cap access_register_user (clear:
+ *   ACCESS_REGISTER_USER refused, the fwctl stand-in simfw_transport_fwctl
+ *   reaches the registers through ACCESS_REG), caps stored rounded up
+ *   (sim init --icm-rounding), any status answered on demand (sim inject:
+ *   NOT_READY, RESOURCE_BUSY, ...).
  * - The guest side: a registration becomes firmware page requests that are
  *   granted or refused against the caps (refusals counted, as the driver's
  *   give_pages failures would be); a function reset (FLR) hands them back.

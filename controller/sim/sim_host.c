@@ -396,6 +396,8 @@ static int create_pf_firmware(const char *root, const struct sim_host_params *p,
 		return iq_fail(err, IQ_EENV, "%s: out of memory", pci);
 	pf.vhca_icm_ctrl = icm_ctrl;
 	pf.nic_cap_reg = icm_ctrl;
+	pf.access_register_user = !p->no_access_register_user;
+	pf.cap_round = p->icm_rounding;
 	/* The PF's own firmware pages, given at driver load. */
 	pf.funcs[0].cur = pf.funcs[0].max_reached = p->pf_pages;
 	rc = simfw_pf_create(root, &pf, err);

@@ -51,7 +51,9 @@ struct sim_host_params {
 	size_t n_no_groups;
 	uint32_t pf_domain; /* PCI domain of the PFs and VFs (GPUs stay at 0) */
 	bool fwctl;	    /* create sys/class/fwctl entries */
-	bool force;	    /* init over a non-empty directory */
+	bool no_access_register_user; /* HCA cap access_register_user = 0 */
+	uint32_t icm_rounding; /* caps rounded up to N pages; 0, 1: exact */
+	bool force;	       /* init over a non-empty directory */
 };
 
 /* The defaults of `icmquota sim init` (8 PFs, 16/8 VFs, 2 TiB, ...). */

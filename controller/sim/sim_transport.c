@@ -164,6 +164,15 @@ static bool sim_present(const struct fw_open_args *args)
 	return simfw_root_present(args->root);
 }
 
+const struct fw_transport_ops simfw_transport_fwctl = {
+	.name = "sim-fwctl",
+	.access_reg_opcode = PRM_OP_ACCESS_REG,
+	.open = sim_open,
+	.exec = sim_exec,
+	.flush = sim_flush,
+	.close = sim_close,
+};
+
 const struct fw_transport_ops simfw_transport = {
 	.name = "sim",
 	.access_reg_opcode = PRM_OP_ACCESS_REGISTER_USER,
@@ -172,4 +181,5 @@ const struct fw_transport_ops simfw_transport = {
 	.flush = sim_flush,
 	.close = sim_close,
 	.present = sim_present,
+	.reg_fallback = &simfw_transport_fwctl,
 };

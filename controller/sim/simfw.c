@@ -51,6 +51,7 @@ enum {
 	SYN_GROUP_CAP_ABOVE_TOTAL = 0x51d00012,
 	SYN_GROUP_NO_GROUPS = 0x51d00013,
 	SYN_INJECTED = 0x51d00014,
+	SYN_NO_ACCESS_REGISTER_USER = 0x51d00015,
 };
 
 /* --- the model ---------------------------------------------------------- */
@@ -196,6 +197,18 @@ static bool cap_above_total(const struct simfw_pf *pf, uint32_t cap)
 	       cap > pf->total_icm;
 }
 
+/* The cap as this firmware stores it: rounded up to cap_round pages. */
+static uint32_t stored_cap(const struct simfw_pf *pf, uint32_t cap)
+{
+	uint64_t up;
+
+	if (cap == PRM_ICM_UNLIMITED || pf->cap_round < 2)
+		return cap;
+	up = ((uint64_t)cap + pf->cap_round - 1) / pf->cap_round *
+	     pf->cap_round;
+	return up >= PRM_ICM_UNLIMITED ? PRM_ICM_UNLIMITED - 1 : (uint32_t)up;
+}
+
 static bool exec_query_hca_cap(struct simfw_pf *pf, const void *in, void *out,
 			       size_t outlen)
 {
@@ -224,6 +237,8 @@ static bool exec_query_hca_cap(struct simfw_pf *pf, const void *in, void *out,
 		DEVX_SET(cmd_hca_cap, cap, vport_group_manager, 1);
 		DEVX_SET(cmd_hca_cap, cap, eswitch_manager, 1);
 		DEVX_SET(cmd_hca_cap, cap, nic_cap_reg, pf->nic_cap_reg);
+		DEVX_SET(cmd_hca_cap, cap, access_register_user,
+			 pf->access_register_user);
 	}
 	return false;
 }
@@ -273,7 +288,7 @@ static bool exec_vhca_icm(struct simfw_pf *pf, bool read, const void *reg_in,
 				    SYN_ICM_CAP_ABOVE_TOTAL);
 		before = *fn;
 		if (v.set_cap)
-			fn->cap = v.max_alloc_icm_th;
+			fn->cap = stored_cap(pf, v.max_alloc_icm_th);
 		fn->group = v.vhca_group_id;
 		if (v.reset_hwm)
 			fn->max_reached = fn->cur;
@@ -313,7 +328,7 @@ static bool exec_group_icm(struct simfw_pf *pf, bool read, const void *reg_in,
 				    SYN_GROUP_CAP_ABOVE_TOTAL);
 		before = *grp;
 		if (v.set_cap)
-			grp->cap = v.max_alloc_icm_th;
+			grp->cap = stored_cap(pf, v.max_alloc_icm_th);
 		if (v.reset_hwm)
 			grp->max_reached = grp->cur;
 		changed = memcmp(&before, grp, sizeof(before)) != 0;
@@ -379,8 +394,12 @@ bool simfw_exec(struct simfw_pf *pf, const void *in, size_t inlen, void *out,
 	switch (prm_in_opcode(in)) {
 	case PRM_OP_QUERY_HCA_CAP:
 		return exec_query_hca_cap(pf, in, out, outlen);
-	case PRM_OP_ACCESS_REG:
 	case PRM_OP_ACCESS_REGISTER_USER:
+		if (!pf->access_register_user)
+			return fail(out, outlen, PRM_STATUS_BAD_OP,
+				    SYN_NO_ACCESS_REGISTER_USER);
+		return exec_access_reg(pf, in, inlen, out, outlen);
+	case PRM_OP_ACCESS_REG:
 		return exec_access_reg(pf, in, inlen, out, outlen);
 	default:
 		return fail(out, outlen, PRM_STATUS_BAD_OP, SYN_BAD_OPCODE);
@@ -449,6 +468,10 @@ static char *pf_to_json(const struct simfw_pf *pf)
 	add_u64(root, "enabled_vfs", pf->enabled_vfs);
 	add_u64(root, "inject_status", pf->inject_status);
 	add_u64(root, "inject_count", pf->inject_count);
+	json_object_object_add(
+		root, "access_register_user",
+		json_object_new_boolean(pf->access_register_user));
+	add_u64(root, "cap_round", pf->cap_round);
 	for (size_t i = 0; i < pf->nfuncs; i++) {
 		const struct simfw_func *fn = &pf->funcs[i];
 		json_object *f = json_object_new_object();
@@ -659,6 +682,13 @@ static int pf_from_json(const char *path, const char *text, struct simfw_pf *pf,
 	pf->vhca_icm_ctrl = get_bool(&rd, root, "vhca_icm_ctrl");
 	pf->group_id_max = get_uint(&rd, root, "group_id_max", UINT16_MAX);
 	pf->enabled_vfs = get_uint(&rd, root, "enabled_vfs", UINT16_MAX);
+	/* Optional: states written before it have none (set). */
+	pf->access_register_user = true;
+	if (json_object_object_get_ex(root, "access_register_user", NULL))
+		pf->access_register_user =
+			get_bool(&rd, root, "access_register_user");
+	if (json_object_object_get_ex(root, "cap_round", NULL))
+		pf->cap_round = get_uint(&rd, root, "cap_round", UINT32_MAX);
 	/* Optional: states written before fault injection have none. */
 	if (json_object_object_get_ex(root, "inject_count", NULL)) {
 		pf->inject_status = get_uint(&rd, root, "inject_status", 0xff);
@@ -820,6 +850,7 @@ int simfw_pf_init(struct simfw_pf *pf, const char *pci, unsigned pf_index,
 	pf->total_icm = total_icm;
 	pf->vhca_icm_ctrl = true;
 	pf->nic_cap_reg = true;
+	pf->access_register_user = true;
 	pf->group_id_max = group_id_max;
 	pf->enabled_vfs = enabled_vfs;
 	pf->nfuncs = (size_t)total_vfs + 1;

@@ -54,6 +54,16 @@ struct simfw_pf {
 	uint8_t inject_status;
 	uint32_t inject_count;
 	/*
+	 * HCA cap access_register_user: false refuses ACCESS_REGISTER_USER
+	 * (BAD_OP) as such firmware does; ACCESS_REG (the fwctl path) works.
+	 */
+	bool access_register_user;
+	/*
+	 * A cap written is stored rounded up to a multiple of cap_round pages
+	 * (prm.md: the firmware may round max_alloc_icm_th up); 0, 1: exact.
+	 */
+	uint32_t cap_round;
+	/*
 	 * vhca_id -> index into funcs + 1 (0: none), 65536 entries, built by
 	 * simfw_pf_index() so a command costs the same on any function;
 	 * NULL: simfw_func_by_vhca() scans.
@@ -158,5 +168,11 @@ bool simfw_root_present(const char *root);
  */
 struct fw_transport_ops;
 extern const struct fw_transport_ops simfw_transport;
+/*
+ * The same model reached as through fwctl (ACCESS_REG); simfw_transport's
+ * reg_fallback, so auto on a simulated root goes there when
+ * access_register_user is 0 (sim init --no-access-register-user).
+ */
+extern const struct fw_transport_ops simfw_transport_fwctl;
 
 #endif

@@ -1345,8 +1345,37 @@ static void test_admit_hugepages_reserved(void)
 	rm_root();
 }
 
+/* Firmware rounding of max_alloc_icm_th: learnt from (asked, read back). */
+static void test_icm_rounding(void)
+{
+	CHECK_U64(icm_rounding_from(1000, 1000), 1);
+	CHECK_U64(icm_rounding_from(1000, 1024), 32); /* smallest P that fits */
+	CHECK_U64(icm_rounding_from(25001, 25088), 128);
+	CHECK_U64(icm_rounding_from(1100, 1280), 256);
+	CHECK_U64(icm_rounding_from(1, 512), 512);
+	CHECK_U64(icm_rounding_from(1, 1024),
+		  0); /* beyond 2 MiB: not rounding */
+	CHECK_U64(icm_rounding_from(1000, 1001), 0); /* not a multiple */
+	CHECK_U64(icm_rounding_from(1000, 999), 0);  /* below: someone else */
+	CHECK_U64(icm_rounding_from(1000, PRM_ICM_UNLIMITED), 0);
+	CHECK_U64(icm_rounding_from(PRM_ICM_UNLIMITED, PRM_ICM_UNLIMITED), 0);
+
+	CHECK(icm_cap_matches(1000, 1000, 0));
+	CHECK(!icm_cap_matches(1024, 1000, 0)); /* unknown rounding: exact */
+	CHECK(!icm_cap_matches(1024, 1000, 1));
+	CHECK(icm_cap_matches(1024, 1000, 32));
+	CHECK(icm_cap_matches(1024, 1000, 256));
+	CHECK(!icm_cap_matches(1024, 1000, 16));
+	CHECK(!icm_cap_matches(999, 1000, 256)); /* below never holds it */
+	CHECK(!icm_cap_matches(1300, 1000, 256));
+	CHECK(icm_cap_matches(PRM_ICM_UNLIMITED, PRM_ICM_UNLIMITED, 256));
+	CHECK(!icm_cap_matches(PRM_ICM_UNLIMITED, 1000, 256));
+	CHECK(!icm_cap_matches(1000, PRM_ICM_UNLIMITED, 256));
+}
+
 int main(void)
 {
+	RUN(test_icm_rounding);
 	RUN(test_plan_maps_vms);
 	RUN(test_plan_refusals);
 	RUN(test_plan_scope);

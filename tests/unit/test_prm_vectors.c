@@ -372,6 +372,18 @@ static void test_decode_positions(void)
 	CHECK(!caps.vport_group_manager);
 	CHECK(caps.eswitch_manager);
 	CHECK(caps.nic_cap_reg);
+	CHECK(!caps.access_register_user);
+	/* access_register_user: bit 0xd2 = byte 0x1a, third bit from the top
+	 * (mlx5_ifc cmd_hca_cap; DPDK checks it before register access). */
+	o[0x10 + 0x1a] = 0x20;
+	prm_decode_query_hca_cap(out, &caps);
+	CHECK(caps.access_register_user);
+	CHECK(caps.nic_cap_reg);
+	CHECK_U64(caps.vhca_id, 0x1a3);
+	o[0x10 + 0x1a] = 0xdf; /* every neighbour set, the bit clear */
+	prm_decode_query_hca_cap(out, &caps);
+	CHECK(!caps.access_register_user);
+	o[0x10 + 0x1a] = 0;
 
 	/* NIC_CAP_REG: vhca_icm_ctrl 0x0.5, total_icm 0xC, group max 0x14. */
 	n[3] = 0x20;
