@@ -4,12 +4,18 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lib/text.h"
+
 int iq_vfail(struct iq_err *err, int code, const char *fmt, va_list ap)
 {
 	if (!err)
 		return code;
 	err->code = code;
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	/* Names from outside (VM names, YAML scalars, XML values) may carry
+	 * control characters: the message stays one line for a terminal or
+	 * syslog. */
+	text_escape_inplace(err->msg, sizeof(err->msg));
 	return code;
 }
 
@@ -33,6 +39,7 @@ int iq_err_prefix(struct iq_err *err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(prefix, sizeof(prefix), fmt, ap);
 	va_end(ap);
+	text_escape_inplace(prefix, sizeof(prefix));
 	snprintf(joined, sizeof(joined), "%s: %s", prefix, err->msg);
 	snprintf(err->msg, sizeof(err->msg), "%.*s", (int)sizeof(err->msg) - 1,
 		 joined);

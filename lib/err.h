@@ -25,7 +25,11 @@ struct iq_err {
 	char msg[2048];
 };
 
-/* Set the error (code and message) and return code. */
+/*
+ * Set the error (code and message) and return code. Control characters in
+ * the result (from names and values quoted in it) are escaped as \xNN
+ * (lib/text.h), here and in iq_err_prefix(), so every message is one line.
+ */
 int iq_fail(struct iq_err *err, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int iq_vfail(struct iq_err *err, int code, const char *fmt, va_list ap);

@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <dirent.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +28,12 @@ int path_join(char *out, size_t len, const char *root, const char *path)
 }
 
 int file_read_all(const char *path, char **out, size_t *len, struct iq_err *err)
+{
+	return file_read_max(path, FILE_READ_DEFAULT_MAX, out, len, err);
+}
+
+int file_read_max(const char *path, size_t max, char **out, size_t *len,
+		  struct iq_err *err)
 {
 	FILE *f = fopen(path, "rb");
 	char *buf = NULL;
@@ -53,6 +61,14 @@ int file_read_all(const char *path, char **out, size_t *len, struct iq_err *err)
 		used += n;
 		if (n == 0)
 			break;
+		if (used > max) {
+			free(buf);
+			fclose(f);
+			return iq_fail(err, IQ_EENV,
+				       "%s: larger than %zu bytes (the limit "
+				       "for this file)",
+				       path, max);
+		}
 	}
 	if (ferror(f)) {
 		int saved = errno;
@@ -138,6 +154,49 @@ static int fsync_dir_of(const char *path, struct iq_err *err)
 	return IQ_OK;
 }
 
+/*
+ * PATH.tmp.PID[.XXXXXX] files whose PID is gone are leftovers of a killed
+ * run: remove them. Best effort (a leftover only costs space).
+ */
+void file_remove_stale_tmp(const char *path)
+{
+	char dir[PATH_MAX], prefix[NAME_MAX + 8], victim[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
+	struct dirent *de;
+	DIR *d;
+
+	if (slash)
+		snprintf(dir, sizeof(dir), "%.*s",
+			 (int)(slash == path ? 1 : slash - path), path);
+	else
+		snprintf(dir, sizeof(dir), ".");
+	if (snprintf(prefix, sizeof(prefix), "%s.tmp.", base) >=
+	    (int)sizeof(prefix))
+		return;
+	d = opendir(dir);
+	if (!d)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		char *end;
+		long pid;
+
+		if (strncmp(de->d_name, prefix, strlen(prefix)) != 0)
+			continue;
+		errno = 0;
+		pid = strtol(de->d_name + strlen(prefix), &end, 10);
+		if (errno || pid <= 0 || (*end && *end != '.'))
+			continue;
+		if (pid == (long)getpid() ||
+		    (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
+			continue;
+		if (snprintf(victim, sizeof(victim), "%s/%s", dir, de->d_name) <
+		    (int)sizeof(victim))
+			unlink(victim);
+	}
+	closedir(d);
+}
+
 int file_write_atomic(const char *path, const void *data, size_t len,
 		      bool durable, struct iq_err *err)
 {
@@ -146,13 +205,23 @@ int file_write_atomic(const char *path, const void *data, size_t len,
 	size_t left = len;
 	int fd;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >=
-	    (int)sizeof(tmp))
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld.XXXXXX", path,
+		     (long)getpid()) >= (int)sizeof(tmp))
 		return iq_fail(err, IQ_EENV, "%s: path too long", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	file_remove_stale_tmp(path);
+	/* mkostemp: O_CREAT|O_EXCL (never follows a symlink), mode 0600. */
+	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
 		return iq_fail(err, IQ_EENV, "%s: cannot write: %s", tmp,
 			       strerror(errno));
+	if (fchmod(fd, 0644) < 0) {
+		int saved = errno;
+
+		close(fd);
+		unlink(tmp);
+		return iq_fail(err, IQ_EENV, "%s: chmod failed: %s", tmp,
+			       strerror(saved));
+	}
 	while (left) {
 		ssize_t n = write(fd, p, left);
 
@@ -219,6 +288,70 @@ int file_write_str(const char *path, const char *text, struct iq_err *err)
 		return iq_fail(err, IQ_EENV, "%s: write failed: %s", path,
 			       strerror(errno));
 	return IQ_OK;
+}
+
+static int check_one(const char *path, const struct stat *st, const char *what,
+		     struct iq_err *err)
+{
+	if (S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode))
+		return IQ_OK;
+	if (st->st_uid != 0)
+		return iq_fail(err, IQ_EREFUSED,
+			       "%s: owned by uid %u, not root: root does not "
+			       "trust %s another user can replace; run chown "
+			       "root %s",
+			       path, (unsigned)st->st_uid, what, path);
+	if ((st->st_mode & (S_IWGRP | S_IWOTH)) &&
+	    !(S_ISDIR(st->st_mode) && (st->st_mode & S_ISVTX)))
+		return iq_fail(err, IQ_EREFUSED,
+			       "%s: writable by group or others (mode %04o): "
+			       "root does not trust %s; run chmod go-w %s",
+			       path, (unsigned)(st->st_mode & 07777), what,
+			       path);
+	return IQ_OK;
+}
+
+int file_check_trusted(const char *path, const char *what, struct iq_err *err)
+{
+	char real[PATH_MAX], parent[PATH_MAX];
+	struct stat st;
+
+	if (geteuid() != 0)
+		return IQ_OK;
+	if (!realpath(path, real)) {
+		char *slash;
+
+		/* Not there yet (a journal): its directory must be safe. */
+		if (errno != ENOENT || snprintf(parent, sizeof(parent), "%s",
+						path) >= (int)sizeof(parent))
+			return IQ_OK; /* the reader reports it */
+		slash = strrchr(parent, '/');
+		if (slash == parent)
+			slash[1] = '\0';
+		else if (slash)
+			*slash = '\0';
+		else
+			snprintf(parent, sizeof(parent), ".");
+		if (!realpath(parent, real))
+			return IQ_OK;
+	}
+	for (;;) {
+		char *slash;
+		int rc;
+
+		if (stat(real, &st) < 0)
+			return IQ_OK; /* gone meanwhile: the reader says so */
+		rc = check_one(real, &st, what, err);
+		if (rc)
+			return rc;
+		slash = strrchr(real, '/');
+		if (!slash || (slash == real && !real[1]))
+			return IQ_OK;
+		if (slash == real)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+	}
 }
 
 int mkdir_p(const char *path, unsigned mode, struct iq_err *err)

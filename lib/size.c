@@ -126,8 +126,8 @@ bool size_parse_decimal(const char *text, uint64_t *bytes, const char **why)
 
 void size_format(uint64_t bytes, char *buf, size_t len)
 {
-	static const char *const units[] = {"B",   "KiB", "MiB",
-					    "GiB", "TiB", "PiB"};
+	static const char *const units[] = {"B",   "KiB", "MiB", "GiB",
+					    "TiB", "PiB", "EiB"};
 	unsigned u = 0;
 	double v = (double)bytes;
 
@@ -135,7 +135,7 @@ void size_format(uint64_t bytes, char *buf, size_t len)
 		snprintf(buf, len, "unlimited");
 		return;
 	}
-	while (v >= 1024.0 && u < 5) {
+	while (v >= 1024.0 && u < 6) {
 		v /= 1024.0;
 		u++;
 	}

@@ -107,7 +107,10 @@ static int list_dropins(const char *dir, const struct policy_text *replace,
 		free(names[i]);
 		if (rc)
 			continue;
-		rc = file_read_all(path, &text, &len, err);
+		rc = file_check_trusted(path, "a policy drop-in", err);
+		if (rc == IQ_OK)
+			rc = file_read_max(path, POLICY_MAX_BYTES, &text, &len,
+					   err);
 		if (rc == IQ_OK)
 			rc = add_source(list, n, path, text, len, true, err);
 	}
@@ -172,7 +175,16 @@ int policy_load_merged(const char *main_path, bool builtin_main,
 		char *text = NULL;
 		size_t len = 0;
 
-		rc = file_read_all(main_path, &text, &len, err);
+		/* Root trusts only root's files (lib/file.h), drop-ins too. */
+		rc = file_check_trusted(main_path, "the policy", err);
+		if (rc == IQ_OK)
+			rc = file_check_trusted(
+				policy_dropin_dir(main_path, dir, sizeof(dir)),
+				"the policy drop-ins", err);
+		if (rc)
+			return rc;
+		rc = file_read_max(main_path, POLICY_MAX_BYTES, &text, &len,
+				   err);
 		if (rc == IQ_OK) {
 			rc = add_source(&list, &n, main_path, text, len, true,
 					err);

@@ -154,17 +154,84 @@ static size_t pair_count(yaml_node_pair_t *start, yaml_node_pair_t *end)
 	return start ? (size_t)(end - start) : 0;
 }
 
+struct key_ref {
+	const char *text;
+	size_t index; /* in document order */
+	const yaml_node_t *node;
+};
+
+static int cmp_key_ref(const void *a, const void *b)
+{
+	const struct key_ref *x = a, *y = b;
+	int c = strcmp(x->text, y->text);
+
+	if (c)
+		return c;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/*
+ * A key used twice in one mapping: sorted once (O(n log n), not a scan of
+ * the earlier keys per key), reported at the earliest repetition.
+ */
+static int check_duplicate_keys(struct parser *p, const char *path,
+				yaml_node_pair_t *first, yaml_node_pair_t *end)
+{
+	size_t n = pair_count(first, end), used = 0;
+	const struct key_ref *dup = NULL, *orig = NULL;
+	struct key_ref *refs;
+	int rc = IQ_OK;
+
+	if (n < 2)
+		return IQ_OK;
+	refs = calloc(n, sizeof(*refs));
+	if (!refs)
+		return iq_fail(p->err, IQ_EENV, "%s: out of memory", p->label);
+	for (size_t i = 0; i < n; i++) {
+		const yaml_node_t *k = get_node(p, first[i].key);
+
+		if (k && k->type == YAML_SCALAR_NODE)
+			refs[used++] = (struct key_ref){scalar_text(k), i, k};
+	}
+	qsort(refs, used, sizeof(*refs), cmp_key_ref);
+	for (size_t i = 1; i < used; i++) {
+		if (strcmp(refs[i - 1].text, refs[i].text) != 0)
+			continue;
+		/* refs[i - 1] is the group's first only when it starts it. */
+		if ((i < 2 || strcmp(refs[i - 2].text, refs[i].text) != 0) &&
+		    (!dup || refs[i].index < dup->index)) {
+			dup = &refs[i];
+			orig = &refs[i - 1];
+		}
+	}
+	if (dup)
+		rc = fail_at(p, dup->node,
+			     "%s: duplicate key '%.*s' (first at line %u; "
+			     "keep one)",
+			     path, ECHO_MAX, dup->text,
+			     node_pos(orig->node).line);
+	free(refs);
+	return rc;
+}
+
 /*
  * The key of *pair as text, refusing keys that are not plain text and keys
- * that an earlier pair of the same mapping already used.
+ * that another pair of the same mapping (first..end) also uses.
  */
 static int pair_key(struct parser *p, const char *path, yaml_node_pair_t *first,
-		    yaml_node_pair_t *pair, const char **key,
-		    yaml_node_t **key_node, yaml_node_t **value_node)
+		    yaml_node_pair_t *end, yaml_node_pair_t *pair,
+		    const char **key, yaml_node_t **key_node,
+		    yaml_node_t **value_node)
 {
 	yaml_node_t *k = get_node(p, pair->key);
 	yaml_node_t *v = get_node(p, pair->value);
 
+	if (pair == first) {
+		int rc = check_duplicate_keys(p, path, first, end);
+
+		if (rc)
+			return rc;
+	}
 	if (!k || !v)
 		return fail_pos(p, (struct policy_pos){1, 1, 0},
 				"%s: malformed YAML document", path);
@@ -173,17 +240,6 @@ static int pair_key(struct parser *p, const char *path, yaml_node_pair_t *first,
 	if (strlen(scalar_text(k)) != k->data.scalar.length)
 		return fail_at(p, k, "%s: a key contains a NUL character",
 			       path);
-	for (yaml_node_pair_t *prev = first; prev < pair; prev++) {
-		yaml_node_t *pk = get_node(p, prev->key);
-
-		if (pk && pk->type == YAML_SCALAR_NODE &&
-		    strcmp(scalar_text(pk), scalar_text(k)) == 0)
-			return fail_at(p, k,
-				       "%s: duplicate key '%.*s' (first at "
-				       "line %u; keep one)",
-				       path, ECHO_MAX, scalar_text(k),
-				       node_pos(pk).line);
-	}
 	*key = scalar_text(k);
 	*key_node = k;
 	*value_node = v;
@@ -286,7 +342,8 @@ static int parse_vf_cap_map(struct parser *p, const yaml_node_t *node,
 		yaml_node_t *key_node, *value;
 		const char *key;
 
-		rc = pair_key(p, path, start, pair, &key, &key_node, &value);
+		rc = pair_key(p, path, start, end, pair, &key, &key_node,
+			      &value);
 		if (rc)
 			break;
 		if (strcmp(key, "vf_cap") != 0 && strcmp(key, "vm_cap") != 0)
@@ -325,7 +382,8 @@ static int parse_host(struct parser *p, const yaml_node_t *node)
 		yaml_node_t *key_node, *value;
 		const char *key;
 
-		rc = pair_key(p, "host", start, pair, &key, &key_node, &value);
+		rc = pair_key(p, "host", start, end, pair, &key, &key_node,
+			      &value);
 		if (rc)
 			break;
 		if (strcmp(key, "reserve") == 0) {
@@ -389,7 +447,7 @@ static int parse_defaults(struct parser *p, const yaml_node_t *node)
 		yaml_node_t *key_node, *value;
 		const char *key;
 
-		rc = pair_key(p, "defaults", start, pair, &key, &key_node,
+		rc = pair_key(p, "defaults", start, end, pair, &key, &key_node,
 			      &value);
 		if (rc)
 			break;
@@ -427,6 +485,11 @@ static int parse_classes(struct parser *p, const yaml_node_t *node)
 	count = pair_count(start, end);
 	if (rc || !count)
 		return rc;
+	if (count > POLICY_MAX_CLASSES)
+		return fail_at(p, node,
+			       "classes: %zu classes, more than %d (a policy "
+			       "names kinds of VM, not VMs)",
+			       count, POLICY_MAX_CLASSES);
 	policy->classes = calloc(count, sizeof(*policy->classes));
 	if (!policy->classes)
 		return iq_fail(p->err, IQ_EENV, "%s: out of memory", p->label);
@@ -436,7 +499,7 @@ static int parse_classes(struct parser *p, const yaml_node_t *node)
 		const char *key;
 		char path[512];
 
-		rc = pair_key(p, "classes", start, pair, &key, &key_node,
+		rc = pair_key(p, "classes", start, end, pair, &key, &key_node,
 			      &value);
 		if (rc)
 			return rc;
@@ -506,7 +569,8 @@ static int parse_match(struct parser *p, const yaml_node_t *node,
 		yaml_node_t *key_node, *value;
 		const char *key;
 
-		rc = pair_key(p, path, start, pair, &key, &key_node, &value);
+		rc = pair_key(p, path, start, end, pair, &key, &key_node,
+			      &value);
 		if (rc)
 			return rc;
 		if (strcmp(key, "name") == 0) {
@@ -547,7 +611,8 @@ static int parse_vm_rule(struct parser *p, const yaml_node_t *node,
 		yaml_node_t *key_node, *value;
 		const char *key;
 
-		rc = pair_key(p, path, start, pair, &key, &key_node, &value);
+		rc = pair_key(p, path, start, end, pair, &key, &key_node,
+			      &value);
 		if (rc)
 			return rc;
 		if (strcmp(key, "match") == 0) {
@@ -601,6 +666,11 @@ static int parse_vms(struct parser *p, const yaml_node_t *node)
 	end = node->data.sequence.items.top;
 	if (start == end)
 		return IQ_OK;
+	if (end - start > POLICY_MAX_VM_RULES)
+		return fail_at(p, node,
+			       "vms: %zu rules, more than %d (match VMs by "
+			       "name patterns or classes)",
+			       (size_t)(end - start), POLICY_MAX_VM_RULES);
 	policy->vms = calloc((size_t)(end - start), sizeof(*policy->vms));
 	if (!policy->vms)
 		return iq_fail(p->err, IQ_EENV, "%s: out of memory", p->label);
@@ -633,6 +703,11 @@ static int parse_devices(struct parser *p, const yaml_node_t *node)
 	count = pair_count(start, end);
 	if (rc || !count)
 		return rc;
+	if (count > POLICY_MAX_DEVICES)
+		return fail_at(p, node,
+			       "devices: %zu PFs, more than %d (no host has "
+			       "that many)",
+			       count, POLICY_MAX_DEVICES);
 	policy->devices = calloc(count, sizeof(*policy->devices));
 	if (!policy->devices)
 		return iq_fail(p->err, IQ_EENV, "%s: out of memory", p->label);
@@ -642,7 +717,7 @@ static int parse_devices(struct parser *p, const yaml_node_t *node)
 		const char *key;
 		char path[64];
 
-		rc = pair_key(p, "devices", start, pair, &key, &key_node,
+		rc = pair_key(p, "devices", start, end, pair, &key, &key_node,
 			      &value);
 		if (rc)
 			return rc;
@@ -671,13 +746,11 @@ static int parse_devices(struct parser *p, const yaml_node_t *node)
 	return IQ_OK;
 }
 
-static const struct policy_class *find_class(const struct policy *policy,
-					     const char *name)
+static int cmp_class_name(const void *a, const void *b)
 {
-	for (size_t i = 0; i < policy->nclasses; i++)
-		if (strcmp(policy->classes[i].name, name) == 0)
-			return &policy->classes[i];
-	return NULL;
+	const struct policy_class *const *x = a, *const *y = b;
+
+	return strcmp((*x)->name, (*y)->name);
 }
 
 const char *policy_file(const struct policy *policy, struct policy_pos pos)
@@ -692,15 +765,29 @@ const char *policy_file(const struct policy *policy, struct policy_pos pos)
 /* Checks that need the merged whole: class references, min <= vf_cap. */
 int policy_check(struct policy *policy, struct iq_err *err)
 {
+	const struct policy_class **sorted;
 	char have[64], limit[64];
 
+	/* Sorted once, looked up by bsearch: O((classes + rules) log n). */
+	sorted = calloc(policy->nclasses + 1, sizeof(*sorted));
+	if (!sorted)
+		return iq_fail(err, IQ_EENV, "%s: out of memory", policy->path);
+	for (size_t i = 0; i < policy->nclasses; i++)
+		sorted[i] = &policy->classes[i];
+	qsort(sorted, policy->nclasses, sizeof(*sorted), cmp_class_name);
 	for (size_t i = 0; i < policy->nvms; i++) {
 		const struct policy_vm_rule *rule = &policy->vms[i];
 		struct policy_pos pos = rule->class_pos;
+		struct policy_class key;
+		const struct policy_class *want = &key;
 
-		if (!rule->class_name[0] ||
-		    find_class(policy, rule->class_name))
+		if (!rule->class_name[0])
 			continue;
+		snprintf(key.name, sizeof(key.name), "%s", rule->class_name);
+		if (bsearch(&want, sorted, policy->nclasses, sizeof(*sorted),
+			    cmp_class_name))
+			continue;
+		free(sorted);
 		return iq_fail(err, IQ_EREFUSED,
 			       "%s:%u:%u: vms[%zu].class: unknown class '%s' "
 			       "(define it under classes:, e.g. %s: { vf_cap: "
@@ -708,6 +795,7 @@ int policy_check(struct policy *policy, struct iq_err *err)
 			       policy_file(policy, pos), pos.line, pos.col, i,
 			       rule->class_name, rule->class_name);
 	}
+	free(sorted);
 	if (policy->min_vf_cap.bytes <= policy->vf_cap.bytes)
 		return IQ_OK;
 	if (!policy->min_vf_cap.set) {
@@ -761,7 +849,7 @@ static int parse_root(struct parser *p, const yaml_node_t *root)
 		yaml_node_t *key_node, *value;
 		const char *key;
 
-		rc = pair_key(p, "policy", start, pair, &key, &key_node,
+		rc = pair_key(p, "policy", start, end, pair, &key, &key_node,
 			      &value);
 		if (rc)
 			break;
@@ -870,6 +958,60 @@ static int parse_document(struct parser *p, yaml_parser_t *yp)
 	return IQ_OK;
 }
 
+/*
+ * Before libyaml builds the document: the text is at most
+ * POLICY_MAX_BYTES and nested at most POLICY_MAX_DEPTH deep. libyaml's
+ * scanner costs O(depth) per token, so 40,000 levels would take seconds;
+ * the events stop at the first level too deep. Syntax errors are left to
+ * the load, which reports them with their position.
+ */
+static int check_shape(struct parser *p)
+{
+	yaml_parser_t yp;
+	yaml_event_t ev;
+	unsigned depth = 0;
+	int rc = IQ_OK;
+
+	if (p->len > POLICY_MAX_BYTES)
+		return fail_pos(p, (struct policy_pos){1, 1, 0},
+				"%zu bytes, more than %u (a policy of every "
+				"class and rule a fleet needs is a few "
+				"hundred KiB)",
+				p->len, POLICY_MAX_BYTES);
+	if (!yaml_parser_initialize(&yp))
+		return iq_fail(p->err, IQ_EENV,
+			       "%s: out of memory while reading the policy",
+			       p->label);
+	yaml_parser_set_input_string(&yp, (const unsigned char *)p->text,
+				     p->len);
+	for (;;) {
+		yaml_event_type_t type;
+
+		if (!yaml_parser_parse(&yp, &ev))
+			break;
+		type = ev.type;
+		if (type == YAML_SEQUENCE_START_EVENT ||
+		    type == YAML_MAPPING_START_EVENT) {
+			if (++depth > POLICY_MAX_DEPTH) {
+				rc = fail_pos(p, mark_pos(ev.start_mark),
+					      "nested more than %d levels deep "
+					      "(the policy schema has 5)",
+					      POLICY_MAX_DEPTH);
+				yaml_event_delete(&ev);
+				break;
+			}
+		} else if (type == YAML_SEQUENCE_END_EVENT ||
+			   type == YAML_MAPPING_END_EVENT) {
+			depth--;
+		}
+		yaml_event_delete(&ev);
+		if (type == YAML_STREAM_END_EVENT)
+			break;
+	}
+	yaml_parser_delete(&yp);
+	return rc;
+}
+
 int policy_parse_fragment(const char *text, size_t len, const char *label,
 			  struct policy *policy, struct iq_err *err)
 {
@@ -889,6 +1031,11 @@ int policy_parse_fragment(const char *text, size_t len, const char *label,
 	snprintf(policy->path, sizeof(policy->path), "%s", p.label);
 	sha256_hex(text, len, policy->digest);
 	set_defaults(policy);
+	rc = check_shape(&p);
+	if (rc) {
+		policy_free(policy);
+		return rc;
+	}
 	policy->files = calloc(1, sizeof(*policy->files));
 	if (policy->files)
 		policy->files[0] = strdup(p.label);
@@ -936,7 +1083,7 @@ int policy_load(const char *path, struct policy *policy, struct iq_err *err)
 
 	/* policy_free() is safe on every return, even before any parse. */
 	memset(policy, 0, sizeof(*policy));
-	rc = file_read_all(path, &text, &len, err);
+	rc = file_read_max(path, POLICY_MAX_BYTES, &text, &len, err);
 	if (rc) {
 		/* file_read_all says "PATH: CAUSE"; add what to do about it. */
 		const char *why = err->msg;
@@ -949,8 +1096,10 @@ int policy_load(const char *path, struct policy *policy, struct iq_err *err)
 			       "%s: cannot read policy: %s (%s, or pass "
 			       "--policy FILE)",
 			       path, cause,
-			       access(path, F_OK) == 0 ? "check its permissions"
-						       : "create it");
+			       strstr(cause, "larger than") ? "shorten it"
+			       : access(path, F_OK) == 0
+				       ? "check its permissions"
+				       : "create it");
 	}
 	rc = policy_parse(text, len, path, policy, err);
 	free(text);

@@ -104,6 +104,18 @@ struct policy {
  * file's path for policy_load) is kept in policy->path for later messages;
  * digest is the sha256 of the text given.
  */
+/*
+ * Bounds, refused with a LABEL:LINE:COL error before any work grows with
+ * them: 4 MiB of text (100,000 rules are about 3 MiB and parse in a
+ * fraction of a second), 32 levels of nesting (the schema has 5), 100,000
+ * classes or vms rules, 1,024 devices (PFs of one host).
+ */
+#define POLICY_MAX_BYTES    (4u << 20)
+#define POLICY_MAX_DEPTH    32
+#define POLICY_MAX_CLASSES  100000
+#define POLICY_MAX_VM_RULES 100000
+#define POLICY_MAX_DEVICES  1024
+
 int policy_load(const char *path, struct policy *policy, struct iq_err *err);
 int policy_parse(const char *text, size_t len, const char *label,
 		 struct policy *policy, struct iq_err *err);

@@ -31,6 +31,14 @@ int live_libvirt_source(struct run_ctx *ctx, const char *cmd,
 			struct vm_list *vms, unsigned *sources,
 			struct iq_err *err);
 
+/*
+ * Mutating commands (apply, vm start/stop, hook) call this first: on this
+ * host they need root (IQ_EENV "CMD: needs root ..."); on a simulated root
+ * (--root), write access to the journal's and the lock's directories.
+ */
+int cli_require_privileges(struct run_ctx *ctx, const char *cmd,
+			   struct iq_err *err);
+
 int cmd_status(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err);
 int cmd_plan(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err);
 int cmd_apply(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err);

@@ -51,8 +51,27 @@ static int plan_or_apply(struct run_ctx *ctx, int argc, char **argv, bool apply,
 	struct session s;
 	struct lifecycle_result r;
 	unsigned long cmds = 0, writes = 0;
+	struct state before;
+	struct iq_err ignored = {0};
+	bool have_before;
 	int c, rc = IQ_OK;
 
+	/*
+	 * The journal as it is before the sources are read: what changes in
+	 * it while we wait for the lock is newer than the sources (a hook
+	 * started or stopped a VM meanwhile), lifecycle_merge_meanwhile.
+	 * Unreadable: the locked read below reports it.
+	 */
+	if (apply) {
+		bool help = false;
+
+		for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+			help |= !strcmp(argv[i], "-h") ||
+				!strcmp(argv[i], "--help");
+		if (!help && (rc = cli_require_privileges(ctx, name, err)))
+			return rc;
+	}
+	have_before = state_load(ctx->state_path, &before, &ignored) == IQ_OK;
 	optind = 1;
 	opterr = 0; /* our own one-line message instead */
 	while (rc == IQ_OK &&
@@ -85,6 +104,8 @@ static int plan_or_apply(struct run_ctx *ctx, int argc, char **argv, bool apply,
 		case 'h':
 			help_print_command(ctx->out, help_find(name));
 			vm_list_free(&vms);
+			if (have_before)
+				state_free(&before);
 			return IQ_OK;
 		default:
 			rc = iq_fail(
@@ -100,14 +121,27 @@ static int plan_or_apply(struct run_ctx *ctx, int argc, char **argv, bool apply,
 	if (rc == IQ_OK)
 		rc = live_libvirt_source(ctx, name, connect_uri, have_xml, &vms,
 					 &sources, err);
-	if (rc) {
-		vm_list_free(&vms);
-		return rc;
+	if (rc == IQ_OK)
+		rc = session_open(ctx,
+				  (apply ? SESSION_LOCK : 0) | SESSION_POLICY |
+					  SESSION_STATE | SESSION_FIRMWARE,
+				  &s, err);
+	if (rc == IQ_OK && have_before) {
+		int changed = lifecycle_merge_meanwhile(&before, &s, sources,
+							&vms, err);
+
+		if (changed < 0) {
+			rc = err->code;
+			session_close(&s);
+		} else if (changed) {
+			run_verbose(ctx,
+				    "%d VM%s started or stopped while waiting "
+				    "for the lock: taken from the journal",
+				    changed, changed == 1 ? "" : "s");
+		}
 	}
-	rc = session_open(ctx,
-			  (apply ? SESSION_LOCK : 0) | SESSION_POLICY |
-				  SESSION_STATE | SESSION_FIRMWARE,
-			  &s, err);
+	if (have_before)
+		state_free(&before);
 	if (rc) {
 		vm_list_free(&vms);
 		return rc;

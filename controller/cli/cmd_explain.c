@@ -9,6 +9,7 @@
 #include "controller/core/session.h"
 #include "controller/sources/vm_source.h"
 #include "lib/json.h"
+#include "lib/text.h"
 #include "lib/size.h"
 
 /* The VF's shared budget (vm_cap), or why there is none. */
@@ -51,12 +52,15 @@ static void explain_group(struct run_ctx *ctx, const struct policy *policy,
 static void explain_table(struct run_ctx *ctx, const struct policy *policy,
 			  const struct plan *plan, const struct vm_facts *vm)
 {
-	char mem[32];
+	char mem[32], name[1024], class_name[512];
 
 	size_format(vm->memory_bytes, mem, sizeof(mem));
-	fprintf(ctx->out, "vm %s class %s memory %s hugepages %s\n", vm->name,
-		vm->class_name[0] ? vm->class_name : "-", mem,
-		vm->hugepages ? "yes" : "no");
+	fprintf(ctx->out, "vm %s class %s memory %s hugepages %s\n",
+		text_shown(vm->name, name, sizeof(name)),
+		vm->class_name[0] ? text_shown(vm->class_name, class_name,
+					       sizeof(class_name))
+				  : "-",
+		mem, vm->hugepages ? "yes" : "no");
 	for (size_t i = 0; i < plan->nvfs; i++) {
 		const struct plan_vf *pv = &plan->vfs[i];
 		char cap[32], rule[512];

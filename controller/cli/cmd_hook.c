@@ -7,6 +7,8 @@
  * settings file. Never calls back into libvirt (that would deadlock the
  * daemon). Operations that do not concern caps return at once.
  */
+#include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +19,8 @@
 #include "controller/cli/cli.h"
 #include "controller/cli/help.h"
 #include "controller/core/lifecycle.h"
+#include "lib/file.h"
+#include "lib/text.h"
 
 /*
  * What the hook has to say on a call that succeeds: to syslog, and to
@@ -26,6 +30,20 @@
 static void hook_log(int priority, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* syslog only (a failure's line reaches stderr through main), escaped. */
+__attribute__((format(printf, 2, 3))) static void
+hook_syslog(int priority, const char *fmt, ...)
+{
+	char line[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	text_escape_inplace(line, sizeof(line));
+	syslog(priority, "%s", line);
+}
+
 static void hook_log(int priority, const char *fmt, ...)
 {
 	char line[1536];
@@ -34,6 +52,8 @@ static void hook_log(int priority, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	/* Names from outside: control characters as \xNN (lib/text.h). */
+	text_escape_inplace(line, sizeof(line));
 	syslog(priority, "%s", line);
 	fprintf(stderr, "icmquota: %s\n", line);
 }
@@ -75,6 +95,13 @@ static int read_stdin(char **buf, size_t *len, struct iq_err *err)
 	for (;;) {
 		ssize_t n;
 
+		if (used > VM_XML_MAX_BYTES) {
+			free(data);
+			return iq_fail(err, IQ_EREFUSED,
+				       "domain XML on stdin: larger than %u "
+				       "bytes (not a libvirt domain)",
+				       VM_XML_MAX_BYTES);
+		}
 		if (used == cap) {
 			char *grown = realloc(data, cap * 2 + 1);
 
@@ -108,7 +135,7 @@ static int read_stdin(char **buf, size_t *len, struct iq_err *err)
 static int hook_failure(struct run_ctx *ctx, const char *vm,
 			enum hook_action action, int rc, struct iq_err *err)
 {
-	syslog(LOG_ERR, "VM %s: %s", vm, err->msg);
+	hook_syslog(LOG_ERR, "VM %s: %s", vm, err->msg);
 	/*
 	 * Only a start can be refused. A non-zero exit at started or
 	 * reconnect makes libvirt kill a running guest, and at stop it
@@ -118,8 +145,9 @@ static int hook_failure(struct run_ctx *ctx, const char *vm,
 	if (action != HOOK_START && action != HOOK_RESOLVE)
 		return IQ_OK;
 	if (!strcmp(ctx->on_error, "allow")) {
-		syslog(LOG_WARNING,
-		       "VM %s starts WITHOUT ICM caps (on_error = allow)", vm);
+		hook_syslog(LOG_WARNING,
+			    "VM %s starts WITHOUT ICM caps (on_error = allow)",
+			    vm);
 		return IQ_OK;
 	}
 	iq_err_prefix(err, "VM %s not started", vm);
@@ -173,6 +201,18 @@ static int run_action(struct run_ctx *ctx, enum hook_action action,
 	struct session s;
 	int rc;
 
+	/*
+	 * A policy or journal others could write (lib/file.h) refuses a start
+	 * whatever on_error says: allow is for failures, not for files an
+	 * attacker may have written.
+	 */
+	if (action == HOOK_START &&
+	    ((rc = file_check_trusted(ctx->policy_path, "the policy", err)) ||
+	     (rc = file_check_trusted(ctx->state_path, "the journal", err)))) {
+		iq_err_prefix(err, "VM %s not started", vm->name);
+		hook_syslog(LOG_ERR, "%s", err->msg); /* main prints it */
+		return rc;
+	}
 	/* A VM without PCI devices needs no firmware channel. */
 	rc = session_open(ctx,
 			  SESSION_LOCK | SESSION_POLICY | SESSION_STATE |
@@ -253,7 +293,7 @@ static int run_action(struct run_ctx *ctx, enum hook_action action,
 	} else if (rc == IQ_EREFUSED &&
 		   (action == HOOK_START || action == HOOK_RESOLVE)) {
 		/* What virsh start shows the user: one line. */
-		syslog(LOG_ERR, "%s", err->msg);
+		hook_syslog(LOG_ERR, "%s", err->msg);
 	} else {
 		rc = hook_failure(ctx, vm->name, action, rc, err);
 	}
@@ -286,6 +326,13 @@ int cmd_hook(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err)
 	if (action == HOOK_NONE)
 		return IQ_OK;
 	openlog("icmquota", LOG_PID, LOG_DAEMON);
+	/* libvirtd runs hooks as root; anyone else is told so first. */
+	rc = cli_require_privileges(ctx, "hook", err);
+	if (rc) {
+		hook_syslog(LOG_ERR, "VM %s: %s", argv[3], err->msg);
+		closelog();
+		return rc;
+	}
 	memset(&vm, 0, sizeof(vm));
 	snprintf(label, sizeof(label), "domain XML of %s on stdin", argv[3]);
 	rc = read_stdin(&xml, &len, err);

@@ -164,6 +164,9 @@ int cmd_hwm(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err)
 		rc = iq_fail(err, IQ_EUSAGE,
 			     "hwm reset: name what to reset: --vf PCI "
 			     "(repeatable), --vm NAME or --all");
+	/* A firmware write: privileges first (cli.h). */
+	if (rc == IQ_OK)
+		rc = cli_require_privileges(ctx, "hwm reset", err);
 	if (rc) {
 		free(vfs);
 		return rc;

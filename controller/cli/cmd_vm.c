@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* icmquota vm start|stop|inspect: one VM's lifecycle from the CLI. */
 #include <getopt.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "controller/cli/cli.h"
@@ -10,6 +11,7 @@
 #include "controller/sources/vm_ch.h"
 #include "controller/sources/vm_source.h"
 #include "lib/json.h"
+#include "lib/text.h"
 
 /* Print what a start/stop did: one line, the VFs touched, the split. */
 static void print_result(struct run_ctx *ctx, struct session *s,
@@ -17,6 +19,7 @@ static void print_result(struct run_ctx *ctx, struct session *s,
 			 struct lifecycle_result *r, bool with_split)
 {
 	unsigned long cmds = 0, writes = 0;
+	char name[1024];
 
 	host_fw_counts(&s->host, &cmds, &writes);
 	if (ctx->json) {
@@ -52,8 +55,9 @@ static void print_result(struct run_ctx *ctx, struct session *s,
 	report_plan_table(ctx->out, &s->policy, &r->plan, true);
 	if (with_split)
 		report_split_table(ctx->out, &r->split);
-	fprintf(ctx->out, "vm %s %s: %lu cap%s written\n", vm_name, verb,
-		writes, writes == 1 ? "" : "s");
+	fprintf(ctx->out, "vm %s %s: %lu cap%s written\n",
+		text_shown(vm_name, name, sizeof(name)), verb, writes,
+		writes == 1 ? "" : "s");
 }
 
 static void warn_unsupported(struct run_ctx *ctx, const char *vm,
@@ -130,6 +134,14 @@ int cmd_vm(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err)
 			"--ch-socket PATH%s",
 			verb, strcmp(verb, "stop") ? "" : " or NAME");
 
+	if (strcmp(verb, "inspect")) {
+		char what[16];
+
+		snprintf(what, sizeof(what), "vm %s", verb);
+		rc = cli_require_privileges(ctx, what, err);
+		if (rc)
+			return rc;
+	}
 	memset(&vm, 0, sizeof(vm));
 	if (!src.name) {
 		rc = vm_source_load(&src, &vm, err);

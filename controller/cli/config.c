@@ -21,7 +21,8 @@ static char *trim(char *s)
 }
 
 static int set_key(struct config *cfg, const char *key, const char *value,
-		   const char *path, unsigned line, struct iq_err *err)
+		   const char *path, unsigned line, unsigned *seen,
+		   struct iq_err *err)
 {
 	struct {
 		const char *key;
@@ -42,30 +43,65 @@ static int set_key(struct config *cfg, const char *key, const char *value,
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		if (strcmp(key, keys[i].key) != 0)
 			continue;
+		/* The last of two would win silently: refuse both. */
+		if (seen[i])
+			return iq_fail(err, IQ_EUSAGE,
+				       "%s:%u: duplicate key '%s' (first at "
+				       "line %u; keep one)",
+				       path, line, key, seen[i]);
+		/* "policy =" would silently mean the default. */
+		if (!value[0])
+			return iq_fail(err, IQ_EUSAGE,
+				       "%s:%u: %s has no value (give one, or "
+				       "remove the line for the default)",
+				       path, line, key);
 		if (strlen(value) >= keys[i].len)
 			return iq_fail(err, IQ_EUSAGE,
-				       "%s:%u: %s: value too long", path, line,
-				       key);
+				       "%s:%u: %s: value too long (at most "
+				       "%zu bytes)",
+				       path, line, key, keys[i].len - 1);
 		snprintf(keys[i].dst, keys[i].len, "%s", value);
+		seen[i] = line;
 		return IQ_OK;
 	}
-	return iq_fail(err, IQ_EUSAGE,
-		       "%s:%u: unknown key '%s' (expected policy, state, root, "
-		       "backend, on_error, interval, metrics_dir, ch_dir, "
-		       "libvirt_uri)",
-		       path, line, key);
+	return iq_fail(
+		err, IQ_EUSAGE,
+		"%s:%u: unknown key '%.64s' (expected policy, state, root, "
+		"backend, on_error, interval, metrics_dir, ch_dir, "
+		"libvirt_uri)",
+		path, line, key);
 }
 
-int config_load(const char *path, struct config *cfg, struct iq_err *err)
+int config_parse(const char *text_in, size_t len, const char *path,
+		 struct config *cfg, struct iq_err *err)
 {
+	unsigned seen[16] = {0}; /* by key, see set_key() */
 	char *text, *line, *save = NULL;
+	const char *nul;
 	unsigned lineno = 0;
-	int rc;
+	int rc = IQ_OK;
 
 	memset(cfg, 0, sizeof(*cfg));
-	rc = file_read_all(path, &text, NULL, err);
-	if (rc)
-		return iq_err_prefix(err, "cannot read icmquota settings");
+	if (len > CONFIG_MAX_BYTES)
+		return iq_fail(err, IQ_EUSAGE,
+			       "%s: larger than %u bytes: not an icmquota "
+			       "settings file",
+			       path, CONFIG_MAX_BYTES);
+	/* Everything after a NUL would be ignored: refuse it. */
+	nul = memchr(text_in, '\0', len);
+	if (nul) {
+		unsigned at = 1;
+
+		for (const char *c = text_in; c < nul; c++)
+			at += *c == '\n';
+		return iq_fail(err, IQ_EUSAGE,
+			       "%s:%u: a NUL byte (not a text file; rewrite "
+			       "it as key = value lines)",
+			       path, at);
+	}
+	text = strndup(text_in, len);
+	if (!text)
+		return iq_fail(err, IQ_EENV, "%s: out of memory", path);
 	/* strtok_r would merge empty lines and lose line numbers. */
 	for (line = text; line; line = save) {
 		char *eq, *content;
@@ -88,7 +124,7 @@ int config_load(const char *path, struct config *cfg, struct iq_err *err)
 		}
 		*eq = '\0';
 		rc = set_key(cfg, trim(content), trim(eq + 1), path, lineno,
-			     err);
+			     seen, err);
 		if (rc)
 			break;
 	}
@@ -99,5 +135,20 @@ int config_load(const char *path, struct config *cfg, struct iq_err *err)
 			     "%s: on_error must be allow or deny, not '%s'",
 			     path, cfg->on_error);
 	cfg->loaded = rc == IQ_OK;
+	return rc;
+}
+
+int config_load(const char *path, struct config *cfg, struct iq_err *err)
+{
+	char *text;
+	size_t len;
+	int rc;
+
+	memset(cfg, 0, sizeof(*cfg));
+	rc = file_read_max(path, CONFIG_MAX_BYTES, &text, &len, err);
+	if (rc)
+		return iq_err_prefix(err, "cannot read icmquota settings");
+	rc = config_parse(text, len, path, cfg, err);
+	free(text);
 	return rc;
 }

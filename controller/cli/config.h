@@ -9,6 +9,7 @@
 #define ICMQUOTA_CONFIG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "lib/err.h"
 
@@ -27,10 +28,17 @@ struct config {
 	bool loaded;
 };
 
+/* Five short lines; 64 KiB leaves room for any amount of comment. */
+#define CONFIG_MAX_BYTES (64u << 10)
+
 /*
- * Parse the file. A missing file: IQ_EENV ("PATH: No such file...").
- * Unknown key or bad line: IQ_EUSAGE "PATH:LINE: ...".
+ * Parse the file. A missing or unreadable file, or one over
+ * CONFIG_MAX_BYTES: IQ_EENV ("PATH: ..."). Unknown or duplicate key, a
+ * key without a value, a NUL byte, a bad line: IQ_EUSAGE "PATH:LINE: ...".
+ * config_parse does the same on len bytes of text (path names it).
  */
 int config_load(const char *path, struct config *cfg, struct iq_err *err);
+int config_parse(const char *text, size_t len, const char *path,
+		 struct config *cfg, struct iq_err *err);
 
 #endif

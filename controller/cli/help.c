@@ -2,7 +2,14 @@
 #include "controller/cli/help.h"
 
 #include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "controller/cli/config.h"
+#include "controller/core/state.h"
+#include "controller/sources/vm.h"
+#include "policy/policy.h"
 
 const char help_global[] =
 	"Global options (before or after the command):\n"
@@ -415,6 +422,88 @@ static void man_text(FILE *out, const char *text)
 	}
 }
 
+void help_print_limits(FILE *out)
+{
+	fprintf(out,
+		"Every input from outside is bounded, so a runaway or hostile "
+		"file costs\n"
+		"at most a fraction of a second before a one-line error:\n"
+		"  policy            %u bytes, %d levels of nesting, %d "
+		"classes,"
+		"\n"
+		"                    %d vms rules, %d devices (duplicate keys "
+		"are found\n"
+		"                    by sorting: 80,000 classes parse in 0.2 s)"
+		"\n"
+		"  settings file     %u bytes\n"
+		"  domain XML        %u bytes, on the hook's stdin or in a "
+		"file; %d PCI\n"
+		"                    devices per VM\n"
+		"  journal           %u bytes, JSON %d levels deep\n"
+		"  --lock-timeout    0 to %d seconds\n"
+		"The policy is read and validated before the lock is taken: a "
+		"large or\n"
+		"broken policy never keeps a hook waiting.\n",
+		POLICY_MAX_BYTES, POLICY_MAX_DEPTH, POLICY_MAX_CLASSES,
+		POLICY_MAX_VM_RULES, POLICY_MAX_DEVICES, CONFIG_MAX_BYTES,
+		VM_XML_MAX_BYTES, VM_MAX_PCI, STATE_MAX_BYTES, STATE_MAX_DEPTH,
+		LOCK_TIMEOUT_MAX_S);
+}
+
+void help_print_security(FILE *out)
+{
+	fputs("Run as root, icmquota trusts a file only as sshd's StrictModes "
+	      "does: the\n"
+	      "settings file, the policy and the journal, and every directory "
+	      "above\n"
+	      "them, must be owned by root and not writable by group or others "
+	      "(a\n"
+	      "root-owned sticky directory such as /tmp is fine). Otherwise "
+	      "the "
+	      "run is\n"
+	      "refused (exit 1) with one line naming the file and the fix, "
+	      "e.g.\n"
+	      "  /etc/icmquota/policy.yaml: writable by group or others (mode "
+	      "0664):\n"
+	      "  root does not trust the policy; run chmod go-w "
+	      "/etc/icmquota/policy.yaml\n"
+	      "and the hook refuses the start whatever on_error says. A run as "
+	      "another\n"
+	      "user skips the check (it reads what that user may read and "
+	      "cannot\n"
+	      "program firmware). apply, vm start, vm stop and hook check "
+	      "privileges\n"
+	      "first (exit 3): root on this host, write access to the "
+	      "journal's "
+	      "and\n"
+	      "the lock's directories on a simulated one (--root). The journal "
+	      "is\n"
+	      "replaced through a new O_EXCL temp file (leftovers of killed "
+	      "runs are\n"
+	      "removed), the lock and --trace-fw never follow a symlink, and "
+	      "text\n"
+	      "from outside (VM names, YAML and XML values) is printed with "
+	      "control\n"
+	      "characters escaped as \\xNN, on stderr, stdout and syslog.\n",
+	      out);
+}
+
+static void man_section(FILE *out, const char *title, void (*print)(FILE *))
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&text, &len);
+
+	if (!mem)
+		return;
+	print(mem);
+	fclose(mem);
+	fprintf(out, ".SH %s\n.nf\n", title);
+	man_text(out, text);
+	fputs(".fi\n", out);
+	free(text);
+}
+
 void help_print_man(FILE *out)
 {
 	fprintf(out,
@@ -444,6 +533,8 @@ void help_print_man(FILE *out)
 	man_text(out, help_global);
 	fputs(".fi\n.SH EXIT STATUS\n", out);
 	man_text(out, help_exit_codes);
+	man_section(out, "LIMITS", help_print_limits);
+	man_section(out, "SECURITY", help_print_security);
 	fputs(".SH FILES\n/etc/icmquota/policy.yaml, "
 	      "/etc/icmquota/icmquota.conf,\n"
 	      "/var/lib/icmquota/state.json, /run/icmquota/lock,\n"

@@ -18,6 +18,9 @@ struct help_entry {
 extern const struct help_entry help_commands[];
 extern const char help_global[];
 extern const char help_exit_codes[];
+/* The man page's LIMITS and SECURITY sections (issue 8). */
+void help_print_limits(FILE *out);
+void help_print_security(FILE *out);
 
 const struct help_entry *help_find(const char *name);
 /* Print a command's help (usage and options). */

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "controller/cli/cli.h"
@@ -43,6 +45,7 @@ struct globals {
 	const char *policy, *state, *lock, *root, *backend, *trace, *config;
 	const char *lock_timeout;
 	bool json, help, version;
+	bool doctor; /* the command is doctor (settings trust: see there) */
 	int verbose;
 };
 
@@ -129,6 +132,39 @@ static int extract_globals(int argc, char **argv, struct globals *g,
 	return IQ_OK;
 }
 
+/*
+ * --trace-fw FILE: never through a symlink (O_NOFOLLOW), only a regular
+ * file, truncated after the checks, so a name planted in /tmp cannot make
+ * root overwrite another file. A new file is 0600.
+ */
+static int open_trace(struct run_ctx *ctx, const char *path, struct iq_err *err)
+{
+	struct stat st;
+	int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return iq_fail(err, IQ_EENV,
+			       "--trace-fw %s: %s (a symlink is refused: name "
+			       "a regular file)",
+			       path, strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    st.st_uid != geteuid()) {
+		close(fd);
+		return iq_fail(err, IQ_EENV,
+			       "--trace-fw %s: not a regular file of yours "
+			       "(name a new file)",
+			       path);
+	}
+	if (ftruncate(fd, 0) < 0 || !(ctx->trace = fdopen(fd, "w"))) {
+		int saved = errno;
+
+		close(fd);
+		return iq_fail(err, IQ_EENV, "--trace-fw %s: %s", path,
+			       strerror(saved));
+	}
+	return IQ_OK;
+}
+
 static int apply_settings(struct run_ctx *ctx, struct globals *g,
 			  struct config *cfg, struct iq_err *err)
 {
@@ -144,11 +180,23 @@ static int apply_settings(struct run_ctx *ctx, struct globals *g,
 		   errno != ENOENT) {
 		struct iq_err cfg_err = {0};
 
-		ctx->config_rc = config_load(ctx->config_path, cfg, &cfg_err);
+		ctx->config_rc = file_check_trusted(
+			ctx->config_path, "the settings file", &cfg_err);
+		/* doctor reads it anyway: it reports the file's modes itself,
+		 * as one of its checks, and goes on with the values. */
+		if (ctx->config_rc == IQ_EREFUSED && g->doctor)
+			ctx->config_rc = IQ_OK;
+		if (ctx->config_rc == IQ_OK)
+			ctx->config_rc =
+				config_load(ctx->config_path, cfg, &cfg_err);
+		else
+			memset(cfg, 0, sizeof(*cfg));
 		snprintf(ctx->config_msg, sizeof(ctx->config_msg), "%s",
 			 cfg_err.msg);
-		/* A file named on the command line must be there. */
+		/* A file named on the command line must be there; one that
+		 * others could write is never used. */
 		if (ctx->config_rc == IQ_EUSAGE ||
+		    ctx->config_rc == IQ_EREFUSED ||
 		    (ctx->config_rc && explicit_config))
 			return iq_fail(err, ctx->config_rc, "%s", cfg_err.msg);
 	} else {
@@ -199,17 +247,17 @@ static int apply_settings(struct run_ctx *ctx, struct globals *g,
 	ctx->lock_timeout_s = 30.0;
 	if (g->lock_timeout) {
 		ctx->lock_timeout_s = strtod(g->lock_timeout, &end);
-		if (*end || end == g->lock_timeout || ctx->lock_timeout_s < 0)
+		/* !(x <= max) also refuses nan, which would never time out. */
+		if (*end || end == g->lock_timeout ||
+		    !(ctx->lock_timeout_s >= 0 &&
+		      ctx->lock_timeout_s <= LOCK_TIMEOUT_MAX_S))
 			return iq_fail(err, IQ_EUSAGE,
-				       "--lock-timeout takes seconds, not '%s'",
-				       g->lock_timeout);
+				       "--lock-timeout takes seconds from 0 to "
+				       "%d, not '%s'",
+				       LOCK_TIMEOUT_MAX_S, g->lock_timeout);
 	}
-	if (g->trace) {
-		ctx->trace = fopen(g->trace, "w");
-		if (!ctx->trace)
-			return iq_fail(err, IQ_EENV, "--trace-fw %s: %s",
-				       g->trace, strerror(errno));
-	}
+	if (g->trace)
+		return open_trace(ctx, g->trace, err);
 	return IQ_OK;
 }
 
@@ -259,6 +307,7 @@ int main(int argc, char **argv)
 			     "unknown command '%s' (see icmquota --help)",
 			     rest[0]);
 	if (rc == IQ_OK) {
+		g.doctor = fn == cmd_doctor;
 		rc = apply_settings(&ctx, &g, &cfg, &err);
 		/*
 		 * The hook decides itself what broken settings mean (refuse a

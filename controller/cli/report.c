@@ -6,6 +6,7 @@
 
 #include "controller/core/hwm.h"
 #include "lib/json.h"
+#include "lib/text.h"
 #include "lib/size.h"
 
 /* The file a value came from, by its base name (the policy dir is known). */
@@ -196,6 +197,7 @@ void report_plan_table(FILE *out, const struct policy *policy,
 	for (size_t i = 0; i < plan->nvfs; i++) {
 		const struct plan_vf *pv = &plan->vfs[i];
 		char desired[32], actual[32] = "-", vhca[16] = "-", rule[512];
+		char name[1024];
 
 		if (only_scope && !pv->in_scope)
 			continue;
@@ -210,9 +212,10 @@ void report_plan_table(FILE *out, const struct policy *policy,
 		fprintf(out,
 			"%-13s %-13s %-6s %-16s %-10s %-10s %-11s %s%s%s\n",
 			pv->vf->pci, pv->pf->pci, vhca,
-			pv->vm ? pv->vm->name : "(idle)", desired, actual,
-			action_of(pv), rule, pv->decision.note[0] ? "; " : "",
-			pv->decision.note);
+			pv->vm ? text_shown(pv->vm->name, name, sizeof(name))
+			       : "(idle)",
+			desired, actual, action_of(pv), rule,
+			pv->decision.note[0] ? "; " : "", pv->decision.note);
 	}
 }
 
@@ -458,7 +461,8 @@ void report_status_table(FILE *out, const struct host *host,
 			const struct host_vf *vf = &pf->vfs[v];
 			const struct plan_vf *pv = plan_find_vf(plan, vf);
 			char cap[32] = "-", cur[32] = "-", hwm[32] = "-",
-			     vhca[16] = "-", since[64], grp[16] = "-";
+			     vhca[16] = "-", since[64], grp[16] = "-",
+			     name[1024];
 			bool over = false;
 
 			hwm_since_text(state, vf->pci, since, sizeof(since));
@@ -488,8 +492,11 @@ void report_status_table(FILE *out, const struct host *host,
 				"%-4s "
 				"%s%s\n",
 				vf->index, vf->pci, vhca,
-				pv && pv->vm ? pv->vm->name : "(idle)", cap,
-				cur, hwm, grp, since, over ? "  OVER CAP" : "");
+				pv && pv->vm ? text_shown(pv->vm->name, name,
+							  sizeof(name))
+					     : "(idle)",
+				cap, cur, hwm, grp, since,
+				over ? "  OVER CAP" : "");
 		}
 		status_groups_table(out, plan, pf);
 	}
@@ -546,7 +553,7 @@ json_object *report_vm_json(const struct vm_facts *vm, struct host *host)
 
 void report_vm_table(FILE *out, const struct vm_facts *vm, struct host *host)
 {
-	char mem[32];
+	char mem[32], name[1024], class_name[512];
 
 	char huge[160] = "no";
 	size_t used = 0;
@@ -564,8 +571,11 @@ void report_vm_table(FILE *out, const struct vm_facts *vm, struct host *host)
 			vm->huge[i].page_bytes ? page : "default");
 	}
 	fprintf(out, "vm %s uuid %s memory %s hugepages %s class %s\n",
-		vm->name, vm->uuid[0] ? vm->uuid : "-", mem, huge,
-		vm->class_name[0] ? vm->class_name : "-");
+		text_shown(vm->name, name, sizeof(name)),
+		vm->uuid[0] ? vm->uuid : "-", mem, huge,
+		vm->class_name[0] ? text_shown(vm->class_name, class_name,
+					       sizeof(class_name))
+				  : "-");
 	for (size_t i = 0; i < vm->npci; i++) {
 		struct host_pf *pf = NULL;
 		struct host_vf *vf =

@@ -225,6 +225,54 @@ static bool covered(unsigned sources, const struct vm_facts *vm)
 	return (sources & kind) != 0;
 }
 
+static bool journalled(const struct state *st, const char *name)
+{
+	for (size_t i = 0; i < st->nvms; i++)
+		if (strcmp(st->vms[i].facts.name, name) == 0)
+			return true;
+	return false;
+}
+
+int lifecycle_merge_meanwhile(const struct state *before,
+			      const struct session *s, unsigned sources,
+			      struct vm_list *vms, struct iq_err *err)
+{
+	int changed = 0;
+
+	/* Stopped meanwhile: the source saw it, the journal let it go. */
+	for (size_t i = vms->n; i-- > 0;) {
+		if (!journalled(before, vms->vms[i].name) ||
+		    journalled(&s->state, vms->vms[i].name))
+			continue;
+		vm_facts_free(&vms->vms[i]);
+		memmove(&vms->vms[i], &vms->vms[i + 1],
+			(vms->n - i - 1) * sizeof(vms->vms[i]));
+		vms->n--;
+		changed++;
+	}
+	/* Started meanwhile: journalled since, of a VMM the source lists. */
+	for (size_t i = 0; i < s->state.nvms; i++) {
+		const struct vm_facts *f = &s->state.vms[i].facts;
+		struct vm_facts copy;
+		bool listed = false;
+
+		if (!covered(sources, f) || journalled(before, f->name))
+			continue;
+		for (size_t j = 0; j < vms->n && !listed; j++)
+			listed = strcmp(vms->vms[j].name, f->name) == 0;
+		if (listed)
+			continue;
+		if (vm_facts_copy(&copy, f, err))
+			return -1;
+		if (vm_list_push(vms, &copy, err)) {
+			vm_facts_free(&copy);
+			return -1;
+		}
+		changed++;
+	}
+	return changed;
+}
+
 static int cmp_name(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);

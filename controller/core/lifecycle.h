@@ -11,6 +11,7 @@
 
 #include "controller/core/plan.h"
 #include "controller/core/session.h"
+#include "controller/sources/vm_list.h"
 #include "controller/core/split.h"
 
 struct lifecycle_result {
@@ -63,6 +64,20 @@ enum lifecycle_sources {
 	LIFECYCLE_SRC_LIBVIRT = 1 << 0,
 	LIFECYCLE_SRC_CH = 1 << 1,
 };
+
+/*
+ * The sources were read before the lock (a source may wait on libvirt,
+ * and a hook holding the lock must never wait on us): what the journal
+ * learnt while we waited for the lock is newer than them. before: the
+ * journal as read just before the sources; s->state: as read under the
+ * lock. A VM of a covered VMM journalled meanwhile was started meanwhile:
+ * it is added to vms (its journalled facts); a VM that left the journal
+ * meanwhile was stopped meanwhile: it is taken out of vms. Returns how many
+ * VMs changed (for a note), or -1 with err set.
+ */
+int lifecycle_merge_meanwhile(const struct state *before,
+			      const struct session *s, unsigned sources,
+			      struct vm_list *vms, struct iq_err *err);
 
 /*
  * Every VF to its desired cap. The running VMs: vms (what the sources

@@ -2,16 +2,27 @@
 #include "controller/core/run.h"
 
 #include <stdarg.h>
+#include <stdio.h>
+
+#include "lib/text.h"
+
+/* One line on the log, text from outside escaped (lib/text.h). */
+static void log_line(const struct run_ctx *ctx, const char *fmt, va_list ap)
+{
+	char line[4096];
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	text_escape_inplace(line, sizeof(line));
+	fprintf(ctx->log, "icmquota: %s\n", line);
+}
 
 void run_note(const struct run_ctx *ctx, const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("icmquota: ", ctx->log);
 	va_start(ap, fmt);
-	vfprintf(ctx->log, fmt, ap);
+	log_line(ctx, fmt, ap);
 	va_end(ap);
-	fputc('\n', ctx->log);
 }
 
 void run_verbose(const struct run_ctx *ctx, const char *fmt, ...)
@@ -20,9 +31,7 @@ void run_verbose(const struct run_ctx *ctx, const char *fmt, ...)
 
 	if (ctx->verbose <= 0)
 		return;
-	fputs("icmquota: ", ctx->log);
 	va_start(ap, fmt);
-	vfprintf(ctx->log, fmt, ap);
+	log_line(ctx, fmt, ap);
 	va_end(ap);
-	fputc('\n', ctx->log);
 }

@@ -96,17 +96,21 @@ int session_open(struct run_ctx *ctx, unsigned needs, struct session *s,
 	memset(s, 0, sizeof(*s));
 	s->ctx = ctx;
 	s->lock_fd = -1;
-	if (needs & SESSION_LOCK)
+	/* The policy is read and validated before the lock: a large or bad
+	 * policy never keeps other runs (the hooks) waiting. */
+	if (needs & SESSION_POLICY)
+		rc = load_policy(s, err);
+	if (rc == IQ_OK && (needs & SESSION_LOCK))
 		rc = lock_acquire(
 			session_lock_path(ctx, lock_buf, sizeof(lock_buf)),
 			ctx->lock_timeout_s, &s->lock_fd, err);
-	if (rc == IQ_OK && (needs & SESSION_POLICY))
-		rc = load_policy(s, err);
 	if (rc == IQ_OK && (needs & SESSION_STATE)) {
 		char boot_id[40];
 		size_t forgotten;
 
-		rc = state_load(ctx->state_path, &s->state, err);
+		rc = file_check_trusted(ctx->state_path, "the journal", err);
+		if (rc == IQ_OK)
+			rc = state_load(ctx->state_path, &s->state, err);
 		s->have_state = rc == IQ_OK;
 		read_boot_id(ctx->root, boot_id, sizeof(boot_id));
 		forgotten = rc == IQ_OK ? state_forget_other_boot(&s->state,

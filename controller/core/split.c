@@ -270,8 +270,14 @@ int split_admit(struct host *host, const struct policy *policy,
 			return IQ_OK;
 		}
 	}
-	shortfall = (uint64_t)-split->headroom;
-	size_format(shortfall, shortfall_h, sizeof(shortfall_h));
+	/* headroom is clamped for huge figures: the shortfall is exact. */
+	shortfall = split->committed > split->mem_total
+			    ? split->committed - split->mem_total
+			    : (uint64_t)-split->headroom;
+	if (split->committed == UINT64_MAX)
+		snprintf(shortfall_h, sizeof(shortfall_h), "more than 16EiB");
+	else
+		size_format(shortfall, shortfall_h, sizeof(shortfall_h));
 	split_describe(split, terms, sizeof(terms));
 	switch (policy->admission) {
 	case POLICY_ADMIT_WARN:

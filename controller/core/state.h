@@ -61,8 +61,24 @@ struct state {
 	char *loaded_text;
 };
 
-/* A missing file is an empty journal; a corrupt one is an error. */
+/*
+ * Bounds: a journal holds one entry per running VM and per VF (a few KiB
+ * for a host of 8 PFs x 127 VFs); 64 MiB is thousands of times that and
+ * still reads in well under a second. JSON nesting is 4 levels deep.
+ */
+#define STATE_MAX_BYTES (64u << 20)
+#define STATE_MAX_DEPTH 8
+
+/*
+ * A missing file is an empty journal; a corrupt one (bad JSON, text after
+ * it, a wrong type, a negative size, a NUL in a string, an unknown key, a
+ * duplicate VM or VF, more than STATE_MAX_BYTES) is IQ_EENV "PATH: corrupt
+ * journal: WHERE ...; move it aside ...". state_parse does the same on
+ * text in memory (label names it in messages).
+ */
 int state_load(const char *path, struct state *state, struct iq_err *err);
+int state_parse(const char *text, size_t len, const char *label,
+		struct state *state, struct iq_err *err);
 /* tmp, fsync, rename, fsync dir. Errors name the path and the fix. */
 int state_save(const char *path, const struct state *state, struct iq_err *err);
 void state_free(struct state *state);
@@ -87,6 +103,9 @@ struct state_vf *state_find_vf(struct state *state, const char *pci);
  */
 int state_put_vf(struct state *state, const struct state_vf *vf,
 		 struct iq_err *err);
+
+/* --lock-timeout bound: a day; longer is a hung run, not a wait. */
+#define LOCK_TIMEOUT_MAX_S 86400
 
 /*
  * Take the exclusive lock (flock on path, directory created), waiting up to

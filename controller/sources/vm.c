@@ -35,6 +35,11 @@ int vm_add_pci(struct vm_facts *vm, const char *pci, struct iq_err *err)
 			       "DDDD:BB:SS.F, e.g. 0000:3b:00.2)",
 			       shown);
 	}
+	if (vm->npci >= VM_MAX_PCI)
+		return iq_fail(err, IQ_EREFUSED,
+			       "%s: more than %d PCI devices (no VM has that "
+			       "many)",
+			       vm->name[0] ? vm->name : "VM", VM_MAX_PCI);
 	/* The list is short (a few dozen VFs at most): a linear scan keeps
 	 * it sorted and free of duplicates. */
 	while (pos < vm->npci && strcmp(vm->pci[pos], addr) < 0)

@@ -20,6 +20,16 @@
  */
 #define ICMQUOTA_XMLNS "https://icmquota.dev/xmlns/1"
 
+/*
+ * Bounds on a VM's description: QEMU's PCI topology allows 256 buses of
+ * 32 slots, but a real VM passes through at most a few dozen devices;
+ * 1024 is far above that and keeps the sorted insert cheap. A domain XML
+ * is at most 16 MiB: libvirt's remote protocol carries it as one string of
+ * at most 4 MiB (REMOTE_STRING_MAX), a real one is a few KiB.
+ */
+#define VM_MAX_PCI	 1024
+#define VM_XML_MAX_BYTES (16u << 20)
+
 /* Page sizes a VM's memory may be backed by at once (2 MiB, 1 GiB, ...). */
 #define VM_HUGE_SIZES 4
 

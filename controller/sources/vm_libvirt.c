@@ -78,6 +78,14 @@ static void on_xml_error(void *user, xmlErrorPtr error)
 	}
 }
 
+/* libxml2's generic channel (some of its messages bypass the context):
+ * nothing reaches stderr, the first error goes into the tool's message. */
+static void on_generic_error(void *user, const char *msg, ...)
+{
+	(void)user;
+	(void)msg;
+}
+
 /*
  * Parse without network access and without substituting entities; errors
  * go to on_xml_error (never to stderr: library code does not print).
@@ -89,11 +97,11 @@ static xmlDocPtr parse_xml(const char *xml, size_t len, const char *label,
 	xmlParserCtxtPtr ctxt;
 	xmlDocPtr doc;
 
-	if (len > INT_MAX) {
+	if (len > VM_XML_MAX_BYTES) {
 		iq_fail(err, IQ_EREFUSED,
 			"%s: domain XML of %zu bytes is too large to be a "
-			"libvirt domain",
-			label, len);
+			"libvirt domain (at most %u bytes)",
+			label, len, VM_XML_MAX_BYTES);
 		return NULL;
 	}
 	if (libxml_dl_load(err)) {
@@ -108,6 +116,7 @@ static xmlDocPtr parse_xml(const char *xml, size_t len, const char *label,
 	}
 	ctxt->_private = &first;
 	ctxt->sax->serror = on_xml_error;
+	xmlSetGenericErrorFunc(NULL, on_generic_error);
 	doc = xmlCtxtReadMemory(
 		ctxt, xml ? xml : "", (int)len, label, NULL,
 		XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOERROR |
@@ -385,7 +394,14 @@ static int parse_memory(const xmlNode *domain, const char *label,
 			label, line_of(node), what, shown);
 	}
 	/* Digits only: no sign, no fraction, no hex (as libvirt). */
-	digits = text_copy(node, text, sizeof(text)) && text[0];
+	if (!text_copy(node, text, sizeof(text)))
+		return iq_fail(err, IQ_EREFUSED,
+			       "%s:%ld: <%s> value is longer than %zu "
+			       "characters: not a whole number of at most 20 "
+			       "digits (e.g. <%s unit='GiB'>64</%s>)",
+			       label, line_of(node), what, sizeof(text) - 1,
+			       what, what);
+	digits = text[0] != '\0';
 
 	for (const char *p = text; digits && *p; p++) {
 		unsigned digit = (unsigned)(*p - '0');
@@ -905,7 +921,7 @@ int vm_from_libvirt_xml_file(const char *path, struct vm_facts *vm,
 	int rc;
 
 	memset(vm, 0, sizeof(*vm));
-	rc = file_read_all(path, &xml, &len, err);
+	rc = file_read_max(path, VM_XML_MAX_BYTES, &xml, &len, err);
 	if (rc) {
 		/* file_read_all says "PATH: CAUSE"; say what was being read. */
 		size_t plen = strlen(path);

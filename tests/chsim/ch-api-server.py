@@ -17,6 +17,7 @@ Modes (GET /api/v1/vm.info):
   slow        --delay seconds of silence, then 200 with the --body VmInfo
   malformed   200, application/json, the --body VmInfo cut in half
   nothttp     reads the request, answers bytes that are not HTTP, closes
+  raw         200, application/json, the --body file's bytes unchanged
 
 Any other path answers 404. Prints "ready" once listening; exits after
 --lifetime seconds (default 30) or on SIGTERM/SIGINT, removing the socket.
@@ -118,7 +119,8 @@ def main():
     parser.add_argument("--socket", required=True)
     parser.add_argument("--mode", required=True,
                         choices=sorted(list(STATES) + ["novm", "error", "slow",
-                                                       "malformed", "nothttp"]))
+                                                       "malformed", "nothttp",
+                                                       "raw"]))
     parser.add_argument("--body", help="a VmInfo JSON file")
     parser.add_argument("--delay", type=float, default=7.0)
     parser.add_argument("--lifetime", type=float, default=30.0)

@@ -12,6 +12,7 @@
 #   d) systemd: READY=1, STATUS=, WATCHDOG=1 on NOTIFY_SOCKET
 #   e) a PCI uevent reaches the daemon through libudev
 #   f) SIGTERM: exit 0; bad settings: exit 2; missing ch_dir: exit 3
+# check: serial (a 1 s reconcile interval races a loaded machine)
 . "$(dirname "$0")/lib.sh"
 
 make_sim

@@ -3,6 +3,7 @@
 # broken shape per check: the right line (name, status, the fix) and the
 # right exit code (0 no failure, 1 a failure or --strict warning, 3 when
 # doctor cannot run). Everything lives under --root, /proc included.
+# check: serial (some checks look at the machine, which test_libvirt_hook changes)
 . "$(dirname "$0")/lib.sh"
 
 make_sim

@@ -96,9 +96,8 @@ static void test_values(void)
 	struct iq_err err = {0};
 
 	setup();
-	/* An '=' inside the value belongs to the value; the last key wins. */
-	write_conf("root = /srv/a=b\nbackend = devx\nbackend = fwctl\n"
-		   "on_error = allow\n");
+	/* An '=' inside the value belongs to the value. */
+	write_conf("root = /srv/a=b\nbackend = fwctl\non_error = allow\n");
 	CHECK_U64(config_load(conf, &cfg, &err), IQ_OK);
 	CHECK_STR(cfg.root, "/srv/a=b");
 	CHECK_STR(cfg.backend, "fwctl");
@@ -117,10 +116,24 @@ static void test_values(void)
 	CHECK_U64(config_load(conf, &cfg, &err), IQ_OK);
 	CHECK_STR(cfg.backend, "sim");
 
-	/* An empty value clears the key; an empty file is fine. */
-	write_conf("backend =\n");
-	CHECK_U64(config_load(conf, &cfg, &err), IQ_OK);
-	CHECK_STR(cfg.backend, "");
+	/* issue 8: a duplicate key is refused (the last one won silently). */
+	write_conf("backend = devx\n# again\nbackend = fwctl\n");
+	CHECK_U64(config_load(conf, &cfg, &err), IQ_EUSAGE);
+	CHECK_CONTAINS(err.msg, ":3: duplicate key 'backend' (first at line 1");
+	/* An empty value is refused (it silently meant the default). */
+	write_conf("policy =\n");
+	CHECK_U64(config_load(conf, &cfg, &err), IQ_EUSAGE);
+	CHECK_CONTAINS(err.msg, ":1: policy has no value");
+	/* A NUL byte: everything after it was ignored. */
+	{
+		static const char nul[] = "backend = sim\n\0on_error = allow\n";
+
+		CHECK_U64(config_parse(nul, sizeof(nul) - 1, "x.conf", &cfg,
+				       &err),
+			  IQ_EUSAGE);
+		CHECK_CONTAINS(err.msg, "x.conf:2: a NUL byte");
+	}
+	/* An empty file is fine. */
 	write_conf("");
 	CHECK_U64(config_load(conf, &cfg, &err), IQ_OK);
 	CHECK(cfg.loaded);

@@ -338,10 +338,36 @@ static void test_corrupt(void)
 	expect_corrupt("{\"version\": 1, \"vms\": ["
 		       "{\"name\": \"a\", \"pci\": [\"0000:3b:00.2\"]},"
 		       "{\"uuid\": \"x\"}]}",
-		       "without a name");
+		       "vms[1].name is missing or empty");
 	expect_corrupt("{\"version\": 1, \"vms\": [], \"vfs\": ["
 		       "{\"pci\": \"0000:3b:00.2\"}, {\"pci\": \"garbage\"}]}",
-		       "bad VF address 'garbage'");
+		       "vfs[1].pci is not a PCI address");
+	/* issue 8: wrong types are corrupt, never read as defaults. */
+	expect_corrupt("{\"version\": 1, \"vms\": {\"a\": 1}}",
+		       "vms is not an array");
+	expect_corrupt("{\"version\": 1, \"vfs\": [{\"pci\": "
+		       "\"0000:3b:00.2\", \"cap_bytes\": -1}]}",
+		       "vfs[0].cap_bytes is not a number of bytes >= 0");
+	expect_corrupt("{\"version\": 1, \"vms\": [{\"name\": \"a\", "
+		       "\"scaled\": true, \"scaled_cap_bytes\": -1}]}",
+		       "vms[0].scaled_cap_bytes is not a number of bytes");
+	expect_corrupt("{\"version\": 1, \"vms\": [{\"name\": \"a\", "
+		       "\"scaled\": \"yes\"}]}",
+		       "vms[0].scaled is not true or false");
+	expect_corrupt("{\"version\": 1, \"vms\": [{\"name\": "
+		       "\"a\\u0000b\"}]}",
+		       "vms[0].name contains a NUL character");
+	expect_corrupt("{\"version\": 1, \"vms\": []} trailing",
+		       "text after the end");
+	expect_corrupt("{\"version\": 1, \"vms\": [], \"extra\": 1}",
+		       "extra is not a journal key");
+	expect_corrupt("{\"version\": 1, \"vms\": [{\"name\": \"a\"}, "
+		       "{\"name\": \"a\"}]}",
+		       "VM 'a' appears twice");
+	expect_corrupt("{\"version\": 1, \"vfs\": [{\"pci\": "
+		       "\"0000:3b:00.2\", \"vhca_id\": 70000}]}",
+		       "vfs[0].vhca_id is out of range");
+	expect_corrupt("{\"version\": \"1\"}", "version is not an integer");
 	teardown();
 }
 

@@ -333,8 +333,9 @@ static void test_size_format(void)
 	CHECK_STR(formatted(3 * GiB / 2, buf, sizeof(buf)), "1.5GiB");
 	CHECK_STR(formatted(2 * TiB, buf, sizeof(buf)), "2.0TiB");
 	CHECK_STR(formatted(1024 * TiB, buf, sizeof(buf)), "1.0PiB");
-	/* PiB is the largest unit. */
-	CHECK_STR(formatted(UINT64_MAX - 1, buf, sizeof(buf)), "16384.0PiB");
+	/* EiB is the largest unit (a 15 EiB figure is not "15360.0PiB"). */
+	CHECK_STR(formatted(1024 * 1024 * TiB, buf, sizeof(buf)), "1.0EiB");
+	CHECK_STR(formatted(UINT64_MAX - 1, buf, sizeof(buf)), "16.0EiB");
 	CHECK_STR(formatted(IQ_UNLIMITED, buf, sizeof(buf)), "unlimited");
 	/* A short buffer is cut, never overrun. */
 	memset(buf, 'x', sizeof(buf));
@@ -353,11 +354,10 @@ static void test_size_format_signed(void)
 		  "-3.5GiB");
 	CHECK_STR(formatted_signed((int64_t)(64 * GiB), buf, sizeof(buf)),
 		  "64.0GiB");
-	/* 2^63 bytes = 8192 PiB, both signs, without overflow. */
-	CHECK_STR(formatted_signed(INT64_MIN, buf, sizeof(buf)), "-8192.0PiB");
-	CHECK_STR(formatted_signed(INT64_MIN + 1, buf, sizeof(buf)),
-		  "-8192.0PiB");
-	CHECK_STR(formatted_signed(INT64_MAX, buf, sizeof(buf)), "8192.0PiB");
+	/* 2^63 bytes = 8 EiB, both signs, without overflow. */
+	CHECK_STR(formatted_signed(INT64_MIN, buf, sizeof(buf)), "-8.0EiB");
+	CHECK_STR(formatted_signed(INT64_MIN + 1, buf, sizeof(buf)), "-8.0EiB");
+	CHECK_STR(formatted_signed(INT64_MAX, buf, sizeof(buf)), "8.0EiB");
 	/* A negative value is never "unlimited". */
 	CHECK(strstr(formatted_signed(-1, buf, sizeof(buf)), "unlimited") ==
 	      NULL);

@@ -429,7 +429,7 @@ static void test_device_errors(void)
 	/* A control byte in the path never reaches the message as such. */
 	expect_malformed("\"memory\": {\"size\": 1}, \"devices\": "
 			 "[{\"path\": \"/x\\ny\", \"id\": \"a\\tb\"}]",
-			 "(id 'a?b'): path '/x?y'");
+			 "(id 'a\\x09b'): path '/x\\x0ay'");
 }
 
 static void test_document_errors(void)
