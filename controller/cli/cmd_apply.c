@@ -185,6 +185,23 @@ static int plan_or_apply(struct run_ctx *ctx, int argc, char **argv, bool apply,
 				r.plan.others[i].vm->name,
 				r.plan.others[i].pci);
 	}
+	if (rc == IQ_OK && r.kept)
+		run_note(ctx,
+			 "%s: %zu journal VM%s not found by the sources but "
+			 "not confirmed gone, kept with their caps: %s%s "
+			 "(icmquota vm stop NAME when it no longer runs)",
+			 name, r.kept, r.kept == 1 ? "" : "s", r.kept_first,
+			 r.kept > 1 ? ", ..." : "");
+	/* Everything else is capped: now each problem, and a non-zero exit. */
+	for (size_t i = 0; rc == IQ_OK && i < r.plan.nproblems; i++)
+		run_note(ctx, "%s: %s", name, r.plan.problems[i]);
+	if (rc == IQ_OK && r.plan.nproblems)
+		rc = iq_fail(err, IQ_EENV,
+			     "%s: %zu problem%s above; every other VF %s "
+			     "(fix them, then run icmquota apply again)",
+			     name, r.plan.nproblems,
+			     r.plan.nproblems == 1 ? "" : "s",
+			     apply ? "was capped" : "was planned");
 	lifecycle_result_free(&r);
 	session_close(&s);
 	vm_list_free(&vms);

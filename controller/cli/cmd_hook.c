@@ -182,8 +182,8 @@ static bool hook_has_work(struct run_ctx *ctx, enum hook_action action,
 	bool work;
 
 	if (action == HOOK_VERIFY)
-		return vm->npci > 0;
-	if (action != HOOK_RESOLVE || ctx->config_rc)
+		return vm->npci > 0 || vm->hidden_vfs > 0;
+	if (vm->hidden_vfs || ctx->config_rc || action != HOOK_RESOLVE)
 		return true;
 	if (state_load(ctx->state_path, &journal, &ignored))
 		return true; /* let the locked run report it */
@@ -192,6 +192,24 @@ static bool hook_has_work(struct run_ctx *ctx, enum hook_action action,
 	       !same_devices(&svm->facts, vm);
 	state_free(&journal);
 	return work;
+}
+
+/*
+ * A VF libvirt took from a hostdev network but did not put in the hook's
+ * XML: the hook cannot cap it. At start begin a failure (on_error decides:
+ * deny refuses the start), at started an error in the log.
+ */
+static int hidden_vf_error(const struct vm_facts *vm, struct iq_err *err)
+{
+	return iq_fail(
+		err, IQ_EENV,
+		"VM %s: %u <interface type='network'> with a VF from a "
+		"hostdev network (alias hostdevN) whose PCI address "
+		"libvirt does not give the hook: it cannot be capped "
+		"here; pass the VF as <hostdev> or <interface "
+		"type='hostdev'>, or set on_error = allow and run "
+		"icmquota apply (it reads the live XML) once the VM runs",
+		vm->name, vm->hidden_vfs);
 }
 
 static int run_action(struct run_ctx *ctx, enum hook_action action,
@@ -220,6 +238,17 @@ static int run_action(struct run_ctx *ctx, enum hook_action action,
 			  &s, err);
 	if (rc)
 		return hook_failure(ctx, vm->name, action, rc, err);
+	/* VFs the journal gave it (hot-unplugged since): their caps move. */
+	if (!vm->npci) {
+		const struct state_vm *svm = state_find_vm(&s.state, vm->name);
+
+		if (svm && svm->facts.npci)
+			rc = session_open_firmware(&s, err);
+		if (rc) {
+			session_close(&s);
+			return hook_failure(ctx, vm->name, action, rc, err);
+		}
+	}
 	s.counted.v[CNT_HOOK_CALLS]++;
 	switch (action) {
 	case HOOK_START:
@@ -235,12 +264,22 @@ static int run_action(struct run_ctx *ctx, enum hook_action action,
 		/* The resolved XML: VFs of hostdev networks are in it, and
 		 * what is still type='network' is no VF. A refusal here
 		 * aborts the start. */
+		if (vm->hidden_vfs) {
+			rc = hidden_vf_error(vm, err);
+			break;
+		}
 		rc = lifecycle_vm_start(&s, vm, "libvirt-hook", &r, err);
 		break;
 	case HOOK_RECONCILE:
 		rc = lifecycle_vm_reconcile(&s, vm, "libvirt-hook", &r, err);
 		break;
 	case HOOK_VERIFY:
+		if (vm->hidden_vfs) {
+			struct iq_err why = {0};
+
+			hidden_vf_error(vm, &why);
+			hook_log(LOG_ERR, "%s", why.msg);
+		}
 		rc = lifecycle_vm_verify(&s, vm, &r, err);
 		if (rc == IQ_OK && r.mismatches)
 			/* Loud, not fatal: the guest is already starting. */
@@ -338,12 +377,18 @@ int cmd_hook(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err)
 	rc = read_stdin(&xml, &len, err);
 	if (rc == IQ_OK && len == 0)
 		rc = iq_fail(err, IQ_EREFUSED, "%s: empty", label);
+	/*
+	 * Always parsed: every VM's memory counts in the split (VFs or
+	 * not), and at prepare a VF may hide in <interface type='network'>.
+	 */
 	if (rc == IQ_OK)
 		rc = vm_from_libvirt_xml(xml, len, label, &vm, err);
 	/* Only prepare (and incoming migrate/restore) comes before libvirt
 	 * allocates network ports: later, type='network' is no VF. */
 	if (rc == IQ_OK && action != HOOK_START)
 		vm.pending_ifaces = 0;
+	if (rc == IQ_OK && action != HOOK_RESOLVE && action != HOOK_VERIFY)
+		vm.hidden_vfs = 0;
 	free(xml);
 	if (rc == IQ_OK && !hook_has_work(ctx, action, &vm)) {
 		/* No VF to cap and nothing journalled: near-zero cost. */

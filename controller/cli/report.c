@@ -47,8 +47,25 @@ json_object *report_split_json(const struct split *split)
 	json_object_object_add(o, "vf_caps_bytes", json_size(split->vf_caps));
 	json_object_object_add(o, "unlimited_caps",
 			       json_object_new_int(split->unlimited_caps));
-	json_object_object_add(o, "pf_fw_pages_bytes",
+	/* Unknown is null, with the reason; the known part beside it. */
+	json_object_object_add(
+		o, "pf_fw_pages_bytes",
+		split->pf_fw_unknown ? NULL : json_size(split->pf_fw_pages));
+	json_object_object_add(o, "pf_fw_pages_known_bytes",
 			       json_size(split->pf_fw_pages));
+	json_object_object_add(o, "pf_fw_pages_unknown_pfs",
+			       json_object_new_int((int)split->pf_fw_unknown));
+	json_object_object_add(
+		o, "pf_fw_pages_reason",
+		split->pf_fw_unknown ? json_object_new_string(split->pf_fw_why)
+				     : NULL);
+	json_object_object_add(
+		o, "pf_fw_pages_source",
+		json_object_new_string(
+			split->pf_fw_unknown ? "unknown"
+			: split->pf_fw_total_only
+				? "fw_pages_total"
+				: "fw_pages_total - fw_pages_vfs"));
 	json_object_object_add(o, "vm_nonhuge_bytes",
 			       json_size(split->vm_nonhuge));
 	json_object_object_add(o, "hugepage_pools_bytes",
@@ -88,7 +105,14 @@ void report_split_table(FILE *out, const struct split *split)
 	else
 		snprintf(caps, sizeof(caps), "- VF caps of running VMs");
 	split_row(out, caps, split->vf_caps);
-	split_row(out, "- PF own firmware pages", split->pf_fw_pages);
+	if (split->pf_fw_unknown || split->pf_fw_total_only) {
+		char pf[256];
+
+		split_pf_term(split, pf, sizeof(pf));
+		fprintf(out, "  %-34s %s\n", "- PF own firmware pages", pf);
+	} else {
+		split_row(out, "- PF own firmware pages", split->pf_fw_pages);
+	}
 	split_row(out, "- VM memory not in huge pages", split->vm_nonhuge);
 	split_row(out, "- huge page pools", split->hugepage_pools);
 	size_format_signed(split->headroom, h, sizeof(h));
@@ -235,6 +259,8 @@ static json_object *fw_pages_json(const struct host_fw_pages *p)
 		json_object_object_add(
 			o, f[i].name,
 			f[i].v < 0 ? NULL : json_object_new_int64(f[i].v));
+	json_object_object_add(
+		o, "reason", p->why[0] ? json_object_new_string(p->why) : NULL);
 	return o;
 }
 
@@ -430,10 +456,12 @@ void report_status_table(FILE *out, const struct host *host,
 {
 	for (size_t p = 0; p < host->npfs; p++) {
 		const struct host_pf *pf = &host->pfs[p];
-		char total[32] = "-", pages[32] = "unknown";
+		char total[32] = "-", pages[200];
 
 		if (pf->probed && pf->supported)
 			size_format(pf->total_icm_bytes, total, sizeof(total));
+		snprintf(pages, sizeof(pages), "unknown (%s)",
+			 pf->fw_pages.why);
 		if (pf->fw_pages.total >= 0)
 			size_format((uint64_t)pf->fw_pages.total *
 					    ICM_PAGE_BYTES,

@@ -431,7 +431,8 @@ static int probe_pf(const char *root, const char *pci, struct host_pf *pf,
 	snprintf(pf->pci, sizeof(pf->pci), "%s", pci);
 	pf->device_id = (uint16_t)device;
 	pf->total_vfs = (unsigned)total_vfs;
-	pf->fw_pages = (struct host_fw_pages){-1, -1, -1, -1, -1};
+	pf->fw_pages = (struct host_fw_pages){
+		.total = -1, .vfs = -1, .ec_vfs = -1, .sfs = -1, .host_pf = -1};
 	pf->total_icm_bytes = IQ_UNLIMITED;
 	rc = find_vfs(root, pf, err);
 	if (rc) {
@@ -720,20 +721,41 @@ int host_vf_vhca_refresh(struct host_pf *pf, struct host_vf *vf,
 int host_probe_firmware(struct host *host, enum fw_backend backend, FILE *trace,
 			struct iq_err *err)
 {
+	size_t reached = 0, tried = 0;
+	struct iq_err first = {0};
+
 	for (size_t i = 0; i < host->npfs; i++) {
 		struct host_pf *pf = &host->pfs[i];
+		struct iq_err pf_err = {0};
 		int rc;
 
 		if (pf->probed)
 			continue; /* once per run */
-		rc = probe_pf_firmware(host, pf, backend, trace, err);
-		if (rc) {
-			struct iq_err ignored = {0};
-
-			host_fw_flush(host, &ignored); /* read only: no loss */
-			return rc;
-		}
+		tried++;
+		rc = probe_pf_firmware(host, pf, backend, trace, &pf_err);
 		pf->probed = true;
+		if (rc == IQ_OK) {
+			reached++;
+			continue;
+		}
+		/* One PF out of reach must not stop the others' caps. */
+		if (!first.code)
+			first = pf_err;
+		pf->unreachable = true;
+		pf->supported = false;
+		snprintf(pf->unreachable_why, sizeof(pf->unreachable_why), "%s",
+			 pf_err.msg);
+		if (pf->fw) {
+			fw_dev_close(pf->fw);
+			pf->fw = NULL;
+		}
+	}
+	if (tried && !reached) {
+		struct iq_err ignored = {0};
+
+		host_fw_flush(host, &ignored); /* read only: no loss */
+		*err = first;
+		return first.code ? first.code : IQ_EENV;
 	}
 	return host_fw_flush(host, err);
 }
@@ -906,6 +928,27 @@ void host_read_fw_pages(struct host *host)
 		pages->sfs = read_counter(host->root, pf->pci, "fw_pages_sfs");
 		pages->host_pf =
 			read_counter(host->root, pf->pci, "fw_pages_host_pf");
+		pages->why[0] = '\0';
+		if (pages->total < 0) {
+			char rel[PATH_MAX], path[PATH_MAX];
+			struct stat st;
+
+			snprintf(rel, sizeof(rel),
+				 "/sys/kernel/debug/mlx5/%s/pages", pf->pci);
+			snprintf(pages->why, sizeof(pages->why), "%s",
+				 path_join(path, sizeof(path), host->root,
+					   rel) == 0 &&
+						 stat(path, &st) == 0
+					 ? "debugfs pages/fw_pages_total "
+					   "unreadable"
+					 : "no debugfs pages/ directory "
+					   "(kernel before 2022, debugfs not "
+					   "mounted, or not root)");
+		} else if (pages->vfs < 0) {
+			snprintf(pages->why, sizeof(pages->why),
+				 "only fw_pages_total (vhca_id page "
+				 "management): counted whole");
+		}
 	}
 }
 

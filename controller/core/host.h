@@ -44,6 +44,9 @@ struct host_fw_pages {
 	int64_t ec_vfs;
 	int64_t sfs;
 	int64_t host_pf;
+	/* Why total is unknown, or what is missing beside it ("" when
+	 * every counter the split needs is there). */
+	char why[160];
 };
 
 struct host_pf {
@@ -66,6 +69,10 @@ struct host_pf {
 	uint64_t total_icm_bytes; /* IQ_UNLIMITED when unlimited */
 	uint16_t own_vhca_id;
 	uint16_t group_id_max;
+	/* The firmware channel could not be opened or answered: its VFs
+	 * cannot be capped this run (unreachable_why says why). */
+	bool unreachable;
+	char unreachable_why[512];
 	/*
 	 * How the firmware rounds max_alloc_icm_th up (4 KiB pages), learnt
 	 * from caps icmquota asked for and read back (plan.c): 0 unknown, 1
@@ -119,8 +126,10 @@ int host_discover(const char *root, struct host *host, struct iq_err *err);
 /*
  * Open each PF's transport, read its own caps and NIC_CAP_REG (VF vhca_ids
  * come later, on demand: host_vf_vhca). A PF whose firmware lacks VHCA_ICM_CTRL is marked unsupported
- * (with the reason), not an error. With a backend that cannot be opened
- * at all (no device), returns IQ_EENV naming the PF and what is missing.
+ * (with the reason), not an error. A PF whose channel cannot be opened or
+ * does not answer is marked unreachable (with the error), so that the
+ * other PFs are still capped; when no PF can be reached at all (no device,
+ * wrong backend) returns IQ_EENV naming the first PF and what is missing.
  * A PF whose fw is already set (opened by the caller) keeps that channel.
  */
 int host_probe_firmware(struct host *host, enum fw_backend backend, FILE *trace,

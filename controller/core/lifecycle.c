@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "controller/sources/vm_ch.h"
+
 /*
  * The running set: the journal's VMs except `except`, plus `extra`.
  * Shallow copies: the plan points into this array, the facts' storage
@@ -32,7 +34,8 @@ static unsigned count_unsupported(const struct plan *plan)
 	unsigned n = 0;
 
 	for (size_t i = 0; i < plan->nvfs; i++)
-		n += plan->vfs[i].in_scope && !plan->vfs[i].pf->supported;
+		n += plan->vfs[i].in_scope && !plan->vfs[i].pf->supported &&
+		     !plan->vfs[i].pf->unreachable;
 	return n;
 }
 
@@ -216,6 +219,30 @@ int lifecycle_vm_verify(struct session *s, const struct vm_facts *vm,
 	return rc;
 }
 
+static bool covered(unsigned sources, const struct vm_facts *vm);
+
+static bool listed(const struct vm_facts *vms, size_t nvms, const char *name)
+{
+	for (size_t j = 0; j < nvms; j++)
+		if (strcmp(vms[j].name, name) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * A journal VM of a covered VMM the source did not list: gone only when
+ * confirmed (a CH socket gone, or its VMM answers no VM); else it still
+ * runs as far as anyone knows, and keeps its caps and journal entry.
+ */
+static bool kept_unconfirmed(unsigned sources, const struct vm_facts *vm,
+			     const struct vm_facts *vms, size_t nvms)
+{
+	if (!covered(sources, vm) || listed(vms, nvms, vm->name))
+		return false;
+	return strcmp(vm->origin, VM_ORIGIN_CH) == 0 &&
+	       !vm_ch_confirmed_gone(vm->source);
+}
+
 static bool covered(unsigned sources, const struct vm_facts *vm)
 {
 	unsigned kind = strcmp(vm->origin, VM_ORIGIN_CH) == 0
@@ -279,8 +306,18 @@ static int cmp_name(const void *a, const void *b)
 }
 
 /* Journalled VMs of the covered VMMs that vms does not list: stopped. */
+static bool still_running(const struct lifecycle_result *r, const char *name)
+{
+	for (size_t k = 0; k < r->nrunning; k++)
+		if (!strcmp(r->running[k].name, name))
+			return true;
+	return false;
+}
+
+/* Journal VMs a covered source did not list, unless kept running. */
 static int drop_unlisted(struct state *state, const struct vm_facts *vms,
-			 size_t nvms, unsigned sources, struct iq_err *err)
+			 size_t nvms, unsigned sources,
+			 const struct lifecycle_result *r, struct iq_err *err)
 {
 	const char **names = malloc((nvms ? nvms : 1) * sizeof(*names));
 
@@ -294,7 +331,8 @@ static int drop_unlisted(struct state *state, const struct vm_facts *vms,
 
 		if (covered(sources, &state->vms[i].facts) &&
 		    !(nvms &&
-		      bsearch(&name, names, nvms, sizeof(*names), cmp_name)))
+		      bsearch(&name, names, nvms, sizeof(*names), cmp_name)) &&
+		    !still_running(r, name))
 			state_drop_vm(state, name);
 	}
 	free(names);
@@ -313,15 +351,26 @@ int lifecycle_apply(struct session *s, const struct vm_facts *vms, size_t nvms,
 	if (!r->running)
 		return iq_fail(err, IQ_EENV,
 			       "out of memory listing running VMs");
-	/* A source speaks for its VMM only: the others' VMs still run. */
-	for (size_t i = 0; i < s->state.nvms; i++)
-		if (!covered(sources, &s->state.vms[i].facts))
-			r->running[n++] = s->state.vms[i].facts;
+	/* A source speaks for its VMM only: the others' VMs still run, and
+	 * so does a VM of its VMM it did not see but cannot say is gone. */
+	for (size_t i = 0; i < s->state.nvms; i++) {
+		const struct vm_facts *f = &s->state.vms[i].facts;
+
+		if (!covered(sources, f)) {
+			r->running[n++] = *f;
+		} else if (kept_unconfirmed(sources, f, vms, nvms)) {
+			r->running[n++] = *f;
+			if (!r->kept++)
+				snprintf(r->kept_first, sizeof(r->kept_first),
+					 "%s (%s)", f->name, f->source);
+		}
+	}
 	for (size_t i = 0; i < nvms; i++)
 		r->running[n++] = vms[i];
 	r->nrunning = n;
-	rc = plan_build(&s->host, &s->policy, &s->state, r->running,
-			r->nrunning, NULL, &r->plan, err);
+	/* One stale fact or unreachable PF must not stop the other caps. */
+	rc = plan_build_all(&s->host, &s->policy, &s->state, r->running,
+			    r->nrunning, &r->plan, err);
 	if (rc == IQ_OK)
 		rc = plan_read_back(&s->host, &r->plan, err);
 	if (rc == IQ_OK)
@@ -334,7 +383,7 @@ int lifecycle_apply(struct session *s, const struct vm_facts *vms, size_t nvms,
 		rc = plan_record(&r->plan, &s->policy, &s->state, err);
 	/* The journal follows: the covered VMMs run exactly the VMs listed. */
 	if (rc == IQ_OK)
-		rc = drop_unlisted(&s->state, vms, nvms, sources, err);
+		rc = drop_unlisted(&s->state, vms, nvms, sources, r, err);
 	for (size_t j = 0; j < nvms && rc == IQ_OK; j++) {
 		struct state_vm *svm = state_find_vm(&s->state, vms[j].name);
 		struct state_vm kept;

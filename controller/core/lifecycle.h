@@ -26,6 +26,10 @@ struct lifecycle_result {
 	 * them at prepare or start begin); the first one named. */
 	size_t uncapped;
 	char uncapped_pci[PCI_ADDR_LEN];
+	/* apply: journal VMs a source did not list but could not confirm
+	 * gone (kept running, caps kept); the first one named. */
+	size_t kept;
+	char kept_first[4400];
 };
 
 /*
@@ -83,7 +87,10 @@ int lifecycle_merge_meanwhile(const struct state *before,
  * Every VF to its desired cap. The running VMs: vms (what the sources
  * listed) plus the journal's VMs of every VMM the sources did not cover
  * (sources 0: the journal's VMs only); the journal follows. dry_run:
- * read back only (plan, status).
+ * read back only (plan, status). What cannot be done (a journal VM's VF
+ * gone, a PF out of reach, a failed read or write) is listed in
+ * r->plan.problems while everything else is capped; the caller reports
+ * them and exits non-zero.
  */
 int lifecycle_apply(struct session *s, const struct vm_facts *vms, size_t nvms,
 		    unsigned sources, bool dry_run, struct lifecycle_result *r,

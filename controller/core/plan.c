@@ -21,6 +21,33 @@ struct plan_vf *plan_find_vf(const struct plan *plan, const struct host_vf *vf)
 	return NULL;
 }
 
+static int add_problem(struct plan *plan, const struct iq_err *what,
+		       struct iq_err *err)
+{
+	char(*grown)[512] =
+		realloc(plan->problems,
+			(plan->nproblems + 1) * sizeof(*plan->problems));
+
+	if (!grown)
+		return iq_fail(err, IQ_EENV, "out of memory");
+	plan->problems = grown;
+	snprintf(plan->problems[plan->nproblems++], sizeof(*plan->problems),
+		 "%s", what->msg);
+	return IQ_OK;
+}
+
+/* In a lenient plan, what failed becomes a problem and the run goes on. */
+static int problem_or_error(struct plan *plan, int rc, struct iq_err *err)
+{
+	struct iq_err what;
+
+	if (!rc || !plan->lenient || rc == IQ_EUSAGE)
+		return rc;
+	what = *err;
+	iq_err_clear(err);
+	return add_problem(plan, &what, err);
+}
+
 static int add_other(struct plan *plan, const struct vm_facts *vm,
 		     const char *pci, struct iq_err *err)
 {
@@ -76,29 +103,40 @@ static int claim_vm_devices(struct host *host, struct plan *plan,
 		if (!vf) {
 			if (!host_pci_exists(host, vm->pci[i]) && !strict)
 				continue;
-			if (!host_pci_exists(host, vm->pci[i]))
-				return iq_fail(
+			if (!host_pci_exists(host, vm->pci[i])) {
+				rc = iq_fail(
 					err, IQ_EREFUSED,
 					"VM %s (%s): PCI device %s does not "
 					"exist on this host "
 					"(check the <hostdev> source address, "
 					"or whether the VF "
-					"was disabled through sriov_numvfs)",
-					vm->name, vm->source, vm->pci[i]);
+					"was disabled through sriov_numvfs; if "
+					"the VM no longer runs: icmquota vm "
+					"stop %s)",
+					vm->name, vm->source, vm->pci[i],
+					vm->name);
+				rc = problem_or_error(plan, rc, err);
+				if (rc)
+					return rc;
+				continue;
+			}
 			rc = add_other(plan, vm, vm->pci[i], err);
 			if (rc)
 				return rc;
 			continue;
 		}
 		holder = plan_find_vf(plan, vf)->vm;
-		if (holder && holder != vm)
-			return iq_fail(
-				err, IQ_EREFUSED,
-				"VF %s is claimed by two VMs, %s and %s: "
-				"a VF can be passed to one VM only (if %s "
-				"no longer runs: icmquota vm stop %s)",
-				vf->pci, holder->name, vm->name, holder->name,
-				holder->name);
+		if (holder && holder != vm) {
+			rc = iq_fail(err, IQ_EREFUSED,
+				     "VF %s is claimed by two VMs, %s and %s: "
+				     "a VF can be passed to one VM only (if %s "
+				     "no longer runs: icmquota vm stop %s)",
+				     vf->pci, holder->name, vm->name,
+				     holder->name, holder->name);
+			/* The sources contradict each other: not a stale
+			 * fact; nothing is written. */
+			return rc;
+		}
 		plan_find_vf(plan, vf)->vm = vm;
 	}
 	return IQ_OK;
@@ -290,14 +328,15 @@ static int plan_groups(struct plan *plan, const struct policy *policy,
 	return IQ_OK;
 }
 
-int plan_build(struct host *host, const struct policy *policy,
-	       const struct state *state, const struct vm_facts *vms,
-	       size_t nvms, const struct vm_facts *scope, struct plan *plan,
-	       struct iq_err *err)
+static int build(struct host *host, const struct policy *policy,
+		 const struct state *state, const struct vm_facts *vms,
+		 size_t nvms, const struct vm_facts *scope, bool lenient,
+		 struct plan *plan, struct iq_err *err)
 {
 	int rc;
 
 	memset(plan, 0, sizeof(*plan));
+	plan->lenient = lenient;
 	rc = plan_all_vfs(host, plan, err);
 	if (rc == IQ_OK)
 		rc = check_unique_names(vms, nvms, err);
@@ -342,6 +381,35 @@ int plan_build(struct host *host, const struct policy *policy,
 	if (rc)
 		plan_free(plan);
 	return rc;
+}
+
+int plan_build(struct host *host, const struct policy *policy,
+	       const struct state *state, const struct vm_facts *vms,
+	       size_t nvms, const struct vm_facts *scope, struct plan *plan,
+	       struct iq_err *err)
+{
+	return build(host, policy, state, vms, nvms, scope, false, plan, err);
+}
+
+int plan_build_all(struct host *host, const struct policy *policy,
+		   const struct state *state, const struct vm_facts *vms,
+		   size_t nvms, struct plan *plan, struct iq_err *err)
+{
+	return build(host, policy, state, vms, nvms, NULL, true, plan, err);
+}
+
+/* The VF's PF cannot be reached: it cannot be capped this run. */
+static int unreachable(struct plan *plan, const struct plan_vf *pv,
+		       struct iq_err *err)
+{
+	int rc = iq_fail(err, IQ_EENV,
+			 "VF %s%s%s cannot be capped: its PF %s cannot be "
+			 "reached (%s)",
+			 pv->vf->pci, pv->vm ? " of VM " : "",
+			 pv->vm ? pv->vm->name : "", pv->pf->pci,
+			 pv->pf->unreachable_why);
+
+	return problem_or_error(plan, rc, err);
 }
 
 uint32_t icm_rounding_from(uint32_t asked, uint32_t got)
@@ -408,13 +476,24 @@ static int read_back(struct plan *plan, struct iq_err *err)
 		struct plan_vf *pv = &plan->vfs[i];
 		int rc;
 
+		if (pv->in_scope && pv->pf->unreachable) {
+			/* One problem per PF is enough in a lenient plan. */
+			bool told = false;
+
+			for (size_t j = 0; plan->lenient && j < i; j++)
+				told |= plan->vfs[j].in_scope &&
+					plan->vfs[j].pf == pv->pf;
+			rc = told ? IQ_OK : unreachable(plan, pv, err);
+			if (rc)
+				return rc;
+			continue;
+		}
 		if (!pv->in_scope || !pv->pf->supported)
 			continue;
 		rc = host_vf_vhca(pv->pf, pv->vf, err);
-		if (rc)
-			return rc;
-		rc = fw_read_vhca_icm(pv->pf->fw, pv->vf->vhca_id, &pv->actual,
-				      err);
+		if (rc == IQ_OK)
+			rc = fw_read_vhca_icm(pv->pf->fw, pv->vf->vhca_id,
+					      &pv->actual, err);
 		/*
 		 * A cached vhca_id the firmware does not know (the cache's
 		 * keys missed a change): ask for it, read again.
@@ -427,9 +506,14 @@ static int read_back(struct plan *plan, struct iq_err *err)
 						      pv->vf->vhca_id,
 						      &pv->actual, err);
 		}
-		if (rc)
-			return iq_err_prefix(err, "reading the cap of VF %s",
-					     pv->vf->pci);
+		if (rc) {
+			iq_err_prefix(err, "reading the cap of VF %s",
+				      pv->vf->pci);
+			rc = problem_or_error(plan, rc, err);
+			if (rc)
+				return rc;
+			continue;
+		}
 		pv->have_actual = true;
 		pv->read_cap_pages = pv->actual.max_alloc_icm_th;
 		/* Keep the group unless the plan means to change it. */
@@ -504,7 +588,10 @@ int plan_execute(struct host *host, struct plan *plan, struct iq_err *err)
 		if (rc) {
 			iq_err_prefix(err, "setting the cap of VF %s",
 				      pv->vf->pci);
-			break;
+			rc = problem_or_error(plan, rc, err);
+			if (rc)
+				break;
+			continue;
 		}
 		pv->written = true;
 		pv->actual.max_alloc_icm_th =
@@ -545,7 +632,10 @@ int plan_record(const struct plan *plan, const struct policy *policy,
 		struct state_vf rec;
 		int rc;
 
-		if (!pv->in_scope || !pv->pf->supported)
+		/* Only what the firmware holds now: a VF whose read or
+		 * write failed (lenient plan) keeps its old record. */
+		if (!pv->in_scope || !pv->pf->supported || !pv->have_actual ||
+		    (pv->write && !pv->written))
 			continue;
 		memset(&rec, 0, sizeof(rec));
 		snprintf(rec.pci, sizeof(rec.pci), "%s", pv->vf->pci);
@@ -617,5 +707,6 @@ void plan_free(struct plan *plan)
 	free(plan->vfs);
 	free(plan->others);
 	free(plan->groups);
+	free(plan->problems);
 	memset(plan, 0, sizeof(*plan));
 }

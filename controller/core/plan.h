@@ -98,6 +98,15 @@ struct plan {
 	struct plan_group *groups;
 	size_t ngroups;
 	size_t nwrites; /* writes needed (after read-back), groups too */
+	/*
+	 * apply (plan_build_all): a stale fact (a journal VM's device gone),
+	 * an unreachable PF or a failed read or write is one line here and
+	 * everything else is still capped; the caller reports them and
+	 * exits non-zero. Elsewhere the first such fact is the error.
+	 */
+	bool lenient;
+	char (*problems)[512];
+	size_t nproblems;
 };
 
 /*
@@ -113,6 +122,16 @@ int plan_build(struct host *host, const struct policy *policy,
 	       const struct state *state, const struct vm_facts *vms,
 	       size_t nvms, const struct vm_facts *scope, struct plan *plan,
 	       struct iq_err *err);
+/*
+ * plan_build over every VF for apply: what would be an error is a problem
+ * in plan->problems (a VM's PCI device missing from the host), and
+ * read-back and writes go on
+ * past a VF or PF that fails. Errors: out of memory, a policy cap above a
+ * PF's total ICM, a VF claimed by two VMs (the sources contradict).
+ */
+int plan_build_all(struct host *host, const struct policy *policy,
+		   const struct state *state, const struct vm_facts *vms,
+		   size_t nvms, struct plan *plan, struct iq_err *err);
 /*
  * Read back the in-scope VFs (and groups) of supported PFs; mark the
  * writes needed. A VF's write keeps the group it is in unless the plan

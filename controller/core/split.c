@@ -14,9 +14,13 @@ static uint64_t pf_own_fw_bytes(const struct host_pf *pf)
 {
 	int64_t own;
 
-	/* fw_pages_total minus the VF counters; 0 when unreadable. */
-	if (pf->fw_pages.total < 0 || pf->fw_pages.vfs < 0)
+	/* Unknown: the caller counts it as unknown, never as 0. */
+	if (pf->fw_pages.total < 0)
 		return 0;
+	/* Only the total (vhca_id page management): all of it, VFs' pages
+	 * included; over-counting is the safe side. */
+	if (pf->fw_pages.vfs < 0)
+		return (uint64_t)pf->fw_pages.total * ICM_PAGE_BYTES;
 	own = pf->fw_pages.total - pf->fw_pages.vfs -
 	      (pf->fw_pages.ec_vfs > 0 ? pf->fw_pages.ec_vfs : 0);
 	return own > 0 ? (uint64_t)own * ICM_PAGE_BYTES : 0;
@@ -54,6 +58,12 @@ void split_compute(const struct host *host, const struct policy *policy,
 				plan_group_charge(plan, &plan->groups[i],
 						  split->mem_total));
 	for (size_t p = 0; p < host->npfs; p++) {
+		const struct host_fw_pages *fp = &host->pfs[p].fw_pages;
+
+		if (fp->total < 0 && !split->pf_fw_unknown++)
+			snprintf(split->pf_fw_why, sizeof(split->pf_fw_why),
+				 "%s: %s", host->pfs[p].pci, fp->why);
+		split->pf_fw_total_only += fp->total >= 0 && fp->vfs < 0;
 		split->pf_fw_pages += pf_own_fw_bytes(&host->pfs[p]);
 		if (host->pfs[p].fw_pages.total > 0)
 			split->fw_pages_bytes +=
@@ -81,15 +91,35 @@ void split_compute(const struct host *host, const struct policy *policy,
 			(int64_t)split->mem_total - (int64_t)split->committed;
 }
 
+void split_pf_term(const struct split *split, char *buf, size_t len)
+{
+	char known[32];
+
+	size_format(split->pf_fw_pages, known, sizeof(known));
+	if (split->pf_fw_unknown)
+		snprintf(buf, len, "%s + UNKNOWN for %u PF%s (%s)", known,
+			 split->pf_fw_unknown,
+			 split->pf_fw_unknown == 1 ? "" : "s",
+			 split->pf_fw_why);
+	else if (split->pf_fw_total_only)
+		snprintf(buf, len,
+			 "%s (fw_pages_total of %u PF%s, VFs' pages "
+			 "included)",
+			 known, split->pf_fw_total_only,
+			 split->pf_fw_total_only == 1 ? "" : "s");
+	else
+		snprintf(buf, len, "%s", known);
+}
+
 void split_describe(const struct split *split, char *buf, size_t len)
 {
-	char total[32], reserve[32], caps[32], pf[32], nonhuge[32], pools[32],
+	char total[32], reserve[32], caps[32], pf[256], nonhuge[32], pools[32],
 		headroom[32], unlimited[64] = "";
 
 	size_format(split->mem_total, total, sizeof(total));
 	size_format(split->reserve, reserve, sizeof(reserve));
 	size_format(split->vf_caps, caps, sizeof(caps));
-	size_format(split->pf_fw_pages, pf, sizeof(pf));
+	split_pf_term(split, pf, sizeof(pf));
 	size_format(split->vm_nonhuge, nonhuge, sizeof(nonhuge));
 	size_format(split->hugepage_pools, pools, sizeof(pools));
 	size_format_signed(split->headroom, headroom, sizeof(headroom));
@@ -244,6 +274,16 @@ int split_admit(struct host *host, const struct policy *policy,
 	split_compute(host, policy, plan, vms, nvms, split);
 	if (split->headroom >= 0) {
 		adm->admitted = true;
+		if (split->pf_fw_unknown) {
+			char pf[256];
+
+			split_pf_term(split, pf, sizeof(pf));
+			snprintf(adm->message, sizeof(adm->message),
+				 "VM %s admitted, but the PF firmware pages "
+				 "are not all known: %s; the headroom may be "
+				 "overstated",
+				 vm->name, pf);
+		}
 		return IQ_OK;
 	}
 	if (policy->hugepages == POLICY_HUGEPAGES_MANAGE) {

@@ -24,7 +24,13 @@ struct split {
 	uint64_t reserve;
 	uint64_t vf_caps;	 /* unlimited caps count as total ICM */
 	unsigned unlimited_caps; /* how many VF caps were unlimited */
-	uint64_t pf_fw_pages;	 /* PFs' own firmware pages, bytes */
+	uint64_t pf_fw_pages;	 /* PFs' own firmware pages, bytes (known) */
+	/* PFs whose own pages are unknown (no counters): not in pf_fw_pages
+	 * and said so; PFs counted from fw_pages_total alone (the VFs'
+	 * pages included: over-counted, the safe side). */
+	unsigned pf_fw_unknown;
+	unsigned pf_fw_total_only;
+	char pf_fw_why[160]; /* the first unknown PF's reason */
 	uint64_t vm_nonhuge;
 	uint64_t hugepage_pools;
 	uint64_t committed;
@@ -38,6 +44,13 @@ struct split {
 void split_compute(const struct host *host, const struct policy *policy,
 		   const struct plan *plan, const struct vm_facts *vms,
 		   size_t nvms, struct split *split);
+
+/*
+ * The PF firmware term for people: "512.0MiB", "256.0MiB + UNKNOWN for 1
+ * PF (0000:2a:00.0: no debugfs pages/ directory ...)", "2.0GiB
+ * (fw_pages_total of 2 PFs, VFs' pages included)".
+ */
+void split_pf_term(const struct split *split, char *buf, size_t len);
 
 /* "MemTotal 2.0TiB - reserve 64.0GiB - VF caps 128.0GiB - ..." */
 void split_describe(const struct split *split, char *buf, size_t len);

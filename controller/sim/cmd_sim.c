@@ -50,6 +50,11 @@ static const char help_init[] =
 	"  --no-groups PCI      that PF's firmware has no vHCA groups\n"
 	"                       (vhca_group_id_max 0; repeatable)\n"
 	"  --no-fwctl           a kernel without fwctl (no sys/class/fwctl)\n"
+	"  --fw-pages-files all|total|none\n"
+	"                       debugfs page counters per PF: all fw_pages_*\n"
+	"                       files; fw_pages_total only (vhca_id page\n"
+	"                       management); no pages/ directory (kernels\n"
+	"                       before 2022); all\n"
 	"  --no-access-register-user\n"
 	"                       firmware whose HCA cap access_register_user "
 	"is 0:\n"
@@ -276,6 +281,19 @@ static int init_option(int opt, const char *arg, struct sim_host_params *p,
 	case 'F':
 		p->fwctl = false;
 		break;
+	case 'W':
+		if (!strcmp(arg, "all"))
+			p->fw_pages_files = SIM_FW_PAGES_ALL;
+		else if (!strcmp(arg, "total"))
+			p->fw_pages_files = SIM_FW_PAGES_TOTAL;
+		else if (!strcmp(arg, "none"))
+			p->fw_pages_files = SIM_FW_PAGES_NONE;
+		else
+			rc = iq_fail(err, IQ_EUSAGE,
+				     "--fw-pages-files '%s': expected all, "
+				     "total or none",
+				     arg);
+		break;
 	case 'D':
 		errno = 0;
 		value = strtoul(arg, &end, 16);
@@ -363,6 +381,7 @@ static int sim_init(struct run_ctx *ctx, int argc, char **argv,
 		{"no-access-register-user", no_argument, NULL, 'A'},
 		{"icm-rounding", required_argument, NULL, 'R'},
 		{"pf-domain", required_argument, NULL, 'D'},
+		{"fw-pages-files", required_argument, NULL, 'W'},
 		{"force", no_argument, NULL, 'f'},
 		{NULL, 0, NULL, 0},
 	};

@@ -423,6 +423,7 @@ int sim_host_init(const char *root, const struct sim_host_params *p,
 	for (unsigned i = 0; !rc && i < p->npfs; i++) {
 		struct sim_tree_pf pf = {
 			.domain = p->pf_domain,
+			.fw_pages_files = p->fw_pages_files,
 			.bus = pf_buses[i],
 			.index = i,
 			.total_vfs = p->total_vfs,

@@ -26,6 +26,13 @@
 #define SIM_MAX_VFS   127
 #define SIM_MAX_POOLS 4
 
+/* Which debugfs page counters a PF has (kernel and page-management mode). */
+enum sim_fw_pages_files {
+	SIM_FW_PAGES_ALL,   /* pages/ with every fw_pages_* file */
+	SIM_FW_PAGES_TOTAL, /* vhca_id page management: fw_pages_total only */
+	SIM_FW_PAGES_NONE,  /* kernels before 2022: no pages/ directory */
+};
+
 struct sim_hugepage_spec {
 	uint64_t page_bytes; /* 2 MiB, 1 GiB */
 	uint64_t count;	     /* nr_hugepages */
@@ -50,7 +57,9 @@ struct sim_host_params {
 	char no_groups[SIM_MAX_PFS][PCI_ADDR_LEN];
 	size_t n_no_groups;
 	uint32_t pf_domain; /* PCI domain of the PFs and VFs (GPUs stay at 0) */
-	bool fwctl;	    /* create sys/class/fwctl entries */
+	/* Debugfs page counters: all, fw_pages_total only, none (sim_tree.h) */
+	enum sim_fw_pages_files fw_pages_files;
+	bool fwctl;		      /* create sys/class/fwctl entries */
 	bool no_access_register_user; /* HCA cap access_register_user = 0 */
 	uint32_t icm_rounding; /* caps rounded up to N pages; 0, 1: exact */
 	bool force;	       /* init over a non-empty directory */

@@ -389,15 +389,25 @@ static int add_pf_fwctl(const char *root, const char *dir, unsigned index,
 	return rc ? rc : make_link(root, path, fw, err);
 }
 
-static int add_pf_debugfs(const char *root, const char *pci, struct iq_err *err)
+static int add_pf_debugfs(const char *root, const char *pci,
+			  enum sim_fw_pages_files which, struct iq_err *err)
 {
 	char dir[PATH_MAX];
-	int rc = format(dir, sizeof(dir), err,
-			"/sys/kernel/debug/mlx5/%s/pages", pci);
+	int rc;
 
+	if (which == SIM_FW_PAGES_NONE) {
+		/* The mlx5 debugfs directory, without pages/. */
+		rc = format(dir, sizeof(dir), err, "/sys/kernel/debug/mlx5/%s",
+			    pci);
+		return rc ? rc : make_dir(root, dir, err);
+	}
+	rc = format(dir, sizeof(dir), err, "/sys/kernel/debug/mlx5/%s/pages",
+		    pci);
 	for (size_t i = 0;
 	     !rc && i < sizeof(fw_page_files) / sizeof(fw_page_files[0]); i++)
-		rc = put_u64(root, dir, fw_page_files[i], 0, err);
+		if (which == SIM_FW_PAGES_ALL ||
+		    !strcmp(fw_page_files[i], "fw_pages_total"))
+			rc = put_u64(root, dir, fw_page_files[i], 0, err);
 	return rc;
 }
 
@@ -484,7 +494,7 @@ int sim_tree_add_pf(const char *root, const struct sim_tree_pf *pf,
 	if (!rc && pf->fwctl)
 		rc = add_pf_fwctl(root, dir, pf->index, err);
 	if (!rc)
-		rc = add_pf_debugfs(root, pci, err);
+		rc = add_pf_debugfs(root, pci, pf->fw_pages_files, err);
 	for (unsigned i = 0; !rc && i < pf->enabled_vfs; i++)
 		rc = add_vf(root, pf, dir, i, iommu_group, err);
 	if (rc)

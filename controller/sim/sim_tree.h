@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "controller/sim/sim_host.h"
 #include "lib/err.h"
 
 struct sim_tree_pf {
@@ -23,6 +24,7 @@ struct sim_tree_pf {
 	unsigned enabled_vfs;
 	unsigned numa_node;
 	bool fwctl;
+	enum sim_fw_pages_files fw_pages_files;
 };
 
 /*

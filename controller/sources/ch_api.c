@@ -326,12 +326,36 @@ int vm_from_ch_socket(const char *socket_path, struct vm_facts *vm,
 
 /* ---- a directory of API sockets -------------------------------------- */
 
-static int is_sock_name(const struct dirent *d)
+static bool has_suffix(const char *name, const char *suffix)
 {
-	size_t len = strlen(d->d_name), suffix = strlen(VM_CH_SOCK_SUFFIX);
+	size_t len = strlen(name), n = strlen(suffix);
 
-	return len > suffix &&
-	       strcmp(d->d_name + len - suffix, VM_CH_SOCK_SUFFIX) == 0;
+	return len > n && strcmp(name + len - n, suffix) == 0;
+}
+
+/* NAME.sock, NAME-socket, or a directory that may hold clh-api.sock. */
+static int is_api_entry(const struct dirent *d)
+{
+	return strcmp(d->d_name, ".") != 0 && strcmp(d->d_name, "..") != 0;
+}
+
+bool vm_ch_confirmed_gone(const char *socket_path)
+{
+	enum ch_outcome outcome;
+	struct iq_err ignored = {0};
+	struct vm_facts vm;
+	struct stat st;
+	char state[16] = "";
+	int rc;
+
+	if (stat(socket_path, &st) < 0)
+		return errno == ENOENT;
+	rc = ch_query(socket_path, &vm, state, sizeof(state), &outcome,
+		      &ignored);
+	if (rc == IQ_OK)
+		vm_facts_free(&vm);
+	return outcome == CH_NO_VM ||
+	       (rc == IQ_OK && strcmp(state, "Shutdown") == 0);
 }
 
 /* One socket of the directory: add its VM, skip it, or fail. */
@@ -365,6 +389,13 @@ static int list_one(const char *path, struct vm_list *list, unsigned *skipped,
 		vm_facts_free(&vm);
 		return IQ_OK;
 	}
+	/* Two live VMs never share a name: the later one is named by its
+	 * socket's path, which is unique. */
+	for (size_t i = 0; i < list->n; i++)
+		if (strcmp(list->vms[i].name, vm.name) == 0) {
+			snprintf(vm.name, sizeof(vm.name), "%s", path);
+			break;
+		}
 	rc = vm_list_push(list, &vm, err);
 	vm_facts_free(&vm);
 	return rc;
@@ -385,7 +416,7 @@ int vm_ch_list_dir(const char *dir, struct vm_list *list, unsigned *skipped,
 	*skipped = 0;
 	if (skipped_why && why_len)
 		skipped_why[0] = '\0';
-	n = scandir(dir, &names, is_sock_name, alphasort);
+	n = scandir(dir, &names, is_api_entry, alphasort);
 	if (n < 0)
 		return iq_fail(err, IQ_EENV,
 			       "%s: cannot list Cloud Hypervisor sockets: %s",
@@ -393,15 +424,31 @@ int vm_ch_list_dir(const char *dir, struct vm_list *list, unsigned *skipped,
 	for (int i = 0; i < n; i++) {
 		char path[PATH_MAX];
 
-		if (rc == IQ_OK) {
-			if (snprintf(path, sizeof(path), "%s/%s", dir,
-				     names[i]->d_name) >= (int)sizeof(path))
-				rc = iq_fail(err, IQ_EENV,
-					     "%s/%s: path too long", dir,
-					     names[i]->d_name);
-			else
-				rc = list_one(path, list, skipped, skipped_why,
-					      why_len, err);
+		const char *name = names[i]->d_name;
+		struct stat st;
+
+		if (rc == IQ_OK && snprintf(path, sizeof(path), "%s/%s", dir,
+					    name) >= (int)sizeof(path))
+			rc = iq_fail(err, IQ_EENV, "%s/%s: path too long", dir,
+				     name);
+		if (rc == IQ_OK && (has_suffix(name, VM_CH_SOCK_SUFFIX) ||
+				    has_suffix(name, VM_CH_LIBVIRT_SUFFIX))) {
+			rc = list_one(path, list, skipped, skipped_why, why_len,
+				      err);
+		} else if (rc == IQ_OK && stat(path, &st) == 0 &&
+			   S_ISDIR(st.st_mode)) {
+			/* A Kata sandbox: SUBDIR/clh-api.sock. */
+			size_t used = strlen(path);
+
+			if (used + 1 + strlen(VM_CH_KATA_SOCK) < sizeof(path)) {
+				snprintf(path + used, sizeof(path) - used,
+					 "/%s", VM_CH_KATA_SOCK);
+				if (stat(path, &st) == 0 &&
+				    S_ISSOCK(st.st_mode))
+					rc = list_one(path, list, skipped,
+						      skipped_why, why_len,
+						      err);
+			}
 		}
 		free(names[i]);
 	}

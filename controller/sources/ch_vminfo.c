@@ -139,17 +139,56 @@ static int parse_state(json_object *root, const char *label, char *state,
 		       label, shown);
 }
 
-/* The name: the socket's file name without ".sock" (VmInfo has none). */
+bool vm_ch_generic_socket_name(const char *file_name)
+{
+	static const char *const generic[] = {VM_CH_KATA_SOCK};
+
+	for (size_t i = 0; i < sizeof(generic) / sizeof(generic[0]); i++)
+		if (strcmp(file_name, generic[i]) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * The name, from the socket's place in the layouts orchestrators use
+ * (VmInfo has none): NAME.sock (hand-run, /run/ch/NAME.sock) and
+ * NAME-socket (libvirt's ch driver, /run/libvirt/ch/NAME-socket) give
+ * NAME; a file name every VM shares (Kata's clh-api.sock) gives its
+ * directory's name (/run/vc/vm/SANDBOX-ID/clh-api.sock -> SANDBOX-ID).
+ */
 static int name_from_label(const char *label, struct vm_facts *vm,
 			   struct iq_err *err)
 {
 	const char *base = strrchr(label, '/');
-	size_t len, suffix = strlen(VM_CH_SOCK_SUFFIX);
+	size_t len, suffix = strlen(VM_CH_SOCK_SUFFIX),
+		    lv_suffix = strlen(VM_CH_LIBVIRT_SUFFIX);
 
 	base = base ? base + 1 : label;
 	len = strlen(base);
+	if (vm_ch_generic_socket_name(base)) {
+		const char *end = base - 1, *dir = end;
+
+		while (dir > label && dir[-1] == '/')
+			dir--, end--;
+		while (dir > label && dir[-1] != '/')
+			dir--;
+		len = base > label ? (size_t)(end - dir) : 0;
+		if (len == 0 || len >= sizeof(vm->name) ||
+		    has_control_bytes(dir))
+			return iq_fail(err, IQ_EREFUSED,
+				       "%s: cannot name the VM: every VM's "
+				       "socket is called %s, so its directory "
+				       "names it (e.g. /run/vc/vm/SANDBOX/%s)",
+				       label, base, base);
+		memcpy(vm->name, dir, len);
+		vm->name[len] = '\0';
+		return IQ_OK;
+	}
 	if (len > suffix && strcmp(base + len - suffix, VM_CH_SOCK_SUFFIX) == 0)
 		len -= suffix;
+	else if (len > lv_suffix &&
+		 strcmp(base + len - lv_suffix, VM_CH_LIBVIRT_SUFFIX) == 0)
+		len -= lv_suffix;
 	if (len == 0 || len >= sizeof(vm->name) || has_control_bytes(base))
 		return iq_fail(err, IQ_EREFUSED,
 			       "%s: cannot name the VM after this socket: its "

@@ -63,6 +63,13 @@ struct vm_facts {
 	 * and stays pending until then.
 	 */
 	unsigned pending_ifaces;
+	/*
+	 * <interface type='network'> whose port libvirt already allocated
+	 * from a hostdev network (alias hostdevN) but whose VF address the
+	 * XML does not carry: libvirt 9.0 formats the hook's XML without the
+	 * actual device (seen at stopped/release under a real libvirtd).
+	 */
+	unsigned hidden_vfs;
 	char source[4096]; /* file or socket it came from, for messages */
 	/* Which VMM runs it: VM_ORIGIN_LIBVIRT or VM_ORIGIN_CH. A source that
 	 * lists the running VMs of one kind replaces only VMs of that kind. */

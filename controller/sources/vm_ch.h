@@ -3,9 +3,10 @@
  * Cloud Hypervisor as a VM source: GET /api/v1/vm.info over the VMM's API
  * Unix socket (libcurl), VmInfo (cloud-hypervisor-openapi.yaml) -> facts.
  *
- * VmInfo carries no VM name: the name is the socket's file name without
- * ".sock" (/run/ch/train-01.sock -> "train-01"), so orchestrators name API
- * sockets after their VMs. The other facts: uuid from
+ * VmInfo carries no VM name: the name comes from the socket's place in
+ * the layout (/run/ch/train-01.sock -> "train-01", libvirt's
+ * /run/libvirt/ch/train-01-socket -> "train-01", Kata's
+ * /run/vc/vm/SANDBOX/clh-api.sock -> "SANDBOX"): unique among live VMs. The other facts: uuid from
  * config.platform.system_uuid (or its deprecated alias uuid), lowercased;
  * memory_bytes = config.memory.size + hotplugged_size + every
  * config.memory.zones[] size + hotplugged_size; huge pages per region
@@ -29,6 +30,20 @@
 #define VM_CH_BODY_MAX (4u << 20)
 /* API sockets a directory scan takes: NAME.sock. */
 #define VM_CH_SOCK_SUFFIX ".sock"
+/* libvirt's ch driver: <stateDir>/<name>-socket (/run/libvirt/ch). */
+#define VM_CH_LIBVIRT_SUFFIX "-socket"
+/* Kata Containers: /run/vc/vm/<sandbox-id>/clh-api.sock. */
+#define VM_CH_KATA_SOCK "clh-api.sock"
+
+/* A socket file name every VM shares (its directory names the VM). */
+bool vm_ch_generic_socket_name(const char *file_name);
+/*
+ * Whether the VMM behind socket_path is confirmed to run no VM: the socket
+ * is gone (ENOENT) or the VMM answers that no VM exists (404, or state
+ * Shutdown). No answer, a refused connection or a running VM is no
+ * confirmation: a source never idles a VM's VFs on less.
+ */
+bool vm_ch_confirmed_gone(const char *socket_path);
 
 /* Seconds a request may take before the VMM counts as hung. */
 #define VM_CH_TIMEOUT_S 5
@@ -57,8 +72,11 @@ int vm_from_ch_vminfo(const char *json, size_t len, const char *label,
 		      struct vm_facts *vm, char *state, size_t state_len,
 		      struct iq_err *err);
 /*
- * Every socket named *.sock in dir, sorted by name (only *.sock: a serial
- * console or vsock socket beside it must never receive an HTTP request):
+ * Every API socket of dir, sorted by name: NAME.sock and NAME-socket in
+ * dir, and SUBDIR/clh-api.sock (Kata sandboxes) - only those names: a
+ * serial console or vsock socket beside them must never receive an HTTP
+ * request. Two VMs the layout would name alike: the second is named by
+ * its socket path. Of those sockets,
  * VMs that exist and are not Shutdown (Created, Running, Paused,
  * BreakPoint) are added. A VMM without a VM (404) runs nothing and is
  * passed over. A socket whose VMM is gone (no listener) or hung (timeout)

@@ -825,8 +825,21 @@ static int parse_pci(const xmlNode *domain, const char *label,
 
 			interface_index++;
 			/* Its host device is chosen after prepare. */
-			if (attr_equals(dev, "type", "network"))
+			if (attr_equals(dev, "type", "network")) {
+				xmlNodePtr alias = first_child(dev, "alias");
+				xmlChar *name =
+					alias ? xmlGetNoNsProp(alias,
+							       BAD_CAST "name")
+					      : NULL;
+
 				vm->pending_ifaces++;
+				/* libvirt names the alias after the actual
+				 * type: a VF from a hostdev pool. */
+				if (name &&
+				    !strncmp((const char *)name, "hostdev", 7))
+					vm->hidden_vfs++;
+				xmlFree(name);
+			}
 			if (!attr_equals(dev, "type", "hostdev"))
 				continue;
 			address = first_child(first_child(dev, "source"),

@@ -97,6 +97,24 @@ expect_eq "$(cap_of $VF)" "$CAP" "late: capped now"
 if grep -q "differ from what was programmed" <<<"$ERR"; then fail "late: bogus 'differ' message"; else pass; fi
 hook sriov-net-01 release end "$START"
 
+# What a real libvirtd (9.0, tests/integration/libvirtd.sh) passes once it
+# allocated the port of a hostdev network: still <interface type='network'>,
+# alias hostdev0, no VF address. The hook cannot cap that VF: at start
+# begin that is a failure (on_error deny: the start is refused, saying the
+# fix), at started an error in the log.
+HIDDEN=$FIX/libvirt/hostdev-net-libvirt9.xml
+hook hidden-1 prepare begin "$HIDDEN"
+expect_rc 0 "hidden VF: prepare"
+hook hidden-1 start begin "$HIDDEN"
+expect_rc 3 "hidden VF: start begin refuses (on_error deny)"
+expect_err "whose PCI address libvirt does not give the hook" "hidden VF: says why"
+expect_err "pass the VF as <hostdev> or <interface type='hostdev'>" "hidden VF: says the fix"
+hook hidden-1 started begin "$HIDDEN"
+expect_rc 0 "hidden VF: started never fails"
+expect_err "whose PCI address libvirt does not give the hook" "hidden VF: started logs it"
+hook hidden-1 release end "$HIDDEN"
+expect_rc 0 "hidden VF: release"
+
 # --- case 2: every running VM counts in the split ---------------------------
 # 1.95 TiB without passthrough (alone: +18.7 GiB), then 16 GiB with one
 # VF: 2 TiB - 32 GiB reserve - 512 MiB PF pages - 2044723 MiB - 16 GiB -

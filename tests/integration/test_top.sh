@@ -2,7 +2,6 @@
 # icmquota top: plain lines when stdout is no terminal, the change since
 # the last refresh when a guest registers memory in between, and on a real
 # terminal (tmux) a frame redrawn in place that q leaves cleanly.
-# check: serial
 . "$(dirname "$0")/lib.sh"
 
 make_sim

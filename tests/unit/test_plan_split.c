@@ -790,7 +790,8 @@ static void test_split_terms(void)
 	CHECK_CONTAINS(text, "huge page pools 34.0GiB");
 	CHECK_CONTAINS(text, "= headroom 94.0GiB");
 
-	/* An unreadable VF counter: that PF's own pages count as 0. */
+	/* Only fw_pages_total for PF1 (vhca_id page management): all of
+	 * its 4000 pages count (over-counting is the safe side). */
 	{
 		char path[PATH_MAX];
 
@@ -803,10 +804,13 @@ static void test_split_terms(void)
 	write_counter(PF0, "fw_pages_total", "100\n");
 	host_read_fw_pages(&host);
 	split_compute(&host, &policy, &plan, vms, 3, &split);
-	CHECK_U64(split.pf_fw_pages, 0);
+	CHECK_U64(split.pf_fw_pages, 4000 * 4096ULL);
+	CHECK_U64(split.pf_fw_total_only, 1);
+	CHECK_U64(split.pf_fw_unknown, 0);
 	CHECK_U64(split.fw_pages_bytes, 4100 * 4096ULL);
-	CHECK_U64(split.committed, 16 * GiB + 44 * GiB + 68 * GiB + 34 * GiB);
-	CHECK(split.headroom == (int64_t)(94 * GiB));
+	CHECK_U64(split.committed,
+		  16 * GiB + 44 * GiB + 68 * GiB + 34 * GiB + 4000 * 4096ULL);
+	CHECK(split.headroom == (int64_t)(94 * GiB) - 4000 * 4096);
 
 	/* Without VMs: reserve, the PFs' pages and the pools. */
 	write_counter(PF0, "fw_pages_total", "3001\n");
@@ -818,8 +822,9 @@ static void test_split_terms(void)
 	CHECK_U64(split.vf_caps, 0);
 	CHECK_U64(split.unlimited_caps, 0);
 	CHECK_U64(split.vm_nonhuge, 0);
-	CHECK_U64(split.pf_fw_pages, 4096);
-	CHECK_U64(split.committed, 50 * GiB + 4096);
+	/* PF0's own page, PF1's whole total (no fw_pages_vfs there). */
+	CHECK_U64(split.pf_fw_pages, 4001 * 4096ULL);
+	CHECK_U64(split.committed, 50 * GiB + 4001 * 4096ULL);
 	split_describe(&split, text, sizeof(text));
 	CHECK(strstr(text, "unlimited") == NULL);
 	plan_free(&plan);

@@ -505,6 +505,14 @@ static void test_hostdev_network_stages(void)
 		CHECK_STR(vm.pci[0], "0000:0c:00.3");
 	/* The bridge network stays type='network': no VF. */
 	CHECK_U64(vm.pending_ifaces, 1);
+	CHECK_U64(vm.hidden_vfs, 0);
+	vm_facts_free(&vm);
+	/* As libvirt 9.0 formats it after allocating the port: no address,
+	 * alias hostdev0 (net1 is the bridge). */
+	CHECK_U64(load("hostdev-net-libvirt9.xml", &vm, &err), IQ_OK);
+	CHECK_U64(vm.npci, 0);
+	CHECK_U64(vm.pending_ifaces, 2);
+	CHECK_U64(vm.hidden_vfs, 1);
 	vm_facts_free(&vm);
 }
 
