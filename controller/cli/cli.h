@@ -47,6 +47,8 @@ int cmd_explain(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err);
 int cmd_policy(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err);
 int cmd_hwm(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err);
 int cmd_top(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err);
+int cmd_recommend(struct run_ctx *ctx, int argc, char **argv,
+		  struct iq_err *err);
 int cmd_sim(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err);
 int cmd_hook(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err);
 int cmd_doctor(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err);

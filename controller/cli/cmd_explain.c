@@ -12,6 +12,43 @@
 #include "lib/text.h"
 #include "lib/size.h"
 
+/* The VF's shared budget (vm_cap), or why there is none. */
+static void explain_group(struct run_ctx *ctx, const struct policy *policy,
+			  const struct plan *plan, const struct plan_vf *pv,
+			  const struct vm_facts *vm)
+{
+	char cap[32], rule[512];
+
+	if (pv->group >= 0) {
+		const struct plan_group *g = &plan->groups[pv->group];
+
+		size_format(g->desired_bytes, cap, sizeof(cap));
+		report_rule(policy, &g->decision, rule, sizeof(rule));
+		fprintf(ctx->out,
+			"    shares vm_cap %s with the VM's %u VF%s on this PF "
+			"(vHCA group %u) from %s; its own cap still applies "
+			"inside\n",
+			cap, g->members, g->members == 1 ? "" : "s", g->id,
+			rule);
+	} else if (pv->group_unsupported) {
+		struct policy_decision d;
+		struct policy_vm view;
+
+		policy_vm_cap(policy, vm_policy_view(vm, &view), pv->pf->pci,
+			      &d);
+		size_format(d.cap_bytes, cap, sizeof(cap));
+		report_rule(policy, &d, rule, sizeof(rule));
+		fprintf(ctx->out,
+			"    vm_cap %s from %s not used: %s; the per-VF cap "
+			"stands alone\n",
+			cap, rule,
+			pv->pf->probed ? "this PF has no vHCA groups "
+					 "(vhca_group_id_max 0)"
+				       : "this PF's firmware could not be "
+					 "read, so its groups are unknown");
+	}
+}
+
 static void explain_table(struct run_ctx *ctx, const struct policy *policy,
 			  const struct plan *plan, const struct vm_facts *vm)
 {
@@ -35,6 +72,7 @@ static void explain_table(struct run_ctx *ctx, const struct policy *policy,
 		fprintf(ctx->out, "  vf %s (pf %s): cap %s from %s%s%s\n",
 			pv->vf->pci, pv->pf->pci, cap, rule,
 			pv->decision.note[0] ? "; " : "", pv->decision.note);
+		explain_group(ctx, policy, plan, pv, vm);
 	}
 	for (size_t i = 0; i < plan->nothers; i++)
 		fprintf(ctx->out, "  pci %s: not a ConnectX VF, left alone\n",
@@ -82,8 +120,21 @@ int cmd_explain(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err)
 		return iq_fail(err, IQ_EUSAGE,
 			       "explain: name one VM: --libvirt-xml FILE, "
 			       "--ch-socket PATH or a running VM's name");
-	rc = session_open(ctx, SESSION_POLICY | SESSION_STATE | SESSION_HOST,
-			  &s, err);
+	/* The firmware tells whether a PF has vHCA groups (vm_cap); without
+	 * it, explain still answers from the policy and sysfs. */
+	rc = session_open(ctx,
+			  SESSION_POLICY | SESSION_STATE | SESSION_FIRMWARE, &s,
+			  err);
+	if (rc == IQ_EENV) {
+		run_verbose(ctx,
+			    "firmware not reachable (%s): vHCA groups "
+			    "unknown",
+			    err->msg);
+		iq_err_clear(err);
+		rc = session_open(ctx,
+				  SESSION_POLICY | SESSION_STATE | SESSION_HOST,
+				  &s, err);
+	}
 	if (rc)
 		return rc;
 	memset(&vm, 0, sizeof(vm));
@@ -98,10 +149,10 @@ int cmd_explain(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err)
 	} else {
 		rc = vm_source_load(&src, &vm, err);
 	}
-	/* Policy and host only: explain needs no firmware command. */
+	/* The journal gives the VM's group ids, if it runs. */
 	if (rc == IQ_OK)
-		rc = plan_build(&s.host, &s.policy, NULL, &vm, 1, &vm, &plan,
-				err);
+		rc = plan_build(&s.host, &s.policy, &s.state, &vm, 1, &vm,
+				&plan, err);
 	if (rc == IQ_OK) {
 		if (ctx->json) {
 			json_object *o = report_vm_json(&vm, &s.host);

@@ -184,6 +184,16 @@ int cmd_hwm(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err)
 	for (size_t i = 0; rc == IQ_OK && i < n; i++)
 		rc = hwm_reset_vf(&s.state, t[i].pf, t[i].vf,
 				  (int64_t)time(NULL), &res[i], err);
+	/* The batch of commands ends here: the resets take effect. */
+	{
+		struct iq_err flush_err = {0};
+		int frc = host_fw_flush(&s.host, &flush_err);
+
+		if (rc == IQ_OK && frc) {
+			rc = frc;
+			*err = flush_err;
+		}
+	}
 	/* What was reset is journalled, even when a later VF failed. */
 	if (n) {
 		struct iq_err save_err = {0};

@@ -24,13 +24,21 @@ static const struct {
 	const char *name;
 	cli_cmd_fn fn;
 } commands[] = {
-	{"status", cmd_status},	  {"plan", cmd_plan},
-	{"apply", cmd_apply},	  {"vm", cmd_vm},
-	{"explain", cmd_explain}, {"policy", cmd_policy},
-	{"hook", cmd_hook},	  {"sim", cmd_sim},
-	{"daemon", cmd_daemon},	  {"metrics", cmd_metrics},
-	{"hwm", cmd_hwm},	  {"top", cmd_top},
-	{"doctor", cmd_doctor},	  {"estimate", cmd_estimate},
+	{"status", cmd_status},
+	{"plan", cmd_plan},
+	{"apply", cmd_apply},
+	{"vm", cmd_vm},
+	{"explain", cmd_explain},
+	{"policy", cmd_policy},
+	{"hook", cmd_hook},
+	{"sim", cmd_sim},
+	{"daemon", cmd_daemon},
+	{"metrics", cmd_metrics},
+	{"hwm", cmd_hwm},
+	{"top", cmd_top},
+	{"recommend", cmd_recommend},
+	{"doctor", cmd_doctor},
+	{"estimate", cmd_estimate},
 };
 
 struct globals {

@@ -135,6 +135,36 @@ static const char *action_of(const struct plan_vf *pv)
 	return pv->write ? "write" : "ok";
 }
 
+/* A VF's vHCA group (vm_cap) in plan and explain JSON. */
+static void report_group_json(const struct policy *policy,
+			      const struct plan *plan, const struct plan_vf *pv,
+			      json_object *o)
+{
+	const struct plan_group *g =
+		pv->group >= 0 ? &plan->groups[pv->group] : NULL;
+	char rule[512];
+
+	json_object_object_add(o, "group_id",
+			       g ? json_object_new_int(g->id) : NULL);
+	json_object_object_add(o, "vm_cap_bytes",
+			       g ? json_size(g->desired_bytes) : NULL);
+	if (g) {
+		report_rule(policy, &g->decision, rule, sizeof(rule));
+		json_object_object_add(o, "vm_cap_rule",
+				       json_object_new_string(rule));
+	}
+	if (pv->group_unsupported)
+		json_object_object_add(
+			o, "vm_cap_note",
+			json_object_new_string(
+				pv->pf->probed
+					? "PF has no vHCA groups "
+					  "(vhca_group_id_max 0): per-VF cap "
+					  "alone"
+					: "PF firmware not read: groups "
+					  "unknown, per-VF cap alone"));
+}
+
 json_object *report_plan_json(const struct policy *policy,
 			      const struct plan *plan, bool only_scope)
 {
@@ -177,6 +207,7 @@ json_object *report_plan_json(const struct policy *policy,
 			json_object_object_add(
 				o, "note",
 				json_object_new_string(pv->decision.note));
+		report_group_json(policy, plan, pv, o);
 		json_object_array_add(rows, o);
 	}
 	return rows;
@@ -231,6 +262,52 @@ static json_object *fw_pages_json(const struct host_fw_pages *p)
 	json_object_object_add(
 		o, "reason", p->why[0] ? json_object_new_string(p->why) : NULL);
 	return o;
+}
+
+static json_object *status_groups_json(const struct plan *plan,
+				       const struct host_pf *pf)
+{
+	json_object *arr = json_object_new_array();
+
+	for (size_t i = 0; i < plan->ngroups; i++) {
+		const struct plan_group *g = &plan->groups[i];
+		json_object *o, *members;
+
+		if (g->pf != pf)
+			continue;
+		o = json_object_new_object();
+		members = json_object_new_array();
+		json_object_object_add(o, "id", json_object_new_int(g->id));
+		json_object_object_add(o, "vm",
+				       json_object_new_string(g->vm->name));
+		json_object_object_add(o, "desired_cap_bytes",
+				       json_size(g->desired_bytes));
+		json_object_object_add(
+			o, "cap_bytes",
+			g->have_actual ? json_size(icm_pages_to_bytes(
+						 g->actual.max_alloc_icm_th))
+				       : NULL);
+		json_object_object_add(
+			o, "cur_bytes",
+			g->have_actual ? json_size(icm_pages_to_bytes(
+						 g->actual.cur_alloc_icm))
+				       : NULL);
+		json_object_object_add(
+			o, "max_reached_bytes",
+			g->have_actual
+				? json_size(icm_pages_to_bytes(
+					  g->actual.max_reached_alloc_icm))
+				: NULL);
+		for (size_t v = 0; v < plan->nvfs; v++)
+			if (plan->vfs[v].group >= 0 &&
+			    &plan->groups[plan->vfs[v].group] == g)
+				json_object_array_add(
+					members, json_object_new_string(
+							 plan->vfs[v].vf->pci));
+		json_object_object_add(o, "vfs", members);
+		json_object_array_add(arr, o);
+	}
+	return arr;
 }
 
 json_object *report_status_json(const struct host *host,
@@ -314,6 +391,11 @@ json_object *report_status_json(const struct host *host,
 						       .max_reached_alloc_icm))
 				     : NULL);
 			json_object_object_add(
+				r, "group_id",
+				have ? json_object_new_int(
+					       pv->actual.vhca_group_id)
+				     : NULL);
+			json_object_object_add(
 				r, "max_reached_since",
 				hwm_since(state, vf->pci)
 					? json_object_new_int64(
@@ -329,9 +411,44 @@ json_object *report_status_json(const struct host *host,
 			json_object_array_add(vfs, r);
 		}
 		json_object_object_add(o, "vfs", vfs);
+		json_object_object_add(
+			o, "vhca_group_id_max",
+			pf->probed && pf->supported
+				? json_object_new_int(pf->group_id_max)
+				: NULL);
+		json_object_object_add(o, "groups",
+				       status_groups_json(plan, pf));
 		json_object_array_add(pfs, o);
 	}
 	return pfs;
+}
+
+/* A PF's vHCA groups (vm_cap), under its VF rows. */
+static void status_groups_table(FILE *out, const struct plan *plan,
+				const struct host_pf *pf)
+{
+	for (size_t i = 0; i < plan->ngroups; i++) {
+		const struct plan_group *g = &plan->groups[i];
+		char cap[32] = "-", cur[32] = "-", hwm[32] = "-";
+
+		if (g->pf != pf)
+			continue;
+		if (g->have_actual) {
+			size_format(
+				icm_pages_to_bytes(g->actual.max_alloc_icm_th),
+				cap, sizeof(cap));
+			size_format(icm_pages_to_bytes(g->actual.cur_alloc_icm),
+				    cur, sizeof(cur));
+			size_format(icm_pages_to_bytes(
+					    g->actual.max_reached_alloc_icm),
+				    hwm, sizeof(hwm));
+		}
+		fprintf(out,
+			"  group %-3u vm %-16s %u VF%s share cap %s, current "
+			"%s, high-water %s\n",
+			g->id, g->vm->name, g->members,
+			g->members == 1 ? "" : "s", cap, cur, hwm);
+	}
 }
 
 void report_status_table(FILE *out, const struct host *host,
@@ -364,14 +481,16 @@ void report_status_table(FILE *out, const struct host *host,
 				pf->icm_rounding_pages * 4);
 		if (!pf->nvfs)
 			continue;
-		fprintf(out, "  %-3s %-13s %-6s %-16s %-10s %-10s %-10s %s\n",
+		fprintf(out,
+			"  %-3s %-13s %-6s %-16s %-10s %-10s %-10s %-4s %s\n",
 			"VF", "PCI", "VHCA", "VM", "CAP", "CURRENT",
-			"HIGH-WATER", "HWM SINCE");
+			"HIGH-WATER", "GRP", "HWM SINCE");
 		for (size_t v = 0; v < pf->nvfs; v++) {
 			const struct host_vf *vf = &pf->vfs[v];
 			const struct plan_vf *pv = plan_find_vf(plan, vf);
 			char cap[32] = "-", cur[32] = "-", hwm[32] = "-",
-			     vhca[16] = "-", since[64], name[1024];
+			     vhca[16] = "-", since[64], grp[16] = "-",
+			     name[1024];
 			bool over = false;
 
 			hwm_since_text(state, vf->pci, since, sizeof(since));
@@ -389,19 +508,25 @@ void report_status_table(FILE *out, const struct host *host,
 							.max_reached_alloc_icm),
 					hwm, sizeof(hwm));
 				over = plan_vf_over_cap(pv);
+				if (pv->actual.vhca_group_id)
+					snprintf(grp, sizeof(grp), "%u",
+						 pv->actual.vhca_group_id);
 			}
 			if (vf->vhca_known)
 				snprintf(vhca, sizeof(vhca), "0x%x",
 					 vf->vhca_id);
 			fprintf(out,
 				"  %-3u %-13s %-6s %-16s %-10s %-10s %-10s "
+				"%-4s "
 				"%s%s\n",
 				vf->index, vf->pci, vhca,
 				pv && pv->vm ? text_shown(pv->vm->name, name,
 							  sizeof(name))
 					     : "(idle)",
-				cap, cur, hwm, since, over ? "  OVER CAP" : "");
+				cap, cur, hwm, grp, since,
+				over ? "  OVER CAP" : "");
 		}
+		status_groups_table(out, plan, pf);
 	}
 }
 

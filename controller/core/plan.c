@@ -80,6 +80,7 @@ static int plan_all_vfs(struct host *host, struct plan *plan,
 
 			pv->pf = &host->pfs[p];
 			pv->vf = &host->pfs[p].vfs[v];
+			pv->group = -1;
 		}
 	}
 	return IQ_OK;
@@ -219,6 +220,114 @@ static bool in_scope(const struct vm_facts *scope, const struct plan_vf *pv)
 	return false;
 }
 
+/* Groups a PF can have, 0 when none (or its firmware was not read). */
+static uint16_t pf_groups(const struct host_pf *pf)
+{
+	return pf->probed && pf->supported ? pf->group_id_max : 0;
+}
+
+/* Is id taken on pf by a journalled VF of another VM, or by this plan? */
+static bool group_taken(const struct plan *plan, const struct state *state,
+			const struct host_pf *pf, const struct vm_facts *vm,
+			uint16_t id)
+{
+	for (size_t i = 0; i < plan->ngroups; i++)
+		if (plan->groups[i].pf == pf && plan->groups[i].id == id)
+			return true;
+	for (size_t i = 0; state && i < state->nvfs; i++) {
+		const struct state_vf *rec = &state->vfs[i];
+
+		if (rec->group_id == id && rec->vm[0] &&
+		    strcmp(rec->pf, pf->pci) == 0 &&
+		    strcmp(rec->vm, vm->name) != 0)
+			return true;
+	}
+	return false;
+}
+
+/* The group the journal has for vm on pf, 0 when none. */
+static uint16_t journal_group_of(const struct state *state,
+				 const struct host_pf *pf,
+				 const struct vm_facts *vm)
+{
+	for (size_t i = 0; state && i < state->nvfs; i++)
+		if (state->vfs[i].group_id && state->vfs[i].vm[0] &&
+		    strcmp(state->vfs[i].pf, pf->pci) == 0 &&
+		    strcmp(state->vfs[i].vm, vm->name) == 0)
+			return state->vfs[i].group_id;
+	return 0;
+}
+
+/*
+ * vm_cap: every (VM, PF) pair the policy gives one gets a vHCA group, on
+ * a PF that has groups; elsewhere its VFs are marked group_unsupported.
+ */
+static int plan_groups(struct plan *plan, const struct policy *policy,
+		       const struct state *state, struct iq_err *err)
+{
+	for (size_t i = 0; i < plan->nvfs; i++) {
+		struct plan_vf *pv = &plan->vfs[i];
+		struct policy_decision d;
+		struct policy_vm view;
+		struct plan_group *g = NULL, *grown;
+		uint16_t max, id;
+
+		if (!pv->vm || pv->group >= 0)
+			continue;
+		if (!policy_vm_cap(policy, vm_policy_view(pv->vm, &view),
+				   pv->pf->pci, &d))
+			continue;
+		max = pf_groups(pv->pf);
+		if (!max) {
+			pv->group_unsupported = true;
+			continue;
+		}
+		for (size_t j = 0; j < plan->ngroups && !g; j++)
+			if (plan->groups[j].pf == pv->pf &&
+			    plan->groups[j].vm == pv->vm)
+				g = &plan->groups[j];
+		if (!g) {
+			id = journal_group_of(state, pv->pf, pv->vm);
+			if (!id || id > max ||
+			    group_taken(plan, state, pv->pf, pv->vm, id))
+				for (id = 1; id <= max; id++)
+					if (!group_taken(plan, state, pv->pf,
+							 pv->vm, id))
+						break;
+			if (id > max)
+				return iq_fail(
+					err, IQ_EREFUSED,
+					"VM %s: PF %s has no free vHCA group "
+					"(all %u in use) for its vm_cap; stop "
+					"a VM with a vm_cap on that NIC, or "
+					"drop vm_cap (%s)",
+					pv->vm->name, pv->pf->pci, max, d.rule);
+			grown = realloc(plan->groups,
+					(plan->ngroups + 1) * sizeof(*grown));
+			if (!grown)
+				return iq_fail(err, IQ_EENV, "out of memory");
+			plan->groups = grown;
+			g = &grown[plan->ngroups++];
+			memset(g, 0, sizeof(*g));
+			g->pf = pv->pf;
+			g->vm = pv->vm;
+			g->id = id;
+			g->decision = d;
+			g->desired_bytes = d.cap_bytes;
+		}
+		for (size_t j = i; j < plan->nvfs; j++) {
+			struct plan_vf *m = &plan->vfs[j];
+
+			if (m->vm != pv->vm || m->pf != pv->pf)
+				continue;
+			m->group = (int)(g - plan->groups);
+			g->members++;
+			g->in_scope |= m->in_scope;
+		}
+	}
+	return IQ_OK;
+}
+
 static int build(struct host *host, const struct policy *policy,
 		 const struct state *state, const struct vm_facts *vms,
 		 size_t nvms, const struct vm_facts *scope, bool lenient,
@@ -261,8 +370,17 @@ static int build(struct host *host, const struct policy *policy,
 		if (kept && kept->cap_bytes < pv->desired_bytes)
 			pv->desired_bytes = kept->cap_bytes;
 		pv->in_scope = !scope || in_scope(scope, pv);
+		if (state) {
+			const struct state_vf *jrec = state_find_vf(
+				(struct state *)state, pv->vf->pci);
+
+			pv->journal_group = jrec ? jrec->group_id : 0;
+		}
 	}
-	return IQ_OK;
+	rc = plan_groups(plan, policy, state, err);
+	if (rc)
+		plan_free(plan);
+	return rc;
 }
 
 int plan_build(struct host *host, const struct policy *policy,
@@ -337,6 +455,23 @@ static void learn_rounding(struct host_pf *pf, const struct plan_vf *pv)
 static int read_back(struct plan *plan, struct iq_err *err)
 {
 	plan->nwrites = 0;
+	for (size_t i = 0; i < plan->ngroups; i++) {
+		struct plan_group *g = &plan->groups[i];
+		int rc;
+
+		if (!g->in_scope)
+			continue;
+		rc = fw_read_group_icm(g->pf->fw, g->id, &g->actual, err);
+		if (rc)
+			return iq_err_prefix(err,
+					     "reading vHCA group %u of PF %s "
+					     "(VM %s)",
+					     g->id, g->pf->pci, g->vm->name);
+		g->have_actual = true;
+		g->write = g->actual.max_alloc_icm_th !=
+			   icm_bytes_to_pages(g->desired_bytes);
+		plan->nwrites += g->write;
+	}
 	for (size_t i = 0; i < plan->nvfs; i++) {
 		struct plan_vf *pv = &plan->vfs[i];
 		int rc;
@@ -381,6 +516,13 @@ static int read_back(struct plan *plan, struct iq_err *err)
 		}
 		pv->have_actual = true;
 		pv->read_cap_pages = pv->actual.max_alloc_icm_th;
+		/* Keep the group unless the plan means to change it. */
+		if (pv->group >= 0)
+			pv->desired_group = plan->groups[pv->group].id;
+		else if (pv->journal_group)
+			pv->desired_group = 0;
+		else
+			pv->desired_group = pv->actual.vhca_group_id;
 		learn_rounding(pv->pf, pv);
 	}
 	/* Every pair learnt first: one PF's rounding holds for all its VFs. */
@@ -392,7 +534,8 @@ static int read_back(struct plan *plan, struct iq_err *err)
 		pv->write =
 			!icm_cap_matches(pv->actual.max_alloc_icm_th,
 					 icm_bytes_to_pages(pv->desired_bytes),
-					 pv->pf->icm_rounding_pages);
+					 pv->pf->icm_rounding_pages) ||
+			pv->actual.vhca_group_id != pv->desired_group;
 		plan->nwrites += pv->write;
 	}
 	return IQ_OK;
@@ -413,7 +556,27 @@ int plan_execute(struct host *host, struct plan *plan, struct iq_err *err)
 {
 	int rc = IQ_OK;
 
-	for (size_t i = 0; i < plan->nvfs; i++) {
+	/* The budget first, so no VF joins a group with a stale one. */
+	for (size_t i = 0; i < plan->ngroups; i++) {
+		struct plan_group *g = &plan->groups[i];
+
+		if (!g->write || g->written)
+			continue;
+		rc = fw_write_group_icm_cap(
+			g->pf->fw, g->id, icm_bytes_to_pages(g->desired_bytes),
+			err);
+		if (rc) {
+			iq_err_prefix(err,
+				      "setting the budget of vHCA group %u of "
+				      "PF %s (VM %s)",
+				      g->id, g->pf->pci, g->vm->name);
+			break;
+		}
+		g->written = true;
+		g->actual.max_alloc_icm_th =
+			icm_bytes_to_pages(g->desired_bytes);
+	}
+	for (size_t i = 0; rc == IQ_OK && i < plan->nvfs; i++) {
 		struct plan_vf *pv = &plan->vfs[i];
 
 		if (!pv->write || pv->written)
@@ -421,7 +584,7 @@ int plan_execute(struct host *host, struct plan *plan, struct iq_err *err)
 		rc = fw_write_vhca_icm_cap(
 			pv->pf->fw, pv->vf->vhca_id,
 			icm_bytes_to_pages(pv->desired_bytes),
-			pv->actual.vhca_group_id, err);
+			pv->desired_group, err);
 		if (rc) {
 			iq_err_prefix(err, "setting the cap of VF %s",
 				      pv->vf->pci);
@@ -433,6 +596,7 @@ int plan_execute(struct host *host, struct plan *plan, struct iq_err *err)
 		pv->written = true;
 		pv->actual.max_alloc_icm_th =
 			icm_bytes_to_pages(pv->desired_bytes);
+		pv->actual.vhca_group_id = pv->desired_group;
 	}
 	/* What was written holds, even when a later write failed. */
 	if (rc == IQ_OK)
@@ -452,7 +616,9 @@ static bool same_record(const struct state_vf *a, const struct state_vf *b)
 	return !strcmp(a->pf, b->pf) && a->vhca_id == b->vhca_id &&
 	       !strcmp(a->vm, b->vm) && a->cap_bytes == b->cap_bytes &&
 	       !strcmp(a->rule, b->rule) &&
-	       !strcmp(a->policy_digest, b->policy_digest);
+	       !strcmp(a->policy_digest, b->policy_digest) &&
+	       a->group_id == b->group_id &&
+	       a->group_cap_bytes == b->group_cap_bytes;
 }
 
 int plan_record(const struct plan *plan, const struct policy *policy,
@@ -482,6 +648,11 @@ int plan_record(const struct plan *plan, const struct policy *policy,
 		snprintf(rec.policy_digest, sizeof(rec.policy_digest), "%s",
 			 policy->digest);
 		rec.time = now;
+		if (pv->group >= 0) {
+			rec.group_id = plan->groups[pv->group].id;
+			rec.group_cap_bytes =
+				plan->groups[pv->group].desired_bytes;
+		}
 		/* Unchanged and not written this run: programmed back then. */
 		prev = state_find_vf(state, rec.pci);
 		if (prev && !pv->written && same_record(prev, &rec))
@@ -530,10 +701,32 @@ uint64_t plan_vf_cap_charge(const struct plan_vf *pv, uint64_t mem_total)
 	return charge;
 }
 
+uint64_t plan_group_charge(const struct plan *plan, const struct plan_group *g,
+			   uint64_t mem_total)
+{
+	uint64_t sum = 0, budget = g->desired_bytes;
+
+	for (size_t i = 0; i < plan->nvfs; i++) {
+		uint64_t c;
+
+		if (plan->vfs[i].group < 0 ||
+		    &plan->groups[plan->vfs[i].group] != g)
+			continue;
+		c = plan_vf_cap_charge(&plan->vfs[i], mem_total);
+		sum = sum > UINT64_MAX - c ? UINT64_MAX : sum + c;
+	}
+	if (budget == IQ_UNLIMITED)
+		budget = g->pf->total_icm_bytes != IQ_UNLIMITED
+				 ? g->pf->total_icm_bytes
+				 : mem_total;
+	return budget < sum ? budget : sum;
+}
+
 void plan_free(struct plan *plan)
 {
 	free(plan->vfs);
 	free(plan->others);
+	free(plan->groups);
 	free(plan->problems);
 	memset(plan, 0, sizeof(*plan));
 }

@@ -36,6 +36,34 @@ struct plan_vf {
 					    0 when it has no record */
 	bool write;			 /* firmware differs: one write */
 	bool written;
+	/* vm_cap: the group this VF shares a budget in (index into
+	 * plan->groups), -1 for none. */
+	int group;
+	/* A vm_cap applies but the PF has no vHCA groups (or its firmware
+	 * was not read): the per-VF cap stands alone. */
+	bool group_unsupported;
+	uint16_t journal_group; /* the group the journal put it in, 0 none */
+	uint16_t desired_group; /* what the write carries (read-back known) */
+};
+
+/*
+ * One VM's VFs on one PF sharing a budget (vm_cap) through a vHCA group
+ * (VHCA_GROUP_ICM_CTRL). Ids come from 1..vhca_group_id_max of the PF:
+ * the one the journal has for the VM there, else the lowest id no
+ * journalled VF of another VM holds.
+ */
+struct plan_group {
+	struct host_pf *pf;
+	const struct vm_facts *vm;
+	uint16_t id;
+	struct policy_decision decision; /* the vm_cap and its rule */
+	uint64_t desired_bytes;
+	unsigned members;
+	bool in_scope;
+	bool have_actual;
+	struct prm_vhca_group_icm_ctrl actual;
+	bool write;
+	bool written;
 };
 
 /*
@@ -67,7 +95,9 @@ struct plan {
 	size_t nvfs;
 	struct plan_other *others;
 	size_t nothers;
-	size_t nwrites; /* writes needed (after read-back) */
+	struct plan_group *groups;
+	size_t ngroups;
+	size_t nwrites; /* writes needed (after read-back), groups too */
 	/*
 	 * apply (plan_build_all): a stale fact (a journal VM's device gone),
 	 * an unreachable PF or a failed read or write is one line here and
@@ -102,9 +132,16 @@ int plan_build(struct host *host, const struct policy *policy,
 int plan_build_all(struct host *host, const struct policy *policy,
 		   const struct state *state, const struct vm_facts *vms,
 		   size_t nvms, struct plan *plan, struct iq_err *err);
-/* Read back the in-scope VFs of supported PFs; mark the writes needed. */
+/*
+ * Read back the in-scope VFs (and groups) of supported PFs; mark the
+ * writes needed. A VF's write keeps the group it is in unless the plan
+ * puts it in one (vm_cap) or takes it out of one icmquota made.
+ */
 int plan_read_back(struct host *host, struct plan *plan, struct iq_err *err);
-/* Issue the writes marked by plan_read_back, one VHCA_ICM_CTRL each. */
+/*
+ * Issue the writes marked by plan_read_back: group budgets first (one
+ * VHCA_GROUP_ICM_CTRL each), then one VHCA_ICM_CTRL per VF.
+ */
 int plan_execute(struct host *host, struct plan *plan, struct iq_err *err);
 /* Journal the in-scope VFs (what was programmed, for which VM, why). */
 int plan_record(const struct plan *plan, const struct policy *policy,
@@ -122,6 +159,12 @@ bool plan_vf_over_cap(const struct plan_vf *pv);
  * back above its cap, what it holds.
  */
 uint64_t plan_vf_cap_charge(const struct plan_vf *pv, uint64_t mem_total);
+/*
+ * What a group costs the memory split, once for all its VFs: the smaller
+ * of its budget and its members' caps summed (bytes).
+ */
+uint64_t plan_group_charge(const struct plan *plan, const struct plan_group *g,
+			   uint64_t mem_total);
 
 void plan_free(struct plan *plan);
 

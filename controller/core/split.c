@@ -49,10 +49,18 @@ void split_compute(const struct host *host, const struct policy *policy,
 			pv->desired_bytes == IQ_UNLIMITED ||
 			(pv->pf->probed && !pv->pf->supported &&
 			 !pv->pf->unreachable);
+		/* A group's VFs are charged once, below, for the group. */
+		if (pv->group >= 0)
+			continue;
 		split->vf_caps =
 			sat_add(split->vf_caps,
 				plan_vf_cap_charge(pv, split->mem_total));
 	}
+	for (size_t i = 0; i < plan->ngroups; i++)
+		split->vf_caps =
+			sat_add(split->vf_caps,
+				plan_group_charge(plan, &plan->groups[i],
+						  split->mem_total));
 	for (size_t p = 0; p < host->npfs; p++) {
 		const struct host_fw_pages *fp = &host->pfs[p].fw_pages;
 
@@ -324,9 +332,12 @@ int split_admit(struct host *host, const struct policy *policy,
 			 vm->name, shortfall_h, terms);
 		return IQ_OK;
 	case POLICY_ADMIT_SCALE:
+		/* With a vm_cap the group may bind before the VF caps do:
+		 * scaled VF caps must make it fit in the end. */
 		if (scale_caps(plan, vm, policy->min_vf_cap.bytes,
-			       split->mem_total, shortfall, adm)) {
-			split_compute(host, policy, plan, vms, nvms, split);
+			       split->mem_total, shortfall, adm) &&
+		    (split_compute(host, policy, plan, vms, nvms, split),
+		     split->headroom >= 0)) {
 			size_format(adm->scaled_from, from, sizeof(from));
 			size_format(adm->scaled_to, to, sizeof(to));
 			adm->admitted = true;

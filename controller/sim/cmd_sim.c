@@ -47,6 +47,8 @@ static const char help_init[] =
 	"0\n"
 	"  --no-icm-ctrl PCI    that PF's firmware lacks VHCA_ICM_CTRL\n"
 	"                       (repeatable)\n"
+	"  --no-groups PCI      that PF's firmware has no vHCA groups\n"
+	"                       (vhca_group_id_max 0; repeatable)\n"
 	"  --no-fwctl           a kernel without fwctl (no sys/class/fwctl)\n"
 	"  --fw-pages-files all|total|none\n"
 	"                       debugfs page counters per PF: all fw_pages_*\n"
@@ -260,6 +262,15 @@ static int init_option(int opt, const char *arg, struct sim_host_params *p,
 			       p->no_icm_ctrl[p->n_no_icm_ctrl], err);
 		p->n_no_icm_ctrl += rc == IQ_OK;
 		break;
+	case 'G':
+		if (p->n_no_groups == SIM_MAX_PFS)
+			return iq_fail(err, IQ_EUSAGE,
+				       "--no-groups: at most %d PFs",
+				       SIM_MAX_PFS);
+		rc = parse_pci(arg, "--no-groups", p->no_groups[p->n_no_groups],
+			       err);
+		p->n_no_groups += rc == IQ_OK;
+		break;
 	case 'A':
 		p->no_access_register_user = true;
 		break;
@@ -365,6 +376,7 @@ static int sim_init(struct run_ctx *ctx, int argc, char **argv,
 		{"pf-pages", required_argument, NULL, 'P'},
 		{"gpus", required_argument, NULL, 'g'},
 		{"no-icm-ctrl", required_argument, NULL, 'n'},
+		{"no-groups", required_argument, NULL, 'G'},
 		{"no-fwctl", no_argument, NULL, 'F'},
 		{"no-access-register-user", no_argument, NULL, 'A'},
 		{"icm-rounding", required_argument, NULL, 'R'},

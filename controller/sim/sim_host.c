@@ -163,6 +163,20 @@ static int check_params(const struct sim_host_params *p, struct iq_err *err)
 				       "simulated PFs (%s ...)",
 				       p->no_icm_ctrl[i], p->npfs, first);
 	}
+	for (size_t i = 0; i < p->n_no_groups; i++) {
+		char pci[PCI_ADDR_LEN], first[PCI_ADDR_LEN];
+		bool found = false;
+
+		for (unsigned j = 0; j < p->npfs; j++)
+			found |= sim_host_pf_pci(j, p->pf_domain, pci) &&
+				 strcmp(pci, p->no_groups[i]) == 0;
+		sim_host_pf_pci(0, p->pf_domain, first);
+		if (!found)
+			return iq_fail(err, IQ_EUSAGE,
+				       "--no-groups %s: not one of the %u "
+				       "simulated PFs (%s ...)",
+				       p->no_groups[i], p->npfs, first);
+	}
 	return IQ_OK;
 }
 
@@ -365,16 +379,20 @@ static int create_pf_firmware(const char *root, const struct sim_host_params *p,
 	char pci[PCI_ADDR_LEN];
 	struct simfw_pf pf;
 	bool icm_ctrl = true;
+	uint16_t groups = 16;
 	int rc;
 
 	sim_host_pf_pci(index, p->pf_domain, pci);
 	for (size_t i = 0; i < p->n_no_icm_ctrl; i++)
 		if (strcmp(p->no_icm_ctrl[i], pci) == 0)
 			icm_ctrl = false;
+	for (size_t i = 0; i < p->n_no_groups; i++)
+		if (strcmp(p->no_groups[i], pci) == 0)
+			groups = 0;
 	/* Every cap unlimited (the firmware's default), groups 1..16. */
 	if (simfw_pf_init(&pf, pci, index, (uint16_t)p->total_vfs,
 			  (uint16_t)p->enabled_vfs,
-			  icm_bytes_to_pages(p->total_icm_bytes), 16) != 0)
+			  icm_bytes_to_pages(p->total_icm_bytes), groups) != 0)
 		return iq_fail(err, IQ_EENV, "%s: out of memory", pci);
 	pf.vhca_icm_ctrl = icm_ctrl;
 	pf.nic_cap_reg = icm_ctrl;

@@ -53,6 +53,9 @@ struct sim_host_params {
 	/* PFs whose firmware lacks NIC_CAP_REG / VHCA_ICM_CTRL. */
 	char no_icm_ctrl[SIM_MAX_PFS][PCI_ADDR_LEN];
 	size_t n_no_icm_ctrl;
+	/* PFs whose firmware has no vHCA groups (vhca_group_id_max 0). */
+	char no_groups[SIM_MAX_PFS][PCI_ADDR_LEN];
+	size_t n_no_groups;
 	uint32_t pf_domain; /* PCI domain of the PFs and VFs (GPUs stay at 0) */
 	/* Debugfs page counters: all, fw_pages_total only, none (sim_tree.h) */
 	enum sim_fw_pages_files fw_pages_files;

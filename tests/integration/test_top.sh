@@ -56,7 +56,7 @@ expect_rc 2 "bad count"
 if command -v tmux >/dev/null; then
 	sock=$SCRATCH/tmux.sock
 	tmux -S "$sock" new-session -d -x 120 -y 40 "$BIN --config none --root $ROOT --policy $POLICY --state $SCRATCH/state.json top -d 0.2; echo TOP-EXIT=\$?; sleep 30"
-	for _ in $(seq 100); do tmux -S "$sock" capture-pane -p | grep -q 'MemAvailable' && break; sleep 0.05; done
+	for _ in $(seq 400); do tmux -S "$sock" capture-pane -p | grep -q 'MemAvailable' && break; sleep 0.05; done
 	screen=$(tmux -S "$sock" capture-pane -p)
 	if grep -q "icmquota top .* refresh [0-9]* *(q or Ctrl-C quits)" <<<"$screen"; then pass; else fail "terminal header: $screen"; fi
 	if grep -q "VF  *VM  *CURRENT  *CHANGE  *CAP  *HIGH-WATER  *CHANGE" <<<"$screen"; then pass; else fail "terminal table: $screen"; fi
@@ -65,22 +65,20 @@ if command -v tmux >/dev/null; then
 	screen=$(tmux -S "$sock" capture-pane -p)
 	expect_eq "$(grep -c 'icmquota top' <<<"$screen")" 1 "still one frame after refreshes"
 	tmux -S "$sock" send-keys q
-	for _ in $(seq 100); do tmux -S "$sock" capture-pane -p | grep -q 'TOP-EXIT' && break; sleep 0.05; done
+	for _ in $(seq 400); do tmux -S "$sock" capture-pane -p | grep -q 'TOP-EXIT' && break; sleep 0.05; done
 	screen=$(tmux -S "$sock" capture-pane -p)
 	if grep -q '^TOP-EXIT=0' <<<"$screen"; then pass; else fail "q quits with 0: $screen"; fi
 	if grep -q 'icmquota top' <<<"$screen"; then fail "alternate screen not left: $screen"; else pass; fi
-	# Ctrl-C quits cleanly too (a second server: the first may still be
-	# shutting down on its socket)
+	# Ctrl-C quits cleanly too (a server of its own)
 	tmux -S "$sock" kill-server 2>/dev/null
 	sock=$SCRATCH/tmux2.sock
-	tmux -S "$sock" new-session -d -x 120 -y 40 "$BIN --config none --root $ROOT --policy $POLICY --state $SCRATCH/state.json top -d 0.2; echo TOP-EXIT=\$?; stty -a | grep -o ' icanon\| echo ' | tr -d ' ' | tr '\n' ,; echo; echo STTY-DONE; sleep 30"
-	for _ in $(seq 100); do tmux -S "$sock" capture-pane -p | grep -q 'MemAvailable' && break; sleep 0.05; done
+	tmux -S "$sock" new-session -d -x 120 -y 40 "$BIN --config none --root $ROOT --policy $POLICY --state $SCRATCH/state.json top -d 0.2; echo TOP-EXIT=\$?; echo MODES=\$(stty -a | grep -o ' icanon\| echo ' | tr -d ' ' | tr '\n' ,); sleep 30"
+	for _ in $(seq 400); do tmux -S "$sock" capture-pane -p | grep -q 'MemAvailable' && break; sleep 0.05; done
 	tmux -S "$sock" send-keys C-c
-	# wait for the whole epilogue: the exit code, then the terminal modes
-	for _ in $(seq 100); do tmux -S "$sock" capture-pane -p | grep -q 'STTY-DONE' && break; sleep 0.05; done
+	for _ in $(seq 400); do tmux -S "$sock" capture-pane -p | grep -q 'MODES=' && break; sleep 0.05; done
 	screen=$(tmux -S "$sock" capture-pane -p)
 	if grep -q '^TOP-EXIT=0' <<<"$screen"; then pass; else fail "Ctrl-C quits with 0: $screen"; fi
-	if grep -q '^icanon,echo,' <<<"$screen"; then pass; else fail "terminal modes restored: $screen"; fi
+	if grep -q '^MODES=icanon,echo,' <<<"$screen"; then pass; else fail "terminal modes restored: $screen"; fi
 	tmux -S "$sock" kill-server 2>/dev/null
 fi
 

@@ -119,6 +119,41 @@ static size_t v_write_group_3_12g(uint32_t *in)
 			 PRM_REG_VHCA_GROUP_ICM_CTRL, reg);
 }
 
+static size_t v_write_icm_5_4g_group_3(uint32_t *in)
+{
+	struct prm_vhca_icm_ctrl v = {
+		.vhca_id_valid = true,
+		.vhca_id = 5,
+		.set_cap = true,
+		.vhca_group_id = 3,
+		.max_alloc_icm_th = (4ULL << 30) / 4096,
+	};
+
+	return icm_ctrl(in, PRM_OP_ACCESS_REGISTER_USER, false, &v);
+}
+
+static size_t v_reset_hwm_5_group_3(uint32_t *in)
+{
+	struct prm_vhca_icm_ctrl v = {
+		.vhca_id_valid = true,
+		.vhca_id = 5,
+		.reset_hwm = true,
+		.vhca_group_id = 3,
+	};
+
+	return icm_ctrl(in, PRM_OP_ACCESS_REGISTER_USER, false, &v);
+}
+
+static size_t v_read_group_3(uint32_t *in)
+{
+	uint32_t reg[DEVX_ST_SZ_DW(vhca_group_icm_ctrl_reg)];
+	struct prm_vhca_group_icm_ctrl v = {.vhca_group_id = 3};
+
+	prm_encode_vhca_group_icm_ctrl(reg, &v);
+	return build_reg(in, PRM_OP_ACCESS_REGISTER_USER, true,
+			 PRM_REG_VHCA_GROUP_ICM_CTRL, reg);
+}
+
 static const struct {
 	const char *label;
 	build_fn build;
@@ -139,6 +174,14 @@ static const struct {
 	 v_reset_hwm_5},
 	{"access_register_user write VHCA_GROUP_ICM_CTRL group=3 cap=12GiB",
 	 v_write_group_3_12g},
+	{"access_register_user write VHCA_ICM_CTRL vhca_id=5 cap=4GiB joining "
+	 "group 3",
+	 v_write_icm_5_4g_group_3},
+	{"access_register_user write VHCA_ICM_CTRL vhca_id=5 reset high-water "
+	 "mark only, staying in group 3",
+	 v_reset_hwm_5_group_3},
+	{"access_register_user read VHCA_GROUP_ICM_CTRL group=3",
+	 v_read_group_3},
 };
 #define NBUILDERS (sizeof(builders) / sizeof(builders[0]))
 

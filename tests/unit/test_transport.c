@@ -460,6 +460,74 @@ static void test_trace(void)
 	rm_rf(root);
 }
 
+/*
+ * The group operations of fw.c send exactly the reference mailboxes
+ * (vhca_id 5 is not a function of the simulated PF: the firmware refuses
+ * those, but the input is what counts and it is traced).
+ */
+static void test_group_mailboxes(void)
+{
+	static const char *const labels[] = {
+		"access_register_user write VHCA_GROUP_ICM_CTRL group=3 "
+		"cap=12GiB",
+		"access_register_user write VHCA_ICM_CTRL vhca_id=5 cap=4GiB "
+		"joining group 3",
+		"access_register_user write VHCA_ICM_CTRL vhca_id=5 reset "
+		"high-water mark only, staying in group 3",
+		"access_register_user read VHCA_GROUP_ICM_CTRL group=3",
+	};
+	char root[64], trace_path[128], expect[1024];
+	struct fw_open_args args;
+	struct iq_err err = {0};
+	struct fw_dev *dev = NULL;
+	struct prm_vhca_group_icm_ctrl grp;
+	FILE *trace;
+	char *line = NULL;
+	size_t cap = 0, nin = 0;
+	ssize_t n;
+
+	make_sim_root(root);
+	args = sim_args(root);
+	snprintf(trace_path, sizeof(trace_path), "%s/trace", root);
+	trace = fopen(trace_path, "w");
+	CHECK(trace != NULL);
+	if (!trace)
+		return;
+	CHECK_U64(fw_dev_open(FW_BACKEND_SIM, &args, trace, &dev, &err), IQ_OK);
+	if (dev) {
+		CHECK_U64(fw_write_group_icm_cap(dev, 3, (12ULL << 30) / 4096,
+						 &err),
+			  IQ_OK);
+		CHECK_U64(fw_write_vhca_icm_cap(dev, 5, (4ULL << 30) / 4096, 3,
+						&err),
+			  IQ_EENV);
+		CHECK_U64(fw_reset_vhca_icm_hwm(dev, 5, 3, &err), IQ_EENV);
+		CHECK_U64(fw_read_group_icm(dev, 3, &grp, &err), IQ_OK);
+		CHECK_U64(grp.max_alloc_icm_th, (12ULL << 30) / 4096);
+		fw_dev_close(dev);
+	}
+	fclose(trace);
+	trace = fopen(trace_path, "r");
+	CHECK(trace != NULL);
+	if (!trace)
+		return;
+	while ((n = getline(&line, &cap, trace)) >= 0) {
+		if (line[0] != '>')
+			continue;
+		line[n - 1] = '\0';
+		CHECK(nin < 4);
+		if (nin < 4) {
+			CHECK(vector_hex(labels[nin], expect, sizeof(expect)));
+			CHECK_STR(line + 2, expect);
+		}
+		nin++;
+	}
+	CHECK_U64(nin, 4);
+	free(line);
+	fclose(trace);
+	rm_rf(root);
+}
+
 static void test_sim_missing_pf(void)
 {
 	char root[64];
@@ -625,6 +693,7 @@ int main(void)
 	RUN(test_firmware_status_errors);
 	RUN(test_devx_refusal_names_fwctl);
 	RUN(test_trace);
+	RUN(test_group_mailboxes);
 	RUN(test_retry_busy_and_not_ready);
 	RUN(test_sim_missing_pf);
 	RUN(test_devx_unavailable);
