@@ -38,6 +38,16 @@ static void copy_str(char *dst, size_t len, const char *src)
  * (IQ_EENV naming the file and the field), never read as a default: a
  * journal read wrongly would make apply idle running VMs' VFs.
  */
+/*
+ * What to do with a corrupt journal. Moving it aside alone would be
+ * wrong: an apply with no VM source then knows no running VM and idles
+ * their VFs, so the advice names the sources.
+ */
+#define JOURNAL_FIX                                                            \
+	"move it aside, then run icmquota apply with every VM source "         \
+	"(--connect URI, --ch-socket-dir DIR): running VMs keep their caps "   \
+	"only if a source lists them"
+
 struct jctx {
 	const char *path;
 	struct iq_err *err;
@@ -47,10 +57,8 @@ static int corrupt(struct jctx *j, const char *where, const char *key,
 		   const char *what)
 {
 	return iq_fail(j->err, IQ_EENV,
-		       "%s: corrupt journal: %s%s%s %s; move it aside: the "
-		       "next icmquota apply rebuilds it from the firmware's "
-		       "read-back",
-		       j->path, where, where[0] ? "." : "", key, what);
+		       "%s: corrupt journal: %s%s%s %s; " JOURNAL_FIX, j->path,
+		       where, where[0] ? "." : "", key, what);
 }
 
 /* Only the keys in allowed (NULL-terminated) may appear. */
@@ -404,9 +412,7 @@ static int check_unique(struct jctx *j, const char *what, const char **names,
 				     sizeof(shown));
 			return iq_fail(j->err, IQ_EENV,
 				       "%s: corrupt journal: %s '%s' appears "
-				       "twice; move it aside: the next "
-				       "icmquota apply rebuilds it from the "
-				       "firmware's read-back",
+				       "twice; " JOURNAL_FIX,
 				       j->path, what, shown);
 		}
 	return IQ_OK;
@@ -515,17 +521,18 @@ int state_parse(const char *text, size_t len, const char *label,
 		end++;
 	if (!root || json_tokener_get_error(tok) != json_tokener_success ||
 	    !json_object_is_type(root, json_type_object) || end != len) {
-		const char *why = !root ? json_tokener_error_desc(
-						  json_tokener_get_error(tok))
+		enum json_tokener_error jerr = json_tokener_get_error(tok);
+		/* json-c says "continue" for text that stops mid-value. */
+		const char *why = !root && jerr == json_tokener_continue
+					  ? "cut short"
+				  : !root ? json_tokener_error_desc(jerr)
 				  : !json_object_is_type(root, json_type_object)
 					  ? "not an object"
 					  : "text after the end";
 
 		rc = iq_fail(err, IQ_EENV,
-			     "%s: corrupt journal (%s); move it aside: the "
-			     "next icmquota apply rebuilds it from the "
-			     "firmware's read-back",
-			     label, why);
+			     "%s: corrupt journal (%s); " JOURNAL_FIX, label,
+			     why);
 		json_tokener_free(tok);
 		json_object_put(root);
 		return rc;

@@ -322,6 +322,11 @@ static void test_corrupt(void)
 	setup();
 	expect_corrupt("{ \"version\": 1, \"vms\": [ {", "move it aside");
 	expect_corrupt("not json at all", "move it aside");
+	/* Truncated says so (json-c's word is "continue"), and the advice
+	 * names the VM sources an apply needs to keep running VMs' caps. */
+	expect_corrupt("{ \"version\": 1, \"vms\": [ {", "(cut short)");
+	expect_corrupt("not json at all",
+		       "with every VM source (--connect URI");
 	expect_corrupt("", "corrupt journal");
 	expect_corrupt("[1, 2]", "move it aside");
 	expect_corrupt("\"version\"", "corrupt journal");
