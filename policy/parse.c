@@ -316,11 +316,13 @@ static int parse_size(struct parser *p, const yaml_node_t *node,
 	/* The register holds a 32-bit page count whose all-ones is "no cap". */
 	if (kind == SIZE_ICM_CAP && bytes != IQ_UNLIMITED &&
 	    bytes / ICM_PAGE_BYTES >= PRM_ICM_UNLIMITED)
-		return fail_at(p, node,
-			       "%s: '%.*s' is above the largest cap the "
-			       "firmware can hold (16TiB minus 4KiB); use "
-			       "unlimited or a smaller size",
-			       path, ECHO_MAX, text);
+		return fail_at(
+			p, node,
+			"%s: '%.*s' is above the largest cap the "
+			"firmware can hold (16TiB minus 8KiB, 4294967294 "
+			"pages); use "
+			"unlimited or a smaller size",
+			path, ECHO_MAX, text);
 	out->set = true;
 	out->bytes = bytes;
 	out->pos = node_pos(node);
