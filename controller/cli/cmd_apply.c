@@ -122,11 +122,13 @@ static int plan_or_apply(struct run_ctx *ctx, int argc, char **argv, bool apply,
 		rc = live_libvirt_source(ctx, name, connect_uri, have_xml, &vms,
 					 &sources, err);
 	if (rc == IQ_OK)
-		rc = session_open(ctx,
-				  (apply ? SESSION_LOCK : 0) | SESSION_POLICY |
-					  SESSION_STATE | SESSION_FIRMWARE,
-				  &s, err);
-	if (rc == IQ_OK && have_before) {
+		rc = session_open_reusing(
+			ctx,
+			(apply ? SESSION_LOCK : 0) | SESSION_POLICY |
+				SESSION_STATE | SESSION_FIRMWARE,
+			have_before ? &before : NULL, &s, err);
+	/* The journal unchanged under the lock: nothing happened meanwhile. */
+	if (rc == IQ_OK && have_before && !s.state_reused) {
 		int changed = lifecycle_merge_meanwhile(&before, &s, sources,
 							&vms, err);
 

@@ -90,6 +90,13 @@ static void close_vhca_cache(struct session *s)
 int session_open(struct run_ctx *ctx, unsigned needs, struct session *s,
 		 struct iq_err *err)
 {
+	return session_open_reusing(ctx, needs, NULL, s, err);
+}
+
+int session_open_reusing(struct run_ctx *ctx, unsigned needs,
+			 struct state *earlier, struct session *s,
+			 struct iq_err *err)
+{
 	char lock_buf[4096];
 	int rc = IQ_OK;
 
@@ -110,7 +117,9 @@ int session_open(struct run_ctx *ctx, unsigned needs, struct session *s,
 
 		rc = file_check_trusted(ctx->state_path, "the journal", err);
 		if (rc == IQ_OK)
-			rc = state_load(ctx->state_path, &s->state, err);
+			rc = state_load_reusing(ctx->state_path, earlier,
+						&s->state, &s->state_reused,
+						err);
 		s->have_state = rc == IQ_OK;
 		read_boot_id(ctx->root, boot_id, sizeof(boot_id));
 		forgotten = rc == IQ_OK ? state_forget_other_boot(&s->state,

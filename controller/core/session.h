@@ -34,6 +34,7 @@ struct session {
 	bool policy_borrowed; /* ctx->policy: not ours to free */
 	bool have_state;
 	struct state state;
+	bool state_reused; /* session_open_reusing took the earlier read */
 	bool have_host;
 	struct host host;
 	/* With SESSION_FIRMWARE: the vhca_ids of earlier runs, saved when
@@ -47,6 +48,15 @@ struct session {
 
 int session_open(struct run_ctx *ctx, unsigned needs, struct session *s,
 		 struct iq_err *err);
+/*
+ * session_open with a journal the caller read before the lock: when the
+ * file is unchanged under the lock, *earlier is moved into s->state (and
+ * left empty) rather than parsed again, and s->state_reused is set; a
+ * journal rewritten meanwhile is loaded afresh (state_load_reusing).
+ */
+int session_open_reusing(struct run_ctx *ctx, unsigned needs,
+			 struct state *earlier, struct session *s,
+			 struct iq_err *err);
 /*
  * Open the firmware channels of a session opened with SESSION_HOST only
  * (a VM without VFs needs none, unless the split must know a PF's total

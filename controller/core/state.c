@@ -7,6 +7,7 @@
 #include "controller/core/state.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include <json-c/json.h>
+#include <json-c/printbuf.h>
 
 #include "lib/file.h"
 #include "lib/json.h"
@@ -549,16 +551,34 @@ int state_parse(const char *text, size_t len, const char *label,
 
 int state_load(const char *path, struct state *state, struct iq_err *err)
 {
+	bool reused;
+
+	return state_load_reusing(path, NULL, state, &reused, err);
+}
+
+int state_load_reusing(const char *path, struct state *earlier,
+		       struct state *state, bool *reused, struct iq_err *err)
+{
 	char *text = NULL;
 	size_t len = 0;
 	int rc;
 
 	memset(state, 0, sizeof(*state));
+	*reused = false;
 	if (access(path, F_OK) < 0 && errno == ENOENT)
 		return IQ_OK;
 	rc = file_read_max(path, STATE_MAX_BYTES, &text, &len, err);
 	if (rc)
 		return iq_err_prefix(err, "cannot read journal");
+	if (earlier && earlier->loaded_text &&
+	    strlen(earlier->loaded_text) == len &&
+	    memcmp(earlier->loaded_text, text, len) == 0) {
+		free(text);
+		*state = *earlier;
+		memset(earlier, 0, sizeof(*earlier));
+		*reused = true;
+		return IQ_OK;
+	}
 	rc = state_parse(text, len, path, state, err);
 	/* Kept: a save that would write the same bytes does not write. */
 	if (rc == IQ_OK)
@@ -656,44 +676,77 @@ static int mkdir_parent(const char *path, struct iq_err *err)
 	return mkdir_p(dir, 0755, err);
 }
 
+/* Append one record, compact, on a line of its own. */
+static int put_record(struct printbuf *b, json_object *o, bool last)
+{
+	const char *t = json_object_to_json_string_ext(
+		o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	int rc = sprintbuf(b, "    %s%s\n", t, last ? "" : ",") < 0;
+
+	json_object_put(o);
+	return rc;
+}
+
+/*
+ * The file: the header fields, then one VM or VF per line. Compact records
+ * read back several times faster than an indented tree (a fleet host has
+ * 1,016 VFs), and a line per record keeps the file greppable and its diffs
+ * one line per change.
+ */
+static int state_text(const struct state *state, struct printbuf *b)
+{
+	json_object *id = json_object_new_string(state->boot_id);
+	int rc = sprintbuf(b,
+			   "{\n  \"version\":%d,\n  "
+			   "\"released_hugepages\":%" PRIu64
+			   ",\n  \"boot_id\":%s,\n  \"vms\":[\n",
+			   STATE_VERSION, state->released_hugepages,
+			   json_object_to_json_string_ext(
+				   id,
+				   JSON_C_TO_STRING_PLAIN |
+					   JSON_C_TO_STRING_NOSLASHESCAPE)) < 0;
+
+	json_object_put(id);
+	for (size_t i = 0; rc == IQ_OK && i < state->nvms; i++)
+		rc = put_record(b, vm_json(&state->vms[i]),
+				i + 1 == state->nvms);
+	if (rc == IQ_OK)
+		rc = sprintbuf(b, "  ],\n  \"vfs\":[\n") < 0;
+	for (size_t i = 0; rc == IQ_OK && i < state->nvfs; i++)
+		rc = put_record(b, vf_json(&state->vfs[i]),
+				i + 1 == state->nvfs);
+	if (rc == IQ_OK)
+		rc = sprintbuf(b, "  ]\n}\n") < 0;
+	return rc;
+}
+
 int state_save(const char *path, const struct state *state, struct iq_err *err)
 {
-	json_object *root = json_object_new_object();
-	json_object *vms = json_object_new_array();
-	json_object *vfs = json_object_new_array();
+	struct printbuf *b = printbuf_new();
 	const char *text;
 	int rc;
 
-	json_object_object_add(root, "version",
-			       json_object_new_int(STATE_VERSION));
-	json_object_object_add(
-		root, "released_hugepages",
-		json_object_new_uint64(state->released_hugepages));
-	json_object_object_add(root, "boot_id",
-			       json_object_new_string(state->boot_id));
-	for (size_t i = 0; i < state->nvms; i++)
-		json_object_array_add(vms, vm_json(&state->vms[i]));
-	for (size_t i = 0; i < state->nvfs; i++)
-		json_object_array_add(vfs, vf_json(&state->vfs[i]));
-	json_object_object_add(root, "vms", vms);
-	json_object_object_add(root, "vfs", vfs);
-	text = json_object_to_json_string_ext(
-		root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (!b || state_text(state, b)) {
+		printbuf_free(b);
+		return iq_fail(err, IQ_EENV,
+			       "cannot write journal %s: out of memory", path);
+	}
+	text = b->buf;
 
 	/*
 	 * Nothing changed since the load (a reconcile that found every cap
 	 * right): the file already holds these bytes, no write, no fsync.
 	 */
 	if (state->loaded_text && strcmp(state->loaded_text, text) == 0) {
-		json_object_put(root);
+		printbuf_free(b);
 		/* Leftovers of killed runs go all the same (we hold the lock). */
 		file_remove_stale_tmp(path);
 		return IQ_OK;
 	}
 	rc = mkdir_parent(path, err);
 	if (rc == IQ_OK)
-		rc = file_write_atomic(path, text, strlen(text), true, err);
-	json_object_put(root);
+		rc = file_write_atomic(path, text, (size_t)b->bpos, true, err);
+	printbuf_free(b);
 	if (rc)
 		return iq_err_prefix(
 			err,
