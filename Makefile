@@ -97,6 +97,22 @@ $(BINA): $(BA)/controller/cli/main.o $(LIBA)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $^ $(PKG_LIBS) $(SAN_LIBS)
 
+# The same binary with its default settings file at HOOKTEST_CONF: the
+# tests and the bench install it as the libvirt hook the way the package
+# does (a symlink in qemu.d, run with no options and no environment),
+# without touching /etc/icmquota.
+HOOKTEST_CONF := /run/icmquota-test/icmquota.conf
+HOOKTEST_DEF = -DCONFIG_DEFAULT_PATH=\"$(HOOKTEST_CONF)\"
+$(B)/hooktest/icmquota: controller/cli/main.c $(HDRS) $(LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(HOOKTEST_DEF) -o $@ $< $(LIB) $(PKG_LIBS)
+
+$(BA)/hooktest/icmquota: controller/cli/main.c $(HDRS) $(LIBA)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) $(HOOKTEST_DEF) -o $@ $< $(LIBA) $(PKG_LIBS) $(SAN_LIBS)
+
 $(BA)/tests/%: tests/unit/%.c tests/unit/test.h $(LIBA)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
@@ -158,7 +174,7 @@ deps-test:
 
 # Unit tests then integration tests, all with ASan/UBSan.
 check: deps-test
-	@$(MAKE) --no-print-directory $(BINA) $(UNITS) $(REPLAYS)
+	@$(MAKE) --no-print-directory $(BINA) $(BA)/hooktest/icmquota $(UNITS) $(REPLAYS)
 	@tests/run.sh $(BINA) $(UNITS) $(REPLAYS)
 
 unit: $(UNITS)
@@ -169,7 +185,7 @@ demo: deps
 	@tests/demo/incident.sh $(BIN)
 
 bench: deps
-	@$(MAKE) --no-print-directory $(BIN)
+	@$(MAKE) --no-print-directory $(BIN) $(B)/hooktest/icmquota
 	@tests/bench/apply.sh $(BIN)
 	@tests/bench/hook.sh $(BIN)
 	@tests/bench/daemon.sh $(BIN)
@@ -184,10 +200,10 @@ man: $(MAN)
 
 install: $(BIN) $(MAN)
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/sbin/icmquota
+	@# The hook is the binary itself (main.c: run by a qemu.d path, it
+	@# is the libvirt hook): no shell between libvirtd and icmquota.
 	install -d $(DESTDIR)/etc/libvirt/hooks/qemu.d
-	sed 's|@SBINDIR@|$(PREFIX)/sbin|' packaging/libvirt-hook \
-		>$(DESTDIR)/etc/libvirt/hooks/qemu.d/icmquota
-	chmod 0755 $(DESTDIR)/etc/libvirt/hooks/qemu.d/icmquota
+	ln -sfn $(PREFIX)/sbin/icmquota $(DESTDIR)/etc/libvirt/hooks/qemu.d/icmquota
 	install -D -m 0644 $(MAN) $(DESTDIR)$(PREFIX)/share/man/man8/icmquota.8
 	install -D -m 0644 packaging/bash-completion \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/icmquota

@@ -298,7 +298,9 @@ const struct help_entry help_commands[] = {
 	 "inputs).\n"},
 	{"hook", "libvirt hook entry point (domain XML on stdin)",
 	 "icmquota hook libvirt qemu NAME OPERATION SUB_OPERATION EXTRA\n"
-	 "  Run by /etc/libvirt/hooks/qemu.d/icmquota. Settings come from\n"
+	 "  Run by /etc/libvirt/hooks/qemu.d/icmquota, a symlink to this\n"
+	 "  binary: invoked by that name, icmquota takes its arguments as\n"
+	 "  NAME OPERATION SUB_OPERATION EXTRA. Settings come from\n"
 	 "  /etc/icmquota/icmquota.conf. prepare/begin (and incoming migrate,\n"
 	 "  restore): admission and caps; started/begin: read back; "
 	 "stopped/end,\n"
@@ -551,6 +553,6 @@ void help_print_man(FILE *out)
 	fputs(".SH FILES\n/etc/icmquota/policy.yaml, "
 	      "/etc/icmquota/icmquota.conf,\n"
 	      "/var/lib/icmquota/state.json, /run/icmquota/lock,\n"
-	      "/etc/libvirt/hooks/qemu.d/icmquota\n",
+	      "/etc/libvirt/hooks/qemu.d/icmquota (a symlink to icmquota)\n",
 	      out);
 }

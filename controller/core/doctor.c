@@ -486,20 +486,52 @@ static double stat_time(const struct stat *st)
 	return (double)t->tv_sec + (double)t->tv_nsec / 1e9;
 }
 
+static int check_libvirtd_started(const char *root, const struct stat *used,
+				  struct doctor_report *r);
+
 static int check_libvirt(const char *root, struct doctor_report *r)
 {
-	static const char *const daemons[] = {"libvirtd", "virtqemud", NULL};
-	char hook[PATH_MAX], disp[PATH_MAX], target[PATH_MAX], tpath[PATH_MAX],
-		which[64] = "";
+	char hook[PATH_MAX], disp[PATH_MAX], target[PATH_MAX], tpath[PATH_MAX];
 	struct stat hs, ds, ts;
 	bool have_hook, via_disp;
 	const struct stat *used;
-	double started, installed;
-	long pid = 0;
 	int rc;
 
 	under(root, DOCTOR_HOOK_PATH, hook, sizeof(hook));
 	under(root, DOCTOR_DISPATCHER_PATH, disp, sizeof(disp));
+	/*
+	 * The packaged hook is a symlink to the binary. libvirt skips an
+	 * entry that does not resolve to an executable file, silently: the
+	 * VMs then start uncapped. Its target is looked up under root.
+	 */
+	if (lstat(hook, &hs) == 0 && S_ISLNK(hs.st_mode)) {
+		ssize_t n = readlink(hook, target, sizeof(target) - 1);
+
+		target[n > 0 ? n : 0] = '\0';
+		if (n <= 0 || target[0] != '/' ||
+		    !executable_file(under(root, target, tpath, sizeof(tpath)),
+				     &ts))
+			return add(r, DOCTOR_FAIL, "libvirt_hook",
+				   "%s points to %s, which is missing or not "
+				   "an executable file: libvirt skips it and "
+				   "VMs start uncapped; reinstall icmquota",
+				   hook, n > 0 ? target : "nothing");
+		/* libvirt re-runs the target at each call: an upgraded
+		 * binary needs no restart, a new link does (lstat times). */
+		if (executable_file(disp, &ds) && mentions_icmquota(disp))
+			rc = add(r, DOCTOR_WARN, "libvirt_hook",
+				 "both %s and the dispatcher %s call icmquota: "
+				 "each event runs it twice; keep one",
+				 hook, disp);
+		else
+			rc = add(r, DOCTOR_OK, "libvirt_hook",
+				 "%s is a symlink to %s (libvirt runs "
+				 "qemu.d/* in order)",
+				 hook, target);
+		if (rc)
+			return rc;
+		return check_libvirtd_started(root, &hs, r);
+	}
 	have_hook = executable_file(hook, &hs);
 	via_disp = executable_file(disp, &ds) && mentions_icmquota(disp);
 	if (!have_hook && !via_disp) {
@@ -538,7 +570,18 @@ static int check_libvirt(const char *root, struct doctor_report *r)
 			 have_hook ? " (libvirt runs qemu.d/* in order)" : "");
 	if (rc)
 		return rc;
-	/* libvirt reads the hooks directory when it starts, only. */
+	return check_libvirtd_started(root, used, r);
+}
+
+/* libvirt reads the hooks directory when it starts, only. */
+static int check_libvirtd_started(const char *root, const struct stat *used,
+				  struct doctor_report *r)
+{
+	static const char *const daemons[] = {"libvirtd", "virtqemud", NULL};
+	char which[64] = "";
+	double started, installed;
+	long pid = 0;
+
 	if (!find_processes(root, daemons, &pid, which, sizeof(which)))
 		return add(r, DOCTOR_WARN, "libvirtd_after_hook",
 			   "no libvirtd or virtqemud running: it will find "

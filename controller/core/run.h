@@ -16,7 +16,11 @@ struct policy;
 struct devlink_channel_ops;
 
 #define POLICY_DEFAULT_PATH "/etc/icmquota/policy.yaml"
+/* A build for tests may point the default elsewhere (Makefile: hooktest):
+ * libvirtd runs the hook with no options and almost no environment. */
+#ifndef CONFIG_DEFAULT_PATH
 #define CONFIG_DEFAULT_PATH "/etc/icmquota/icmquota.conf"
+#endif
 
 struct run_ctx {
 	const char *policy_path;

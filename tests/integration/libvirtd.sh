@@ -14,6 +14,7 @@
 #                            icmquota hook found installed (lv_give_back
 #                            undoes both)
 #   lv_install_hook FILE     FILE becomes /etc/libvirt/hooks/qemu.d/icmquota
+#   lv_link_hook TARGET      ... a symlink to TARGET (the packaged shape)
 #   lv_start [PCI_VIEW]      virtlogd (if not running) and libvirtd; with
 #                            PCI_VIEW (see lv_pci_view) libvirtd runs in its
 #                            own mount namespace and sees that directory as
@@ -160,6 +161,17 @@ lv_install_hook() {
 		LV_MADE_HOOK_DIR=1
 	fi
 	install -m 0755 "$1" "$LV_HOOK"
+	LV_HOOK_OURS=1
+}
+
+# lv_link_hook TARGET: $LV_HOOK becomes a symlink to TARGET (the packaged
+# shape: the binary itself, run by that path).
+lv_link_hook() {
+	if [ ! -d "$(dirname "$LV_HOOK")" ]; then
+		mkdir -p "$(dirname "$LV_HOOK")"
+		LV_MADE_HOOK_DIR=1
+	fi
+	ln -sfn "$1" "$LV_HOOK"
 	LV_HOOK_OURS=1
 }
 

@@ -24,8 +24,8 @@ echo "6.15.2-amd64" >"$ROOT/proc/sys/kernel/osrelease"
 printf 'policy = %s\nstate = %s\n' "$POLICY" "$STATE_DIR/state.json" >"$CONF"
 chmod 0644 "$CONF" "$POLICY"
 chmod 0755 "$STATE_DIR"
-sed 's|@SBINDIR@|/usr/sbin|' "$REPO/packaging/libvirt-hook" >"$HOOK"
-chmod 0755 "$HOOK"
+# The packaged shape (make install, the .deb): a symlink to the binary.
+ln -s /usr/sbin/icmquota "$HOOK"
 printf '#!/bin/sh\n' >"$ROOT/usr/sbin/icmquota"
 chmod 0755 "$ROOT/usr/sbin/icmquota"
 # fake_proc PID COMM STARTTIME_TICKS ARGV...: a process under ROOT/proc
@@ -79,7 +79,7 @@ expect_line ok fwctl "every PF has a fwctl device" "fwctl ok"
 expect_line ok devlink "family answers (sim)" "devlink ok"
 expect_line ok vnic_reporter "icm_consumption of all 8 VF(s) agrees" "vnic ok"
 expect_line ok debugfs "fw_pages_total of 2 PF(s)" "debugfs ok"
-expect_line ok libvirt_hook "qemu.d/icmquota is executable" "hook ok"
+expect_line ok libvirt_hook "qemu.d/icmquota is a symlink to /usr/sbin/icmquota" "hook ok"
 expect_line ok libvirtd_after_hook "libvirtd (pid 4242) started after" "libvirtd ok"
 expect_line ok settings "root-owned, mode 0644" "settings ok"
 expect_line ok policy_file "root-owned" "policy file ok"
@@ -167,6 +167,21 @@ doctor
 expect_line WARN debugfs "PF firmware pages are unknown in the split" "no debugfs: warning"
 mv "$SCRATCH/mlx5dbg" "$ROOT/sys/kernel/debug/mlx5"
 
+# The binary gone, the symlink left: libvirt skips a dangling entry.
+mv "$ROOT/usr/sbin/icmquota" "$SCRATCH/stub"
+doctor
+expect_rc 1 "hook target missing: exit 1"
+expect_line FAIL libvirt_hook "points to /usr/sbin/icmquota, which is missing or not an executable file: libvirt skips it and VMs start uncapped" "dangling hook line"
+mv "$SCRATCH/stub" "$ROOT/usr/sbin/icmquota"
+# The symlink and a dispatcher (/etc/libvirt/hooks/qemu) both calling it.
+printf '#!/bin/sh\nexec /usr/sbin/icmquota hook libvirt qemu "$@"\n' >"$ROOT/etc/libvirt/hooks/qemu"
+chmod 0755 "$ROOT/etc/libvirt/hooks/qemu"
+doctor
+expect_line WARN libvirt_hook "each event runs it twice" "symlink and dispatcher: warning"
+rm "$ROOT/etc/libvirt/hooks/qemu"
+# An operator's own script as the hook (a regular file).
+rm "$HOOK"
+printf '#!/bin/sh\nicmquota=/usr/sbin/icmquota\nexec "$icmquota" hook libvirt qemu "$@"\n' >"$HOOK"
 chmod 0644 "$HOOK"
 doctor
 expect_rc 1 "hook not executable: exit 1"
@@ -190,6 +205,8 @@ doctor
 expect_rc 1 "hook binary missing: exit 1"
 expect_line FAIL libvirt_hook "which is missing or not executable" "hook target line"
 mv "$SCRATCH/stub" "$ROOT/usr/sbin/icmquota"
+rm "$HOOK"
+ln -s /usr/sbin/icmquota "$HOOK"
 
 # libvirtd started an hour ago, the hook (ctime) is from just now.
 printf 'cpu  1 2 3 4\nbtime %s\n' "$((NOW - 3600))" >"$ROOT/proc/stat"

@@ -70,10 +70,9 @@ check "policy validate on the installed policy" \
 check "conffiles: icmquota.conf, policy.yaml" bash -c \
 	"dpkg-query -W -f='\${Conffiles}\n' icmquota | grep -q ' /etc/icmquota/icmquota.conf ' &&
 	 dpkg-query -W -f='\${Conffiles}\n' icmquota | grep -q ' /etc/icmquota/policy.yaml '"
-check "libvirt hook installed, executable, calls /usr/sbin/icmquota" bash -c \
+check "libvirt hook installed: a symlink to /usr/sbin/icmquota" bash -c \
 	"test -x /etc/libvirt/hooks/qemu.d/icmquota &&
-	 grep -q '^icmquota=/usr/sbin/icmquota$' /etc/libvirt/hooks/qemu.d/icmquota &&
-	 sh -n /etc/libvirt/hooks/qemu.d/icmquota"
+	 test \"\$(readlink /etc/libvirt/hooks/qemu.d/icmquota)\" = /usr/sbin/icmquota"
 check "man pages icmquota(8), icmquota-policy(5)" bash -c \
 	"man -w 8 icmquota && man -w 5 icmquota-policy"
 quiet "icmquota-policy(5) renders without warnings" bash -c \
