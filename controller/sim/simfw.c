@@ -500,7 +500,7 @@ static char *pf_to_json(const struct simfw_pf *pf)
 	}
 	json_object_object_add(root, "groups", groups);
 	text = strdup(json_object_to_json_string_ext(
-		root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED));
+		root, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(root);
 	return text;
 }
