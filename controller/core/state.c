@@ -681,7 +681,10 @@ static int put_record(struct printbuf *b, json_object *o, bool last)
 {
 	const char *t = json_object_to_json_string_ext(
 		o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-	int rc = sprintbuf(b, "    %s%s\n", t, last ? "" : ",") < 0;
+	/* memappend: sprintbuf would format twice for a long record. */
+	int rc = printbuf_memappend(b, "    ", 4) < 0 ||
+		 printbuf_memappend(b, t, (int)strlen(t)) < 0 ||
+		 printbuf_memappend(b, last ? "\n" : ",\n", last ? 1 : 2) < 0;
 
 	json_object_put(o);
 	return rc;
