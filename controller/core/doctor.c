@@ -719,7 +719,7 @@ int doctor_run(const struct run_ctx *ctx, struct doctor_report *report,
 
 	memset(report, 0, sizeof(*report));
 	rc = check_kernel(root, report);
-	have_host = host_discover(root, &host, &herr) == IQ_OK;
+	have_host = host_discover(root, NULL, &host, &herr) == IQ_OK;
 	if (!rc && !have_host)
 		rc = add(report, DOCTOR_FAIL, "connectx", "%s", herr.msg);
 	else if (!rc && !host.npfs)

@@ -207,27 +207,44 @@ static int cmp_pf(const void *a, const void *b)
 			    ((const struct host_pf *)b)->pci);
 }
 
+/* A PF's VF array, one more slot. */
+static struct host_vf *new_vf(struct host_pf *pf, size_t *cap,
+			      struct iq_err *err)
+{
+	struct host_vf *vf;
+
+	if (pf->nvfs == *cap) {
+		size_t grown_cap = *cap ? *cap * 2 : 64;
+		struct host_vf *grown =
+			realloc(pf->vfs, grown_cap * sizeof(*pf->vfs));
+
+		if (!grown) {
+			iq_fail(err, IQ_EENV, "%s: out of memory", pf->pci);
+			return NULL;
+		}
+		pf->vfs = grown;
+		*cap = grown_cap;
+	}
+	vf = &pf->vfs[pf->nvfs];
+	memset(vf, 0, sizeof(*vf));
+	return vf;
+}
+
 /*
  * One virtfnN link of a PF: the VF it names. The link's target ends in the
  * VF's address ("../0000:3b:00.2"): one readlinkat and one fstatat beside
  * the PF's open directory, no path walked from the root each time.
  */
 static int add_vf(int dfd, const char *dir, struct host_pf *pf, size_t *cap,
-		  const char *link_name, struct iq_err *err)
+		  const char *link_name, unsigned index, uint64_t link_ino,
+		  struct iq_err *err)
 {
 	char target[PATH_MAX];
 	struct host_vf *vf;
 	const char *base;
 	struct stat st;
-	char *end;
-	unsigned long index;
 	ssize_t len;
 
-	errno = 0;
-	index = strtoul(link_name + strlen("virtfn"), &end, 10);
-	if (errno || end == link_name + strlen("virtfn") || *end ||
-	    index > UINT16_MAX - 1)
-		return IQ_OK; /* not a virtfnN link */
 	len = readlinkat(dfd, link_name, target, sizeof(target) - 1);
 	/* Gone meanwhile: a VF being removed right now. */
 	if (len < 0)
@@ -237,8 +254,7 @@ static int add_vf(int dfd, const char *dir, struct host_pf *pf, size_t *cap,
 					 "%s/%s: cannot read link: %s", dir,
 					 link_name, strerror(errno));
 	target[len] = '\0';
-	/* A dangling link is a VF being removed right now: it is gone. The
-	 * VF's directory identifies this incarnation of the VF. */
+	/* A dangling link is a VF being removed right now: it is gone. */
 	if (fstatat(dfd, link_name, &st, 0) < 0)
 		return errno == ENOENT
 			       ? IQ_OK
@@ -246,29 +262,36 @@ static int add_vf(int dfd, const char *dir, struct host_pf *pf, size_t *cap,
 					 dir, link_name, strerror(errno));
 	base = strrchr(target, '/');
 	base = base ? base + 1 : target;
-	if (pf->nvfs == *cap) {
-		size_t grown_cap = *cap ? *cap * 2 : 64;
-		struct host_vf *grown =
-			realloc(pf->vfs, grown_cap * sizeof(*pf->vfs));
-
-		if (!grown)
-			return iq_fail(err, IQ_EENV, "%s: out of memory",
-				       pf->pci);
-		pf->vfs = grown;
-		*cap = grown_cap;
-	}
-	vf = &pf->vfs[pf->nvfs];
-	memset(vf, 0, sizeof(*vf));
+	vf = new_vf(pf, cap, err);
+	if (!vf)
+		return err->code;
 	if (!pci_addr_normalize(base, vf->pci))
 		return iq_fail(err, IQ_EENV,
 			       "%s/%s points to %s, not a PCI function", dir,
 			       link_name, target);
-	vf->index = (unsigned)index;
+	vf->index = index;
 	/* The vport number: virtfn0 is function 1 (prm.md). */
 	vf->function_id = (uint16_t)(index + 1);
-	vf->sysfs_ino = (uint64_t)st.st_ino;
-	vf->sysfs_ctime_ns =
-		(int64_t)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec;
+	vf->link_ino = link_ino;
+	pf->nvfs++;
+	return IQ_OK;
+}
+
+/* A VF the vhca_id cache knows by its link: no read of the link. */
+static int add_cached_vf(struct host_pf *pf, size_t *cap,
+			 const struct vhca_cache_entry *e, unsigned index,
+			 struct iq_err *err)
+{
+	struct host_vf *vf = new_vf(pf, cap, err);
+
+	if (!vf)
+		return err->code;
+	memcpy(vf->pci, e->vf, PCI_ADDR_LEN);
+	vf->index = index;
+	vf->function_id = (uint16_t)(index + 1);
+	vf->link_ino = e->link_ino;
+	vf->vhca_id = e->vhca_id;
+	vf->vhca_known = vf->vhca_cached = true;
 	pf->nvfs++;
 	return IQ_OK;
 }
@@ -285,11 +308,30 @@ int host_vf_read_driver(const struct host *host, struct host_vf *vf,
 	return rc;
 }
 
-static int find_vfs(const char *root, struct host_pf *pf, struct iq_err *err)
+struct vf_link {
+	unsigned index;
+	uint64_t ino;
+};
+
+static int cmp_vf_link(const void *a, const void *b)
 {
-	char dir[PATH_MAX];
+	const struct vf_link *x = a, *y = b;
+
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/*
+ * The PF's virtfnN links, read in one pass (readdir gives each link's
+ * inode), then each resolved: from the cache when it knows that link with
+ * this many VFs, else by reading the link.
+ */
+static int find_vfs(const char *root, struct host_pf *pf,
+		    struct vhca_cache *cache, struct iq_err *err)
+{
+	char dir[PATH_MAX], name[32];
 	struct dirent *entry;
-	size_t cap = 0;
+	struct vf_link *links = NULL;
+	size_t cap = 0, nlinks = 0, lcap = 0;
 	DIR *d;
 	int dfd;
 	int rc = device_file(dir, sizeof(dir), root, pf->pci, "", err);
@@ -309,12 +351,56 @@ static int find_vfs(const char *root, struct host_pf *pf, struct iq_err *err)
 		close(dfd);
 		return rc;
 	}
-	while (!rc && (errno = 0, entry = readdir(d)))
-		if (strncmp(entry->d_name, "virtfn", 6) == 0)
-			rc = add_vf(dfd, dir, pf, &cap, entry->d_name, err);
+	while (!rc && (errno = 0, entry = readdir(d))) {
+		char *end;
+		unsigned long index;
+
+		if (strncmp(entry->d_name, "virtfn", 6) != 0)
+			continue;
+		errno = 0;
+		index = strtoul(entry->d_name + 6, &end, 10);
+		if (errno || end == entry->d_name + 6 || *end ||
+		    index > UINT16_MAX - 1)
+			continue; /* not a virtfnN link */
+		if (nlinks == lcap) {
+			size_t grown_cap = lcap ? lcap * 2 : 64;
+			struct vf_link *grown =
+				realloc(links, grown_cap * sizeof(*links));
+
+			if (!grown) {
+				rc = iq_fail(err, IQ_EENV, "%s: out of memory",
+					     pf->pci);
+				break;
+			}
+			links = grown;
+			lcap = grown_cap;
+		}
+		links[nlinks].index = (unsigned)index;
+		links[nlinks].ino = (uint64_t)entry->d_ino;
+		nlinks++;
+	}
 	if (!rc && errno)
 		rc = iq_fail(err, IQ_EENV, "%s: cannot list: %s", dir,
 			     strerror(errno));
+	if (!rc && nlinks)
+		qsort(links, nlinks, sizeof(*links), cmp_vf_link);
+	for (size_t i = 0; !rc && i < nlinks; i++) {
+		const struct vhca_cache_entry *e =
+			cache ? vhca_cache_find_link(
+					cache, pf->pci, (unsigned)nlinks,
+					(uint16_t)(links[i].index + 1),
+					links[i].ino)
+			      : NULL;
+
+		if (e) {
+			rc = add_cached_vf(pf, &cap, e, links[i].index, err);
+			continue;
+		}
+		snprintf(name, sizeof(name), "virtfn%u", links[i].index);
+		rc = add_vf(dfd, dir, pf, &cap, name, links[i].index,
+			    links[i].ino, err);
+	}
+	free(links);
 	closedir(d); /* closes dfd */
 	if (!rc && pf->nvfs)
 		qsort(pf->vfs, pf->nvfs, sizeof(*pf->vfs), cmp_vf);
@@ -399,8 +485,8 @@ static int find_own_ibdev(const char *root, struct host_pf *pf,
 }
 
 /* Is this PCI function a ConnectX PF with SR-IOV? Fills pf when it is. */
-static int probe_pf(const char *root, const char *pci, struct host_pf *pf,
-		    bool *is_pf, struct iq_err *err)
+static int probe_pf(const char *root, struct vhca_cache *cache, const char *pci,
+		    struct host_pf *pf, bool *is_pf, struct iq_err *err)
 {
 	char path[PATH_MAX];
 	uint64_t vendor, device, total_vfs;
@@ -434,7 +520,7 @@ static int probe_pf(const char *root, const char *pci, struct host_pf *pf,
 	pf->fw_pages = (struct host_fw_pages){
 		.total = -1, .vfs = -1, .ec_vfs = -1, .sfs = -1, .host_pf = -1};
 	pf->total_icm_bytes = IQ_UNLIMITED;
-	rc = find_vfs(root, pf, err);
+	rc = find_vfs(root, pf, cache, err);
 	if (rc) {
 		free(pf->vfs);
 		pf->vfs = NULL;
@@ -509,7 +595,8 @@ static int known_vfs_add(struct known_vfs *k, const struct host_pf *pf,
 	return IQ_OK;
 }
 
-int host_discover(const char *root, struct host *host, struct iq_err *err)
+int host_discover(const char *root, struct vhca_cache *cache, struct host *host,
+		  struct iq_err *err)
 {
 	struct known_vfs vfs = {0};
 	char dir[PATH_MAX];
@@ -545,7 +632,7 @@ int host_discover(const char *root, struct host *host, struct iq_err *err)
 		/* The VFs of the PFs found so far: no need to look. */
 		if (known_vf(&vfs, pci))
 			continue;
-		rc = probe_pf(root, pci, &pf, &is_pf, err);
+		rc = probe_pf(root, cache, pci, &pf, &is_pf, err);
 		if (rc || !is_pf)
 			continue;
 		grown = realloc(host->pfs, (host->npfs + 1) * sizeof(pf));
@@ -678,8 +765,7 @@ int host_vf_vhca(struct host_pf *pf, struct host_vf *vf, struct iq_err *err)
 		return IQ_OK;
 	if (pf->vhca_cache &&
 	    vhca_cache_get(pf->vhca_cache, vf->pci, pf->pci, (unsigned)pf->nvfs,
-			   vf->function_id, vf->sysfs_ino, vf->sysfs_ctime_ns,
-			   &vf->vhca_id)) {
+			   vf->function_id, vf->link_ino, &vf->vhca_id)) {
 		vf->vhca_known = vf->vhca_cached = true;
 		return IQ_OK;
 	}
@@ -701,8 +787,7 @@ int host_vf_vhca(struct host_pf *pf, struct host_vf *vf, struct iq_err *err)
 	memcpy(learnt.pf, pf->pci, PCI_ADDR_LEN);
 	learnt.pf_numvfs = (unsigned)pf->nvfs;
 	learnt.function_id = vf->function_id;
-	learnt.ino = vf->sysfs_ino;
-	learnt.ctime_ns = vf->sysfs_ctime_ns;
+	learnt.link_ino = vf->link_ino;
 	learnt.vhca_id = vf->vhca_id;
 	return vhca_cache_put(pf->vhca_cache, &learnt, err);
 }

@@ -28,10 +28,9 @@ struct host_vf {
 	uint16_t function_id; /* index + 1 */
 	char driver[64];      /* "vfio-pci", "mlx5_core", "": read on demand
 			       * by host_vf_read_driver() */
-	/* The VF's sysfs directory (inode, ctime in ns): a VF re-created
-	 * (sriov_numvfs 0 and back) is a new directory (vhca_id cache key). */
-	uint64_t sysfs_ino;
-	int64_t sysfs_ctime_ns;
+	/* The PF's virtfnN link's inode: a VF re-created (sriov_numvfs 0
+	 * and back) comes with a new link (vhca_id cache key). */
+	uint64_t link_ino;
 	bool vhca_known;
 	bool vhca_cached; /* vhca_id from the cache, not asked this run */
 	uint16_t vhca_id;
@@ -121,8 +120,14 @@ struct host {
 	struct host_mem mem;
 };
 
-/* Read sysfs: PFs (vendor 0x15b3 with SR-IOV, no physfn) and their VFs. */
-int host_discover(const char *root, struct host *host, struct iq_err *err);
+/*
+ * Read sysfs: PFs (vendor 0x15b3 with SR-IOV, no physfn) and their VFs.
+ * With a vhca_id cache (NULL: none), a VF whose virtfnN link the cache
+ * knows is taken from it (address and vhca_id) without reading the link:
+ * a known host costs one readdir per PF.
+ */
+int host_discover(const char *root, struct vhca_cache *cache, struct host *host,
+		  struct iq_err *err);
 /*
  * Open each PF's transport, read its own caps and NIC_CAP_REG (VF vhca_ids
  * come later, on demand: host_vf_vhca). A PF whose firmware lacks VHCA_ICM_CTRL is marked unsupported

@@ -57,16 +57,25 @@ static int load_policy(struct session *s, struct iq_err *err)
 	return rc;
 }
 
-/* The vhca_ids of earlier runs, keyed to this boot and root. */
-static void open_vhca_cache(struct session *s)
+/* The vhca_ids of earlier runs, keyed to this boot and root: read before
+ * discovery, which takes known VFs from it. */
+static void load_vhca_cache(struct session *s)
 {
 	char path[4096];
 	char boot_id[40];
 
+	if (s->have_vhca_cache)
+		return;
 	vhca_cache_path(s->ctx->state_path, path, sizeof(path));
 	read_boot_id(s->ctx->root, boot_id, sizeof(boot_id));
 	vhca_cache_load(&s->vhca_cache, path, s->ctx->root, boot_id);
 	s->have_vhca_cache = true;
+}
+
+/* The firmware channels learn into it. */
+static void open_vhca_cache(struct session *s)
+{
+	load_vhca_cache(s);
 	for (size_t i = 0; i < s->host.npfs; i++)
 		s->host.pfs[i].vhca_cache = &s->vhca_cache;
 }
@@ -134,7 +143,8 @@ int session_open_reusing(struct run_ctx *ctx, unsigned needs,
 				 forgotten == 1 ? "" : "s");
 	}
 	if (rc == IQ_OK && (needs & (SESSION_HOST | SESSION_FIRMWARE))) {
-		rc = host_discover(ctx->root, &s->host, err);
+		load_vhca_cache(s);
+		rc = host_discover(ctx->root, &s->vhca_cache, &s->host, err);
 		s->have_host = rc == IQ_OK;
 		if (rc == IQ_OK)
 			rc = host_read_memory(&s->host, err);

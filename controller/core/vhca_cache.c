@@ -2,10 +2,12 @@
 /*
  * The vhca_id cache file (vhca_cache.h says what holds an entry):
  *
- *   icmquota vhca-ids 1
+ *   icmquota vhca-ids 2
  *   boot_id 6c0e...           ("-" when unknown)
  *   root /tmp/sim             (the rest of the line; empty = this host)
- *   VF PF NUMVFS FUNCTION_ID INO CTIME_NS VHCA_ID   (one line per VF)
+ *   VF PF NUMVFS FUNCTION_ID LINK_INO VHCA_ID   (one line per VF)
+ *
+ * A file of another version is an empty cache (rewritten by the run).
  *
  * Lines sorted by VF address, so a lookup is a binary search.
  */
@@ -19,7 +21,7 @@
 
 #include "lib/file.h"
 
-#define MAGIC "icmquota vhca-ids 1"
+#define MAGIC "icmquota vhca-ids 2"
 
 void vhca_cache_path(const char *state_path, char *out, size_t len)
 {
@@ -56,17 +58,15 @@ static bool parse_entry(const char *line, struct vhca_cache_entry *e)
 	char vf[32], pf[32];
 	unsigned numvfs, fid, vhca;
 	uint64_t ino;
-	int64_t ctime_ns;
 
-	if (sscanf(line, "%31s %31s %u %u %" SCNu64 " %" SCNd64 " %x", vf, pf,
-		   &numvfs, &fid, &ino, &ctime_ns, &vhca) != 7 ||
+	if (sscanf(line, "%31s %31s %u %u %" SCNu64 " %x", vf, pf, &numvfs,
+		   &fid, &ino, &vhca) != 6 ||
 	    fid > UINT16_MAX || vhca > UINT16_MAX ||
 	    !pci_addr_normalize(vf, e->vf) || !pci_addr_normalize(pf, e->pf))
 		return false;
 	e->pf_numvfs = numvfs;
 	e->function_id = (uint16_t)fid;
-	e->ino = ino;
-	e->ctime_ns = ctime_ns;
+	e->link_ino = ino;
 	e->vhca_id = (uint16_t)vhca;
 	return true;
 }
@@ -150,20 +150,76 @@ static struct vhca_cache_entry *find(const struct vhca_cache *c,
 
 bool vhca_cache_get(struct vhca_cache *c, const char *vf_pci,
 		    const char *pf_pci, unsigned pf_numvfs,
-		    uint16_t function_id, uint64_t ino, int64_t ctime_ns,
-		    uint16_t *vhca_id)
+		    uint16_t function_id, uint64_t link_ino, uint16_t *vhca_id)
 {
 	const struct vhca_cache_entry *e = find(c, vf_pci);
 
 	if (!e || strcmp(e->pf, pf_pci) != 0 || e->pf_numvfs != pf_numvfs ||
-	    e->function_id != function_id || e->ino != ino ||
-	    e->ctime_ns != ctime_ns) {
+	    e->function_id != function_id || e->link_ino != link_ino) {
 		c->misses++;
 		return false;
 	}
 	c->hits++;
 	*vhca_id = e->vhca_id;
 	return true;
+}
+
+static int cmp_link(const void *a, const void *b, void *cache)
+{
+	const struct vhca_cache_entry *entries =
+		((const struct vhca_cache *)cache)->entries;
+	const struct vhca_cache_entry *x = &entries[*(const size_t *)a];
+	const struct vhca_cache_entry *y = &entries[*(const size_t *)b];
+	int d = strcmp(x->pf, y->pf);
+
+	return d ? d : (int)x->function_id - (int)y->function_id;
+}
+
+const struct vhca_cache_entry *vhca_cache_find_link(struct vhca_cache *c,
+						    const char *pf_pci,
+						    unsigned pf_numvfs,
+						    uint16_t function_id,
+						    uint64_t link_ino)
+{
+	size_t lo = 0, hi;
+	const struct vhca_cache_entry *e = NULL;
+
+	if (c->nby_link != c->n) {
+		size_t *idx = realloc(c->by_link, (c->n + 1) * sizeof(*idx));
+
+		if (!idx) {
+			c->misses++;
+			return NULL; /* a miss costs a readlink, no more */
+		}
+		c->by_link = idx;
+		for (size_t i = 0; i < c->n; i++)
+			idx[i] = i;
+		qsort_r(idx, c->n, sizeof(*idx), cmp_link, c);
+		c->nby_link = c->n;
+	}
+	hi = c->nby_link;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct vhca_cache_entry *m = &c->entries[c->by_link[mid]];
+		int d = strcmp(m->pf, pf_pci);
+
+		if (!d)
+			d = (int)m->function_id - (int)function_id;
+		if (!d) {
+			e = m;
+			break;
+		}
+		if (d < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!e || e->pf_numvfs != pf_numvfs || e->link_ino != link_ino) {
+		c->misses++;
+		return NULL;
+	}
+	c->hits++;
+	return e;
 }
 
 int vhca_cache_put(struct vhca_cache *c, const struct vhca_cache_entry *e,
@@ -177,6 +233,7 @@ int vhca_cache_put(struct vhca_cache *c, const struct vhca_cache_entry *e,
 		if (memcmp(slot, e, sizeof(*e)) != 0) {
 			*slot = *e;
 			c->dirty = true;
+			c->nby_link = (size_t)-1; /* its key may have moved */
 		}
 		return IQ_OK;
 	}
@@ -210,6 +267,7 @@ void vhca_cache_drop(struct vhca_cache *c, const char *vf_pci)
 	memmove(e, e + 1, (c->n - at - 1) * sizeof(*e));
 	c->n--;
 	c->dirty = true;
+	c->nby_link = (size_t)-1;
 }
 
 int vhca_cache_save(struct vhca_cache *c, struct iq_err *err)
@@ -229,9 +287,8 @@ int vhca_cache_save(struct vhca_cache *c, struct iq_err *err)
 	for (size_t i = 0; i < c->n; i++) {
 		const struct vhca_cache_entry *e = &c->entries[i];
 
-		fprintf(mem, "%s %s %u %u %" PRIu64 " %" PRId64 " %x\n", e->vf,
-			e->pf, e->pf_numvfs, e->function_id, e->ino,
-			e->ctime_ns, e->vhca_id);
+		fprintf(mem, "%s %s %u %u %" PRIu64 " %x\n", e->vf, e->pf,
+			e->pf_numvfs, e->function_id, e->link_ino, e->vhca_id);
 	}
 	if (fclose(mem) != 0) {
 		free(text);
@@ -248,6 +305,8 @@ int vhca_cache_save(struct vhca_cache *c, struct iq_err *err)
 void vhca_cache_free(struct vhca_cache *c)
 {
 	free(c->entries);
+	free(c->by_link);
 	c->entries = NULL;
-	c->n = 0;
+	c->by_link = NULL;
+	c->n = c->nby_link = 0;
 }

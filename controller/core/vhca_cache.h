@@ -8,8 +8,13 @@
  *
  * An entry holds only while nothing could have changed the answer: the
  * same boot (boot_id), the same simulated or real root, the PF with the
- * same number of VFs (sriov_numvfs), and the VF's sysfs directory the same
- * incarnation (inode and ctime: re-creating VFs makes new directories).
+ * same number of VFs (sriov_numvfs), and the PF's virtfnN link the same
+ * incarnation (its inode, which readdir gives for free): the kernel makes
+ * a new link with each VF it creates (pci_iov_add_virtfn, drivers/pci/
+ * iov.c), and kernfs never reuses an inode number within a boot. A link
+ * holds its target for its life, so an entry also gives the VF's address
+ * without reading the link: discovery of a known host is one readdir per
+ * PF (host.c).
  * Anything else is a miss, and the firmware is asked. A missing,
  * unreadable or corrupt file is an empty cache: the cache can cost a
  * query, never a wrong vhca_id or a failed run.
@@ -29,8 +34,7 @@ struct vhca_cache_entry {
 	char pf[PCI_ADDR_LEN];
 	unsigned pf_numvfs;   /* the PF's VF count when learnt */
 	uint16_t function_id; /* VF index + 1 */
-	uint64_t ino;	      /* the VF's sysfs directory */
-	int64_t ctime_ns;
+	uint64_t link_ino;    /* the PF's virtfnN link (d_ino) */
 	uint16_t vhca_id;
 };
 
@@ -40,6 +44,9 @@ struct vhca_cache {
 	char root[4096];
 	struct vhca_cache_entry *entries; /* sorted by vf */
 	size_t n;
+	/* entries by (pf, function_id), built on the first link lookup. */
+	size_t *by_link;
+	size_t nby_link;
 	bool dirty;
 	unsigned long hits, misses; /* this run, for -v and the bench */
 };
@@ -57,12 +64,22 @@ void vhca_cache_load(struct vhca_cache *c, const char *path, const char *root,
 		     const char *boot_id);
 /*
  * The cached vhca_id of a VF, if its entry still holds for this PF
- * (pf_numvfs VFs now) and this incarnation of the VF (ino, ctime_ns).
+ * (pf_numvfs VFs now) and this incarnation of its virtfnN link.
  */
 bool vhca_cache_get(struct vhca_cache *c, const char *vf_pci,
 		    const char *pf_pci, unsigned pf_numvfs,
-		    uint16_t function_id, uint64_t ino, int64_t ctime_ns,
-		    uint16_t *vhca_id);
+		    uint16_t function_id, uint64_t link_ino, uint16_t *vhca_id);
+/*
+ * The entry of the VF behind PF pf_pci's virtfn(function_id - 1) link, if
+ * it still holds (pf_numvfs VFs now, the link's inode link_ino); NULL
+ * otherwise. Counts a hit or a miss like vhca_cache_get. The pointer
+ * lives until the next put or drop.
+ */
+const struct vhca_cache_entry *vhca_cache_find_link(struct vhca_cache *c,
+						    const char *pf_pci,
+						    unsigned pf_numvfs,
+						    uint16_t function_id,
+						    uint64_t link_ino);
 /* Learn (or replace) a VF's vhca_id. IQ_EENV when out of memory. */
 int vhca_cache_put(struct vhca_cache *c, const struct vhca_cache_entry *e,
 		   struct iq_err *err);

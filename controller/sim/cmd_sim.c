@@ -805,7 +805,7 @@ static int sim_show(struct run_ctx *ctx, int argc, char **argv,
 	if (!rc)
 		rc = sim_root(ctx, "show", &root, err);
 	if (!rc)
-		rc = host_discover(root, &host, err);
+		rc = host_discover(root, NULL, &host, err);
 	if (!rc)
 		rc = simfw_list_pfs(root, &pcis, &npfs, err);
 	if (!rc && ctx->json)

@@ -690,7 +690,7 @@ static int locate_vf(const char *root, const char *vf_text,
 		return iq_fail(err, IQ_EUSAGE,
 			       "\"%s\" is not a PCI address (DDDD:BB:SS.F)",
 			       vf_text);
-	rc = host_discover(root, &host, err);
+	rc = host_discover(root, NULL, &host, err);
 	if (rc)
 		return rc;
 	vf = host_find_vf(&host, pci, &pf);

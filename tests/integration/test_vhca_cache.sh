@@ -38,16 +38,24 @@ for line in open(sys.argv[1]):
 print(q, rd, wr, ",".join(map(str, fids)) or "-")
 EOF
 }
-apply_traced() { # apply_traced LABEL: sets Q R W FIDS
-	run --trace-fw "$SCRATCH/trace" apply --libvirt-xml "$SCRATCH/vms"
+apply_traced() { # apply_traced LABEL: sets Q R W FIDS, and LINKS: the
+	# virtfnN links read (strace), discovery's cost per VF it does not know
+	ASAN_OPTIONS=detect_leaks=0 \
+		strace -f -qq -e trace=readlink,readlinkat -o "$SCRATCH/strace" \
+		"$BIN" --config none --root "$ROOT" --policy "$POLICY" \
+		--state "$SCRATCH/state.json" --trace-fw "$SCRATCH/trace" \
+		apply --libvirt-xml "$SCRATCH/vms" >"$SCRATCH/out" 2>"$SCRATCH/err"
+	RC=$? ERR=$(cat "$SCRATCH/err") OUT=$(cat "$SCRATCH/out")
 	expect_rc 0 "$1: apply"
 	read -r Q R W FIDS < <(counts)
+	LINKS=$(grep -c '"virtfn[0-9]*"' "$SCRATCH/strace")
 }
 
 apply_traced "first apply"
 expect_eq "$Q" 8 "first apply asks every VF's vhca_id"
 expect_eq "$R" 8 "first apply reads every cap once"
 expect_eq "$W" 8 "first apply writes every cap"
+expect_eq "$LINKS" 8 "first apply reads every virtfn link"
 expect_eq "$(grep -c . "$CACHE")" $((3 + 8)) "cache: header and 8 VFs"
 expect_eq "$(sed -n 2p "$CACHE")" "boot_id -" "cache: no boot_id on this root"
 
@@ -55,6 +63,7 @@ apply_traced "second apply"
 expect_eq "$Q" 0 "second apply: no vhca_id query"
 expect_eq "$R" 8 "second apply: one read per VF"
 expect_eq "$W" 0 "second apply: no write"
+expect_eq "$LINKS" 0 "second apply: no virtfn link read (the cache knows them)"
 
 # A reboot: the kernel's boot_id changes.
 mkdir -p "$ROOT/proc/sys/kernel/random"
@@ -67,9 +76,12 @@ echo 0b5e0a1c-0000-4000-8000-000000000002 >"$ROOT/proc/sys/kernel/random/boot_id
 apply_traced "after a second reboot"
 expect_eq "$Q" 8 "second reboot: every vhca_id asked again"
 
-# A VF re-created: a new sysfs directory, and the firmware gives the new
-# function another vhca_id (0x3f0). Only that VF is asked again, and the
-# cap goes to the new vhca_id.
+# A VF re-created: as the kernel does it (pci_iov_remove_virtfn, then
+# pci_iov_add_virtfn), a new sysfs directory and a new virtfn0 link in the
+# PF's directory (made before the old one goes, so it cannot get the old
+# inode number back); the firmware gives the new function another vhca_id
+# (0x3f0). Only that VF is asked again, and the cap goes to the new
+# vhca_id.
 python3 - "$ROOT/icmquota-sim/fw/${PFS[0]}.json" <<'EOF'
 import json, sys
 p = sys.argv[1]
@@ -82,8 +94,11 @@ json.dump(d, open(p, "w"))
 EOF
 dir=$(readlink -f "$ROOT/sys/bus/pci/devices/${PFS[0]}/virtfn0")
 cp -a "$dir" "$dir.new" && rm -rf "$dir" && mv "$dir.new" "$dir"
+link=$ROOT/sys/bus/pci/devices/${PFS[0]}/virtfn0
+ln -s "$(readlink "$link")" "$link.new" && mv -T "$link.new" "$link"
 apply_traced "VF re-created"
 expect_eq "$Q" 1 "VF re-created: one vhca_id asked"
+expect_eq "$LINKS" 1 "VF re-created: only its new link read"
 expect_eq "$FIDS" 1 "VF re-created: the query is for function 1 (virtfn0)"
 expect_eq "$R" 8 "VF re-created: no failed read on a stale vhca_id"
 expect_eq "$W" 1 "VF re-created: its cap written again"
@@ -121,7 +136,7 @@ expect_eq "$W" 0 "stale entry: nothing to write"
 echo "garbage" >"$CACHE"
 apply_traced "corrupt cache"
 expect_eq "$Q" 7 "corrupt cache: every VF asked"
-expect_eq "$(head -1 "$CACHE")" "icmquota vhca-ids 1" "corrupt cache rewritten"
+expect_eq "$(head -1 "$CACHE")" "icmquota vhca-ids 2" "corrupt cache rewritten"
 apply_traced "after the corrupt cache"
 expect_eq "$Q" 0 "cached again"
 

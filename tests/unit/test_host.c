@@ -94,7 +94,7 @@ static void test_discover(void)
 	struct iq_err err = {0};
 
 	CHECK_U64(init_sim(NULL, true), IQ_OK);
-	CHECK_U64(host_discover(root, &host, &err), IQ_OK);
+	CHECK_U64(host_discover(root, NULL, &host, &err), IQ_OK);
 	CHECK_STR(host.root, root);
 	/* The GPU and the root ports are PCI functions, not ConnectX PFs. */
 	CHECK_U64(host.npfs, 2);
@@ -155,7 +155,7 @@ static void test_probe_sim(void)
 	unsigned long cmds, writes, cmds_again;
 
 	CHECK_U64(init_sim(NULL, true), IQ_OK);
-	CHECK_U64(host_discover(root, &host, &err), IQ_OK);
+	CHECK_U64(host_discover(root, NULL, &host, &err), IQ_OK);
 	host.sim_transport = &simfw_transport;
 	CHECK_U64(host_probe_firmware(&host, FW_BACKEND_SIM, NULL, &err),
 		  IQ_OK);
@@ -203,7 +203,7 @@ static void test_probe_sim(void)
 	CHECK_U64(cmds_again, cmds);
 	/* auto picks the sim on a simulated root. */
 	host_free(&host);
-	CHECK_U64(host_discover(root, &host, &err), IQ_OK);
+	CHECK_U64(host_discover(root, NULL, &host, &err), IQ_OK);
 	host.sim_transport = &simfw_transport;
 	CHECK_U64(host_probe_firmware(&host, FW_BACKEND_AUTO, NULL, &err),
 		  IQ_OK);
@@ -218,7 +218,7 @@ static void test_unsupported_pf(void)
 	struct iq_err err = {0};
 
 	CHECK_U64(init_sim(PF1, true), IQ_OK);
-	CHECK_U64(host_discover(root, &host, &err), IQ_OK);
+	CHECK_U64(host_discover(root, NULL, &host, &err), IQ_OK);
 	/* Not an error: a per-device state with the reason. */
 	host.sim_transport = &simfw_transport;
 	CHECK_U64(host_probe_firmware(&host, FW_BACKEND_SIM, NULL, &err),
@@ -246,7 +246,7 @@ static void test_fw_pages_and_memory(void)
 	char path[PATH_MAX];
 
 	CHECK_U64(init_sim(NULL, true), IQ_OK);
-	CHECK_U64(host_discover(root, &host, &err), IQ_OK);
+	CHECK_U64(host_discover(root, NULL, &host, &err), IQ_OK);
 	host_read_fw_pages(&host);
 	CHECK_U64(host.pfs[0].fw_pages.total, 1024);
 	CHECK_U64(host.pfs[0].fw_pages.host_pf, 1024);
@@ -295,7 +295,7 @@ static void test_memory_errors(void)
 	FILE *f;
 
 	CHECK_U64(init_sim(NULL, true), IQ_OK);
-	CHECK_U64(host_discover(root, &host, &err), IQ_OK);
+	CHECK_U64(host_discover(root, NULL, &host, &err), IQ_OK);
 	in_root(path, sizeof(path), "proc/meminfo");
 	f = fopen(path, "w");
 	CHECK(f != NULL);
@@ -339,7 +339,7 @@ static void test_vf_removed(void)
 	in_root(path, sizeof(path),
 		"sys/devices/pci0000:0b/0000:0b:01.0/0000:0c:00.3");
 	rm_tree(path);
-	CHECK_U64(host_discover(root, &host, &err), IQ_OK);
+	CHECK_U64(host_discover(root, NULL, &host, &err), IQ_OK);
 	CHECK_U64(host.pfs[0].nvfs, 2);
 	if (host.pfs[0].nvfs == 2) {
 		CHECK_STR(host.pfs[0].vfs[0].pci, "0000:0c:00.1");
@@ -386,7 +386,7 @@ static void test_fwctl_aux_and_ibdev_fallback(void)
 		  0);
 	in_root(path, sizeof(path), "sys/class/infiniband/mlx5_1");
 	CHECK_U64(unlink(path), 0);
-	CHECK_U64(host_discover(root, &host, &err), IQ_OK);
+	CHECK_U64(host_discover(root, NULL, &host, &err), IQ_OK);
 	CHECK_STR(host.pfs[0].fwctl, "fwctl7");
 	CHECK_STR(host.pfs[1].fwctl, "");
 	CHECK_STR(host.pfs[0].ibdev, "mlx5_0");
@@ -445,7 +445,7 @@ static const struct fw_transport_ops fake_ops = {
 static int probe_fake(struct host *host, struct iq_err *err)
 {
 	struct fw_dev *dev = calloc(1, sizeof(*dev));
-	int rc = host_discover(root, host, err);
+	int rc = host_discover(root, NULL, host, err);
 
 	if (rc || !dev || host->npfs < 1) {
 		free(dev);
@@ -508,7 +508,7 @@ static void test_devx_fails_here(void)
 	struct iq_err err = {0};
 
 	CHECK_U64(init_sim(NULL, true), IQ_OK);
-	CHECK_U64(host_discover(root, &host, &err), IQ_OK);
+	CHECK_U64(host_discover(root, NULL, &host, &err), IQ_OK);
 	host.sim_transport = &simfw_transport;
 	CHECK_U64(host_probe_firmware(&host, FW_BACKEND_DEVX, NULL, &err),
 		  IQ_EENV);
@@ -526,7 +526,7 @@ static void test_no_sysfs(void)
 
 	snprintf(root, sizeof(root), "/tmp/iq-test-host-XXXXXX");
 	CHECK(mkdtemp(root) != NULL);
-	CHECK_U64(host_discover(root, &host, &err), IQ_EENV);
+	CHECK_U64(host_discover(root, NULL, &host, &err), IQ_EENV);
 	CHECK_CONTAINS(err.msg, "sys/bus/pci/devices");
 	CHECK_CONTAINS(err.msg, "--root");
 	host_free(&host);

@@ -95,7 +95,7 @@ static void sim_params(struct sim_host_params *p, uint32_t pf_pages)
 static int open_host(struct host *host)
 {
 	struct iq_err err = {0};
-	int rc = host_discover(root, host, &err);
+	int rc = host_discover(root, NULL, host, &err);
 
 	if (!rc)
 		rc = host_read_memory(host, &err);
