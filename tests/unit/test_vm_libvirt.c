@@ -624,13 +624,12 @@ static void test_not_well_formed(void)
 	struct iq_err err;
 
 	CHECK_U64(load("truncated.xml", &vm, &err), IQ_EREFUSED);
-	CHECK_STR(err.msg, FIXTURES "truncated.xml:110: AttValue: ' expected "
-				    "(the XML is truncated or not "
-				    "well-formed)");
+	CHECK_STR(err.msg, FIXTURES "truncated.xml:110: unclosed token (the "
+				    "XML is truncated or not well-formed)");
 	check_zeroed(&vm);
 
 	CHECK_U64(load("empty.xml", &vm, &err), IQ_EREFUSED);
-	CHECK_STR(err.msg, FIXTURES "empty.xml:1: Document is empty (the XML "
+	CHECK_STR(err.msg, FIXTURES "empty.xml:1: no element found (the XML "
 				    "is truncated or not well-formed)");
 	check_zeroed(&vm);
 
@@ -699,7 +698,7 @@ static void test_doctype_refused(void)
 			     "</domain>",
 			     &vm, &err),
 		  IQ_EREFUSED);
-	CHECK_STR(err.msg, "t.xml: the domain XML has a <!DOCTYPE> (libvirt "
+	CHECK_STR(err.msg, "t.xml:1: the domain XML has a <!DOCTYPE> (libvirt "
 			   "never writes one; remove it)");
 	check_zeroed(&vm);
 	CHECK_U64(parse_text("<!DOCTYPE domain SYSTEM 'file:///etc/passwd'>\n"
