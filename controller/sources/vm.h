@@ -30,9 +30,9 @@
  * (which parses with it) never accepted a deeper domain; a real one nests
  * fewer than 10.
  */
-#define VM_MAX_PCI	  1024
-#define VM_XML_MAX_BYTES  (16u << 20)
-#define VM_XML_MAX_DEPTH  256u
+#define VM_MAX_PCI	 1024
+#define VM_XML_MAX_BYTES (16u << 20)
+#define VM_XML_MAX_DEPTH 256u
 
 /* Page sizes a VM's memory may be backed by at once (2 MiB, 1 GiB, ...). */
 #define VM_HUGE_SIZES 4

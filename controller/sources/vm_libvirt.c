@@ -92,8 +92,8 @@ static long line_of(const struct xml_node *node)
  * An attribute's value copied into buf ("" when absent); false when it does
  * not fit. present says whether the attribute exists.
  */
-static bool attr_copy(const struct xml_node *node, const char *name,
-		      char *buf, size_t len, bool *present)
+static bool attr_copy(const struct xml_node *node, const char *name, char *buf,
+		      size_t len, bool *present)
 {
 	const char *value = xml_attr(node, name);
 	bool fits;
@@ -387,8 +387,9 @@ static int parse_scaled(const struct xml_node *node, const char *attr,
  * Whether NUMA node id is in a libvirt nodeset ("0", "0-3,5", "0-7,^2").
  * A malformed nodeset: IQ_EREFUSED naming it.
  */
-static int nodeset_has(const struct xml_node *page, const char *text, unsigned id,
-		       const char *label, bool *has, struct iq_err *err)
+static int nodeset_has(const struct xml_node *page, const char *text,
+		       unsigned id, const char *label, bool *has,
+		       struct iq_err *err)
 {
 	bool any = false, excluded = false;
 	const char *p = text;
@@ -444,15 +445,17 @@ bad : {
  * *huge false when the node is ordinary memory (some <page> elements
  * name other nodes only). page_bytes 0: the host's default size.
  */
-static int node_page(const struct xml_node *hugepages, unsigned node, const char *label,
-		     bool *huge, uint64_t *page_bytes, struct iq_err *err)
+static int node_page(const struct xml_node *hugepages, unsigned node,
+		     const char *label, bool *huge, uint64_t *page_bytes,
+		     struct iq_err *err)
 {
 	bool any_page = false, have_default = false;
 	uint64_t default_bytes = 0;
 
 	*huge = false;
 	*page_bytes = 0;
-	for (const struct xml_node *page = hugepages->child; page; page = page->next) {
+	for (const struct xml_node *page = hugepages->child; page;
+	     page = page->next) {
 		char nodeset[256];
 		bool has_nodeset, has;
 		uint64_t bytes;
@@ -507,7 +510,8 @@ static int parse_hugepages(const struct xml_node *domain, const char *label,
 {
 	const struct xml_node *hugepages =
 		xml_child(xml_child(domain, "memoryBacking"), "hugepages");
-	const struct xml_node *numa = xml_child(xml_child(domain, "cpu"), "numa");
+	const struct xml_node *numa =
+		xml_child(xml_child(domain, "cpu"), "numa");
 	uint64_t in_cells = 0, page_bytes;
 	unsigned index = 0;
 	bool huge;
@@ -581,7 +585,8 @@ static int parse_class(const struct xml_node *domain, const char *label,
 
 	if (!metadata)
 		return IQ_OK;
-	for (const struct xml_node *node = metadata->child; node; node = node->next) {
+	for (const struct xml_node *node = metadata->child; node;
+	     node = node->next) {
 		if (!in_icmquota_ns(node) || strcmp(node->name, "vm") != 0)
 			continue;
 		if (ours)
@@ -593,7 +598,8 @@ static int parse_class(const struct xml_node *domain, const char *label,
 	}
 	if (!ours)
 		return IQ_OK;
-	for (const struct xml_node *node = ours->child; node; node = node->next) {
+	for (const struct xml_node *node = ours->child; node;
+	     node = node->next) {
 		if ((!node->ns || in_icmquota_ns(node)) &&
 		    strcmp(node->name, "class") == 0) {
 			class_node = node;
@@ -603,7 +609,8 @@ static int parse_class(const struct xml_node *domain, const char *label,
 	if (!class_node)
 		return IQ_OK;
 	if (!text_copy(class_node, vm->class_name, sizeof(vm->class_name)) ||
-	    !vm->class_name[0] || has_control_bytes(vm->class_name, strlen(vm->class_name))) {
+	    !vm->class_name[0] ||
+	    has_control_bytes(vm->class_name, strlen(vm->class_name))) {
 		vm->class_name[0] = '\0';
 		return iq_fail(err, IQ_EREFUSED,
 			       "%s:%ld: <class> in icmquota metadata must be 1 "
@@ -619,9 +626,9 @@ static int parse_class(const struct xml_node *domain, const char *label,
  * One address attribute as libvirt reads it (strtoul, base 0): "0x" is hex,
  * a leading "0" octal, else decimal; absent means 0.
  */
-static int pci_part(const struct xml_node *address, const char *name, unsigned long max,
-		    const char *where, const char *label, unsigned long *value,
-		    struct iq_err *err)
+static int pci_part(const struct xml_node *address, const char *name,
+		    unsigned long max, const char *where, const char *label,
+		    unsigned long *value, struct iq_err *err)
 {
 	char text[32], shown[48];
 	bool present;
@@ -710,12 +717,14 @@ static int parse_pci(const struct xml_node *domain, const char *label,
 
 	if (!devices)
 		return IQ_OK;
-	for (const struct xml_node *dev = devices->child; dev; dev = dev->next) {
+	for (const struct xml_node *dev = devices->child; dev;
+	     dev = dev->next) {
 		int rc;
 
 		if (is_element(dev, "hostdev")) {
 			const char *mode = xml_attr(dev, "mode");
-			bool subsystem = !mode || strcmp(mode, "subsystem") == 0;
+			bool subsystem =
+				!mode || strcmp(mode, "subsystem") == 0;
 
 			hostdev_index++;
 			if (!subsystem || !attr_equals(dev, "type", "pci"))
@@ -728,7 +737,8 @@ static int parse_pci(const struct xml_node *domain, const char *label,
 			interface_index++;
 			/* Its host device is chosen after prepare. */
 			if (attr_equals(dev, "type", "network")) {
-				const struct xml_node *alias = xml_child(dev, "alias");
+				const struct xml_node *alias =
+					xml_child(dev, "alias");
 				const char *name =
 					alias ? xml_attr(alias, "name") : NULL;
 
@@ -740,8 +750,8 @@ static int parse_pci(const struct xml_node *domain, const char *label,
 			}
 			if (!attr_equals(dev, "type", "hostdev"))
 				continue;
-			address = xml_child(xml_child(dev, "source"),
-					      "address");
+			address =
+				xml_child(xml_child(dev, "source"), "address");
 			if (address && xml_has_attr(address, "type") &&
 			    !attr_equals(address, "type", "pci"))
 				continue; /* e.g. a USB network adapter */

@@ -91,8 +91,8 @@ static void fail(struct builder *b, enum xml_fail kind)
 }
 
 /* "URI<NS_SEP>local" or "local" -> *ns (NULL: none) and *local. */
-static bool split_name(struct builder *b, const XML_Char *raw,
-		       const char **ns, const char **local)
+static bool split_name(struct builder *b, const XML_Char *raw, const char **ns,
+		       const char **local)
 {
 	const char *sep = strrchr(raw, NS_SEP);
 
