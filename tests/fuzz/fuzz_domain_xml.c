@@ -26,9 +26,9 @@ static void check_tree(const struct xml_doc *doc)
 		    !node->name[0] || !node->text)
 			abort();
 		last_line = node->line;
-		if (up && (node->text < up->text ||
-			   node->text + node->text_len >
-				   up->text + up->text_len))
+		if (up &&
+		    (node->text < up->text ||
+		     node->text + node->text_len > up->text + up->text_len))
 			abort();
 		if (memchr(node->text, '\0', node->text_len))
 			abort();
@@ -61,8 +61,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		vm_facts_free(&vm);
 	else
 		fuzz_check_one_line(err.msg);
-	if (xml_parse((const char *)data, size, VM_XML_MAX_DEPTH, &doc,
-		      &why) == 0) {
+	if (xml_parse((const char *)data, size, VM_XML_MAX_DEPTH, &doc, &why) ==
+	    0) {
 		check_tree(&doc);
 		xml_doc_free(&doc);
 	} else if (why.line == 0 || !why.kind || doc.root) {
