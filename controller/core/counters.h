@@ -5,8 +5,10 @@
  * command errors, hook calls. Every process that counts (hook, CLI,
  * daemon) adds to one file beside the journal, `counters` in the state
  * file's directory (/var/lib/icmquota/counters), while it holds the lock,
- * so no addition is lost. Lines `NAME VALUE`; a missing file is all zero
- * (nothing counted since the state directory was made).
+ * so no addition is lost. Lines `NAME VALUE`, each added to its counter:
+ * a run appends its deltas (one write, no rename), and past 16 KiB the
+ * file is rewritten with one line per counter. A missing file is all
+ * zero (nothing counted since the state directory was made).
  */
 #ifndef ICMQUOTA_COUNTERS_H
 #define ICMQUOTA_COUNTERS_H
@@ -47,7 +49,7 @@ int counters_path(const char *state_path, char *buf, size_t len,
  */
 int counters_load(const char *state_path, struct counters *c,
 		  struct iq_err *err);
-/* Add delta to the file (read, add, write atomically). Hold the lock. */
+/* Add delta to the file (append; compact when large). Hold the lock. */
 int counters_add(const char *state_path, const struct counters *delta,
 		 struct iq_err *err);
 
