@@ -382,6 +382,7 @@ static int admit_whole_pfs(const struct policy *policy, const struct plan *plan,
 
 		if (o->vm != vm || !o->connectx_pf)
 			continue;
+		(*own)++;
 		if (policy->admission == POLICY_ADMIT_STRICT)
 			return iq_fail(
 				err, IQ_EREFUSED,
@@ -411,10 +412,11 @@ int split_admit(struct host *host, const struct policy *policy,
 {
 	char terms[1024], shortfall_h[32], from[32], to[32], min[32];
 	uint64_t shortfall, *kept;
+	unsigned own_pfs;
 	int rc;
 
 	memset(adm, 0, sizeof(*adm));
-	rc = admit_whole_pfs(policy, plan, vm, adm, err);
+	rc = admit_whole_pfs(policy, plan, vm, &own_pfs, adm, err);
 	if (rc)
 		return rc;
 	split_compute(host, policy, plan, vms, nvms, split);
@@ -439,6 +441,16 @@ int split_admit(struct host *host, const struct policy *policy,
 				"all known: %s; the headroom may be overstated",
 				vm->name, idle);
 		}
+		/* Another VM's whole PF (this VM's is said above). */
+		if (split->uncapped_pfs > own_pfs)
+			adm_say(adm,
+				"VM %s admitted, but %u whole PF%s passed "
+				"through (%s) %s uncapped and not in the "
+				"split; the headroom may be overstated",
+				vm->name, split->uncapped_pfs,
+				split->uncapped_pfs == 1 ? "" : "s",
+				split->uncapped_pf_why,
+				split->uncapped_pfs == 1 ? "is" : "are");
 		return IQ_OK;
 	}
 	if (policy->hugepages == POLICY_HUGEPAGES_MANAGE) {

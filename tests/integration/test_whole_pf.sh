@@ -107,6 +107,12 @@ expect_rc 0 "explain"
 expect_out "pci $PF: UNCAPPED: a whole ConnectX PF passed through" "explain says so"
 run explain --libvirt-xml "$SCRATCH/pfvm.xml" -j
 expect_eq "$(json 'd["uncapped_pfs"][0]["pci"]')" "$PF" "explain -j"
+# Another VM starting beside it: admitted, the unknown said.
+domain_xml web 4 no "" >"$SCRATCH/web.xml"
+run vm start --libvirt-xml "$SCRATCH/web.xml"
+expect_rc 0 "another VM starts beside pfvm"
+expect_err "VM web admitted, but 1 whole PF passed through ($PF in VM pfvm) is uncapped and not in the split; the headroom may be overstated" "its admission says the split has an unknown"
+run vm stop web
 run vm stop pfvm
 expect_rc 0 "stop"
 
