@@ -374,9 +374,10 @@ static void floor_caps(struct plan *plan, const struct vm_facts *vm,
  * the VM, the PF, what to do), the other modes say it in adm->message.
  */
 static int admit_whole_pfs(const struct policy *policy, const struct plan *plan,
-			   const struct vm_facts *vm, struct admission *adm,
-			   struct iq_err *err)
+			   const struct vm_facts *vm, unsigned *own,
+			   struct admission *adm, struct iq_err *err)
 {
+	*own = 0;
 	for (size_t i = 0; i < plan->nothers; i++) {
 		const struct plan_other *o = &plan->others[i];
 
