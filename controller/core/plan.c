@@ -694,10 +694,11 @@ enum plan_held plan_idle_held(const struct plan_vf *pv, uint64_t *bytes,
 	else if (pf->probed && !pf->supported)
 		snprintf(why, why_len,
 			 "VF %s: PF %s has no VHCA_ICM_CTRL to read "
-			 "cur_alloc_icm, and debugfs fw_pages_vfs says %s",
+			 "cur_alloc_icm, and debugfs %s",
 			 pv->vf->pci, pf->pci,
-			 pf->fw_pages.vfs < 0 ? "nothing"
-					      : "its VFs hold pages");
+			 pf->fw_pages.vfs < 0
+				 ? "has no fw_pages_vfs"
+				 : "fw_pages_vfs says its VFs hold pages");
 	else
 		snprintf(why, why_len,
 			 "VF %s: cur_alloc_icm not read (firmware of PF %s "
@@ -733,12 +734,13 @@ int plan_read_idle_held(struct host *host, struct plan *plan,
 		struct plan_vf *pv = &plan->vfs[i];
 		struct prm_vhca_icm_ctrl now;
 		struct iq_err why = {0};
+		int rc;
 
 		if (!pv->pf->probed || !pv->pf->fw || !idle_needs_read(pv))
 			continue;
 		/* A VF that cannot be read stays unknown: the split says
 		 * so; the VM start goes on. */
-		int rc = host_vf_vhca(pv->pf, pv->vf, &why);
+		rc = host_vf_vhca(pv->pf, pv->vf, &why);
 
 		if (rc == IQ_OK)
 			rc = fw_read_vhca_icm(pv->pf->fw, pv->vf->vhca_id, &now,

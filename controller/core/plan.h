@@ -173,9 +173,10 @@ enum plan_held plan_idle_held(const struct plan_vf *pv, uint64_t *bytes,
  * Ask the firmware what each idle VF outside the scope holds
  * (VHCA_ICM_CTRL read, vhca_id on demand) when plan_idle_held cannot say
  * it otherwise: a VM start's split then charges what the idle VFs hold.
- * A VF whose PF was not probed, cannot be reached or has no
+ * One read per such VF (debugfs answers for a PF none of whose VFs holds
+ * a page). A VF whose PF was not probed, cannot be reached or has no
  * VHCA_ICM_CTRL, or whose read fails, stays unknown (the split says so);
- * errors: out of memory only, and a failed end of batch (fw_dev_flush).
+ * the only error is a failed end of batch (host_fw_flush).
  */
 int plan_read_idle_held(struct host *host, struct plan *plan,
 			struct iq_err *err);
