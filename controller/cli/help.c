@@ -39,8 +39,9 @@ const char help_global[] =
 	"taint\n"
 	"  --config FILE      settings file (default "
 	"/etc/icmquota/icmquota.conf;\n"
-	"                     `key = value` for policy, state, root, backend,\n"
-	"                     on_error; command-line options win)\n"
+	"                     none: no file); its keys: SETTINGS in "
+	"`icmquota\n"
+	"                     --help` and the man page\n"
 	"  --trace-fw FILE    every firmware command as `> HEX` (input) and\n"
 	"                     `< HEX` (output), one line each; a command the\n"
 	"                     firmware answered RESOURCE_BUSY or NOT_READY is\n"
@@ -414,7 +415,9 @@ void help_print_main(FILE *out)
 		     "Usage: icmquota [OPTIONS] COMMAND [ARGS]\n\nCommands:\n");
 	for (const struct help_entry *e = help_commands; e->name; e++)
 		fprintf(out, "  %-9s %s\n", e->name, e->summary);
-	fprintf(out, "\n%s\n%s", help_global, help_exit_codes);
+	fprintf(out, "\n%s\n", help_global);
+	config_print_keys(out);
+	fprintf(out, "\n%s", help_exit_codes);
 }
 
 /* troff needs a leading '.' or '\' escaped, and '-' as '\-'. */
@@ -546,6 +549,7 @@ void help_print_man(FILE *out)
 	man_text(out, help_global);
 	fputs(".fi\n.SH EXIT STATUS\n", out);
 	man_text(out, help_exit_codes);
+	man_section(out, "SETTINGS", config_print_keys);
 	man_section(out, "LIMITS", help_print_limits);
 	man_section(out, "SECURITY", help_print_security);
 	fputs(".SH FILES\n/etc/icmquota/policy.yaml, "
