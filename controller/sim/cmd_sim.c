@@ -78,6 +78,11 @@ static const char help_register[] =
 	"  to a power of two), granted whole or\n"
 	"  refused (the guest's ibv_reg_mr fails with ENOMEM) against the\n"
 	"  caps. Then the debugfs counters and /proc/meminfo are recomputed.\n"
+	"  --bytes SIZE         40GiB, 1.5T, or decimal as GPU memory is "
+	"often\n"
+	"                       written: 40GB = 40e9 bytes (KB, MB, GB, TB), "
+	"as\n"
+	"                       `icmquota estimate --per-gpu` takes it\n"
 	"  --mrs-per-hca M      default 1\n"
 	"  --buffers B          default 1\n";
 
@@ -148,12 +153,19 @@ static int parse_uint(const char *text, const char *opt, unsigned long max,
 	return IQ_OK;
 }
 
+/*
+ * Host sizes (--mem, --total-icm, ...) in binary units as the policy
+ * writes them; a workload's buffer (register --bytes, decimal) also in
+ * KB/MB/GB/TB, as `estimate --per-gpu` takes it, so that the same "40GB"
+ * models the same workload in both.
+ */
 static int parse_size(const char *text, const char *opt, bool unlimited_ok,
-		      uint64_t *bytes, struct iq_err *err)
+		      bool decimal, uint64_t *bytes, struct iq_err *err)
 {
 	const char *why = NULL;
 
-	if (!size_parse(text, bytes, &why))
+	if (!(decimal ? size_parse_decimal(text, bytes, &why)
+		      : size_parse(text, bytes, &why)))
 		return iq_fail(err, IQ_EUSAGE, "%s '%s': %s", opt, text, why);
 	if (*bytes == IQ_UNLIMITED && !unlimited_ok)
 		return iq_fail(err, IQ_EUSAGE, "%s: give a size, not unlimited",
@@ -180,7 +192,8 @@ static int parse_pool(const char *text, struct sim_hugepage_spec *pool,
 	free_text = strchr(count, ':');
 	if (free_text)
 		*free_text++ = '\0';
-	rc = parse_size(buf, "--hugepages", false, &pool->page_bytes, err);
+	rc = parse_size(buf, "--hugepages", false, false, &pool->page_bytes,
+			err);
 	if (!rc)
 		rc = parse_uint(count, "--hugepages COUNT", 1UL << 40, &value,
 				err);
@@ -228,7 +241,7 @@ static int init_option(int opt, const char *arg, struct sim_host_params *p,
 		*enabled_given = true;
 		break;
 	case 'm':
-		rc = parse_size(arg, "--mem", false, &p->mem_total, err);
+		rc = parse_size(arg, "--mem", false, false, &p->mem_total, err);
 		break;
 	case 'H':
 		if (p->npools == SIM_MAX_POOLS)
@@ -239,11 +252,12 @@ static int init_option(int opt, const char *arg, struct sim_host_params *p,
 		p->npools += rc == IQ_OK;
 		break;
 	case 'u':
-		rc = parse_size(arg, "--host-used", false, &p->host_used, err);
+		rc = parse_size(arg, "--host-used", false, false, &p->host_used,
+				err);
 		break;
 	case 't':
-		rc = parse_size(arg, "--total-icm", true, &p->total_icm_bytes,
-				err);
+		rc = parse_size(arg, "--total-icm", true, false,
+				&p->total_icm_bytes, err);
 		break;
 	case 'P':
 		rc = parse_uint(arg, "--pf-pages", UINT32_MAX - 1, &value, err);
@@ -571,8 +585,8 @@ static int sim_register(struct run_ctx *ctx, int argc, char **argv,
 		if (opt == 'f')
 			rc = vf_list_add(&vfs, optarg, err);
 		else if (opt == 'b')
-			rc = parse_size(optarg, "--bytes", false, &req.bytes,
-					err);
+			rc = parse_size(optarg, "--bytes", false, true,
+					&req.bytes, err);
 		else if (opt == 'm' || opt == 'B')
 			rc = parse_uint(optarg,
 					opt == 'm' ? "--mrs-per-hca"
