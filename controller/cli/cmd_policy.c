@@ -506,6 +506,16 @@ static int edit(struct run_ctx *ctx, const char *verb, int argc, char **argv,
 			  ctx->lock_timeout_s, &lock_fd, err);
 	if (rc)
 		return rc;
+	/*
+	 * The edit replaces this file in the merged policy (its new text is
+	 * validated from memory, never the file): without this check, what
+	 * another user wrote into it would come back as root's own file.
+	 */
+	rc = file_check_trusted(path, "a policy drop-in", err);
+	if (rc) {
+		iq_err_prefix(err, "policy %s: refused, nothing written", verb);
+		goto out_unlock;
+	}
 	rc = load_tool_dropin(path, &frag, err);
 	if (rc) {
 		iq_err_prefix(err,
