@@ -77,7 +77,13 @@ const struct help_entry help_commands[] = {
 	 "  no devlink instance for the PF, legacy eswitch mode, no vnic\n"
 	 "  reporter, a reporter without icm_consumption. JSON: \"devlink\"\n"
 	 "  per PF and per VF (icm_consumption_bytes, fw_cur_alloc_icm_bytes,\n"
-	 "  agrees, reason) and a summary with the disagreements.\n"},
+	 "  agrees, reason) and a summary with the disagreements.\n"
+	 "  A PF whose firmware does not answer, or a VF whose read fails, is\n"
+	 "  shown as unknown (\"?\" and a line naming it and the error; JSON\n"
+	 "  null with \"reason\" per VF, \"reachable\" and \"fw_error\" per "
+	 "PF),\n"
+	 "  every other VF as usual; then one stderr line per problem and "
+	 "exit 3.\n"},
 	{"plan", "show the firmware writes an apply would make",
 	 "icmquota plan [--libvirt-xml FILE|DIR]... [--connect URI]\n"
 	 "              [--ch-socket-dir DIR]... [-j]\n"
@@ -361,6 +367,11 @@ const struct help_entry help_commands[] = {
 	 "STATEDIR/counters).\n"
 	 "  What is unknown (a PF without VHCA_ICM_CTRL, a missing debugfs\n"
 	 "  counter, no PSI) is left out or NaN, with a # comment saying why.\n"
+	 "  Per PF, icmquota_pf_firmware_up{pf} (0: its firmware did not "
+	 "answer)\n"
+	 "  and icmquota_pf_vf_read_errors{pf} (VFs whose read failed; their\n"
+	 "  series are left out): then the text is still printed or written,\n"
+	 "  one stderr line per problem, exit 3.\n"
 	 "  The VMs are the journal's. --output FILE replaces FILE atomically\n"
 	 "  (for node_exporter's textfile collector; the daemon does this\n"
 	 "  itself with metrics_dir).\n"},
@@ -381,8 +392,9 @@ const struct help_entry help_commands[] = {
 	 "icmquota --root DIR sim flr --vf PCI [--vf PCI]...\n"
 	 "icmquota --root DIR sim show [-j]\n"
 	 "icmquota --root DIR sim refresh\n"
-	 "icmquota --root DIR sim inject --status STATUS [--count N] [--pf "
-	 "PCI]...\n"
+	 "icmquota --root DIR sim inject --status STATUS [--count N] [--after "
+	 "K]\n"
+	 "                  [--pf PCI]...\n"
 	 "  register: a guest registering B buffers of SIZE (40GiB, or 40GB "
 	 "=\n"
 	 "  40e9 bytes as estimate takes it) on each VF, M MRs per HCA; each "
@@ -394,8 +406,9 @@ const struct help_entry help_commands[] = {
 	 "  flr: a VF reset; its ICM returns to the host. refresh: recompute "
 	 "the\n"
 	 "  debugfs counters and meminfo after editing the tree by hand.\n"
-	 "  inject: the next N commands to a PF answer STATUS (NOT_READY,\n"
-	 "  RESOURCE_BUSY, ...) and change nothing.\n"},
+	 "  inject: the next N commands to a PF (after K answered normally)\n"
+	 "  answer STATUS (NOT_READY, RESOURCE_BUSY, ...) and change "
+	 "nothing.\n"},
 	{NULL, NULL, NULL},
 };
 

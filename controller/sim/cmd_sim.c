@@ -105,15 +105,19 @@ static const char help_refresh[] =
 	"  tree by hand, e.g. a pool's nr_hugepages).\n";
 
 static const char help_inject[] =
-	"icmquota --root DIR sim inject --status STATUS [--count N] [--pf "
-	"PCI]...\n"
+	"icmquota --root DIR sim inject --status STATUS [--count N] [--after "
+	"K]\n"
+	"                                [--pf PCI]...\n"
 	"  The next N firmware commands (default 1) to each PF (default every "
 	"PF)\n"
 	"  are answered with STATUS and change nothing: NOT_READY (0x07) as "
 	"during\n"
 	"  a firmware reset, RESOURCE_BUSY (0x06), or any status by name or "
 	"0xNN.\n"
-	"  --count 0 clears it.\n";
+	"  --after K: the K commands before them are answered normally (a "
+	"PF that\n"
+	"  opens and answers its probe, then fails a read). --count 0 clears "
+	"it.\n";
 
 static bool wants_help(int argc, char **argv)
 {
@@ -898,12 +902,13 @@ static int sim_inject(struct run_ctx *ctx, int argc, char **argv,
 		{"status", required_argument, NULL, 's'},
 		{"count", required_argument, NULL, 'c'},
 		{"pf", required_argument, NULL, 'p'},
+		{"after", required_argument, NULL, 'a'},
 		{NULL, 0, NULL, 0},
 	};
 	char pfs[SIM_MAX_PFS][PCI_ADDR_LEN];
 	char(*all)[PCI_ADDR_LEN] = NULL;
 	size_t npfs = 0, nall = 0;
-	unsigned long count = 1;
+	unsigned long count = 1, after = 0;
 	uint8_t status = 0;
 	bool have_status = false;
 	const char *root;
@@ -922,6 +927,9 @@ static int sim_inject(struct run_ctx *ctx, int argc, char **argv,
 			have_status = true;
 		} else if (opt == 'c') {
 			rc = parse_uint(optarg, "--count", UINT32_MAX, &count,
+					err);
+		} else if (opt == 'a') {
+			rc = parse_uint(optarg, "--after", UINT32_MAX, &after,
 					err);
 		} else if (opt == 'p') {
 			if (npfs == SIM_MAX_PFS)
@@ -946,13 +954,33 @@ static int sim_inject(struct run_ctx *ctx, int argc, char **argv,
 			     "sim inject --help)");
 	if (!rc)
 		rc = sim_root(ctx, "inject", &root, err);
-	if (!rc && npfs == 0)
+	if (!rc)
 		rc = simfw_list_pfs(root, &all, &nall, err);
+	/* A --pf that names no PF of the host: said as such, before any. */
+	for (size_t i = 0; !rc && i < npfs; i++) {
+		bool found = false;
+
+		for (size_t j = 0; j < nall && !found; j++)
+			found = !strcmp(pfs[i], all[j]);
+		if (!found)
+			rc = iq_fail(err, IQ_EREFUSED,
+				     "sim inject --pf %s: not a PF of the "
+				     "simulated host %s (icmquota --root %s "
+				     "sim show lists them)",
+				     pfs[i], root, root);
+	}
 	for (size_t i = 0; !rc && i < (npfs ? npfs : nall); i++) {
 		const char *pci = npfs ? pfs[i] : all[i];
 
-		rc = simfw_inject(root, pci, status, (uint32_t)count, err);
-		if (!rc)
+		rc = simfw_inject(root, pci, status, (uint32_t)count,
+				  (uint32_t)after, err);
+		if (!rc && after && count)
+			fprintf(ctx->out,
+				"%s: after %lu firmware command(s), the next "
+				"%lu answer %s (0x%02x)\n",
+				pci, after, count, prm_status_name(status),
+				status);
+		else if (!rc)
 			fprintf(ctx->out,
 				"%s: the next %lu firmware command(s) answer "
 				"%s (0x%02x)\n",
