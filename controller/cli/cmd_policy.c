@@ -580,7 +580,7 @@ static int edit(struct run_ctx *ctx, const char *verb, int argc, char **argv,
 	char dir[4096], path[4200], lock_buf[4096];
 	char *text = NULL, *apply_out = NULL;
 	size_t len = 0;
-	bool help, changed = true, have_before = false;
+	bool help, changed = true, have_before = false, have_merged = false;
 	int lock_fd = -1;
 	int rc;
 
@@ -638,6 +638,7 @@ static int edit(struct run_ctx *ctx, const char *verb, int argc, char **argv,
 		struct policy_text t = {.path = path, .text = text, .len = len};
 
 		rc = load_merged(ctx, &t, &merged, err);
+		have_merged = rc == IQ_OK;
 	}
 	if (rc == IQ_OK) {
 		struct host_check hc;
@@ -656,6 +657,8 @@ static int edit(struct run_ctx *ctx, const char *verb, int argc, char **argv,
 	}
 	if (rc) {
 		iq_err_prefix(err, "policy %s: refused, nothing written", verb);
+		if (have_merged)
+			policy_free(&merged);
 		goto out_unlock;
 	}
 	if (changed)

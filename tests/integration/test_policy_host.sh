@@ -68,6 +68,7 @@ printf 'version: 1\n' >"$SCRATCH/empty.yaml"
 run --root "$SCRATCH/small" policy validate "$SCRATCH/empty.yaml"
 expect_rc 1 "built-in reserve above a small host's MemTotal"
 expect_err "$SCRATCH/empty.yaml: host.reserve 64.0GiB (built-in default) is not below MemTotal 32.0GiB" "named as the built-in default"
+expect_one_line_err "built-in reserve"
 
 # A drop-in naming a VF: its own file:line:col.
 write_policy <<'EOF2'
@@ -78,6 +79,7 @@ printf 'version: 1\ndevices:\n  %s: { vf_cap: 1GiB }\n' "$VF01" >"$SCRATCH/polic
 run policy validate
 expect_rc 1 "a drop-in naming a VF"
 expect_err "$SCRATCH/policy.d/10-site.yaml:3:3: devices.$VF01: a VF of $P0" "the drop-in's position"
+expect_one_line_err "a drop-in naming a VF"
 rm "$SCRATCH/policy.d/10-site.yaml"
 
 # policy set checks the same: a VF refused (nothing written), an absent
@@ -86,6 +88,7 @@ run policy set --device "$VF01" vf_cap 1GiB
 expect_rc 1 "policy set --device VF: refused"
 expect_err "policy set: refused, nothing written: $SCRATCH/policy.d/99-icmquota-local.yaml:" "set names the drop-in it would write"
 expect_err "devices.$VF01: a VF of $P0" "set: why"
+expect_one_line_err "policy set --device VF"
 expect_eq "$(ls "$SCRATCH/policy.d")" "" "nothing written"
 run policy set --device 0000:99:00.0 vf_cap 1GiB
 expect_rc 0 "policy set --device absent: written"
