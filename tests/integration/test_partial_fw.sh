@@ -71,6 +71,7 @@ expect_out "icmquota_vf_icm_cap_bytes{pf=\"$P1\",vf=\"$VF10\",vm=\"job-1\"} $GiB
 expect_out "icmquota_host_memtotal_bytes $((256 << 30))" "metrics: the host's series"
 expect_err "metrics: PF $P0: firmware not reachable" "metrics: stderr names the PF"
 expect_err "metrics: 1 problem above" "metrics: the count"
+expect_eq "$(grep -c . <<<"$ERR")" 2 "metrics: one line per problem, then the count"
 run metrics --output "$SCRATCH/icmquota.prom"
 expect_rc 3 "metrics --output: partial, written"
 expect_eq "$(grep -c "^icmquota_pf_firmware_up{pf=\"$P0\"} 0$" "$SCRATCH/icmquota.prom")" 1 "the textfile has the down gauge"
@@ -101,6 +102,7 @@ expect_eq "$(grep -cE '^  [0-3]   [0-9a-f:.]+  0x[0-9a-f]+ +(job-1|\(idle\)) +\?
 expect_out "      unknown: reading the cap of VF " "the row's reason below it"
 expect_err "status: reading the cap of VF " "stderr: the VF and the error"
 expect_err "status: 1 problem above" "one problem"
+expect_eq "$(grep -c . <<<"$ERR")" 2 "the VF's line, then the count"
 run sim inject --status BAD_SYS_STATE --count 1 --after 3 --pf "$P0"
 run metrics
 expect_rc 3 "metrics: one VF unread"
@@ -125,6 +127,7 @@ expect_rc 3 "no PF answers: partial, not a blank host"
 expect_out "icm_ctrl ?" "PFs shown"
 expect_out "memory split:" "the split shown"
 expect_err "status: 2 problems above" "two PFs, two problems"
+expect_eq "$(grep -c . <<<"$ERR")" 3 "a line per PF, then the count"
 run status -j
 expect_eq "$(json "[p['reachable'] for p in d['pfs']]")" "[False, False]" "both unreachable"
 expect_eq "$(json "'RESOURCE_BUSY' in d['pfs'][0]['fw_error'] or 'NOT_READY' in d['pfs'][0]['fw_error']")" True "PF0: the status it answered"
