@@ -54,9 +54,33 @@ const char help_global[] =
 	"  --version\n";
 
 const char help_exit_codes[] =
-	"Exit codes: 0 ok; 1 refused (a VM does not fit, policy invalid);\n"
-	"2 usage; 3 environment (no device, no permission, firmware said "
-	"no).\n";
+	"Exit codes, the same for every command:\n"
+	"  0  done: all that was asked was shown or changed (vm stop of a VM "
+	"not\n"
+	"     running, policy unset of a key not set: nothing to do)\n"
+	"  1  refused: the input is understood but not accepted, or names "
+	"what is\n"
+	"     not here: a VM does not fit; the policy or a domain XML is "
+	"invalid;\n"
+	"     a file root does not trust; a VM, VF or PF not on this host "
+	"(or not\n"
+	"     in the journal); a directory sim init would overwrite; doctor: "
+	"a\n"
+	"     check failed\n"
+	"  2  usage: an unknown command or option, a missing or extra "
+	"argument, a\n"
+	"     value of the wrong form (a size, a PCI address, a number out of\n"
+	"     range), the same in the settings file\n"
+	"  3  environment: a file, device or socket that cannot be read or\n"
+	"     written, no permission, no firmware channel, the firmware said "
+	"no,\n"
+	"     the lock not had in time, a corrupt journal; or a partial "
+	"result:\n"
+	"     apply, plan, status, metrics did all else and print one line "
+	"per\n"
+	"     problem on stderr\n"
+	"  The libvirt hook: 0 lets the VM start, any other refuses it "
+	"(libvirt).\n";
 
 const struct help_entry help_commands[] = {
 	{"status", "show PFs, VFs, caps and the memory split",
@@ -581,8 +605,9 @@ void help_print_man(FILE *out)
 	}
 	fputs(".SH OPTIONS\n.nf\n", out);
 	man_text(out, help_global);
-	fputs(".fi\n.SH EXIT STATUS\n", out);
+	fputs(".fi\n.SH EXIT STATUS\n.nf\n", out);
 	man_text(out, help_exit_codes);
+	fputs(".fi\n", out);
 	man_section(out, "SETTINGS", config_print_keys);
 	man_section(out, "LIMITS", help_print_limits);
 	man_section(out, "SECURITY", help_print_security);
