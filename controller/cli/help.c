@@ -508,7 +508,8 @@ void help_print_limits(FILE *out)
 		"  settings file     %u bytes\n"
 		"  domain XML        %u bytes, on the hook's stdin or in a "
 		"file; %d PCI\n"
-		"                    devices per VM\n"
+		"                    devices per VM; elements %u deep; no "
+		"<!DOCTYPE>\n"
 		"  journal           %u bytes, JSON %d levels deep\n"
 		"  --lock-timeout    0 to %d seconds\n"
 		"The policy is read and validated before the lock is taken: a "
@@ -516,8 +517,8 @@ void help_print_limits(FILE *out)
 		"broken policy never keeps a hook waiting.\n",
 		POLICY_MAX_BYTES, POLICY_MAX_DEPTH, POLICY_MAX_CLASSES,
 		POLICY_MAX_VM_RULES, POLICY_MAX_DEVICES, CONFIG_MAX_BYTES,
-		VM_XML_MAX_BYTES, VM_MAX_PCI, STATE_MAX_BYTES, STATE_MAX_DEPTH,
-		LOCK_TIMEOUT_MAX_S);
+		VM_XML_MAX_BYTES, VM_MAX_PCI, VM_XML_MAX_DEPTH, STATE_MAX_BYTES,
+		STATE_MAX_DEPTH, LOCK_TIMEOUT_MAX_S);
 }
 
 void help_print_security(FILE *out)
