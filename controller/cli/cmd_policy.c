@@ -407,6 +407,7 @@ struct edit_args {
 	const char *key;
 	const char *value;
 	bool apply;
+	bool force; /* --apply even when it overcommits (admission strict) */
 	int nsel;
 };
 
@@ -421,6 +422,7 @@ static int parse_edit_args(const char *verb, int argc, char **argv,
 		{"uuid", required_argument, NULL, 'u'},
 		{"device", required_argument, NULL, 'd'},
 		{"apply", no_argument, NULL, 'a'},
+		{"force", no_argument, NULL, 'f'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}};
 	bool set = strcmp(verb, "set") == 0;
@@ -452,6 +454,9 @@ static int parse_edit_args(const char *verb, int argc, char **argv,
 			break;
 		case 'a':
 			a->apply = true;
+			continue;
+		case 'f':
+			a->force = true;
 			continue;
 		case 'h':
 			*help = true;
@@ -552,6 +557,115 @@ static bool merged_pos(const struct policy *p, const struct edit_args *a,
 	return found;
 }
 
+/*
+ * The split now (the policy on disk) and with `with` instead, over the
+ * journal's running VMs and the VFs as the firmware reads back now (what
+ * idle VFs hold, caps held above their cap). libvirt is not asked: this
+ * may run under the lock, which a hook blocking libvirtd may wait for.
+ * On success the caller frees now and after and closes s.
+ */
+static int split_now_and_with(struct run_ctx *ctx, const struct policy *with,
+			      struct session *s, struct lifecycle_result *now,
+			      struct plan *after, struct split *split_after,
+			      struct iq_err *err)
+{
+	int rc = session_open(
+		ctx, SESSION_POLICY | SESSION_STATE | SESSION_FIRMWARE, s, err);
+
+	if (rc)
+		return rc;
+	rc = lifecycle_apply(s, NULL, 0, 0, true, now, err);
+	if (rc == IQ_OK)
+		rc = plan_build(&s->host, with, &s->state, now->running,
+				now->nrunning, NULL, after, err);
+	if (rc) {
+		lifecycle_result_free(now);
+		session_close(s);
+		return rc;
+	}
+	plan_copy_readings(after, &now->plan);
+	split_compute(&s->host, with, after, now->running, now->nrunning,
+		      split_after);
+	return IQ_OK;
+}
+
+/*
+ * An edit that makes the split overcommit (headroom below 0 and lower
+ * than now): with host.admission strict (of the merged result) and
+ * --apply it is refused, nothing written, unless --force; otherwise said.
+ * Unknown (no firmware, no policy on disk yet): said with -v, allowed.
+ */
+static int check_overcommit(struct run_ctx *ctx, const char *verb,
+			    const struct edit_args *a,
+			    const struct policy *merged, struct iq_err *err)
+{
+	struct session s;
+	struct lifecycle_result now;
+	struct plan after;
+	struct split with;
+	struct iq_err why = {0};
+	char edit[640], over[32], hn[32], hw[32], vms[1024] = "";
+	size_t used = 0, rising = 0;
+	uint64_t *before;
+	int rc = IQ_OK;
+
+	if (split_now_and_with(ctx, merged, &s, &now, &after, &with, &why)) {
+		run_verbose(ctx, "policy %s: overcommit not checked: %s", verb,
+			    why.msg);
+		return IQ_OK;
+	}
+	if (with.headroom >= 0 || with.headroom >= now.split.headroom)
+		goto out;
+	before = calloc(now.plan.nvfs ? now.plan.nvfs : 1, sizeof(*before));
+	for (size_t i = 0; before && i < now.plan.nvfs; i++)
+		before[i] = now.plan.vfs[i].desired_bytes;
+	/* Which VMs' caps rise, the first named with its VFs. */
+	for (size_t v = 0; before && v < now.nrunning; v++) {
+		const struct policy_decision *d;
+		char vfs[768], rise[32];
+		uint64_t up =
+			report_cap_rise(&after, before, &now.running[v],
+					with.mem_total, vfs, sizeof(vfs), &d);
+		int n;
+
+		if (!up || rising++)
+			continue;
+		size_format(up, rise, sizeof(rise));
+		n = snprintf(vms, sizeof(vms), "; VM %s's caps +%s: %s",
+			     now.running[v].name, rise, vfs);
+		used = n < 0 ? 0 : (size_t)n;
+	}
+	free(before);
+	if (rising > 1 && used < sizeof(vms))
+		snprintf(vms + used, sizeof(vms) - used, ", and %zu more VM%s",
+			 rising - 1, rising == 2 ? "" : "s");
+	snprintf(edit, sizeof(edit), "%s%s%s %s%s%s",
+		 selector_flag(a->sel.kind), a->sel.name ? " " : "",
+		 a->sel.name ? a->sel.name : "", a->key, a->value ? " " : "",
+		 a->value ? a->value : "");
+	size_format(with.committed - with.mem_total, over, sizeof(over));
+	size_format_signed(now.split.headroom, hn, sizeof(hn));
+	size_format_signed(with.headroom, hw, sizeof(hw));
+	if (merged->admission == POLICY_ADMIT_STRICT && a->apply && !a->force)
+		rc = iq_fail(err, IQ_EREFUSED,
+			     "%s %s would overcommit the host by %s "
+			     "(headroom %s -> %s%s); pick a smaller value or "
+			     "lower host.reserve, or pass --force to write "
+			     "and apply it anyway (host.admission: strict)",
+			     verb, edit, over, hn, hw, vms);
+	else if (!a->apply)
+		run_note(ctx,
+			 "policy %s: warning: %s overcommits the host by %s "
+			 "once applied (headroom %s -> %s%s); `icmquota "
+			 "apply` will say so",
+			 verb, edit, over, hn, hw, vms);
+out:
+	plan_free(&after);
+	lifecycle_result_free(&now);
+	session_close(&s);
+	return rc;
+}
+
 /* Run `icmquota apply` (journal's and libvirt's VMs), its output kept. */
 static int run_apply(struct run_ctx *ctx, char **out_text, struct iq_err *err)
 {
@@ -582,7 +696,7 @@ static int edit(struct run_ctx *ctx, const char *verb, int argc, char **argv,
 	size_t len = 0;
 	bool help, changed = true, have_before = false, have_merged = false;
 	int lock_fd = -1;
-	int rc;
+	int rc, apply_rc = IQ_OK;
 
 	rc = parse_edit_args(verb, argc, argv, &a, &help, err);
 	if (rc || help) {
@@ -654,6 +768,8 @@ static int edit(struct run_ctx *ctx, const char *verb, int argc, char **argv,
 				    "ICM: %s",
 				    hc.icm_why);
 		free_host_check(&hc);
+		if (rc == IQ_OK && changed)
+			rc = check_overcommit(ctx, verb, &a, &merged, err);
 	}
 	if (rc) {
 		iq_err_prefix(err, "policy %s: refused, nothing written", verb);
@@ -667,8 +783,10 @@ static int edit(struct run_ctx *ctx, const char *verb, int argc, char **argv,
 		rc = file_write_atomic(path, text, len, true, err);
 	lock_release(lock_fd);
 	lock_fd = -1;
+	/* Written: what was written is said even when apply had problems
+	 * (they are on stderr, and its exit code is ours). */
 	if (rc == IQ_OK && a.apply)
-		rc = run_apply(ctx, &apply_out, err);
+		apply_rc = run_apply(ctx, &apply_out, err);
 	if (rc == IQ_OK) {
 		struct policy_pos pos = {0, 0, 0};
 		bool elsewhere = !a.value && merged_pos(&merged, &a, &pos);
@@ -727,7 +845,7 @@ out_unlock:
 	lock_release(lock_fd);
 	free(text);
 	free(apply_out);
-	return rc;
+	return rc ? rc : apply_rc;
 }
 
 /* --- diff ------------------------------------------------------------------ */
@@ -783,27 +901,13 @@ static int diff(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err)
 		free(text);
 		return iq_err_prefix(err, "policy diff %s", file);
 	}
-	rc = session_open(ctx,
-			  SESSION_POLICY | SESSION_STATE | SESSION_FIRMWARE, &s,
-			  err);
+	rc = split_now_and_with(ctx, &with, &s, &now, &after, &split_after,
+				err);
 	if (rc) {
 		policy_free(&with);
 		free(text);
 		return rc;
 	}
-	rc = lifecycle_apply(&s, NULL, 0, 0, true, &now, err);
-	if (rc == IQ_OK)
-		rc = plan_build(&s.host, &with, &s.state, now.running,
-				now.nrunning, NULL, &after, err);
-	if (rc) {
-		lifecycle_result_free(&now);
-		session_close(&s);
-		policy_free(&with);
-		free(text);
-		return rc;
-	}
-	split_compute(&s.host, &with, &after, now.running, now.nrunning,
-		      &split_after);
 	if (ctx->json)
 		rows = json_object_new_array();
 	else

@@ -77,6 +77,9 @@ int cmd_status(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err)
 			json_object_object_add(o, "pfs", pfs);
 			json_object_object_add(o, "devlink",
 					       report_devlink_json(&view));
+			json_object_object_add(
+				o, "uncapped_pfs",
+				report_uncapped_pfs_json(&r.plan, false));
 			json_object_object_add(o, "split",
 					       report_split_json(&r.split));
 			json_object_object_add(

@@ -78,7 +78,9 @@ const char help_exit_codes[] =
 	"result:\n"
 	"     apply, plan, status, metrics did all else and print one line "
 	"per\n"
-	"     problem on stderr\n"
+	"     problem on stderr (a stale fact, caps that overcommit the host, "
+	"a PF\n"
+	"     that does not answer)\n"
 	"  The libvirt hook: 0 lets the VM start, any other refuses it "
 	"(libvirt).\n";
 
@@ -145,7 +147,12 @@ const struct help_entry help_commands[] = {
 	 "VM's\n"
 	 "  VF gone with sriov_numvfs, a PF that cannot be reached, a failed\n"
 	 "  read or write) is one line on stderr each; every other VF is\n"
-	 "  capped; then exit 3 with the count.\n"},
+	 "  capped; then exit 3 with the count. So is an overcommit: caps\n"
+	 "  whose sum leaves the memory split below 0 (one line per VM whose\n"
+	 "  caps rose: its VFs, by how much, the shortfall, the fix); under\n"
+	 "  host.admission: warn it is a warning only (exit 0). A whole\n"
+	 "  ConnectX PF passed through to a VM cannot be capped: a warning,\n"
+	 "  and UNCAPPED in the table.\n"},
 	{"vm", "one VM's lifecycle: start, stop, inspect",
 	 "icmquota vm start (--libvirt-xml FILE | --ch-socket PATH) [-j]\n"
 	 "icmquota vm stop (--libvirt-xml FILE | --ch-socket PATH | NAME) "
@@ -164,6 +171,9 @@ const struct help_entry help_commands[] = {
 	 "  warn), then the VM's VF caps, then the journal. A VM that does "
 	 "not\n"
 	 "  fit is refused (exit 1) with the shortfall and the policy knob.\n"
+	 "  A whole ConnectX PF among its devices (not a VF: no physfn link)\n"
+	 "  cannot be capped: strict refuses the VM, scale and warn start it\n"
+	 "  with a warning.\n"
 	 "  stop: the VM's VFs back to idle_vf_cap, journal entry closed\n"
 	 "  (idempotent; fine for a VM that never started).\n"
 	 "  inspect: the VM facts (name, uuid, memory, huge pages, class, "
@@ -213,8 +223,8 @@ const struct help_entry help_commands[] = {
 	{"policy", "validate, show, edit (drop-ins) and diff the policy",
 	 "icmquota policy validate [--no-host] [FILE] [-j]\n"
 	 "icmquota policy show [--effective] [-j]\n"
-	 "icmquota policy set SELECTOR KEY VALUE [--apply] [-j]\n"
-	 "icmquota policy unset SELECTOR KEY [--apply] [-j]\n"
+	 "icmquota policy set SELECTOR KEY VALUE [--apply [--force]] [-j]\n"
+	 "icmquota policy unset SELECTOR KEY [--apply [--force]] [-j]\n"
 	 "icmquota policy diff FILE [--main] [-j]\n"
 	 "  SELECTOR: --defaults | --host | --class C | --vm NAME | --uuid U "
 	 "|\n"
@@ -256,6 +266,11 @@ const struct help_entry help_commands[] = {
 	 "  written with a header saying so). The merged result is validated\n"
 	 "  first (nothing is written when it is invalid), the file replaced\n"
 	 "  atomically; --apply then programs every VF (as `icmquota apply`).\n"
+	 "  An edit that would overcommit the host (the split of the\n"
+	 "  journal's running VMs below 0, and lower than now) is refused\n"
+	 "  with --apply under host.admission: strict, nothing written (exit\n"
+	 "  1); --force writes and applies it anyway (apply then exits 3 with\n"
+	 "  the overcommit). Without --apply it is a warning.\n"
 	 "  Root only (exit 3 otherwise). A new vms rule goes first.\n"
 	 "  diff: per VF, the cap now and with FILE merged as a drop-in of "
 	 "its\n"

@@ -67,6 +67,28 @@ json_object *report_split_json(const struct split *split)
 			: split->pf_fw_total_only
 				? "fw_pages_total"
 				: "fw_pages_total - fw_pages_vfs"));
+	/* Idle VFs: what the firmware says they hold; unknown is null. */
+	json_object_object_add(
+		o, "idle_vf_held_bytes",
+		split->idle_vf_unknown ? NULL : json_size(split->idle_vf_held));
+	json_object_object_add(o, "idle_vf_held_known_bytes",
+			       json_size(split->idle_vf_held));
+	json_object_object_add(
+		o, "idle_vf_held_unknown_vfs",
+		json_object_new_int((int)split->idle_vf_unknown));
+	json_object_object_add(
+		o, "idle_vf_held_reason",
+		split->idle_vf_unknown
+			? json_object_new_string(split->idle_vf_why)
+			: NULL);
+	/* Whole PFs passed through: uncapped, not in committed. */
+	json_object_object_add(o, "uncapped_pfs",
+			       json_object_new_int((int)split->uncapped_pfs));
+	json_object_object_add(
+		o, "uncapped_pfs_reason",
+		split->uncapped_pfs
+			? json_object_new_string(split->uncapped_pf_why)
+			: NULL);
 	json_object_object_add(o, "vm_nonhuge_bytes",
 			       json_size(split->vm_nonhuge));
 	json_object_object_add(o, "hugepage_pools_bytes",
@@ -114,6 +136,21 @@ void report_split_table(FILE *out, const struct split *split)
 	} else {
 		split_row(out, "- PF own firmware pages", split->pf_fw_pages);
 	}
+	if (split->idle_vf_unknown) {
+		char idle[384];
+
+		split_idle_term(split, idle, sizeof(idle));
+		fprintf(out, "  %-34s %s\n", "- idle VFs' firmware pages",
+			idle);
+	} else {
+		split_row(out, "- idle VFs' firmware pages",
+			  split->idle_vf_held);
+	}
+	if (split->uncapped_pfs)
+		fprintf(out, "  %-34s UNKNOWN for %u PF%s (%s): UNCAPPED\n",
+			"- whole PFs passed through", split->uncapped_pfs,
+			split->uncapped_pfs == 1 ? "" : "s",
+			split->uncapped_pf_why);
 	split_row(out, "- VM memory not in huge pages", split->vm_nonhuge);
 	split_row(out, "- huge page pools", split->hugepage_pools);
 	size_format_signed(split->headroom, h, sizeof(h));
@@ -241,6 +278,86 @@ void report_plan_table(FILE *out, const struct policy *policy,
 			       : "(idle)",
 			desired, actual, action_of(pv), rule,
 			pv->decision.note[0] ? "; " : "", pv->decision.note);
+	}
+	report_uncapped_pfs_table(out, plan, only_scope);
+}
+
+uint64_t report_cap_rise(const struct plan *plan, const uint64_t *before,
+			 const struct vm_facts *vm, uint64_t mem_total,
+			 char *buf, size_t len,
+			 const struct policy_decision **rule)
+{
+	uint64_t rise = 0;
+	size_t used = 0;
+
+	buf[0] = '\0';
+	*rule = NULL;
+	for (size_t i = 0; i < plan->nvfs; i++) {
+		const struct plan_vf *pv = &plan->vfs[i];
+		uint64_t after = plan_vf_cap_charge(pv, mem_total);
+		char b[32], a[32];
+		int n;
+
+		if (pv->vm != vm || before[i] == IQ_UNLIMITED ||
+		    pv->desired_bytes <= before[i])
+			continue;
+		rise += after > before[i] ? after - before[i] : 0;
+		if (!*rule)
+			*rule = &pv->decision;
+		size_format(before[i], b, sizeof(b));
+		size_format(pv->desired_bytes, a, sizeof(a));
+		n = snprintf(buf + used, len - used, "%s%s %s -> %s",
+			     used ? ", " : "", pv->vf->pci, b, a);
+		if (n < 0 || (size_t)n >= len - used)
+			break;
+		used += (size_t)n;
+	}
+	return rise;
+}
+
+/* Why a whole PF passed through is uncapped, and what to do. */
+static const char uncapped_pf_why[] =
+	"whole ConnectX PF passed through: its firmware pages cannot be "
+	"capped from the host and are not in the split; pass one of its VFs "
+	"instead";
+
+json_object *report_uncapped_pfs_json(const struct plan *plan, bool only_scope)
+{
+	json_object *rows = json_object_new_array();
+
+	for (size_t i = 0; i < plan->nothers; i++) {
+		const struct plan_other *po = &plan->others[i];
+		json_object *o;
+
+		if (!po->connectx_pf || (only_scope && !po->in_scope))
+			continue;
+		o = json_object_new_object();
+		json_object_object_add(o, "pci",
+				       json_object_new_string(po->pci));
+		json_object_object_add(o, "vm",
+				       json_object_new_string(po->vm->name));
+		json_object_object_add(o, "action",
+				       json_object_new_string("uncapped"));
+		json_object_object_add(o, "note",
+				       json_object_new_string(uncapped_pf_why));
+		json_object_array_add(rows, o);
+	}
+	return rows;
+}
+
+void report_uncapped_pfs_table(FILE *out, const struct plan *plan,
+			       bool only_scope)
+{
+	for (size_t i = 0; i < plan->nothers; i++) {
+		const struct plan_other *po = &plan->others[i];
+		char name[1024];
+
+		if (!po->connectx_pf || (only_scope && !po->in_scope))
+			continue;
+		fprintf(out, "%-13s %-13s %-6s %-16s %-10s %-10s %-11s %s\n",
+			po->pci, "(whole PF)", "-",
+			text_shown(po->vm->name, name, sizeof(name)), "-", "-",
+			"UNCAPPED", uncapped_pf_why);
 	}
 }
 
@@ -579,6 +696,18 @@ void report_status_table(FILE *out, const struct host *host,
 				fprintf(out, "      unknown: %s\n", why);
 		}
 		status_groups_table(out, plan, pf);
+	}
+	for (size_t i = 0; i < plan->nothers; i++) {
+		const struct plan_other *po = &plan->others[i];
+		char name[1024];
+
+		if (po->connectx_pf)
+			fprintf(out,
+				"pf %s passed through whole to VM %s: "
+				"UNCAPPED (%s)\n",
+				po->pci,
+				text_shown(po->vm->name, name, sizeof(name)),
+				uncapped_pf_why);
 	}
 }
 

@@ -239,6 +239,7 @@ static void split_metrics(FILE *out, const struct metrics_input *in)
 		{"reserve", sp->reserve},
 		{"vf_caps", sp->vf_caps},
 		{"pf_fw_pages", sp->pf_fw_pages},
+		{"idle_vf_held", sp->idle_vf_held},
 		{"vm_nonhuge", sp->vm_nonhuge},
 		{"hugepage_pools", sp->hugepage_pools},
 		{"committed", sp->committed},
@@ -256,13 +257,19 @@ static void split_metrics(FILE *out, const struct metrics_input *in)
 		      "pf_fw_pages is NaN, and committed and the headroom "
 		      "count them as 0\n",
 		      out);
+	if (sp->idle_vf_unknown)
+		fputs("# what some idle VFs hold is unknown: idle_vf_held is "
+		      "NaN, and committed and the headroom count them as 0\n",
+		      out);
 	family(out, "host_split_bytes", "gauge",
 	       "Terms of the memory split: committed = reserve + vf_caps + "
-	       "pf_fw_pages + vm_nonhuge + hugepage_pools");
+	       "pf_fw_pages + idle_vf_held + vm_nonhuge + hugepage_pools");
 	for (size_t i = 0; i < sizeof(terms) / sizeof(terms[0]); i++) {
 		fputs("icmquota_host_split_bytes{", out);
 		label(out, "term", terms[i].term, true);
-		if (!pf_known && !strcmp(terms[i].term, "pf_fw_pages"))
+		if ((!pf_known && !strcmp(terms[i].term, "pf_fw_pages")) ||
+		    (sp->idle_vf_unknown &&
+		     !strcmp(terms[i].term, "idle_vf_held")))
 			fputs("} NaN\n", out);
 		else
 			fprintf(out, "} %" PRIu64 "\n", terms[i].bytes);
