@@ -14,40 +14,102 @@
 #include "controller/cli/help.h"
 #include "controller/cli/report.h"
 #include "controller/core/lifecycle.h"
+#include "controller/core/policy_host.h"
 #include "controller/core/session.h"
 #include "lib/file.h"
 #include "lib/json.h"
 #include "lib/size.h"
 
+/* What validate and set learnt from the host, when there was one. */
+struct host_check {
+	bool host;	     /* a host to judge by: --root, or a ConnectX PF */
+	char host_why[1024]; /* why not, "" when there was */
+	size_t checked;	     /* PFs whose total ICM the caps were checked
+				against */
+	char icm_why[1024];  /* why not (the firmware), "" when they were */
+	struct policy_findings f;
+};
+
 /*
- * Caps against every PF's total ICM, when the host's firmware can be
- * reached. Unreachable is not invalid: it is said, and validate passes.
+ * The policy against a host: with --root, or on this machine when it has
+ * a ConnectX PF (a build host without one stays pure: syntax and
+ * semantics only), policy_host_check (devices rules naming what is not a
+ * PF here, host.reserve against MemTotal), then every cap against each
+ * PF's total ICM when the firmware answers (unreachable is not invalid:
+ * it is said, and validate passes). no_host: pure, whatever the host.
+ * Returns an error only for a cap above a PF's total ICM (as before) or
+ * out of memory; findings are in hc->f.
  */
-static int check_devices(struct run_ctx *ctx, const struct policy *policy,
-			 size_t *checked, char *why, size_t why_len,
-			 struct iq_err *err)
+static int check_host(struct run_ctx *ctx, const struct policy *policy,
+		      bool no_host, struct host_check *hc, struct iq_err *err)
 {
 	struct session s;
 	struct iq_err host_err = {0};
+	bool rooted = ctx->root && ctx->root[0];
 	int rc;
 
-	*checked = 0;
-	if (session_open(ctx, SESSION_FIRMWARE, &s, &host_err)) {
-		snprintf(why, why_len, "%s", host_err.msg);
+	memset(hc, 0, sizeof(*hc));
+	if (no_host) {
+		snprintf(hc->host_why, sizeof(hc->host_why),
+			 "--no-host: syntax and semantics only");
 		return IQ_OK;
 	}
-	rc = IQ_OK;
-	for (size_t p = 0; p < s.host.npfs && rc == IQ_OK; p++) {
+	if (session_open(ctx, SESSION_HOST, &s, &host_err)) {
+		snprintf(hc->host_why, sizeof(hc->host_why), "%s",
+			 host_err.msg);
+		return IQ_OK;
+	}
+	if (!rooted && s.host.npfs == 0) {
+		snprintf(hc->host_why, sizeof(hc->host_why),
+			 "no ConnectX PF on this machine (--root DIR checks "
+			 "against a simulated host)");
+		session_close(&s);
+		return IQ_OK;
+	}
+	hc->host = true;
+	rc = policy_host_check(policy, &s.host, &hc->f, err);
+	if (rc == IQ_OK && s.host.npfs == 0)
+		snprintf(hc->icm_why, sizeof(hc->icm_why),
+			 "no ConnectX PF on this host");
+	else if (rc == IQ_OK && session_open_firmware(&s, &host_err))
+		snprintf(hc->icm_why, sizeof(hc->icm_why), "%s", host_err.msg);
+	for (size_t p = 0; rc == IQ_OK && p < s.host.npfs; p++) {
 		if (!s.host.pfs[p].supported)
 			continue;
 		rc = policy_check_device(policy, s.host.pfs[p].pci,
 					 s.host.pfs[p].total_icm_bytes, err);
-		*checked += rc == IQ_OK;
+		hc->checked += rc == IQ_OK;
 	}
-	if (s.host.npfs == 0)
-		snprintf(why, why_len, "no ConnectX PF on this host");
 	session_close(&s);
 	return rc;
+}
+
+/*
+ * Warnings, and every error but the last, one line each on the log; the
+ * last error into err (main prints it), so that every line reads
+ * "icmquota: FILE:LINE:COL: ..." and one error alone is one line.
+ */
+static int report_findings(struct run_ctx *ctx, const struct host_check *hc,
+			   int rc, struct iq_err *err)
+{
+	size_t left = hc->f.nerrors;
+
+	for (size_t i = 0; i < hc->f.n; i++) {
+		const struct policy_finding *x = &hc->f.v[i];
+
+		if (x->error && --left == 0 && rc == IQ_OK) {
+			rc = iq_fail(err, IQ_EREFUSED, "%s", x->msg);
+			continue;
+		}
+		if (!ctx->json || x->error)
+			run_note(ctx, "%s", x->msg);
+	}
+	return rc;
+}
+
+static void free_host_check(struct host_check *hc)
+{
+	policy_findings_free(&hc->f);
 }
 
 /* The main policy and its drop-ins as a session would load them. */
@@ -64,11 +126,23 @@ static int load_merged(struct run_ctx *ctx, const struct policy_text *replace,
 				  replace, policy, err);
 }
 
-static int validate(struct run_ctx *ctx, const char *file, struct iq_err *err)
+static json_object *findings_json(const struct host_check *hc, bool errors)
+{
+	json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < hc->f.n; i++)
+		if (hc->f.v[i].error == errors)
+			json_object_array_add(
+				a, json_object_new_string(hc->f.v[i].msg));
+	return a;
+}
+
+static int validate(struct run_ctx *ctx, const char *file, bool no_host,
+		    struct iq_err *err)
 {
 	struct policy policy;
-	char why[1024] = "";
-	size_t checked = 0;
+	struct host_check hc;
+	size_t warnings;
 	/* The main policy is judged with its drop-ins; another file alone. */
 	int rc = file ? policy_load(file, &policy, err)
 		      : load_merged(ctx, NULL, &policy, err);
@@ -90,7 +164,9 @@ static int validate(struct run_ctx *ctx, const char *file, struct iq_err *err)
 		}
 		return rc;
 	}
-	rc = check_devices(ctx, &policy, &checked, why, sizeof(why), err);
+	rc = check_host(ctx, &policy, no_host, &hc, err);
+	rc = report_findings(ctx, &hc, rc, err);
+	warnings = hc.f.n - hc.f.nerrors;
 	if (ctx->json) {
 		json_object *o = json_object_new_object();
 
@@ -102,22 +178,42 @@ static int validate(struct run_ctx *ctx, const char *file, struct iq_err *err)
 					  : NULL);
 		json_object_object_add(o, "digest",
 				       json_object_new_string(policy.digest));
+		json_object_object_add(o, "host_checked",
+				       json_object_new_boolean(hc.host));
+		json_object_object_add(
+			o, "host_not_checked_why",
+			hc.host ? NULL : json_object_new_string(hc.host_why));
+		json_object_object_add(o, "errors", findings_json(&hc, true));
+		json_object_object_add(o, "warnings",
+				       findings_json(&hc, false));
 		json_object_object_add(o, "devices_checked",
-				       json_object_new_uint64(checked));
-		json_object_object_add(o, "devices_not_checked_why",
-				       why[0] ? json_object_new_string(why)
-					      : NULL);
+				       json_object_new_uint64(hc.checked));
+		json_object_object_add(
+			o, "devices_not_checked_why",
+			hc.icm_why[0] ? json_object_new_string(hc.icm_why)
+			: !hc.host    ? json_object_new_string(hc.host_why)
+				      : NULL);
 		json_print(ctx->out, o);
 	} else if (rc == IQ_OK) {
 		fprintf(ctx->out,
 			"%s: valid (%zu file%s, %zu classes, %zu vms rules, "
-			"%zu device rules; caps checked against %zu PFs)\n",
+			"%zu device rules; caps checked against %zu PFs; "
+			"%s)\n",
 			file, policy.nfiles, policy.nfiles == 1 ? "" : "s",
-			policy.nclasses, policy.nvms, policy.ndevices, checked);
-		if (why[0])
+			policy.nclasses, policy.nvms, policy.ndevices,
+			hc.checked,
+			!hc.host	? "host not checked"
+			: warnings == 0 ? "host checked"
+			: warnings == 1 ? "host checked: 1 warning above"
+					: "host checked: warnings above");
+		if (!hc.host && !no_host)
+			run_note(ctx, "not checked against a host: %s",
+				 hc.host_why);
+		if (hc.host && hc.icm_why[0])
 			run_note(ctx, "caps not checked against device ICM: %s",
-				 why);
+				 hc.icm_why);
 	}
+	free_host_check(&hc);
 	policy_free(&policy);
 	return rc;
 }
@@ -598,7 +694,7 @@ static int edit(struct run_ctx *ctx, const char *verb, int argc, char **argv,
 	char dir[4096], path[4200], lock_buf[4096];
 	char *text = NULL, *apply_out = NULL;
 	size_t len = 0;
-	bool help, changed = true, have_before = false;
+	bool help, changed = true, have_before = false, have_merged = false;
 	int lock_fd = -1;
 	int rc, apply_rc = IQ_OK;
 
@@ -620,6 +716,16 @@ static int edit(struct run_ctx *ctx, const char *verb, int argc, char **argv,
 			  ctx->lock_timeout_s, &lock_fd, err);
 	if (rc)
 		return rc;
+	/*
+	 * The edit replaces this file in the merged policy (its new text is
+	 * validated from memory, never the file): without this check, what
+	 * another user wrote into it would come back as root's own file.
+	 */
+	rc = file_check_trusted(path, "a policy drop-in", err);
+	if (rc) {
+		iq_err_prefix(err, "policy %s: refused, nothing written", verb);
+		goto out_unlock;
+	}
 	rc = load_tool_dropin(path, &frag, err);
 	if (rc) {
 		iq_err_prefix(err,
@@ -646,25 +752,29 @@ static int edit(struct run_ctx *ctx, const char *verb, int argc, char **argv,
 		struct policy_text t = {.path = path, .text = text, .len = len};
 
 		rc = load_merged(ctx, &t, &merged, err);
+		have_merged = rc == IQ_OK;
 	}
 	if (rc == IQ_OK) {
-		char why[1024] = "";
-		size_t checked = 0;
+		struct host_check hc;
 
-		rc = check_devices(ctx, &merged, &checked, why, sizeof(why),
-				   err);
-		if (rc == IQ_OK && why[0])
+		rc = check_host(ctx, &merged, false, &hc, err);
+		rc = report_findings(ctx, &hc, rc, err);
+		if (rc == IQ_OK && !hc.host)
+			run_verbose(ctx, "not checked against a host: %s",
+				    hc.host_why);
+		if (rc == IQ_OK && hc.icm_why[0])
 			run_verbose(ctx,
 				    "caps not checked against device "
 				    "ICM: %s",
-				    why);
+				    hc.icm_why);
+		free_host_check(&hc);
 		if (rc == IQ_OK && changed)
 			rc = check_overcommit(ctx, verb, &a, &merged, err);
-		if (rc)
-			policy_free(&merged);
 	}
 	if (rc) {
 		iq_err_prefix(err, "policy %s: refused, nothing written", verb);
+		if (have_merged)
+			policy_free(&merged);
 		goto out_unlock;
 	}
 	if (changed)
@@ -891,19 +1001,30 @@ int cmd_policy(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err)
 		}
 	}
 	if (!strcmp(argv[1], "validate")) {
-		if (argc == 3 && argv[2][0] == '-' && argv[2][1])
-			return iq_fail(err, IQ_EUSAGE,
-				       "policy validate: unknown option '%s' "
-				       "(usage: policy validate [FILE])",
-				       argv[2]);
-		if (argc > 3)
-			return iq_fail(err, IQ_EUSAGE,
-				       "policy validate: one FILE at most");
+		const char *file = NULL;
+		bool no_host = false;
+
+		for (int i = 2; i < argc; i++) {
+			if (!strcmp(argv[i], "--no-host"))
+				no_host = true;
+			else if (argv[i][0] == '-' && argv[i][1])
+				return iq_fail(
+					err, IQ_EUSAGE,
+					"policy validate: unknown option "
+					"'%s' (usage: policy validate "
+					"[--no-host] [FILE])",
+					argv[i]);
+			else if (file)
+				return iq_fail(err, IQ_EUSAGE,
+					       "policy validate: one FILE at "
+					       "most");
+			else
+				file = argv[i];
+		}
 		return validate(ctx,
-				argc == 3 && strcmp(argv[2], ctx->policy_path)
-					? argv[2]
-					: NULL,
-				err);
+				file && strcmp(file, ctx->policy_path) ? file
+								       : NULL,
+				no_host, err);
 	}
 	if (!strcmp(argv[1], "show")) {
 		for (int i = 2; i < argc; i++) {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "controller/core/hwm.h"
+#include "controller/core/readback.h"
 #include "lib/json.h"
 #include "lib/text.h"
 #include "lib/size.h"
@@ -448,12 +449,25 @@ json_object *report_status_json(const struct host *host,
 				       pf->probed && pf->supported
 					       ? json_size(pf->total_icm_bytes)
 					       : NULL);
-		json_object_object_add(o, "supported",
-				       json_object_new_boolean(pf->supported));
-		if (!pf->supported)
+		/* Unreachable: whether it could cap is unknown, not "no". */
+		json_object_object_add(
+			o, "supported",
+			readback_pf_unreachable(pf)
+				? NULL
+				: json_object_new_boolean(pf->supported));
+		if (!pf->supported && !readback_pf_unreachable(pf))
 			json_object_object_add(
 				o, "unsupported_reason",
 				json_object_new_string(pf->unsupported_why));
+		json_object_object_add(
+			o, "reachable",
+			pf->probed ? json_object_new_boolean(!pf->unreachable)
+				   : NULL);
+		json_object_object_add(
+			o, "fw_error",
+			readback_pf_unreachable(pf)
+				? json_object_new_string(pf->unreachable_why)
+				: NULL);
 		json_object_object_add(
 			o, "fw_channel",
 			pf->fw ? json_object_new_string(pf->fw->ops->name)
@@ -475,6 +489,9 @@ json_object *report_status_json(const struct host *host,
 			const struct plan_vf *pv = plan_find_vf(plan, vf);
 			json_object *r = json_object_new_object();
 			bool have = pv && pv->have_actual;
+			char why[600];
+			enum readback_state st =
+				readback_vf(plan, pv, why, sizeof(why));
 
 			json_object_object_add(
 				r, "index",
@@ -525,6 +542,12 @@ json_object *report_status_json(const struct host *host,
 				r, "over_cap",
 				json_object_new_boolean(pv &&
 							plan_vf_over_cap(pv)));
+			/* Why cap, cur and max_reached are null. */
+			json_object_object_add(
+				r, "reason",
+				st == READBACK_KNOWN
+					? NULL
+					: json_object_new_string(why));
 			json_object_array_add(vfs, r);
 		}
 		json_object_object_add(o, "vfs", vfs);
@@ -583,10 +606,22 @@ void report_status_table(FILE *out, const struct host *host,
 			size_format((uint64_t)pf->fw_pages.total *
 					    ICM_PAGE_BYTES,
 				    pages, sizeof(pages));
+		if (readback_pf_unreachable(pf))
+			snprintf(total, sizeof(total), "?");
 		fprintf(out, "pf %s rdma %s total_icm %s fw_pages %s %s%s\n",
 			pf->pci, pf->ibdev[0] ? pf->ibdev : "-", total, pages,
-			pf->supported ? "icm_ctrl yes" : "icm_ctrl NO: ",
-			pf->supported ? "" : pf->unsupported_why);
+			readback_pf_unreachable(pf) ? "icm_ctrl ?"
+			: pf->supported		    ? "icm_ctrl yes"
+						    : "icm_ctrl NO: ",
+			pf->supported || readback_pf_unreachable(pf)
+				? ""
+				: pf->unsupported_why);
+		/* The "?" below, said once for the PF. */
+		if (readback_pf_unreachable(pf))
+			fprintf(out,
+				"  unknown: PF %s: firmware not reachable: "
+				"%s\n",
+				pf->pci, pf->unreachable_why);
 		if (pf->channel_note[0])
 			fprintf(out, "  firmware channel: %s\n",
 				pf->channel_note);
@@ -609,8 +644,21 @@ void report_status_table(FILE *out, const struct host *host,
 			     vhca[16] = "-", since[64], grp[16] = "-",
 			     name[1024];
 			bool over = false;
+			char why[600];
+			enum readback_state st =
+				readback_vf(plan, pv, why, sizeof(why));
 
 			hwm_since_text(state, vf->pci, since, sizeof(since));
+			/* "?": not read because of an error; "-": nothing
+			 * to read (a PF that cannot cap). */
+			if (st == READBACK_ERROR) {
+				snprintf(cap, sizeof(cap), "?");
+				snprintf(cur, sizeof(cur), "?");
+				snprintf(hwm, sizeof(hwm), "?");
+				snprintf(grp, sizeof(grp), "?");
+				if (!vf->vhca_known)
+					snprintf(vhca, sizeof(vhca), "?");
+			}
 			if (pv && pv->have_actual) {
 				size_format(
 					icm_pages_to_bytes(
@@ -642,6 +690,10 @@ void report_status_table(FILE *out, const struct host *host,
 					     : "(idle)",
 				cap, cur, hwm, grp, since,
 				over ? "  OVER CAP" : "");
+			/* A read that failed on a PF that answered. */
+			if (st == READBACK_ERROR &&
+			    !readback_pf_unreachable(pf))
+				fprintf(out, "      unknown: %s\n", why);
 		}
 		status_groups_table(out, plan, pf);
 	}
@@ -917,4 +969,48 @@ void report_devlink_table(FILE *out, const struct host *host,
 			"firmware read is wrong; report it with "
 			"--trace-fw\n",
 			view->disagree);
+}
+
+size_t report_problems(const struct run_ctx *ctx, const char *cmd,
+		       const struct host *host, const struct plan *plan)
+{
+	size_t n = 0;
+	char why[600];
+
+	for (size_t p = 0; p < host->npfs; p++) {
+		const struct host_pf *pf = &host->pfs[p];
+
+		if (!readback_pf_unreachable(pf))
+			continue;
+		run_note(ctx,
+			 "%s: PF %s: firmware not reachable (%s): its %zu VF%s "
+			 "shown as unknown",
+			 cmd, pf->pci, pf->unreachable_why, pf->nvfs,
+			 pf->nvfs == 1 ? "" : "s");
+		n++;
+	}
+	for (size_t i = 0; i < plan->nvfs; i++) {
+		const struct plan_vf *pv = &plan->vfs[i];
+
+		if (readback_pf_unreachable(pv->pf) ||
+		    readback_vf(plan, pv, why, sizeof(why)) != READBACK_ERROR)
+			continue;
+		run_note(ctx, "%s: %s", cmd, why);
+		n++;
+	}
+	/* The rest (a journal VM's device gone): as apply words them. */
+	for (size_t i = 0; i < plan->nproblems; i++) {
+		bool told = false;
+
+		for (size_t v = 0; v < plan->nvfs && !told; v++)
+			told = readback_vf(plan, &plan->vfs[v], why,
+					   sizeof(why)) == READBACK_ERROR &&
+			       readback_names(plan->problems[i],
+					      plan->vfs[v].vf->pci);
+		if (told)
+			continue;
+		run_note(ctx, "%s: %s", cmd, plan->problems[i]);
+		n++;
+	}
+	return n;
 }

@@ -11,6 +11,7 @@
 #include "controller/core/devlink_view.h"
 #include "controller/core/host.h"
 #include "controller/core/plan.h"
+#include "controller/core/run.h"
 #include "controller/core/split.h"
 #include "policy/policy.h"
 
@@ -62,6 +63,15 @@ void report_devlink_attach(json_object *pfs, const struct host *host,
 json_object *report_devlink_json(const struct devlink_view *view);
 void report_devlink_table(FILE *out, const struct host *host,
 			  const struct devlink_view *view);
+
+/*
+ * A partial view's problems (status, metrics), one line each on ctx->log
+ * as "CMD: ...": a PF whose firmware did not answer (its VFs unknown), a
+ * VF whose read failed, the plan's other problems (a journal VM's device
+ * gone). Returns how many; the caller exits 3 when there are any.
+ */
+size_t report_problems(const struct run_ctx *ctx, const char *cmd,
+		       const struct host *host, const struct plan *plan);
 
 /* vm inspect: facts and which PCI devices are ConnectX VFs here. */
 json_object *report_vm_json(const struct vm_facts *vm, struct host *host);
