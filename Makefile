@@ -13,11 +13,11 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libvirt, libsystemd and libudev are dlopen'ed where they are used (live
 # domains, the daemon's sd_notify and uevents): only their headers are
 # needed at build time, and a run that does not use them (the libvirt
-# hook) does not load them. Cloud Hypervisor's API socket needs no
-# library: lib/http.c (libcurl cost the daemon ~8 MiB of RSS, see there). libxml2 (with
-# ICU and libstdc++) and rdma-core likewise, on first use
-# (controller/sources/libxml_dl.c, devx/rdma_dl.c): a libvirt hook call
-# with nothing to do costs a process start and little more.
+# hook) does not load them. libxml2 (with ICU and libstdc++) and
+# rdma-core likewise, on first use (controller/sources/libxml_dl.c,
+# devx/rdma_dl.c): a libvirt hook call with nothing to do costs a process
+# start and little more. Cloud Hypervisor's API socket needs no library:
+# lib/http.c (libcurl cost the daemon ~8 MiB of RSS, see there).
 DLOPENED   := libvirt libsystemd libudev libxml-2.0 libibverbs libmlx5
 PKG_LIBS   := $(shell pkg-config --libs $(filter-out $(DLOPENED),$(PKGS)) 2>/dev/null) -ldl -lm -lpthread
 
