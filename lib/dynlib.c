@@ -19,3 +19,16 @@ int dynlib_load(const char *lib, const struct dynlib_sym *syms, size_t n,
 	}
 	return IQ_OK;
 }
+
+void *dynlib_loaded_sym(const char *lib, const char *sym)
+{
+	void *handle = dlopen(lib, RTLD_LAZY | RTLD_NOLOAD);
+	void *addr;
+
+	if (!handle)
+		return NULL;
+	addr = dlsym(handle, sym);
+	/* Drops only the reference RTLD_NOLOAD took: lib stays loaded. */
+	dlclose(handle);
+	return addr;
+}

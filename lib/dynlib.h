@@ -23,4 +23,10 @@ struct dynlib_sym {
 int dynlib_load(const char *lib, const struct dynlib_sym *syms, size_t n,
 		const char *install_hint, struct iq_err *err);
 
+/*
+ * The address of sym in lib when lib is already in the process (another
+ * library brought it), else NULL: lib is never loaded for it.
+ */
+void *dynlib_loaded_sym(const char *lib, const char *sym);
+
 #endif

@@ -12,12 +12,23 @@
 
 #include <stdarg.h>
 
-/* Exit codes, the CLI contract of architecture.md. */
+/*
+ * Exit codes, the CLI contract (the table of `icmquota --help` and the man
+ * page, controller/cli/help.c; tests/integration/test_exit_codes.sh):
+ */
 enum iq_exit {
 	IQ_OK = 0,
-	IQ_EREFUSED = 1, /* a VM does not fit, the policy is invalid */
-	IQ_EUSAGE = 2,	 /* bad command line */
-	IQ_EENV = 3,	 /* no device, no permission, firmware said no */
+	/* Understood but not accepted, or names what is not here: a VM does
+	 * not fit, the policy is invalid, an untrusted file, a VM/VF/PF not
+	 * on this host or in the journal. */
+	IQ_EREFUSED = 1,
+	/* The command line (or the settings file): unknown option, missing
+	 * or extra argument, a value of the wrong form. */
+	IQ_EUSAGE = 2,
+	/* The environment: a file or device that cannot be read or written,
+	 * no permission, the firmware said no, the lock; and a partial
+	 * result (every other VF done, one line per problem). */
+	IQ_EENV = 3,
 };
 
 struct iq_err {

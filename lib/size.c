@@ -108,6 +108,18 @@ static bool parse_units(const char *text, uint64_t *bytes, bool decimal,
 		*bytes = (uint64_t)total;
 		return true;
 	}
+	/* A decimal unit where only binary ones are taken: say so, or
+	 * "8GB" reads like a typo of a unit the user did write. */
+	for (size_t i = 0;
+	     !decimal && i < sizeof(decimal_units) / sizeof(decimal_units[0]);
+	     i++) {
+		if (strcmp(p, decimal_units[i].suffix) == 0) {
+			*why = "bad unit: decimal KB, MB, GB, TB are not taken "
+			       "here (use B, KiB, MiB, GiB or TiB, powers of "
+			       "1024)";
+			return false;
+		}
+	}
 	*why = decimal ? "bad unit (use B, KiB, MiB, GiB, TiB, KB, MB, GB, TB "
 			 "or unlimited)"
 		       : "bad unit (use B, KiB, MiB, GiB, TiB or unlimited)";

@@ -16,7 +16,8 @@
 /*
  * Parse a size: "8GiB", "256MiB", "1.5G", "4096", "4096B", "unlimited".
  * B, KiB, MiB, GiB, TiB and k/K/M/G/T (powers of 1024). IQ_UNLIMITED for
- * "unlimited". Returns false with a reason in why (a static string).
+ * "unlimited". Returns false with a reason in why (a static string); a
+ * decimal unit (GB) is refused saying that only binary units are taken.
  */
 bool size_parse(const char *text, uint64_t *bytes, const char **why);
 /*

@@ -168,9 +168,16 @@ int policy_load_merged(const char *main_path, bool builtin_main,
 				replace->len, false, err);
 		replace = NULL;
 	} else if (builtin_main) {
-		rc = add_source(&list, &n, "(built-in defaults)",
-				(char *)builtin, sizeof(builtin) - 1, false,
-				err);
+		/* No main file, but drop-ins are read all the same: their
+		 * directory is trusted or not as it is beside a main file (a
+		 * symlinked drop-in's own checks resolve past it). */
+		rc = file_check_trusted(
+			policy_dropin_dir(main_path, dir, sizeof(dir)),
+			"the policy drop-ins", err);
+		if (rc == IQ_OK)
+			rc = add_source(&list, &n, "(built-in defaults)",
+					(char *)builtin, sizeof(builtin) - 1,
+					false, err);
 	} else {
 		char *text = NULL;
 		size_t len = 0;

@@ -6,12 +6,12 @@
 #                        lintian, promtool, ansible-core, the daemon's libs)
 set -euo pipefail
 
-build_pkgs=(gcc make pkg-config libyaml-dev libxml2-dev libjson-c-dev
+build_pkgs=(gcc make pkg-config libyaml-dev libexpat1-dev libjson-c-dev
 	libvirt-dev
 	libibverbs-dev rdma-core libmd-dev libnl-3-dev libnl-genl-3-dev
 	libsystemd-dev libudev-dev)
 test_pkgs=(libvirt-daemon-system libvirt-clients qemu-system-x86
-	python3 libxml2-utils prometheus
+	python3 prometheus
 	strace util-linux valgrind clang libclang-rt-14-dev)
 # `make deb` (Build-Depends of packaging/debian/control) and
 # tests/packaging/run.sh: lintian, systemd-analyze, promtool, ansible.

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* icmquota plan / apply: every VF to its desired cap, fewest writes. */
 #include <getopt.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "controller/cli/cli.h"
@@ -11,6 +12,8 @@
 #include "controller/sources/vm_libvirt_live.h"
 #include "controller/sources/vm_list.h"
 #include "lib/json.h"
+#include "lib/size.h"
+#include "lib/text.h"
 
 int live_libvirt_source(struct run_ctx *ctx, const char *cmd,
 			const char *connect_uri, bool have_xml,
@@ -34,6 +37,94 @@ int live_libvirt_source(struct run_ctx *ctx, const char *cmd,
 	return vm_libvirt_list_running(connect_uri, vms, err);
 }
 
+/*
+ * Caps the policy asks for may commit more than the host has: the split
+ * after this run does not fit. One line per VM whose caps rise in this
+ * run (which VFs, by how much, the overcommit, the fix); one line naming
+ * the overcommit when none rises (an earlier run raised them). With
+ * host.admission: warn an overcommit is accepted and only said
+ * ("warning:"); otherwise each line is a problem (exit 3). Returns the
+ * problems.
+ */
+static size_t report_overcommit(struct run_ctx *ctx, const char *name,
+				bool apply, const struct session *s,
+				const struct lifecycle_result *r)
+{
+	const struct split *sp = &r->split;
+	bool warn_only = s->policy.admission == POLICY_ADMIT_WARN;
+	const char *tag = warn_only ? "warning: " : "";
+	uint64_t *before;
+	char over[32], headroom[32], terms[1024];
+	size_t lines = 0;
+
+	if (sp->headroom >= 0)
+		return 0;
+	size_format_signed(sp->headroom, headroom, sizeof(headroom));
+	size_format(sp->committed - sp->mem_total, over, sizeof(over));
+	before = calloc(r->plan.nvfs ? r->plan.nvfs : 1, sizeof(*before));
+	/* The caps read back before any write; not read: no rise known. */
+	for (size_t i = 0; before && i < r->plan.nvfs; i++) {
+		const struct plan_vf *pv = &r->plan.vfs[i];
+
+		before[i] = pv->have_actual
+				    ? icm_pages_to_bytes(pv->read_cap_pages)
+				    : pv->desired_bytes;
+	}
+	for (size_t v = 0; before && v < r->nrunning; v++) {
+		const struct policy_decision *d;
+		char vfs[768], rise_h[32], rule[512], vm[1024];
+		uint64_t rise =
+			report_cap_rise(&r->plan, before, &r->running[v],
+					sp->mem_total, vfs, sizeof(vfs), &d);
+
+		if (!rise)
+			continue;
+		size_format(rise, rise_h, sizeof(rise_h));
+		report_rule(&s->policy, d, rule, sizeof(rule));
+		run_note(ctx,
+			 "%s: %sVM %s: caps %s by %s (%s): the host is "
+			 "overcommitted by %s (headroom %s); lower %s for "
+			 "it, or host.reserve, or stop a VM",
+			 name, tag,
+			 text_shown(r->running[v].name, vm, sizeof(vm)),
+			 apply ? "raised" : "to rise", rise_h, vfs, over,
+			 headroom, rule);
+		lines++;
+	}
+	free(before);
+	if (!lines) {
+		split_describe(sp, terms, sizeof(terms));
+		run_note(
+			ctx,
+			"%s: %sthe host is overcommitted by %s (%s); lower "
+			"vf_cap (policy vms/classes/defaults) or host.reserve, "
+			"or stop a VM",
+			name, tag, over, terms);
+		lines = 1;
+	}
+	return warn_only ? 0 : lines;
+}
+
+/* A whole ConnectX PF in a running VM: never capped, said each run. */
+static void report_whole_pfs(struct run_ctx *ctx, const char *name,
+			     const struct plan *plan)
+{
+	for (size_t i = 0; i < plan->nothers; i++) {
+		char vm[1024];
+
+		if (plan->others[i].connectx_pf)
+			run_note(ctx,
+				 "%s: warning: VM %s: %s is a whole ConnectX "
+				 "PF passed through: UNCAPPED, its firmware "
+				 "pages are not in the split; pass one of its "
+				 "VFs instead",
+				 name,
+				 text_shown(plan->others[i].vm->name, vm,
+					    sizeof(vm)),
+				 plan->others[i].pci);
+	}
+}
+
 static int plan_or_apply(struct run_ctx *ctx, int argc, char **argv, bool apply,
 			 struct iq_err *err)
 {
@@ -54,6 +145,7 @@ static int plan_or_apply(struct run_ctx *ctx, int argc, char **argv, bool apply,
 	struct state before;
 	struct iq_err ignored = {0};
 	bool have_before;
+	size_t over = 0;
 	int c, rc = IQ_OK;
 
 	/*
@@ -153,6 +245,9 @@ static int plan_or_apply(struct run_ctx *ctx, int argc, char **argv, bool apply,
 
 		json_object_object_add(
 			o, "vfs", report_plan_json(&s.policy, &r.plan, false));
+		json_object_object_add(
+			o, "uncapped_pfs",
+			report_uncapped_pfs_json(&r.plan, false));
 		json_object_object_add(o, "writes_needed",
 				       json_object_new_uint64(r.plan.nwrites));
 		json_object_object_add(o, "writes",
@@ -195,13 +290,24 @@ static int plan_or_apply(struct run_ctx *ctx, int argc, char **argv, bool apply,
 	/* Everything else is capped: now each problem, and a non-zero exit. */
 	for (size_t i = 0; rc == IQ_OK && i < r.plan.nproblems; i++)
 		run_note(ctx, "%s: %s", name, r.plan.problems[i]);
+	if (rc == IQ_OK) {
+		report_whole_pfs(ctx, name, &r.plan);
+		over = report_overcommit(ctx, name, apply, &s, &r);
+	}
 	if (rc == IQ_OK && r.plan.nproblems)
 		rc = iq_fail(err, IQ_EENV,
 			     "%s: %zu problem%s above; every other VF %s "
 			     "(fix them, then run icmquota apply again)",
-			     name, r.plan.nproblems,
-			     r.plan.nproblems == 1 ? "" : "s",
+			     name, r.plan.nproblems + over,
+			     r.plan.nproblems + over == 1 ? "" : "s",
 			     apply ? "was capped" : "was planned");
+	else if (rc == IQ_OK && over)
+		rc = iq_fail(err, IQ_EENV,
+			     "%s: %zu problem%s above; the caps %s written "
+			     "as the policy says (fix them, then run icmquota "
+			     "apply again)",
+			     name, over, over == 1 ? "" : "s",
+			     apply ? "were" : "would be");
 	lifecycle_result_free(&r);
 	session_close(&s);
 	vm_list_free(&vms);

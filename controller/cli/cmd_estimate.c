@@ -29,7 +29,30 @@ struct estimate {
 	uint64_t pages_per_nic;
 	uint64_t pages_host;
 	uint64_t max_per_gpu; /* the most per GPU under the cap (or need) */
+	/* The pattern's HCAs per buffer (ucx-max-hca=N) when more than
+	 * --hcas: counted as --hcas (icm_workload_fanout), and said. */
+	unsigned fanout_asked;
 };
+
+/*
+ * ucx-max-hca=N is UCX's limit on the HCAs one buffer is registered on, not
+ * a count: with fewer HCAs than N, UCX registers on every one there is. The
+ * figures count --hcas, and the output says the pattern's N was capped.
+ */
+static bool fanout_capped(const struct estimate *e)
+{
+	return e->fanout_asked > icm_workload_fanout(&e->w);
+}
+
+static void capped_note(const struct estimate *e, char *buf, size_t len)
+{
+	snprintf(buf, len,
+		 "pattern %s asks for %u HCAs per buffer, the host has %u "
+		 "(--hcas): counted on %u (UCX registers on at most the HCAs "
+		 "there are)",
+		 e->pattern, e->fanout_asked, e->w.hcas,
+		 icm_workload_fanout(&e->w));
+}
 
 static int parse_count(const char *arg, const char *opt, unsigned max,
 		       unsigned *value, struct iq_err *err)
@@ -111,6 +134,19 @@ static void print_json(struct run_ctx *ctx, const struct estimate *e)
 	json_object_object_add(
 		o, "hcas_per_buffer",
 		json_object_new_int((int)icm_workload_fanout(&e->w)));
+	/* What the pattern asked for, and why the figure above is less. */
+	json_object_object_add(
+		o, "hcas_per_buffer_asked",
+		e->fanout_asked ? json_object_new_int((int)e->fanout_asked)
+				: NULL);
+	json_object_object_add(o, "hcas_per_buffer_capped",
+			       json_object_new_boolean(fanout_capped(e)));
+	if (fanout_capped(e)) {
+		char note[256];
+
+		capped_note(e, note, sizeof(note));
+		json_object_object_add(o, "note", json_object_new_string(note));
+	}
 	json_object_object_add(o, "mrs_per_hca",
 			       json_object_new_int((int)e->w.mrs_per_hca));
 	json_object_object_add(
@@ -167,9 +203,16 @@ static void print_table(struct run_ctx *ctx, const struct estimate *e)
 	}
 	fprintf(ctx->out,
 		"workload: %u GPUs x %s (%.1f GB), %u HCAs, pattern %s: each "
-		"buffer on %u HCA(s), %u MR(s) per HCA\n",
+		"buffer on %u HCA(s)%s, %u MR(s) per HCA\n",
 		e->w.gpus, per_gpu, (double)e->per_gpu / 1e9, e->w.hcas,
-		e->pattern, fanout, e->w.mrs_per_hca);
+		e->pattern, fanout, fanout_capped(e) ? " (capped)" : "",
+		e->w.mrs_per_hca);
+	if (fanout_capped(e)) {
+		char note[256];
+
+		capped_note(e, note, sizeof(note));
+		fprintf(ctx->out, "  note: %s\n", note);
+	}
 	fprintf(ctx->out,
 		"  %llu MR(s) on the busiest NIC, %llu firmware pages (%s) "
 		"per MR\n",
@@ -270,6 +313,7 @@ int cmd_estimate(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err)
 	rc = icm_pattern_parse(e.pattern, &e.w, err);
 	if (rc)
 		return iq_err_prefix(err, "estimate");
+	e.fanout_asked = e.w.hcas_per_buffer;
 	if (hcas_per_buffer) {
 		if (hcas_per_buffer > e.w.hcas)
 			return iq_fail(err, IQ_EUSAGE,
@@ -277,6 +321,7 @@ int cmd_estimate(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err)
 				       "than --hcas %u",
 				       hcas_per_buffer, e.w.hcas);
 		e.w.hcas_per_buffer = hcas_per_buffer;
+		e.fanout_asked = hcas_per_buffer;
 	}
 	if (mrs_per_hca)
 		e.w.mrs_per_hca = mrs_per_hca;

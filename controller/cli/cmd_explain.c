@@ -75,8 +75,13 @@ static void explain_table(struct run_ctx *ctx, const struct policy *policy,
 		explain_group(ctx, policy, plan, pv, vm);
 	}
 	for (size_t i = 0; i < plan->nothers; i++)
-		fprintf(ctx->out, "  pci %s: not a ConnectX VF, left alone\n",
-			plan->others[i].pci);
+		fprintf(ctx->out, "  pci %s: %s\n", plan->others[i].pci,
+			plan->others[i].connectx_pf
+				? "UNCAPPED: a whole ConnectX PF passed "
+				  "through; its firmware pages cannot be "
+				  "capped from the host and are not in the "
+				  "split (pass one of its VFs instead)"
+				: "not a ConnectX VF, left alone");
 }
 
 int cmd_explain(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err)
@@ -160,6 +165,9 @@ int cmd_explain(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err)
 			json_object_object_add(
 				o, "caps",
 				report_plan_json(&s.policy, &plan, true));
+			json_object_object_add(
+				o, "uncapped_pfs",
+				report_uncapped_pfs_json(&plan, true));
 			json_print(ctx->out, o);
 		} else {
 			explain_table(ctx, &s.policy, &plan, &vm);

@@ -48,14 +48,26 @@ static int select_targets(struct session *s, char **vfs, size_t nvfs,
 		struct host_pf *pf = NULL;
 		struct host_vf *vf = NULL;
 
-		if (pci_addr_normalize(vfs[i], pci))
-			vf = host_find_vf(&s->host, pci, &pf);
+		/* Not an address: usage; an address not here: refused. */
+		if (!pci_addr_normalize(vfs[i], pci))
+			return iq_fail(err, IQ_EUSAGE,
+				       "hwm reset --vf '%s': not a PCI address "
+				       "(DDDD:BB:SS.F)",
+				       vfs[i]);
+		vf = host_find_vf(&s->host, pci, &pf);
+		if (!vf && host_find_pf(&s->host, pci))
+			return iq_fail(
+				err, IQ_EREFUSED,
+				"hwm reset --vf %s: a PF, not a VF: name "
+				"its VFs, or --all (see icmquota "
+				"status)",
+				pci);
 		if (!vf)
 			return iq_fail(
-				err, IQ_EUSAGE,
+				err, IQ_EREFUSED,
 				"hwm reset --vf %s: not a ConnectX VF on "
 				"this host (see icmquota status)",
-				vfs[i]);
+				pci);
 		rc = add_target(t, n, pf, vf, err);
 	}
 	if (vm) {
@@ -64,7 +76,7 @@ static int select_targets(struct session *s, char **vfs, size_t nvfs,
 
 		if (!svm)
 			return iq_fail(
-				err, IQ_EUSAGE,
+				err, IQ_EREFUSED,
 				"hwm reset --vm %s: no running VM of that "
 				"name in %s (see icmquota status)",
 				vm, s->ctx->state_path);
@@ -79,7 +91,7 @@ static int select_targets(struct session *s, char **vfs, size_t nvfs,
 			rc = add_target(t, n, pf, vf, err);
 		}
 		if (rc == IQ_OK && !found)
-			return iq_fail(err, IQ_EUSAGE,
+			return iq_fail(err, IQ_EREFUSED,
 				       "hwm reset --vm %s: the VM has no "
 				       "ConnectX VF on this host",
 				       vm);

@@ -10,6 +10,7 @@
 
 #include "controller/cli/cli.h"
 #include "controller/cli/help.h"
+#include "controller/cli/report.h"
 #include "controller/core/lifecycle.h"
 #include "controller/core/metrics.h"
 #include "lib/file.h"
@@ -83,14 +84,26 @@ int cmd_metrics(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err)
 			       "metrics: the output is Prometheus text; for "
 			       "JSON use icmquota status -j");
 	rc = session_open(ctx,
-			  SESSION_POLICY | SESSION_STATE | SESSION_FIRMWARE, &s,
-			  err);
+			  SESSION_POLICY | SESSION_STATE | SESSION_FIRMWARE |
+				  SESSION_PARTIAL,
+			  &s, err);
 	if (rc)
 		return rc;
 	/* The journal's VMs: what icmquota programmed, read back now. */
 	rc = lifecycle_apply(&s, NULL, 0, 0, true, &r, err);
 	if (rc == IQ_OK)
 		rc = render(&s, &r, output, ctx->out, err);
+	/* Written all the same (the unknown left out, up = 0): then exit 3. */
+	if (rc == IQ_OK) {
+		size_t n = report_problems(ctx, "metrics", &s.host, &r.plan);
+
+		if (n)
+			rc = iq_fail(
+				err, IQ_EENV,
+				"metrics: %zu problem%s above; every other "
+				"series is there",
+				n, n == 1 ? "" : "s");
+	}
 	lifecycle_result_free(&r);
 	session_close(&s);
 	return rc;

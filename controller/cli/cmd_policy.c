@@ -14,40 +14,102 @@
 #include "controller/cli/help.h"
 #include "controller/cli/report.h"
 #include "controller/core/lifecycle.h"
+#include "controller/core/policy_host.h"
 #include "controller/core/session.h"
 #include "lib/file.h"
 #include "lib/json.h"
 #include "lib/size.h"
 
+/* What validate and set learnt from the host, when there was one. */
+struct host_check {
+	bool host;	     /* a host to judge by: --root, or a ConnectX PF */
+	char host_why[1024]; /* why not, "" when there was */
+	size_t checked;	     /* PFs whose total ICM the caps were checked
+				against */
+	char icm_why[1024];  /* why not (the firmware), "" when they were */
+	struct policy_findings f;
+};
+
 /*
- * Caps against every PF's total ICM, when the host's firmware can be
- * reached. Unreachable is not invalid: it is said, and validate passes.
+ * The policy against a host: with --root, or on this machine when it has
+ * a ConnectX PF (a build host without one stays pure: syntax and
+ * semantics only), policy_host_check (devices rules naming what is not a
+ * PF here, host.reserve against MemTotal), then every cap against each
+ * PF's total ICM when the firmware answers (unreachable is not invalid:
+ * it is said, and validate passes). no_host: pure, whatever the host.
+ * Returns an error only for a cap above a PF's total ICM (as before) or
+ * out of memory; findings are in hc->f.
  */
-static int check_devices(struct run_ctx *ctx, const struct policy *policy,
-			 size_t *checked, char *why, size_t why_len,
-			 struct iq_err *err)
+static int check_host(struct run_ctx *ctx, const struct policy *policy,
+		      bool no_host, struct host_check *hc, struct iq_err *err)
 {
 	struct session s;
 	struct iq_err host_err = {0};
+	bool rooted = ctx->root && ctx->root[0];
 	int rc;
 
-	*checked = 0;
-	if (session_open(ctx, SESSION_FIRMWARE, &s, &host_err)) {
-		snprintf(why, why_len, "%s", host_err.msg);
+	memset(hc, 0, sizeof(*hc));
+	if (no_host) {
+		snprintf(hc->host_why, sizeof(hc->host_why),
+			 "--no-host: syntax and semantics only");
 		return IQ_OK;
 	}
-	rc = IQ_OK;
-	for (size_t p = 0; p < s.host.npfs && rc == IQ_OK; p++) {
+	if (session_open(ctx, SESSION_HOST, &s, &host_err)) {
+		snprintf(hc->host_why, sizeof(hc->host_why), "%s",
+			 host_err.msg);
+		return IQ_OK;
+	}
+	if (!rooted && s.host.npfs == 0) {
+		snprintf(hc->host_why, sizeof(hc->host_why),
+			 "no ConnectX PF on this machine (--root DIR checks "
+			 "against a simulated host)");
+		session_close(&s);
+		return IQ_OK;
+	}
+	hc->host = true;
+	rc = policy_host_check(policy, &s.host, &hc->f, err);
+	if (rc == IQ_OK && s.host.npfs == 0)
+		snprintf(hc->icm_why, sizeof(hc->icm_why),
+			 "no ConnectX PF on this host");
+	else if (rc == IQ_OK && session_open_firmware(&s, &host_err))
+		snprintf(hc->icm_why, sizeof(hc->icm_why), "%s", host_err.msg);
+	for (size_t p = 0; rc == IQ_OK && p < s.host.npfs; p++) {
 		if (!s.host.pfs[p].supported)
 			continue;
 		rc = policy_check_device(policy, s.host.pfs[p].pci,
 					 s.host.pfs[p].total_icm_bytes, err);
-		*checked += rc == IQ_OK;
+		hc->checked += rc == IQ_OK;
 	}
-	if (s.host.npfs == 0)
-		snprintf(why, why_len, "no ConnectX PF on this host");
 	session_close(&s);
 	return rc;
+}
+
+/*
+ * Warnings, and every error but the last, one line each on the log; the
+ * last error into err (main prints it), so that every line reads
+ * "icmquota: FILE:LINE:COL: ..." and one error alone is one line.
+ */
+static int report_findings(struct run_ctx *ctx, const struct host_check *hc,
+			   int rc, struct iq_err *err)
+{
+	size_t left = hc->f.nerrors;
+
+	for (size_t i = 0; i < hc->f.n; i++) {
+		const struct policy_finding *x = &hc->f.v[i];
+
+		if (x->error && --left == 0 && rc == IQ_OK) {
+			rc = iq_fail(err, IQ_EREFUSED, "%s", x->msg);
+			continue;
+		}
+		if (!ctx->json || x->error)
+			run_note(ctx, "%s", x->msg);
+	}
+	return rc;
+}
+
+static void free_host_check(struct host_check *hc)
+{
+	policy_findings_free(&hc->f);
 }
 
 /* The main policy and its drop-ins as a session would load them. */
@@ -64,11 +126,23 @@ static int load_merged(struct run_ctx *ctx, const struct policy_text *replace,
 				  replace, policy, err);
 }
 
-static int validate(struct run_ctx *ctx, const char *file, struct iq_err *err)
+static json_object *findings_json(const struct host_check *hc, bool errors)
+{
+	json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < hc->f.n; i++)
+		if (hc->f.v[i].error == errors)
+			json_object_array_add(
+				a, json_object_new_string(hc->f.v[i].msg));
+	return a;
+}
+
+static int validate(struct run_ctx *ctx, const char *file, bool no_host,
+		    struct iq_err *err)
 {
 	struct policy policy;
-	char why[1024] = "";
-	size_t checked = 0;
+	struct host_check hc;
+	size_t warnings;
 	/* The main policy is judged with its drop-ins; another file alone. */
 	int rc = file ? policy_load(file, &policy, err)
 		      : load_merged(ctx, NULL, &policy, err);
@@ -90,7 +164,9 @@ static int validate(struct run_ctx *ctx, const char *file, struct iq_err *err)
 		}
 		return rc;
 	}
-	rc = check_devices(ctx, &policy, &checked, why, sizeof(why), err);
+	rc = check_host(ctx, &policy, no_host, &hc, err);
+	rc = report_findings(ctx, &hc, rc, err);
+	warnings = hc.f.n - hc.f.nerrors;
 	if (ctx->json) {
 		json_object *o = json_object_new_object();
 
@@ -102,22 +178,42 @@ static int validate(struct run_ctx *ctx, const char *file, struct iq_err *err)
 					  : NULL);
 		json_object_object_add(o, "digest",
 				       json_object_new_string(policy.digest));
+		json_object_object_add(o, "host_checked",
+				       json_object_new_boolean(hc.host));
+		json_object_object_add(
+			o, "host_not_checked_why",
+			hc.host ? NULL : json_object_new_string(hc.host_why));
+		json_object_object_add(o, "errors", findings_json(&hc, true));
+		json_object_object_add(o, "warnings",
+				       findings_json(&hc, false));
 		json_object_object_add(o, "devices_checked",
-				       json_object_new_uint64(checked));
-		json_object_object_add(o, "devices_not_checked_why",
-				       why[0] ? json_object_new_string(why)
-					      : NULL);
+				       json_object_new_uint64(hc.checked));
+		json_object_object_add(
+			o, "devices_not_checked_why",
+			hc.icm_why[0] ? json_object_new_string(hc.icm_why)
+			: !hc.host    ? json_object_new_string(hc.host_why)
+				      : NULL);
 		json_print(ctx->out, o);
 	} else if (rc == IQ_OK) {
 		fprintf(ctx->out,
 			"%s: valid (%zu file%s, %zu classes, %zu vms rules, "
-			"%zu device rules; caps checked against %zu PFs)\n",
+			"%zu device rules; caps checked against %zu PFs; "
+			"%s)\n",
 			file, policy.nfiles, policy.nfiles == 1 ? "" : "s",
-			policy.nclasses, policy.nvms, policy.ndevices, checked);
-		if (why[0])
+			policy.nclasses, policy.nvms, policy.ndevices,
+			hc.checked,
+			!hc.host	? "host not checked"
+			: warnings == 0 ? "host checked"
+			: warnings == 1 ? "host checked: 1 warning above"
+					: "host checked: warnings above");
+		if (!hc.host && !no_host)
+			run_note(ctx, "not checked against a host: %s",
+				 hc.host_why);
+		if (hc.host && hc.icm_why[0])
 			run_note(ctx, "caps not checked against device ICM: %s",
-				 why);
+				 hc.icm_why);
 	}
+	free_host_check(&hc);
 	policy_free(&policy);
 	return rc;
 }
@@ -311,6 +407,7 @@ struct edit_args {
 	const char *key;
 	const char *value;
 	bool apply;
+	bool force; /* --apply even when it overcommits (admission strict) */
 	int nsel;
 };
 
@@ -325,6 +422,7 @@ static int parse_edit_args(const char *verb, int argc, char **argv,
 		{"uuid", required_argument, NULL, 'u'},
 		{"device", required_argument, NULL, 'd'},
 		{"apply", no_argument, NULL, 'a'},
+		{"force", no_argument, NULL, 'f'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}};
 	bool set = strcmp(verb, "set") == 0;
@@ -356,6 +454,9 @@ static int parse_edit_args(const char *verb, int argc, char **argv,
 			break;
 		case 'a':
 			a->apply = true;
+			continue;
+		case 'f':
+			a->force = true;
 			continue;
 		case 'h':
 			*help = true;
@@ -456,6 +557,115 @@ static bool merged_pos(const struct policy *p, const struct edit_args *a,
 	return found;
 }
 
+/*
+ * The split now (the policy on disk) and with `with` instead, over the
+ * journal's running VMs and the VFs as the firmware reads back now (what
+ * idle VFs hold, caps held above their cap). libvirt is not asked: this
+ * may run under the lock, which a hook blocking libvirtd may wait for.
+ * On success the caller frees now and after and closes s.
+ */
+static int split_now_and_with(struct run_ctx *ctx, const struct policy *with,
+			      struct session *s, struct lifecycle_result *now,
+			      struct plan *after, struct split *split_after,
+			      struct iq_err *err)
+{
+	int rc = session_open(
+		ctx, SESSION_POLICY | SESSION_STATE | SESSION_FIRMWARE, s, err);
+
+	if (rc)
+		return rc;
+	rc = lifecycle_apply(s, NULL, 0, 0, true, now, err);
+	if (rc == IQ_OK)
+		rc = plan_build(&s->host, with, &s->state, now->running,
+				now->nrunning, NULL, after, err);
+	if (rc) {
+		lifecycle_result_free(now);
+		session_close(s);
+		return rc;
+	}
+	plan_copy_readings(after, &now->plan);
+	split_compute(&s->host, with, after, now->running, now->nrunning,
+		      split_after);
+	return IQ_OK;
+}
+
+/*
+ * An edit that makes the split overcommit (headroom below 0 and lower
+ * than now): with host.admission strict (of the merged result) and
+ * --apply it is refused, nothing written, unless --force; otherwise said.
+ * Unknown (no firmware, no policy on disk yet): said with -v, allowed.
+ */
+static int check_overcommit(struct run_ctx *ctx, const char *verb,
+			    const struct edit_args *a,
+			    const struct policy *merged, struct iq_err *err)
+{
+	struct session s;
+	struct lifecycle_result now;
+	struct plan after;
+	struct split with;
+	struct iq_err why = {0};
+	char edit[640], over[32], hn[32], hw[32], vms[1024] = "";
+	size_t used = 0, rising = 0;
+	uint64_t *before;
+	int rc = IQ_OK;
+
+	if (split_now_and_with(ctx, merged, &s, &now, &after, &with, &why)) {
+		run_verbose(ctx, "policy %s: overcommit not checked: %s", verb,
+			    why.msg);
+		return IQ_OK;
+	}
+	if (with.headroom >= 0 || with.headroom >= now.split.headroom)
+		goto out;
+	before = calloc(now.plan.nvfs ? now.plan.nvfs : 1, sizeof(*before));
+	for (size_t i = 0; before && i < now.plan.nvfs; i++)
+		before[i] = now.plan.vfs[i].desired_bytes;
+	/* Which VMs' caps rise, the first named with its VFs. */
+	for (size_t v = 0; before && v < now.nrunning; v++) {
+		const struct policy_decision *d;
+		char vfs[768], rise[32];
+		uint64_t up =
+			report_cap_rise(&after, before, &now.running[v],
+					with.mem_total, vfs, sizeof(vfs), &d);
+		int n;
+
+		if (!up || rising++)
+			continue;
+		size_format(up, rise, sizeof(rise));
+		n = snprintf(vms, sizeof(vms), "; VM %s's caps +%s: %s",
+			     now.running[v].name, rise, vfs);
+		used = n < 0 ? 0 : (size_t)n;
+	}
+	free(before);
+	if (rising > 1 && used < sizeof(vms))
+		snprintf(vms + used, sizeof(vms) - used, ", and %zu more VM%s",
+			 rising - 1, rising == 2 ? "" : "s");
+	snprintf(edit, sizeof(edit), "%s%s%s %s%s%s",
+		 selector_flag(a->sel.kind), a->sel.name ? " " : "",
+		 a->sel.name ? a->sel.name : "", a->key, a->value ? " " : "",
+		 a->value ? a->value : "");
+	size_format(with.committed - with.mem_total, over, sizeof(over));
+	size_format_signed(now.split.headroom, hn, sizeof(hn));
+	size_format_signed(with.headroom, hw, sizeof(hw));
+	if (merged->admission == POLICY_ADMIT_STRICT && a->apply && !a->force)
+		rc = iq_fail(err, IQ_EREFUSED,
+			     "%s %s would overcommit the host by %s "
+			     "(headroom %s -> %s%s); pick a smaller value or "
+			     "lower host.reserve, or pass --force to write "
+			     "and apply it anyway (host.admission: strict)",
+			     verb, edit, over, hn, hw, vms);
+	else if (!a->apply)
+		run_note(ctx,
+			 "policy %s: warning: %s overcommits the host by %s "
+			 "once applied (headroom %s -> %s%s); `icmquota "
+			 "apply` will say so",
+			 verb, edit, over, hn, hw, vms);
+out:
+	plan_free(&after);
+	lifecycle_result_free(&now);
+	session_close(&s);
+	return rc;
+}
+
 /* Run `icmquota apply` (journal's and libvirt's VMs), its output kept. */
 static int run_apply(struct run_ctx *ctx, char **out_text, struct iq_err *err)
 {
@@ -484,9 +694,9 @@ static int edit(struct run_ctx *ctx, const char *verb, int argc, char **argv,
 	char dir[4096], path[4200], lock_buf[4096];
 	char *text = NULL, *apply_out = NULL;
 	size_t len = 0;
-	bool help, changed = true, have_before = false;
+	bool help, changed = true, have_before = false, have_merged = false;
 	int lock_fd = -1;
-	int rc;
+	int rc, apply_rc = IQ_OK;
 
 	rc = parse_edit_args(verb, argc, argv, &a, &help, err);
 	if (rc || help) {
@@ -506,6 +716,16 @@ static int edit(struct run_ctx *ctx, const char *verb, int argc, char **argv,
 			  ctx->lock_timeout_s, &lock_fd, err);
 	if (rc)
 		return rc;
+	/*
+	 * The edit replaces this file in the merged policy (its new text is
+	 * validated from memory, never the file): without this check, what
+	 * another user wrote into it would come back as root's own file.
+	 */
+	rc = file_check_trusted(path, "a policy drop-in", err);
+	if (rc) {
+		iq_err_prefix(err, "policy %s: refused, nothing written", verb);
+		goto out_unlock;
+	}
 	rc = load_tool_dropin(path, &frag, err);
 	if (rc) {
 		iq_err_prefix(err,
@@ -532,21 +752,29 @@ static int edit(struct run_ctx *ctx, const char *verb, int argc, char **argv,
 		struct policy_text t = {.path = path, .text = text, .len = len};
 
 		rc = load_merged(ctx, &t, &merged, err);
+		have_merged = rc == IQ_OK;
 	}
 	if (rc == IQ_OK) {
-		char why[1024] = "";
-		size_t checked = 0;
+		struct host_check hc;
 
-		rc = check_devices(ctx, &merged, &checked, why, sizeof(why),
-				   err);
-		if (rc == IQ_OK && why[0])
+		rc = check_host(ctx, &merged, false, &hc, err);
+		rc = report_findings(ctx, &hc, rc, err);
+		if (rc == IQ_OK && !hc.host)
+			run_verbose(ctx, "not checked against a host: %s",
+				    hc.host_why);
+		if (rc == IQ_OK && hc.icm_why[0])
 			run_verbose(ctx,
 				    "caps not checked against device "
 				    "ICM: %s",
-				    why);
+				    hc.icm_why);
+		free_host_check(&hc);
+		if (rc == IQ_OK && changed)
+			rc = check_overcommit(ctx, verb, &a, &merged, err);
 	}
 	if (rc) {
 		iq_err_prefix(err, "policy %s: refused, nothing written", verb);
+		if (have_merged)
+			policy_free(&merged);
 		goto out_unlock;
 	}
 	if (changed)
@@ -555,8 +783,10 @@ static int edit(struct run_ctx *ctx, const char *verb, int argc, char **argv,
 		rc = file_write_atomic(path, text, len, true, err);
 	lock_release(lock_fd);
 	lock_fd = -1;
+	/* Written: what was written is said even when apply had problems
+	 * (they are on stderr, and its exit code is ours). */
 	if (rc == IQ_OK && a.apply)
-		rc = run_apply(ctx, &apply_out, err);
+		apply_rc = run_apply(ctx, &apply_out, err);
 	if (rc == IQ_OK) {
 		struct policy_pos pos = {0, 0, 0};
 		bool elsewhere = !a.value && merged_pos(&merged, &a, &pos);
@@ -615,7 +845,7 @@ out_unlock:
 	lock_release(lock_fd);
 	free(text);
 	free(apply_out);
-	return rc;
+	return rc ? rc : apply_rc;
 }
 
 /* --- diff ------------------------------------------------------------------ */
@@ -671,27 +901,13 @@ static int diff(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err)
 		free(text);
 		return iq_err_prefix(err, "policy diff %s", file);
 	}
-	rc = session_open(ctx,
-			  SESSION_POLICY | SESSION_STATE | SESSION_FIRMWARE, &s,
-			  err);
+	rc = split_now_and_with(ctx, &with, &s, &now, &after, &split_after,
+				err);
 	if (rc) {
 		policy_free(&with);
 		free(text);
 		return rc;
 	}
-	rc = lifecycle_apply(&s, NULL, 0, 0, true, &now, err);
-	if (rc == IQ_OK)
-		rc = plan_build(&s.host, &with, &s.state, now.running,
-				now.nrunning, NULL, &after, err);
-	if (rc) {
-		lifecycle_result_free(&now);
-		session_close(&s);
-		policy_free(&with);
-		free(text);
-		return rc;
-	}
-	split_compute(&s.host, &with, &after, now.running, now.nrunning,
-		      &split_after);
 	if (ctx->json)
 		rows = json_object_new_array();
 	else
@@ -785,19 +1001,30 @@ int cmd_policy(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err)
 		}
 	}
 	if (!strcmp(argv[1], "validate")) {
-		if (argc == 3 && argv[2][0] == '-' && argv[2][1])
-			return iq_fail(err, IQ_EUSAGE,
-				       "policy validate: unknown option '%s' "
-				       "(usage: policy validate [FILE])",
-				       argv[2]);
-		if (argc > 3)
-			return iq_fail(err, IQ_EUSAGE,
-				       "policy validate: one FILE at most");
+		const char *file = NULL;
+		bool no_host = false;
+
+		for (int i = 2; i < argc; i++) {
+			if (!strcmp(argv[i], "--no-host"))
+				no_host = true;
+			else if (argv[i][0] == '-' && argv[i][1])
+				return iq_fail(
+					err, IQ_EUSAGE,
+					"policy validate: unknown option "
+					"'%s' (usage: policy validate "
+					"[--no-host] [FILE])",
+					argv[i]);
+			else if (file)
+				return iq_fail(err, IQ_EUSAGE,
+					       "policy validate: one FILE at "
+					       "most");
+			else
+				file = argv[i];
+		}
 		return validate(ctx,
-				argc == 3 && strcmp(argv[2], ctx->policy_path)
-					? argv[2]
-					: NULL,
-				err);
+				file && strcmp(file, ctx->policy_path) ? file
+								       : NULL,
+				no_host, err);
 	}
 	if (!strcmp(argv[1], "show")) {
 		for (int i = 2; i < argc; i++) {

@@ -1,5 +1,10 @@
 // SPDX-License-Identifier: MIT
-/* icmquota status: what the firmware holds, per PF and VF, and the split. */
+/*
+ * icmquota status: what the firmware holds, per PF and VF, and the split.
+ * A PF whose firmware does not answer, or a VF whose read fails, is shown
+ * as unknown with the reason, every other VF as usual, then exit 3 (a
+ * partial result, as apply's).
+ */
 #include <getopt.h>
 #include <string.h>
 
@@ -48,9 +53,10 @@ int cmd_status(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err)
 	rc = live_libvirt_source(ctx, "status", connect_uri, false, &vms,
 				 &sources, err);
 	if (rc == IQ_OK)
-		rc = session_open(
-			ctx, SESSION_POLICY | SESSION_STATE | SESSION_FIRMWARE,
-			&s, err);
+		rc = session_open(ctx,
+				  SESSION_POLICY | SESSION_STATE |
+					  SESSION_FIRMWARE | SESSION_PARTIAL,
+				  &s, err);
 	if (rc) {
 		vm_list_free(&vms);
 		return rc;
@@ -71,6 +77,9 @@ int cmd_status(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err)
 			json_object_object_add(o, "pfs", pfs);
 			json_object_object_add(o, "devlink",
 					       report_devlink_json(&view));
+			json_object_object_add(
+				o, "uncapped_pfs",
+				report_uncapped_pfs_json(&r.plan, false));
 			json_object_object_add(o, "split",
 					       report_split_json(&r.split));
 			json_object_object_add(
@@ -90,6 +99,16 @@ int cmd_status(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err)
 					"defaults\n",
 					ctx->policy_path);
 		}
+	}
+	/* Everything is shown; what is unknown is said, and exit 3. */
+	if (rc == IQ_OK) {
+		size_t n = report_problems(ctx, "status", &s.host, &r.plan);
+
+		if (n)
+			rc = iq_fail(err, IQ_EENV,
+				     "status: %zu problem%s above; every other "
+				     "VF is shown",
+				     n, n == 1 ? "" : "s");
 	}
 	devlink_view_free(&view);
 	lifecycle_result_free(&r);

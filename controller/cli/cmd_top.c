@@ -19,6 +19,7 @@
 #include "controller/cli/cli.h"
 #include "controller/cli/help.h"
 #include "controller/core/lifecycle.h"
+#include "controller/core/readback.h"
 #include "lib/json.h"
 #include "lib/size.h"
 
@@ -112,9 +113,11 @@ static int refresh(struct run_ctx *ctx, bool tty, unsigned long iteration,
 	memset(now, 0, sizeof(*now));
 	gmtime_r(&t, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	/* A PF that does not answer is shown as unknown, not the end. */
 	rc = session_open(ctx,
-			  SESSION_POLICY | SESSION_STATE | SESSION_FIRMWARE, &s,
-			  err);
+			  SESSION_POLICY | SESSION_STATE | SESSION_FIRMWARE |
+				  SESSION_PARTIAL,
+			  &s, err);
 	if (rc)
 		return rc;
 	rc = lifecycle_apply(&s, NULL, 0, 0, true, &r, err);
@@ -170,24 +173,48 @@ static int refresh(struct run_ctx *ctx, bool tty, unsigned long iteration,
 				np->fw_pages >= 0
 					? json_object_new_int64(np->fw_pages)
 					: NULL);
+			json_object_object_add(
+				jpf, "fw_error",
+				readback_pf_unreachable(pf)
+					? json_object_new_string(
+						  pf->unreachable_why)
+					: NULL);
 		} else if (tty) {
-			fprintf(out, "PF %s  fw_pages %s (%s)%s\n", pf->pci, h1,
-				d1, pf->supported ? "" : "  no ICM control");
+			fprintf(out, "PF %s  fw_pages %s (%s)%s%s\n", pf->pci,
+				h1, d1,
+				readback_pf_unreachable(pf)
+					? "  unknown: firmware not reachable: "
+				: pf->supported ? ""
+						: "  no ICM control",
+				readback_pf_unreachable(pf)
+					? pf->unreachable_why
+					: "");
 			fprintf(out, "  %-13s %-14s %10s %10s %10s %10s %10s\n",
 				"VF", "VM", "CURRENT", "CHANGE", "CAP",
 				"HIGH-WATER", "CHANGE");
 		} else {
-			fprintf(out, "%s pf %s fw_pages %s change %s\n", stamp,
-				pf->pci, h1, d1);
+			fprintf(out, "%s pf %s fw_pages %s change %s%s%s\n",
+				stamp, pf->pci, h1, d1,
+				readback_pf_unreachable(pf)
+					? " unknown: firmware not reachable: "
+					: "",
+				readback_pf_unreachable(pf)
+					? pf->unreachable_why
+					: "");
 		}
 		for (size_t i = 0; i < r.plan.nvfs; i++) {
 			const struct plan_vf *pv = &r.plan.vfs[i];
 			const struct top_vf *pvf;
 			struct top_vf *nv;
 			const char *vm;
+			char why[600];
+			bool error;
 
 			if (pv->pf != pf)
 				continue;
+			/* "?": a read that failed; "-": nothing to read. */
+			error = readback_vf(&r.plan, pv, why, sizeof(why)) ==
+				READBACK_ERROR;
 			nv = &now->vfs[now->nvfs++];
 			snprintf(nv->pci, sizeof(nv->pci), "%s", pv->vf->pci);
 			nv->known = pv->have_actual;
@@ -221,6 +248,11 @@ static int refresh(struct run_ctx *ctx, bool tty, unsigned long iteration,
 					v, "max_reached_bytes",
 					nv->known ? json_size(nv->hwm) : NULL);
 				json_object_object_add(
+					v, "reason",
+					nv->known
+						? NULL
+						: json_object_new_string(why));
+				json_object_object_add(
 					v, "cur_change_bytes",
 					nv->known && pvf && pvf->known
 						? json_object_new_int64(
@@ -230,9 +262,9 @@ static int refresh(struct run_ctx *ctx, bool tty, unsigned long iteration,
 				json_object_array_add(jvfs, v);
 				continue;
 			}
-			snprintf(h1, sizeof(h1), "-");
-			snprintf(h2, sizeof(h2), "-");
-			snprintf(h3, sizeof(h3), "-");
+			snprintf(h1, sizeof(h1), "%s", error ? "?" : "-");
+			snprintf(h2, sizeof(h2), "%s", error ? "?" : "-");
+			snprintf(h3, sizeof(h3), "%s", error ? "?" : "-");
 			if (nv->known) {
 				size_format(nv->cur, h1, sizeof(h1));
 				size_format(nv->cap, h2, sizeof(h2));
@@ -257,6 +289,12 @@ static int refresh(struct run_ctx *ctx, bool tty, unsigned long iteration,
 					stamp, nv->pci, vm, h1, d1, h2, h3, d2,
 					plan_vf_over_cap(pv) ? " over_cap"
 							     : "");
+			/* A read that failed on a PF that answered. */
+			if (error && !readback_pf_unreachable(pf) && tty)
+				fprintf(out, "    unknown: %s\n", why);
+			else if (error && !readback_pf_unreachable(pf))
+				fprintf(out, "%s vf %s unknown: %s\n", stamp,
+					nv->pci, why);
 		}
 		if (jo) {
 			json_object_object_add(jpf, "vfs", jvfs);

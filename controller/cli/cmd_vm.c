@@ -31,6 +31,9 @@ static void print_result(struct run_ctx *ctx, struct session *s,
 				       json_object_new_string(verb));
 		json_object_object_add(
 			o, "vfs", report_plan_json(&s->policy, &r->plan, true));
+		json_object_object_add(
+			o, "uncapped_pfs",
+			report_uncapped_pfs_json(&r->plan, true));
 		json_object_object_add(o, "writes",
 				       json_object_new_uint64(writes));
 		json_object_object_add(o, "scaled",

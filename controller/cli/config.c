@@ -2,10 +2,12 @@
 #include "controller/cli/config.h"
 
 #include <ctype.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "controller/core/run.h"
 #include "lib/file.h"
 
 static char *trim(char *s)
@@ -20,28 +22,61 @@ static char *trim(char *s)
 	return s;
 }
 
+#define KEY(name, doc)                                                         \
+	{                                                                      \
+#name, offsetof(struct config, name),                          \
+			sizeof(((struct config *)0)->name), doc                \
+	}
+
+const struct config_key config_keys[] = {
+	KEY(policy, "the policy (--policy; default /etc/icmquota/policy.yaml)"),
+	KEY(state, "the journal (--state; default "
+		   "/var/lib/icmquota/state.json)"),
+	KEY(root, "a simulated host's tree instead of / (--root)"),
+	KEY(backend, "auto|devx|fwctl|sim (--backend; default auto)"),
+	KEY(on_error, "deny|allow: the hook when caps cannot be worked out"),
+	KEY(interval, "daemon: seconds between reconciles, 1..86400 (60)"),
+	KEY(libvirt_uri, "daemon: libvirt URI to follow (--connect; none)"),
+	KEY(ch_dir, "daemon: Cloud Hypervisor socket dir (--ch-dir; none)"),
+	KEY(metrics_dir, "daemon: node_exporter textfile dir (--metrics-dir)"),
+};
+
+const size_t config_nkeys = sizeof(config_keys) / sizeof(config_keys[0]);
+
+void config_key_list(char *buf, size_t len)
+{
+	size_t at = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < config_nkeys && at < len; i++)
+		at += (size_t)snprintf(buf + at, len - at, "%s%s",
+				       i ? ", " : "", config_keys[i].key);
+}
+
+void config_print_keys(FILE *out)
+{
+	fprintf(out,
+		"Settings file (--config FILE, default %s):\n"
+		"`key = value` lines, `#` comments; a command-line option "
+		"wins over\n"
+		"its key. Every key it takes:\n",
+		CONFIG_DEFAULT_PATH);
+	for (size_t i = 0; i < config_nkeys; i++)
+		fprintf(out, "  %-12s %s\n", config_keys[i].key,
+			config_keys[i].doc);
+}
+
 static int set_key(struct config *cfg, const char *key, const char *value,
 		   const char *path, unsigned line, unsigned *seen,
 		   struct iq_err *err)
 {
-	struct {
-		const char *key;
-		char *dst;
-		size_t len;
-	} keys[] = {
-		{"policy", cfg->policy, sizeof(cfg->policy)},
-		{"state", cfg->state, sizeof(cfg->state)},
-		{"root", cfg->root, sizeof(cfg->root)},
-		{"backend", cfg->backend, sizeof(cfg->backend)},
-		{"on_error", cfg->on_error, sizeof(cfg->on_error)},
-		{"interval", cfg->interval, sizeof(cfg->interval)},
-		{"metrics_dir", cfg->metrics_dir, sizeof(cfg->metrics_dir)},
-		{"ch_dir", cfg->ch_dir, sizeof(cfg->ch_dir)},
-		{"libvirt_uri", cfg->libvirt_uri, sizeof(cfg->libvirt_uri)},
-	};
+	char list[256];
 
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-		if (strcmp(key, keys[i].key) != 0)
+	for (size_t i = 0; i < config_nkeys; i++) {
+		const struct config_key *k = &config_keys[i];
+		char *dst = (char *)cfg + k->offset;
+
+		if (strcmp(key, k->key) != 0)
 			continue;
 		/* The last of two would win silently: refuse both. */
 		if (seen[i])
@@ -55,27 +90,25 @@ static int set_key(struct config *cfg, const char *key, const char *value,
 				       "%s:%u: %s has no value (give one, or "
 				       "remove the line for the default)",
 				       path, line, key);
-		if (strlen(value) >= keys[i].len)
+		if (strlen(value) >= k->len)
 			return iq_fail(err, IQ_EUSAGE,
 				       "%s:%u: %s: value too long (at most "
 				       "%zu bytes)",
-				       path, line, key, keys[i].len - 1);
-		snprintf(keys[i].dst, keys[i].len, "%s", value);
+				       path, line, key, k->len - 1);
+		snprintf(dst, k->len, "%s", value);
 		seen[i] = line;
 		return IQ_OK;
 	}
-	return iq_fail(
-		err, IQ_EUSAGE,
-		"%s:%u: unknown key '%.64s' (expected policy, state, root, "
-		"backend, on_error, interval, metrics_dir, ch_dir, "
-		"libvirt_uri)",
-		path, line, key);
+	config_key_list(list, sizeof(list));
+	return iq_fail(err, IQ_EUSAGE,
+		       "%s:%u: unknown key '%.64s' (expected %s)", path, line,
+		       key, list);
 }
 
 int config_parse(const char *text_in, size_t len, const char *path,
 		 struct config *cfg, struct iq_err *err)
 {
-	unsigned seen[16] = {0}; /* by key, see set_key() */
+	unsigned seen[sizeof(config_keys) / sizeof(config_keys[0])] = {0};
 	char *text, *line, *save = NULL;
 	const char *nul;
 	unsigned lineno = 0;

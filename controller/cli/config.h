@@ -2,14 +2,17 @@
 /*
  * /etc/icmquota/icmquota.conf: `key = value` lines, `#` comments. libvirt
  * runs its hooks with almost no environment, so the hook's settings live
- * here. Keys: policy, state, root, backend, on_error (allow|deny), and the
- * daemon's interval, metrics_dir, ch_dir, libvirt_uri.
+ * here. The keys are config_keys[] below: the parser reads that table, and
+ * `--help`, the man page (SETTINGS) and the unknown-key error print it, so
+ * the documented list is the accepted one (tests/integration/
+ * test_settings_keys.sh also holds packaging/icmquota.conf to it).
  */
 #ifndef ICMQUOTA_CONFIG_H
 #define ICMQUOTA_CONFIG_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "lib/err.h"
 
@@ -28,7 +31,27 @@ struct config {
 	bool loaded;
 };
 
-/* Five short lines; 64 KiB leaves room for any amount of comment. */
+/*
+ * One key the settings file takes: its name, where it goes in struct
+ * config, and one line for people (what it sets, its option, default).
+ */
+struct config_key {
+	const char *key;
+	size_t offset; /* of the char array in struct config */
+	size_t len;    /* its size, NUL included */
+	const char *doc;
+};
+
+/* Every key the parser accepts, in the order they are documented. */
+extern const struct config_key config_keys[];
+extern const size_t config_nkeys;
+
+/* "policy, state, root, ...": the keys, for messages. */
+void config_key_list(char *buf, size_t len);
+/* The SETTINGS text of --help and the man page: one line per key. */
+void config_print_keys(FILE *out);
+
+/* Nine short lines; 64 KiB leaves room for any amount of comment. */
 #define CONFIG_MAX_BYTES (64u << 10)
 
 /*

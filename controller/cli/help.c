@@ -41,8 +41,9 @@ const char help_global[] =
 	"taint\n"
 	"  --config FILE      settings file (default "
 	"/etc/icmquota/icmquota.conf;\n"
-	"                     `key = value` for policy, state, root, backend,\n"
-	"                     on_error; command-line options win)\n"
+	"                     none: no file); its keys: SETTINGS in "
+	"`icmquota\n"
+	"                     --help` and the man page\n"
 	"  --trace-fw FILE    every firmware command as `> HEX` (input) and\n"
 	"                     `< HEX` (output), one line each; a command the\n"
 	"                     firmware answered RESOURCE_BUSY or NOT_READY is\n"
@@ -55,9 +56,35 @@ const char help_global[] =
 	"  --version\n";
 
 const char help_exit_codes[] =
-	"Exit codes: 0 ok; 1 refused (a VM does not fit, policy invalid);\n"
-	"2 usage; 3 environment (no device, no permission, firmware said "
-	"no).\n";
+	"Exit codes, the same for every command:\n"
+	"  0  done: all that was asked was shown or changed (vm stop of a VM "
+	"not\n"
+	"     running, policy unset of a key not set: nothing to do)\n"
+	"  1  refused: the input is understood but not accepted, or names "
+	"what is\n"
+	"     not here: a VM does not fit; the policy or a domain XML is "
+	"invalid;\n"
+	"     a file root does not trust; a VM, VF or PF not on this host "
+	"(or not\n"
+	"     in the journal); a directory sim init would overwrite; doctor: "
+	"a\n"
+	"     check failed\n"
+	"  2  usage: an unknown command or option, a missing or extra "
+	"argument, a\n"
+	"     value of the wrong form (a size, a PCI address, a number out of\n"
+	"     range), the same in the settings file\n"
+	"  3  environment: a file, device or socket that cannot be read or\n"
+	"     written, no permission, no firmware channel, the firmware said "
+	"no,\n"
+	"     the lock not had in time, a corrupt journal; or a partial "
+	"result:\n"
+	"     apply, plan, status, metrics did all else and print one line "
+	"per\n"
+	"     problem on stderr (a stale fact, caps that overcommit the host, "
+	"a PF\n"
+	"     that does not answer)\n"
+	"  The libvirt hook: 0 lets the VM start, any other refuses it "
+	"(libvirt).\n";
 
 const struct help_entry help_commands[] = {
 	{"status", "show PFs, VFs, caps and the memory split",
@@ -78,7 +105,13 @@ const struct help_entry help_commands[] = {
 	 "  no devlink instance for the PF, legacy eswitch mode, no vnic\n"
 	 "  reporter, a reporter without icm_consumption. JSON: \"devlink\"\n"
 	 "  per PF and per VF (icm_consumption_bytes, fw_cur_alloc_icm_bytes,\n"
-	 "  agrees, reason) and a summary with the disagreements.\n"},
+	 "  agrees, reason) and a summary with the disagreements.\n"
+	 "  A PF whose firmware does not answer, or a VF whose read fails, is\n"
+	 "  shown as unknown (\"?\" and a line naming it and the error; JSON\n"
+	 "  null with \"reason\" per VF, \"reachable\" and \"fw_error\" per "
+	 "PF),\n"
+	 "  every other VF as usual; then one stderr line per problem and "
+	 "exit 3.\n"},
 	{"plan", "show the firmware writes an apply would make",
 	 "icmquota plan [--libvirt-xml FILE|DIR]... [--connect URI]\n"
 	 "              [--ch-socket-dir DIR]... [-j]\n"
@@ -116,7 +149,12 @@ const struct help_entry help_commands[] = {
 	 "VM's\n"
 	 "  VF gone with sriov_numvfs, a PF that cannot be reached, a failed\n"
 	 "  read or write) is one line on stderr each; every other VF is\n"
-	 "  capped; then exit 3 with the count.\n"},
+	 "  capped; then exit 3 with the count. So is an overcommit: caps\n"
+	 "  whose sum leaves the memory split below 0 (one line per VM whose\n"
+	 "  caps rose: its VFs, by how much, the shortfall, the fix); under\n"
+	 "  host.admission: warn it is a warning only (exit 0). A whole\n"
+	 "  ConnectX PF passed through to a VM cannot be capped: a warning,\n"
+	 "  and UNCAPPED in the table.\n"},
 	{"vm", "one VM's lifecycle: start, stop, inspect",
 	 "icmquota vm start (--libvirt-xml FILE | --ch-socket PATH) [-j]\n"
 	 "icmquota vm stop (--libvirt-xml FILE | --ch-socket PATH | NAME) "
@@ -135,6 +173,9 @@ const struct help_entry help_commands[] = {
 	 "  warn), then the VM's VF caps, then the journal. A VM that does "
 	 "not\n"
 	 "  fit is refused (exit 1) with the shortfall and the policy knob.\n"
+	 "  A whole ConnectX PF among its devices (not a VF: no physfn link)\n"
+	 "  cannot be capped: strict refuses the VM, scale and warn start it\n"
+	 "  with a warning.\n"
 	 "  stop: the VM's VFs back to idle_vf_cap, journal entry closed\n"
 	 "  (idempotent; fine for a VM that never started).\n"
 	 "  inspect: the VM facts (name, uuid, memory, huge pages, class, "
@@ -182,10 +223,10 @@ const struct help_entry help_commands[] = {
 	 "device,\n"
 	 "  defaults) with its policy file:line:col.\n"},
 	{"policy", "validate, show, edit (drop-ins) and diff the policy",
-	 "icmquota policy validate [FILE] [-j]\n"
+	 "icmquota policy validate [--no-host] [FILE] [-j]\n"
 	 "icmquota policy show [--effective] [-j]\n"
-	 "icmquota policy set SELECTOR KEY VALUE [--apply] [-j]\n"
-	 "icmquota policy unset SELECTOR KEY [--apply] [-j]\n"
+	 "icmquota policy set SELECTOR KEY VALUE [--apply [--force]] [-j]\n"
+	 "icmquota policy unset SELECTOR KEY [--apply [--force]] [-j]\n"
 	 "icmquota policy diff FILE [--main] [-j]\n"
 	 "  SELECTOR: --defaults | --host | --class C | --vm NAME | --uuid U "
 	 "|\n"
@@ -207,8 +248,19 @@ const struct help_entry help_commands[] = {
 	 "for\n"
 	 "  one VM beats a glob of the main policy.\n"
 	 "  validate: parse and check FILE alone, or without FILE the main\n"
-	 "  policy with its drop-ins; with a reachable host also caps against\n"
-	 "  each PF's total ICM. Errors FILE:LINE:COL: message; exit 1.\n"
+	 "  policy with its drop-ins. Errors FILE:LINE:COL: message; exit 1.\n"
+	 "  Against the host, with --root or on a machine with a ConnectX PF\n"
+	 "  (elsewhere, or with --no-host: syntax and semantics only; set\n"
+	 "  checks the same), each at FILE:LINE:COL:\n"
+	 "    error    host.reserve >= MemTotal (no VM would fit)\n"
+	 "    error    a devices rule naming a VF (device rules apply to a "
+	 "PF's\n"
+	 "             VFs: it never applies; the message names the PF)\n"
+	 "    warning  a devices rule naming an absent address or a device "
+	 "that\n"
+	 "             is not a ConnectX PF (does nothing here; exit 0)\n"
+	 "    error    a cap above a PF's total ICM (when the firmware "
+	 "answers)\n"
 	 "  show: every value set, with the FILE:LINE:COL it came from;\n"
 	 "  --effective adds the built-in values no file sets.\n"
 	 "  set/unset: edit policy.d/99-icmquota-local.yaml (the tool's "
@@ -216,6 +268,11 @@ const struct help_entry help_commands[] = {
 	 "  written with a header saying so). The merged result is validated\n"
 	 "  first (nothing is written when it is invalid), the file replaced\n"
 	 "  atomically; --apply then programs every VF (as `icmquota apply`).\n"
+	 "  An edit that would overcommit the host (the split of the\n"
+	 "  journal's running VMs below 0, and lower than now) is refused\n"
+	 "  with --apply under host.admission: strict, nothing written (exit\n"
+	 "  1); --force writes and applies it anyway (apply then exits 3 with\n"
+	 "  the overcommit). Without --apply it is a warning.\n"
 	 "  Root only (exit 3 otherwise). A new vms rule goes first.\n"
 	 "  diff: per VF, the cap now and with FILE merged as a drop-in of "
 	 "its\n"
@@ -286,7 +343,10 @@ const struct help_entry help_commands[] = {
 	 "1 "
 	 "MR),\n"
 	 "                   nccl (1 HCA, 1 MR), ucx-max-hca=N (N HCAs, 2 "
-	 "MRs)\n"
+	 "MRs;\n"
+	 "                   N above --hcas counts --hcas, as UCX does, "
+	 "and the\n"
+	 "                   output says so: hcas_per_buffer_capped)\n"
 	 "  --gpus N, --hcas N  default 8 and 8; --hcas-per-buffer and\n"
 	 "                   --mrs-per-hca override the pattern's\n"
 	 "  SIZE as elsewhere (40GiB, 1.5T) plus decimal KB/MB/GB/TB (40GB =\n"
@@ -359,6 +419,11 @@ const struct help_entry help_commands[] = {
 	 "STATEDIR/counters).\n"
 	 "  What is unknown (a PF without VHCA_ICM_CTRL, a missing debugfs\n"
 	 "  counter, no PSI) is left out or NaN, with a # comment saying why.\n"
+	 "  Per PF, icmquota_pf_firmware_up{pf} (0: its firmware did not "
+	 "answer)\n"
+	 "  and icmquota_pf_vf_read_errors{pf} (VFs whose read failed; their\n"
+	 "  series are left out): then the text is still printed or written,\n"
+	 "  one stderr line per problem, exit 3.\n"
 	 "  The VMs are the journal's. --output FILE replaces FILE atomically\n"
 	 "  (for node_exporter's textfile collector; the daemon does this\n"
 	 "  itself with metrics_dir).\n"},
@@ -379,18 +444,23 @@ const struct help_entry help_commands[] = {
 	 "icmquota --root DIR sim flr --vf PCI [--vf PCI]...\n"
 	 "icmquota --root DIR sim show [-j]\n"
 	 "icmquota --root DIR sim refresh\n"
-	 "icmquota --root DIR sim inject --status STATUS [--count N] [--pf "
-	 "PCI]...\n"
-	 "  register: a guest registering B buffers of SIZE on each VF, M MRs\n"
-	 "  per HCA; each MR costs ICM per the field calibration (the one\n"
+	 "icmquota --root DIR sim inject --status STATUS [--count N] [--after "
+	 "K]\n"
+	 "                  [--pf PCI]...\n"
+	 "  register: a guest registering B buffers of SIZE (40GiB, or 40GB "
+	 "=\n"
+	 "  40e9 bytes as estimate takes it) on each VF, M MRs per HCA; each "
+	 "MR\n"
+	 "  costs ICM per the field calibration (the one\n"
 	 "  `estimate` uses: max(1, pow2ceil(SIZE / 4 KiB) / 512) pages); past "
 	 "a\n"
 	 "  cap the MR is refused (ENOMEM in a guest).\n"
 	 "  flr: a VF reset; its ICM returns to the host. refresh: recompute "
 	 "the\n"
 	 "  debugfs counters and meminfo after editing the tree by hand.\n"
-	 "  inject: the next N commands to a PF answer STATUS (NOT_READY,\n"
-	 "  RESOURCE_BUSY, ...) and change nothing.\n"},
+	 "  inject: the next N commands to a PF (after K answered normally)\n"
+	 "  answer STATUS (NOT_READY, RESOURCE_BUSY, ...) and change "
+	 "nothing.\n"},
 	{NULL, NULL, NULL},
 };
 
@@ -416,7 +486,9 @@ void help_print_main(FILE *out)
 		     "Usage: icmquota [OPTIONS] COMMAND [ARGS]\n\nCommands:\n");
 	for (const struct help_entry *e = help_commands; e->name; e++)
 		fprintf(out, "  %-9s %s\n", e->name, e->summary);
-	fprintf(out, "\n%s\n%s", help_global, help_exit_codes);
+	fprintf(out, "\n%s\n", help_global);
+	config_print_keys(out);
+	fprintf(out, "\n%s", help_exit_codes);
 }
 
 /* troff needs a leading '.' or '\' escaped, and '-' as '\-'. */
@@ -453,7 +525,8 @@ void help_print_limits(FILE *out)
 		"  settings file     %u bytes\n"
 		"  domain XML        %u bytes, on the hook's stdin or in a "
 		"file; %d PCI\n"
-		"                    devices per VM\n"
+		"                    devices per VM; elements %u deep; no "
+		"<!DOCTYPE>\n"
 		"  journal           %u bytes, JSON %d levels deep\n"
 		"  Cloud Hypervisor  vm.info answers: %d bytes of status line "
 		"and header\n"
@@ -464,17 +537,19 @@ void help_print_limits(FILE *out)
 		"broken policy never keeps a hook waiting.\n",
 		POLICY_MAX_BYTES, POLICY_MAX_DEPTH, POLICY_MAX_CLASSES,
 		POLICY_MAX_VM_RULES, POLICY_MAX_DEVICES, CONFIG_MAX_BYTES,
-		VM_XML_MAX_BYTES, VM_MAX_PCI, STATE_MAX_BYTES, STATE_MAX_DEPTH,
-		HTTP_HEAD_MAX, VM_CH_BODY_MAX >> 20, VM_CH_TIMEOUT_S,
-		LOCK_TIMEOUT_MAX_S);
+		VM_XML_MAX_BYTES, VM_MAX_PCI, VM_XML_MAX_DEPTH, STATE_MAX_BYTES,
+		STATE_MAX_DEPTH, HTTP_HEAD_MAX, VM_CH_BODY_MAX >> 20,
+		VM_CH_TIMEOUT_S, LOCK_TIMEOUT_MAX_S);
 }
 
 void help_print_security(FILE *out)
 {
 	fputs("Run as root, icmquota trusts a file only as sshd's StrictModes "
 	      "does: the\n"
-	      "settings file, the policy and the journal, and every directory "
-	      "above\n"
+	      "settings file, the policy, its drop-ins (policy.d and each "
+	      "*.yaml in\n"
+	      "it, a symlink's target too) and the journal, and every "
+	      "directory above\n"
 	      "them, must be owned by root and not writable by group or others "
 	      "(a\n"
 	      "root-owned sticky directory such as /tmp is fine). Otherwise "
@@ -486,7 +561,9 @@ void help_print_security(FILE *out)
 	      "0664):\n"
 	      "  root does not trust the policy; run chmod go-w "
 	      "/etc/icmquota/policy.yaml\n"
-	      "and the hook refuses the start whatever on_error says. A run as "
+	      "and the hook refuses the start whatever on_error says; policy "
+	      "set/unset\n"
+	      "never rewrite a tool drop-in they do not trust. A run as "
 	      "another\n"
 	      "user skips the check (it reads what that user may read and "
 	      "cannot\n"
@@ -550,8 +627,10 @@ void help_print_man(FILE *out)
 	}
 	fputs(".SH OPTIONS\n.nf\n", out);
 	man_text(out, help_global);
-	fputs(".fi\n.SH EXIT STATUS\n", out);
+	fputs(".fi\n.SH EXIT STATUS\n.nf\n", out);
 	man_text(out, help_exit_codes);
+	fputs(".fi\n", out);
+	man_section(out, "SETTINGS", config_print_keys);
 	man_section(out, "LIMITS", help_print_limits);
 	man_section(out, "SECURITY", help_print_security);
 	fputs(".SH FILES\n/etc/icmquota/policy.yaml, "

@@ -294,8 +294,15 @@ int main(int argc, char **argv)
 			help_print_man(stdout);
 		else if (e)
 			help_print_command(stdout, e);
+		else if (nrest > 1)
+			rc = iq_fail(&err, IQ_EUSAGE,
+				     "help: unknown command '%s' (see "
+				     "icmquota --help)",
+				     rest[1]);
 		else
 			help_print_main(stdout);
+		if (rc)
+			fprintf(stderr, "icmquota: %s\n", err.msg);
 		goto out;
 	}
 	for (size_t i = 0;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "controller/core/hwm.h"
+#include "controller/core/readback.h"
 #include "lib/json.h"
 #include "lib/text.h"
 #include "lib/size.h"
@@ -66,6 +67,28 @@ json_object *report_split_json(const struct split *split)
 			: split->pf_fw_total_only
 				? "fw_pages_total"
 				: "fw_pages_total - fw_pages_vfs"));
+	/* Idle VFs: what the firmware says they hold; unknown is null. */
+	json_object_object_add(
+		o, "idle_vf_held_bytes",
+		split->idle_vf_unknown ? NULL : json_size(split->idle_vf_held));
+	json_object_object_add(o, "idle_vf_held_known_bytes",
+			       json_size(split->idle_vf_held));
+	json_object_object_add(
+		o, "idle_vf_held_unknown_vfs",
+		json_object_new_int((int)split->idle_vf_unknown));
+	json_object_object_add(
+		o, "idle_vf_held_reason",
+		split->idle_vf_unknown
+			? json_object_new_string(split->idle_vf_why)
+			: NULL);
+	/* Whole PFs passed through: uncapped, not in committed. */
+	json_object_object_add(o, "uncapped_pfs",
+			       json_object_new_int((int)split->uncapped_pfs));
+	json_object_object_add(
+		o, "uncapped_pfs_reason",
+		split->uncapped_pfs
+			? json_object_new_string(split->uncapped_pf_why)
+			: NULL);
 	json_object_object_add(o, "vm_nonhuge_bytes",
 			       json_size(split->vm_nonhuge));
 	json_object_object_add(o, "hugepage_pools_bytes",
@@ -113,6 +136,21 @@ void report_split_table(FILE *out, const struct split *split)
 	} else {
 		split_row(out, "- PF own firmware pages", split->pf_fw_pages);
 	}
+	if (split->idle_vf_unknown) {
+		char idle[384];
+
+		split_idle_term(split, idle, sizeof(idle));
+		fprintf(out, "  %-34s %s\n", "- idle VFs' firmware pages",
+			idle);
+	} else {
+		split_row(out, "- idle VFs' firmware pages",
+			  split->idle_vf_held);
+	}
+	if (split->uncapped_pfs)
+		fprintf(out, "  %-34s UNKNOWN for %u PF%s (%s): UNCAPPED\n",
+			"- whole PFs passed through", split->uncapped_pfs,
+			split->uncapped_pfs == 1 ? "" : "s",
+			split->uncapped_pf_why);
 	split_row(out, "- VM memory not in huge pages", split->vm_nonhuge);
 	split_row(out, "- huge page pools", split->hugepage_pools);
 	size_format_signed(split->headroom, h, sizeof(h));
@@ -241,6 +279,86 @@ void report_plan_table(FILE *out, const struct policy *policy,
 			desired, actual, action_of(pv), rule,
 			pv->decision.note[0] ? "; " : "", pv->decision.note);
 	}
+	report_uncapped_pfs_table(out, plan, only_scope);
+}
+
+uint64_t report_cap_rise(const struct plan *plan, const uint64_t *before,
+			 const struct vm_facts *vm, uint64_t mem_total,
+			 char *buf, size_t len,
+			 const struct policy_decision **rule)
+{
+	uint64_t rise = 0;
+	size_t used = 0;
+
+	buf[0] = '\0';
+	*rule = NULL;
+	for (size_t i = 0; i < plan->nvfs; i++) {
+		const struct plan_vf *pv = &plan->vfs[i];
+		uint64_t after = plan_vf_cap_charge(pv, mem_total);
+		char b[32], a[32];
+		int n;
+
+		if (pv->vm != vm || before[i] == IQ_UNLIMITED ||
+		    pv->desired_bytes <= before[i])
+			continue;
+		rise += after > before[i] ? after - before[i] : 0;
+		if (!*rule)
+			*rule = &pv->decision;
+		size_format(before[i], b, sizeof(b));
+		size_format(pv->desired_bytes, a, sizeof(a));
+		n = snprintf(buf + used, len - used, "%s%s %s -> %s",
+			     used ? ", " : "", pv->vf->pci, b, a);
+		if (n < 0 || (size_t)n >= len - used)
+			break;
+		used += (size_t)n;
+	}
+	return rise;
+}
+
+/* Why a whole PF passed through is uncapped, and what to do. */
+static const char uncapped_pf_why[] =
+	"whole ConnectX PF passed through: its firmware pages cannot be "
+	"capped from the host and are not in the split; pass one of its VFs "
+	"instead";
+
+json_object *report_uncapped_pfs_json(const struct plan *plan, bool only_scope)
+{
+	json_object *rows = json_object_new_array();
+
+	for (size_t i = 0; i < plan->nothers; i++) {
+		const struct plan_other *po = &plan->others[i];
+		json_object *o;
+
+		if (!po->connectx_pf || (only_scope && !po->in_scope))
+			continue;
+		o = json_object_new_object();
+		json_object_object_add(o, "pci",
+				       json_object_new_string(po->pci));
+		json_object_object_add(o, "vm",
+				       json_object_new_string(po->vm->name));
+		json_object_object_add(o, "action",
+				       json_object_new_string("uncapped"));
+		json_object_object_add(o, "note",
+				       json_object_new_string(uncapped_pf_why));
+		json_object_array_add(rows, o);
+	}
+	return rows;
+}
+
+void report_uncapped_pfs_table(FILE *out, const struct plan *plan,
+			       bool only_scope)
+{
+	for (size_t i = 0; i < plan->nothers; i++) {
+		const struct plan_other *po = &plan->others[i];
+		char name[1024];
+
+		if (!po->connectx_pf || (only_scope && !po->in_scope))
+			continue;
+		fprintf(out, "%-13s %-13s %-6s %-16s %-10s %-10s %-11s %s\n",
+			po->pci, "(whole PF)", "-",
+			text_shown(po->vm->name, name, sizeof(name)), "-", "-",
+			"UNCAPPED", uncapped_pf_why);
+	}
 }
 
 static json_object *fw_pages_json(const struct host_fw_pages *p)
@@ -331,12 +449,25 @@ json_object *report_status_json(const struct host *host,
 				       pf->probed && pf->supported
 					       ? json_size(pf->total_icm_bytes)
 					       : NULL);
-		json_object_object_add(o, "supported",
-				       json_object_new_boolean(pf->supported));
-		if (!pf->supported)
+		/* Unreachable: whether it could cap is unknown, not "no". */
+		json_object_object_add(
+			o, "supported",
+			readback_pf_unreachable(pf)
+				? NULL
+				: json_object_new_boolean(pf->supported));
+		if (!pf->supported && !readback_pf_unreachable(pf))
 			json_object_object_add(
 				o, "unsupported_reason",
 				json_object_new_string(pf->unsupported_why));
+		json_object_object_add(
+			o, "reachable",
+			pf->probed ? json_object_new_boolean(!pf->unreachable)
+				   : NULL);
+		json_object_object_add(
+			o, "fw_error",
+			readback_pf_unreachable(pf)
+				? json_object_new_string(pf->unreachable_why)
+				: NULL);
 		json_object_object_add(
 			o, "fw_channel",
 			pf->fw ? json_object_new_string(pf->fw->ops->name)
@@ -358,6 +489,9 @@ json_object *report_status_json(const struct host *host,
 			const struct plan_vf *pv = plan_find_vf(plan, vf);
 			json_object *r = json_object_new_object();
 			bool have = pv && pv->have_actual;
+			char why[600];
+			enum readback_state st =
+				readback_vf(plan, pv, why, sizeof(why));
 
 			json_object_object_add(
 				r, "index",
@@ -408,6 +542,12 @@ json_object *report_status_json(const struct host *host,
 				r, "over_cap",
 				json_object_new_boolean(pv &&
 							plan_vf_over_cap(pv)));
+			/* Why cap, cur and max_reached are null. */
+			json_object_object_add(
+				r, "reason",
+				st == READBACK_KNOWN
+					? NULL
+					: json_object_new_string(why));
 			json_object_array_add(vfs, r);
 		}
 		json_object_object_add(o, "vfs", vfs);
@@ -466,10 +606,22 @@ void report_status_table(FILE *out, const struct host *host,
 			size_format((uint64_t)pf->fw_pages.total *
 					    ICM_PAGE_BYTES,
 				    pages, sizeof(pages));
+		if (readback_pf_unreachable(pf))
+			snprintf(total, sizeof(total), "?");
 		fprintf(out, "pf %s rdma %s total_icm %s fw_pages %s %s%s\n",
 			pf->pci, pf->ibdev[0] ? pf->ibdev : "-", total, pages,
-			pf->supported ? "icm_ctrl yes" : "icm_ctrl NO: ",
-			pf->supported ? "" : pf->unsupported_why);
+			readback_pf_unreachable(pf) ? "icm_ctrl ?"
+			: pf->supported		    ? "icm_ctrl yes"
+						    : "icm_ctrl NO: ",
+			pf->supported || readback_pf_unreachable(pf)
+				? ""
+				: pf->unsupported_why);
+		/* The "?" below, said once for the PF. */
+		if (readback_pf_unreachable(pf))
+			fprintf(out,
+				"  unknown: PF %s: firmware not reachable: "
+				"%s\n",
+				pf->pci, pf->unreachable_why);
 		if (pf->channel_note[0])
 			fprintf(out, "  firmware channel: %s\n",
 				pf->channel_note);
@@ -492,8 +644,21 @@ void report_status_table(FILE *out, const struct host *host,
 			     vhca[16] = "-", since[64], grp[16] = "-",
 			     name[1024];
 			bool over = false;
+			char why[600];
+			enum readback_state st =
+				readback_vf(plan, pv, why, sizeof(why));
 
 			hwm_since_text(state, vf->pci, since, sizeof(since));
+			/* "?": not read because of an error; "-": nothing
+			 * to read (a PF that cannot cap). */
+			if (st == READBACK_ERROR) {
+				snprintf(cap, sizeof(cap), "?");
+				snprintf(cur, sizeof(cur), "?");
+				snprintf(hwm, sizeof(hwm), "?");
+				snprintf(grp, sizeof(grp), "?");
+				if (!vf->vhca_known)
+					snprintf(vhca, sizeof(vhca), "?");
+			}
 			if (pv && pv->have_actual) {
 				size_format(
 					icm_pages_to_bytes(
@@ -525,8 +690,24 @@ void report_status_table(FILE *out, const struct host *host,
 					     : "(idle)",
 				cap, cur, hwm, grp, since,
 				over ? "  OVER CAP" : "");
+			/* A read that failed on a PF that answered. */
+			if (st == READBACK_ERROR &&
+			    !readback_pf_unreachable(pf))
+				fprintf(out, "      unknown: %s\n", why);
 		}
 		status_groups_table(out, plan, pf);
+	}
+	for (size_t i = 0; i < plan->nothers; i++) {
+		const struct plan_other *po = &plan->others[i];
+		char name[1024];
+
+		if (po->connectx_pf)
+			fprintf(out,
+				"pf %s passed through whole to VM %s: "
+				"UNCAPPED (%s)\n",
+				po->pci,
+				text_shown(po->vm->name, name, sizeof(name)),
+				uncapped_pf_why);
 	}
 }
 
@@ -788,4 +969,48 @@ void report_devlink_table(FILE *out, const struct host *host,
 			"firmware read is wrong; report it with "
 			"--trace-fw\n",
 			view->disagree);
+}
+
+size_t report_problems(const struct run_ctx *ctx, const char *cmd,
+		       const struct host *host, const struct plan *plan)
+{
+	size_t n = 0;
+	char why[600];
+
+	for (size_t p = 0; p < host->npfs; p++) {
+		const struct host_pf *pf = &host->pfs[p];
+
+		if (!readback_pf_unreachable(pf))
+			continue;
+		run_note(ctx,
+			 "%s: PF %s: firmware not reachable (%s): its %zu VF%s "
+			 "shown as unknown",
+			 cmd, pf->pci, pf->unreachable_why, pf->nvfs,
+			 pf->nvfs == 1 ? "" : "s");
+		n++;
+	}
+	for (size_t i = 0; i < plan->nvfs; i++) {
+		const struct plan_vf *pv = &plan->vfs[i];
+
+		if (readback_pf_unreachable(pv->pf) ||
+		    readback_vf(plan, pv, why, sizeof(why)) != READBACK_ERROR)
+			continue;
+		run_note(ctx, "%s: %s", cmd, why);
+		n++;
+	}
+	/* The rest (a journal VM's device gone): as apply words them. */
+	for (size_t i = 0; i < plan->nproblems; i++) {
+		bool told = false;
+
+		for (size_t v = 0; v < plan->nvfs && !told; v++)
+			told = readback_vf(plan, &plan->vfs[v], why,
+					   sizeof(why)) == READBACK_ERROR &&
+			       readback_names(plan->problems[i],
+					      plan->vfs[v].vf->pci);
+		if (told)
+			continue;
+		run_note(ctx, "%s: %s", cmd, plan->problems[i]);
+		n++;
+	}
+	return n;
 }

@@ -11,6 +11,7 @@
 #include "controller/core/devlink_view.h"
 #include "controller/core/host.h"
 #include "controller/core/plan.h"
+#include "controller/core/run.h"
 #include "controller/core/split.h"
 #include "policy/policy.h"
 
@@ -29,6 +30,24 @@ void report_plan_table(FILE *out, const struct policy *policy,
 
 /* status: PFs with their VFs' read-back, the journal's VM per VF. */
 /* state: the journal, for since when each high-water mark counts. */
+/*
+ * Whole ConnectX PFs passed through (plan->others): UNCAPPED rows, [] or
+ * nothing printed when there are none; only_scope: the plan's VM only.
+ */
+json_object *report_uncapped_pfs_json(const struct plan *plan, bool only_scope);
+void report_uncapped_pfs_table(FILE *out, const struct plan *plan,
+			       bool only_scope);
+/*
+ * The VFs of vm whose cap rises from before[i] (bytes, one per plan row;
+ * IQ_UNLIMITED: unlimited, never a rise) to the plan's desired cap, as
+ * "0000:0c:00.1 8.0GiB -> 64.0GiB, ..." in buf; returns the rise in
+ * bytes (a cap rising to unlimited counts as its split charge, total
+ * ICM), 0 when no cap of the VM rises. *rule: the first rising VF's.
+ */
+uint64_t report_cap_rise(const struct plan *plan, const uint64_t *before,
+			 const struct vm_facts *vm, uint64_t mem_total,
+			 char *buf, size_t len,
+			 const struct policy_decision **rule);
 json_object *report_status_json(const struct host *host,
 				const struct plan *plan,
 				const struct state *state);
@@ -44,6 +63,15 @@ void report_devlink_attach(json_object *pfs, const struct host *host,
 json_object *report_devlink_json(const struct devlink_view *view);
 void report_devlink_table(FILE *out, const struct host *host,
 			  const struct devlink_view *view);
+
+/*
+ * A partial view's problems (status, metrics), one line each on ctx->log
+ * as "CMD: ...": a PF whose firmware did not answer (its VFs unknown), a
+ * VF whose read failed, the plan's other problems (a journal VM's device
+ * gone). Returns how many; the caller exits 3 when there are any.
+ */
+size_t report_problems(const struct run_ctx *ctx, const char *cmd,
+		       const struct host *host, const struct plan *plan);
 
 /* vm inspect: facts and which PCI devices are ConnectX VFs here. */
 json_object *report_vm_json(const struct vm_facts *vm, struct host *host);

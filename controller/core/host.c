@@ -1016,6 +1016,24 @@ bool host_pci_exists(const struct host *host, const char *pci)
 	       exists(path);
 }
 
+bool host_pci_is_connectx_pf(const struct host *host, const char *pci)
+{
+	char norm[PCI_ADDR_LEN], path[PATH_MAX];
+	struct iq_err ignored = {0};
+	uint64_t vendor;
+	bool gone;
+
+	if (!pci || !pci_addr_normalize(pci, norm))
+		return false;
+	if (read_device_u64(host->root, norm, "vendor", &vendor, &gone,
+			    &ignored) ||
+	    gone || vendor != MLX_VENDOR_ID)
+		return false;
+	return device_file(path, sizeof(path), host->root, norm, "physfn",
+			   &ignored) == IQ_OK &&
+	       !exists(path);
+}
+
 int host_fw_flush(struct host *host, struct iq_err *err)
 {
 	for (size_t i = 0; i < host->npfs; i++) {

@@ -166,6 +166,12 @@ int host_vf_read_driver(const struct host *host, struct host_vf *vf,
 struct host_vf *host_find_vf(struct host *host, const char *pci,
 			     struct host_pf **pf);
 struct host_pf *host_find_pf(struct host *host, const char *pci);
+/*
+ * True when PCI is a ConnectX physical function: vendor 0x15b3 and no
+ * physfn link (a VF has one; host-interfaces.md), with or without SR-IOV.
+ * False when it is anything else or cannot be read.
+ */
+bool host_pci_is_connectx_pf(const struct host *host, const char *pci);
 /* True when ROOT/sys/bus/pci/devices/PCI exists. */
 bool host_pci_exists(const struct host *host, const char *pci);
 

@@ -54,6 +54,24 @@ static int firmware_for_split(struct session *s, const struct plan *plan,
 	return IQ_OK;
 }
 
+/*
+ * What the idle VFs hold, for admission: debugfs answers for free where
+ * no VF of a PF holds a page; elsewhere the firmware is asked (opened
+ * for a VM without VFs only then). Firmware out of reach leaves those
+ * VFs unknown, which the split and the admission message say.
+ */
+static int idle_held_for_split(struct session *s, struct plan *plan,
+			       struct iq_err *err)
+{
+	if (plan_idle_held_needs_firmware(plan)) {
+		struct iq_err why = {0};
+
+		if (session_open_firmware(s, &why))
+			return IQ_OK;
+	}
+	return plan_read_idle_held(&s->host, plan, err);
+}
+
 static int vm_program(struct session *s, const struct vm_facts *vm,
 		      const char *origin, bool admit,
 		      struct lifecycle_result *r, struct iq_err *err)
@@ -92,6 +110,10 @@ static int vm_program(struct session *s, const struct vm_facts *vm,
 	if (rc)
 		return rc;
 	r->unsupported_vfs = count_unsupported(&r->plan);
+	if (admit)
+		rc = idle_held_for_split(s, &r->plan, err);
+	if (rc)
+		return rc;
 	if (admit) {
 		rc = split_admit(&s->host, &s->policy, &r->plan, r->running,
 				 r->nrunning, self, &r->split, &r->adm, err);

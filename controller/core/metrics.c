@@ -3,9 +3,11 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "controller/core/readback.h"
 #include "lib/file.h"
 #include "lib/size.h"
 
@@ -22,6 +24,22 @@ static void label(FILE *out, const char *name, const char *value, bool first)
 			fputc(*value, out);
 	}
 	fputc('"', out);
+}
+
+/* A "# ..." line; text from outside (an error) stays on it. */
+static void __attribute__((format(printf, 2, 3)))
+comment(FILE *out, const char *fmt, ...)
+{
+	char line[1400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	for (char *c = line; *c; c++)
+		if (*c == '\n' || *c == '\r')
+			*c = ' ';
+	fprintf(out, "# %s\n", line);
 }
 
 static void family(FILE *out, const char *name, const char *type,
@@ -65,16 +83,38 @@ static void vf_metrics(FILE *out, const struct metrics_input *in)
 {
 	const struct host *host = in->host;
 
-	for (size_t p = 0; p < host->npfs; p++)
-		if (!host->pfs[p].supported && host->pfs[p].nvfs)
-			fprintf(out,
-				"# PF %s: no VHCA_ICM_CTRL (%s): its %zu VFs' "
-				"cap, current and high-water ICM are unknown\n",
-				host->pfs[p].pci,
-				host->pfs[p].unsupported_why[0]
-					? host->pfs[p].unsupported_why
-					: "not supported",
-				host->pfs[p].nvfs);
+	char why[600];
+
+	for (size_t p = 0; p < host->npfs; p++) {
+		const struct host_pf *pf = &host->pfs[p];
+
+		if (readback_pf_unreachable(pf) && pf->nvfs)
+			comment(out,
+				"PF %s: firmware not reachable (%s): its %zu "
+				"VFs' cap, current and high-water ICM are "
+				"unknown",
+				pf->pci, pf->unreachable_why, pf->nvfs);
+		else if (!pf->supported && pf->nvfs)
+			comment(out,
+				"PF %s: no VHCA_ICM_CTRL (%s): its %zu VFs' "
+				"cap, current and high-water ICM are unknown",
+				pf->pci,
+				pf->unsupported_why[0] ? pf->unsupported_why
+						       : "not supported",
+				pf->nvfs);
+	}
+	/* A read that failed on a PF that answered. */
+	for (size_t i = 0; i < in->plan->nvfs; i++) {
+		const struct plan_vf *pv = &in->plan->vfs[i];
+
+		if (!readback_pf_unreachable(pv->pf) &&
+		    readback_vf(in->plan, pv, why, sizeof(why)) ==
+			    READBACK_ERROR)
+			comment(out,
+				"VF %s: cap, current and high-water ICM "
+				"unknown: %s",
+				pv->vf->pci, why);
+	}
 	family(out, "vf_icm_cap_bytes", "gauge",
 	       "ICM the firmware lets the VF take (VHCA_ICM_CTRL "
 	       "max_alloc_icm_th); +Inf when unlimited; vm is empty for an "
@@ -87,6 +127,39 @@ static void vf_metrics(FILE *out, const struct metrics_input *in)
 	       "Most ICM the VF held since the last reset "
 	       "(VHCA_ICM_CTRL max_reached_alloc_icm)");
 	vf_series(out, in->plan, "vf_icm_high_water_bytes", 2);
+}
+
+/*
+ * Per PF: did its firmware answer, and how many of its VFs could not be
+ * read: what an alert needs, since the series of an unknown VF are left
+ * out rather than exported as 0.
+ */
+static void pf_health(FILE *out, const struct metrics_input *in)
+{
+	const struct host *host = in->host;
+
+	family(out, "pf_firmware_up", "gauge",
+	       "1 when the PF's firmware channel opened and answered this "
+	       "read, 0 when not (its VFs' series are left out; a # comment "
+	       "says why)");
+	for (size_t p = 0; p < host->npfs; p++) {
+		if (!host->pfs[p].probed)
+			continue;
+		fputs("icmquota_pf_firmware_up{", out);
+		label(out, "pf", host->pfs[p].pci, true);
+		fprintf(out, "} %d\n", host->pfs[p].unreachable ? 0 : 1);
+	}
+	family(out, "pf_vf_read_errors", "gauge",
+	       "VFs of the PF whose VHCA_ICM_CTRL could not be read this time "
+	       "(their series are left out)");
+	for (size_t p = 0; p < host->npfs; p++) {
+		if (!host->pfs[p].probed)
+			continue;
+		fputs("icmquota_pf_vf_read_errors{", out);
+		label(out, "pf", host->pfs[p].pci, true);
+		fprintf(out, "} %zu\n",
+			readback_pf_errors(in->plan, &host->pfs[p]));
+	}
 }
 
 static void pf_metrics(FILE *out, const struct host *host)
@@ -166,6 +239,7 @@ static void split_metrics(FILE *out, const struct metrics_input *in)
 		{"reserve", sp->reserve},
 		{"vf_caps", sp->vf_caps},
 		{"pf_fw_pages", sp->pf_fw_pages},
+		{"idle_vf_held", sp->idle_vf_held},
 		{"vm_nonhuge", sp->vm_nonhuge},
 		{"hugepage_pools", sp->hugepage_pools},
 		{"committed", sp->committed},
@@ -183,13 +257,19 @@ static void split_metrics(FILE *out, const struct metrics_input *in)
 		      "pf_fw_pages is NaN, and committed and the headroom "
 		      "count them as 0\n",
 		      out);
+	if (sp->idle_vf_unknown)
+		fputs("# what some idle VFs hold is unknown: idle_vf_held is "
+		      "NaN, and committed and the headroom count them as 0\n",
+		      out);
 	family(out, "host_split_bytes", "gauge",
 	       "Terms of the memory split: committed = reserve + vf_caps + "
-	       "pf_fw_pages + vm_nonhuge + hugepage_pools");
+	       "pf_fw_pages + idle_vf_held + vm_nonhuge + hugepage_pools");
 	for (size_t i = 0; i < sizeof(terms) / sizeof(terms[0]); i++) {
 		fputs("icmquota_host_split_bytes{", out);
 		label(out, "term", terms[i].term, true);
-		if (!pf_known && !strcmp(terms[i].term, "pf_fw_pages"))
+		if ((!pf_known && !strcmp(terms[i].term, "pf_fw_pages")) ||
+		    (sp->idle_vf_unknown &&
+		     !strcmp(terms[i].term, "idle_vf_held")))
 			fputs("} NaN\n", out);
 		else
 			fprintf(out, "} %" PRIu64 "\n", terms[i].bytes);
@@ -286,6 +366,7 @@ int metrics_render(FILE *out, const struct metrics_input *in,
 		   struct iq_err *err)
 {
 	vf_metrics(out, in);
+	pf_health(out, in);
 	pf_metrics(out, in->host);
 	split_metrics(out, in);
 	pressure_metrics(out, in->host->root);

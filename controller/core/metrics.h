@@ -12,6 +12,9 @@
  *                                                 (4 KiB units x 4096);
  *                                                 vm="" for an idle VF;
  *                                                 an unlimited cap is +Inf
+ *   icmquota_pf_firmware_up{pf}                 1 the PF's firmware
+ *                                                 answered, 0 not
+ *   icmquota_pf_vf_read_errors{pf}              VFs whose read failed
  *   icmquota_pf_icm_total_bytes{pf}             NIC_CAP_REG total_icm
  *   icmquota_pf_fw_pages{pf,type}               debugfs pages/fw_pages_*
  *                                                 (4 KiB pages; type total,
@@ -28,9 +31,11 @@
  *   icmquota_drift_repaired_total, icmquota_fw_command_errors_total,
  *   icmquota_hook_calls_total                   (counters.h)
  *
- * Never silently wrong: what is unknown (a PF without VHCA_ICM_CTRL, a
- * debugfs counter missing, no PSI) is left out with a `#` comment saying
- * why, or NaN with a comment where the series must exist; never 0.
+ * Never silently wrong: what is unknown (a PF without VHCA_ICM_CTRL, a PF
+ * whose firmware did not answer, a VF whose read failed, a debugfs
+ * counter missing, no PSI) is left out with a `#` comment saying why, or
+ * NaN with a comment where the series must exist; never 0. The two
+ * per-PF health gauges make a partial read visible to an alert.
  */
 #ifndef ICMQUOTA_METRICS_H
 #define ICMQUOTA_METRICS_H

@@ -49,7 +49,8 @@ static int problem_or_error(struct plan *plan, int rc, struct iq_err *err)
 }
 
 static int add_other(struct plan *plan, const struct vm_facts *vm,
-		     const char *pci, struct iq_err *err)
+		     const char *pci, bool connectx_pf, bool in_scope,
+		     struct iq_err *err)
 {
 	struct plan_other *grown = realloc(
 		plan->others, (plan->nothers + 1) * sizeof(*plan->others));
@@ -59,6 +60,8 @@ static int add_other(struct plan *plan, const struct vm_facts *vm,
 	plan->others = grown;
 	plan->others[plan->nothers].vm = vm;
 	snprintf(plan->others[plan->nothers].pci, PCI_ADDR_LEN, "%s", pci);
+	plan->others[plan->nothers].connectx_pf = connectx_pf;
+	plan->others[plan->nothers].in_scope = in_scope;
 	plan->nothers++;
 	return IQ_OK;
 }
@@ -120,7 +123,10 @@ static int claim_vm_devices(struct host *host, struct plan *plan,
 					return rc;
 				continue;
 			}
-			rc = add_other(plan, vm, vm->pci[i], err);
+			rc = add_other(
+				plan, vm, vm->pci[i],
+				host_pci_is_connectx_pf(host, vm->pci[i]),
+				strict, err);
 			if (rc)
 				return rc;
 			continue;
@@ -516,6 +522,8 @@ static int read_back(struct plan *plan, struct iq_err *err)
 		}
 		pv->have_actual = true;
 		pv->read_cap_pages = pv->actual.max_alloc_icm_th;
+		pv->held_known = true;
+		pv->held_pages = pv->actual.cur_alloc_icm;
 		/* Keep the group unless the plan means to change it. */
 		if (pv->group >= 0)
 			pv->desired_group = plan->groups[pv->group].id;
@@ -662,6 +670,109 @@ int plan_record(const struct plan *plan, const struct policy *policy,
 			return rc;
 	}
 	return IQ_OK;
+}
+
+enum plan_held plan_idle_held(const struct plan_vf *pv, uint64_t *bytes,
+			      char *why, size_t why_len)
+{
+	const struct host_pf *pf = pv->pf;
+
+	*bytes = 0;
+	/* fw_pages_total alone: every VF's pages are in the PF's term. */
+	if (pf->fw_pages.total >= 0 && pf->fw_pages.vfs < 0)
+		return PLAN_HELD_IN_PF_TOTAL;
+	if (pv->held_known) {
+		*bytes = icm_pages_to_bytes(pv->held_pages);
+		return PLAN_HELD_KNOWN;
+	}
+	/* debugfs: no VF of this PF holds a page, this one included. */
+	if (pf->fw_pages.vfs == 0)
+		return PLAN_HELD_KNOWN;
+	if (pf->unreachable)
+		snprintf(why, why_len, "VF %s: PF %s cannot be reached (%s)",
+			 pv->vf->pci, pf->pci, pf->unreachable_why);
+	else if (pf->probed && !pf->supported)
+		snprintf(why, why_len,
+			 "VF %s: PF %s has no VHCA_ICM_CTRL to read "
+			 "cur_alloc_icm, and debugfs %s",
+			 pv->vf->pci, pf->pci,
+			 pf->fw_pages.vfs < 0
+				 ? "has no fw_pages_vfs"
+				 : "fw_pages_vfs says its VFs hold pages");
+	else
+		snprintf(why, why_len,
+			 "VF %s: cur_alloc_icm not read (firmware of PF %s "
+			 "not asked or the read failed)",
+			 pv->vf->pci, pf->pci);
+	return PLAN_HELD_UNKNOWN;
+}
+
+/* An idle VF whose holding only the firmware can say. */
+static bool idle_needs_read(const struct plan_vf *pv)
+{
+	uint64_t bytes;
+	char why[8];
+
+	return !pv->vm && !pv->pf->unreachable &&
+	       !(pv->pf->probed && !pv->pf->supported) &&
+	       plan_idle_held(pv, &bytes, why, sizeof(why)) ==
+		       PLAN_HELD_UNKNOWN;
+}
+
+bool plan_idle_held_needs_firmware(const struct plan *plan)
+{
+	for (size_t i = 0; i < plan->nvfs; i++)
+		if (!plan->vfs[i].pf->probed && idle_needs_read(&plan->vfs[i]))
+			return true;
+	return false;
+}
+
+int plan_read_idle_held(struct host *host, struct plan *plan,
+			struct iq_err *err)
+{
+	for (size_t i = 0; i < plan->nvfs; i++) {
+		struct plan_vf *pv = &plan->vfs[i];
+		struct prm_vhca_icm_ctrl now;
+		struct iq_err why = {0};
+		int rc;
+
+		if (!pv->pf->probed || !pv->pf->fw || !idle_needs_read(pv))
+			continue;
+		/* A VF that cannot be read stays unknown: the split says
+		 * so; the VM start goes on. */
+		rc = host_vf_vhca(pv->pf, pv->vf, &why);
+
+		if (rc == IQ_OK)
+			rc = fw_read_vhca_icm(pv->pf->fw, pv->vf->vhca_id, &now,
+					      &why);
+		/* A cached vhca_id the firmware does not know: ask again. */
+		if (rc && pv->vf->vhca_cached &&
+		    pv->pf->fw->last_status == PRM_STATUS_BAD_RESOURCE &&
+		    host_vf_vhca_refresh(pv->pf, pv->vf, &why) == IQ_OK)
+			rc = fw_read_vhca_icm(pv->pf->fw, pv->vf->vhca_id, &now,
+					      &why);
+		if (rc == IQ_OK) {
+			pv->held_known = true;
+			pv->held_pages = now.cur_alloc_icm;
+		}
+	}
+	return host_fw_flush(host, err);
+}
+
+void plan_copy_readings(struct plan *dst, const struct plan *src)
+{
+	for (size_t i = 0; i < dst->nvfs && i < src->nvfs; i++) {
+		struct plan_vf *d = &dst->vfs[i];
+		const struct plan_vf *s = &src->vfs[i];
+
+		if (d->vf != s->vf)
+			continue;
+		d->have_actual = s->have_actual;
+		d->actual = s->actual;
+		d->read_cap_pages = s->read_cap_pages;
+		d->held_known = s->held_known;
+		d->held_pages = s->held_pages;
+	}
 }
 
 bool plan_vf_over_cap(const struct plan_vf *pv)

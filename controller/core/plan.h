@@ -34,7 +34,11 @@ struct plan_vf {
 					    before any write (4 KiB units) */
 	uint32_t asked_pages;		 /* cap icmquota last wrote (journal),
 					    0 when it has no record */
-	bool write;			 /* firmware differs: one write */
+	/* cur_alloc_icm as the firmware said it this run (4 KiB pages):
+	 * read back in scope, or plan_read_idle_held for an idle VF. */
+	bool held_known;
+	uint32_t held_pages;
+	bool write; /* firmware differs: one write */
 	bool written;
 	/* vm_cap: the group this VF shares a budget in (index into
 	 * plan->groups), -1 for none. */
@@ -84,10 +88,17 @@ uint32_t icm_rounding_from(uint32_t asked, uint32_t got);
  */
 bool icm_cap_matches(uint32_t actual, uint32_t desired, uint32_t rounding);
 
-/* A passed-through device that is not a ConnectX VF (a GPU): left alone. */
+/*
+ * A passed-through device that is not a ConnectX VF: a GPU, left alone;
+ * or a whole ConnectX PF (vendor 0x15b3, no physfn link), whose firmware
+ * pages the host cannot cap (VHCA_ICM_CTRL acts on the functions a host
+ * PF manages, and a PF given to a guest is managed by the guest).
+ */
 struct plan_other {
 	const struct vm_facts *vm;
 	char pci[PCI_ADDR_LEN];
+	bool connectx_pf;
+	bool in_scope; /* a device of the VM the plan is for (or no scope) */
 };
 
 struct plan {
@@ -146,6 +157,41 @@ int plan_execute(struct host *host, struct plan *plan, struct iq_err *err);
 /* Journal the in-scope VFs (what was programmed, for which VM, why). */
 int plan_record(const struct plan *plan, const struct policy *policy,
 		struct state *state, struct iq_err *err);
+
+/*
+ * What an idle VF (no VM) holds, for the memory split (bytes in *bytes):
+ * PLAN_HELD_KNOWN when the firmware said it this run (cur_alloc_icm), or
+ * when its PF's debugfs fw_pages_vfs is 0 (no VF of that PF holds a
+ * page); PLAN_HELD_IN_PF_TOTAL when only fw_pages_total is there (the
+ * VFs' pages are inside the PF's term already); PLAN_HELD_UNKNOWN with
+ * the reason in why (never counted as 0).
+ */
+enum plan_held { PLAN_HELD_KNOWN, PLAN_HELD_IN_PF_TOTAL, PLAN_HELD_UNKNOWN };
+enum plan_held plan_idle_held(const struct plan_vf *pv, uint64_t *bytes,
+			      char *why, size_t why_len);
+/*
+ * Ask the firmware what each idle VF outside the scope holds
+ * (VHCA_ICM_CTRL read, vhca_id on demand) when plan_idle_held cannot say
+ * it otherwise: a VM start's split then charges what the idle VFs hold.
+ * One read per such VF (debugfs answers for a PF none of whose VFs holds
+ * a page). A VF whose PF was not probed, cannot be reached or has no
+ * VHCA_ICM_CTRL, or whose read fails, stays unknown (the split says so);
+ * the only error is a failed end of batch (host_fw_flush).
+ */
+int plan_read_idle_held(struct host *host, struct plan *plan,
+			struct iq_err *err);
+/*
+ * Idle VFs that plan_read_idle_held would have to ask the firmware about
+ * (debugfs cannot answer for them), on PFs not probed yet: the caller
+ * opens the firmware first.
+ */
+bool plan_idle_held_needs_firmware(const struct plan *plan);
+/*
+ * Copy what was read back (caps, cur_alloc_icm) from src into dst, a
+ * plan of the same host built with another policy (policy diff, policy
+ * set), so that dst's split charges what the VFs hold too.
+ */
+void plan_copy_readings(struct plan *dst, const struct plan *src);
 
 /* The plan's row of a host VF (every VF of the host has one). */
 struct plan_vf *plan_find_vf(const struct plan *plan, const struct host_vf *vf);

@@ -95,6 +95,7 @@ int session_open(struct run_ctx *ctx, unsigned needs, struct session *s,
 
 	memset(s, 0, sizeof(*s));
 	s->ctx = ctx;
+	s->needs = needs;
 	s->lock_fd = -1;
 	/* The policy is read and validated before the lock: a large or bad
 	 * policy never keeps other runs (the hooks) waiting. */
@@ -145,8 +146,18 @@ int session_open_firmware(struct session *s, struct iq_err *err)
 		if (s->host.pfs[p].probed)
 			return IQ_OK;
 	s->host.sim_transport = s->ctx->sim_transport;
-	if (host_probe_firmware(&s->host, s->ctx->backend, s->ctx->trace, err))
-		return err->code;
+	if (host_probe_firmware(&s->host, s->ctx->backend, s->ctx->trace,
+				err)) {
+		bool none_reached = true;
+
+		for (size_t p = 0; p < s->host.npfs; p++)
+			none_reached &= s->host.pfs[p].unreachable;
+		/* No PF answered: each is marked unreachable with its error,
+		 * which a partial view shows PF by PF. */
+		if (!(s->needs & SESSION_PARTIAL) || !none_reached)
+			return err->code;
+		iq_err_clear(err);
+	}
 	open_vhca_cache(s);
 	return IQ_OK;
 }

@@ -23,10 +23,17 @@ enum session_need {
 	SESSION_STATE = 1 << 2,
 	SESSION_HOST = 1 << 3,	   /* sysfs, meminfo, debugfs */
 	SESSION_FIRMWARE = 1 << 4, /* open transports, probe (implies HOST) */
+	/*
+	 * With SESSION_FIRMWARE, for views that show what they can (status,
+	 * metrics): a host where no PF's firmware answers still opens, each
+	 * PF unreachable with its error, instead of failing the session.
+	 */
+	SESSION_PARTIAL = 1 << 5,
 };
 
 struct session {
 	struct run_ctx *ctx;
+	unsigned needs; /* what session_open was asked for */
 	int lock_fd;
 	bool have_policy;
 	struct policy policy;

@@ -2,9 +2,11 @@
 #include "controller/core/split.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lib/file.h"
@@ -74,6 +76,33 @@ void split_compute(const struct host *host, const struct policy *policy,
 				(uint64_t)host->pfs[p].fw_pages.total *
 				ICM_PAGE_BYTES;
 	}
+	/* Idle VFs: what each holds, never a guess (plan_idle_held). */
+	for (size_t i = 0; i < plan->nvfs; i++) {
+		const struct plan_vf *pv = &plan->vfs[i];
+		char why[sizeof(split->idle_vf_why)];
+		uint64_t held;
+
+		if (pv->vm)
+			continue;
+		switch (plan_idle_held(pv, &held, why, sizeof(why))) {
+		case PLAN_HELD_KNOWN:
+			split->idle_vf_held =
+				sat_add(split->idle_vf_held, held);
+			break;
+		case PLAN_HELD_IN_PF_TOTAL:
+			break;
+		case PLAN_HELD_UNKNOWN:
+			if (!split->idle_vf_unknown++)
+				snprintf(split->idle_vf_why,
+					 sizeof(split->idle_vf_why), "%s", why);
+			break;
+		}
+	}
+	for (size_t i = 0; i < plan->nothers; i++)
+		if (plan->others[i].connectx_pf && !split->uncapped_pfs++)
+			snprintf(split->uncapped_pf_why,
+				 sizeof(split->uncapped_pf_why), "%s in VM %s",
+				 plan->others[i].pci, plan->others[i].vm->name);
 	/* Per VM, what is not in huge pages (those are in the pools). */
 	for (size_t i = 0; i < nvms; i++)
 		split->vm_nonhuge =
@@ -87,7 +116,7 @@ void split_compute(const struct host *host, const struct policy *policy,
 	split->committed =
 		sat_add(sat_add(sat_add(split->reserve, split->vf_caps),
 				sat_add(split->pf_fw_pages, split->vm_nonhuge)),
-			split->hugepage_pools);
+			sat_add(split->hugepage_pools, split->idle_vf_held));
 	if (split->committed >= (uint64_t)INT64_MAX / 2)
 		split->headroom = INT64_MIN / 2;
 	else
@@ -115,10 +144,24 @@ void split_pf_term(const struct split *split, char *buf, size_t len)
 		snprintf(buf, len, "%s", known);
 }
 
+void split_idle_term(const struct split *split, char *buf, size_t len)
+{
+	char known[32];
+
+	size_format(split->idle_vf_held, known, sizeof(known));
+	if (split->idle_vf_unknown)
+		snprintf(buf, len, "%s + UNKNOWN for %u VF%s (%s)", known,
+			 split->idle_vf_unknown,
+			 split->idle_vf_unknown == 1 ? "" : "s",
+			 split->idle_vf_why);
+	else
+		snprintf(buf, len, "%s", known);
+}
+
 void split_describe(const struct split *split, char *buf, size_t len)
 {
 	char total[32], reserve[32], caps[32], pf[256], nonhuge[32], pools[32],
-		headroom[32], unlimited[64] = "";
+		headroom[32], unlimited[64] = "", idle[384], pfs[224] = "";
 
 	size_format(split->mem_total, total, sizeof(total));
 	size_format(split->reserve, reserve, sizeof(reserve));
@@ -127,14 +170,54 @@ void split_describe(const struct split *split, char *buf, size_t len)
 	size_format(split->vm_nonhuge, nonhuge, sizeof(nonhuge));
 	size_format(split->hugepage_pools, pools, sizeof(pools));
 	size_format_signed(split->headroom, headroom, sizeof(headroom));
+	split_idle_term(split, idle, sizeof(idle));
 	if (split->unlimited_caps)
 		snprintf(unlimited, sizeof(unlimited),
 			 " (%u unlimited, counted at total ICM)",
 			 split->unlimited_caps);
+	if (split->uncapped_pfs)
+		snprintf(pfs, sizeof(pfs),
+			 " - UNKNOWN for %u whole PF%s passed through (%s)",
+			 split->uncapped_pfs,
+			 split->uncapped_pfs == 1 ? "" : "s",
+			 split->uncapped_pf_why);
 	snprintf(buf, len,
 		 "MemTotal %s - reserve %s - VF caps %s%s - PF firmware %s - "
-		 "non-hugepage VM memory %s - huge page pools %s = headroom %s",
-		 total, reserve, caps, unlimited, pf, nonhuge, pools, headroom);
+		 "idle VFs' firmware pages %s%s - non-hugepage VM memory %s - "
+		 "huge page pools %s = headroom %s",
+		 total, reserve, caps, unlimited, pf, idle, pfs, nonhuge, pools,
+		 headroom);
+}
+
+/* Add one sentence to the admission's one line ("; " between). */
+static void adm_say(struct admission *adm, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void adm_say(struct admission *adm, const char *fmt, ...)
+{
+	size_t used = strlen(adm->message);
+	va_list ap;
+
+	if (used && used + 2 < sizeof(adm->message)) {
+		memcpy(adm->message + used, "; ", 3);
+		used += 2;
+	}
+	va_start(ap, fmt);
+	vsnprintf(adm->message + used, sizeof(adm->message) - used, fmt, ap);
+	va_end(ap);
+}
+
+/* The shortfall of a split that does not fit, for people. */
+static void shortfall_text(const struct split *split, char *buf, size_t len)
+{
+	/* headroom is clamped for huge figures: the shortfall is exact. */
+	uint64_t shortfall = split->committed > split->mem_total
+				     ? split->committed - split->mem_total
+				     : (uint64_t)-split->headroom;
+
+	if (split->committed == UINT64_MAX)
+		snprintf(buf, len, "more than 16EiB");
+	else
+		size_format(shortfall, buf, len);
 }
 
 /*
@@ -265,16 +348,78 @@ static bool scale_caps(struct plan *plan, const struct vm_facts *vm,
 	return true;
 }
 
+/*
+ * The last try of scale: every VF cap of the VM above min_vf_cap at
+ * min_vf_cap (proportional cuts may not do when a vm_cap group binds
+ * first). adm->scaled_to is what they charge then.
+ */
+static void floor_caps(struct plan *plan, const struct vm_facts *vm,
+		       uint64_t min_cap, uint64_t mem_total,
+		       struct admission *adm)
+{
+	adm->scaled_to = 0;
+	for (size_t i = 0; i < plan->nvfs; i++) {
+		struct plan_vf *pv = &plan->vfs[i];
+
+		if (pv->vm != vm || !pv->pf->supported)
+			continue;
+		if (pv->desired_bytes > min_cap)
+			pv->desired_bytes = min_cap;
+		adm->scaled_to += plan_vf_cap_charge(pv, mem_total);
+	}
+}
+
+/*
+ * A whole ConnectX PF among the VM's devices: strict refuses (one line:
+ * the VM, the PF, what to do), the other modes say it in adm->message.
+ */
+static int admit_whole_pfs(const struct policy *policy, const struct plan *plan,
+			   const struct vm_facts *vm, unsigned *own,
+			   struct admission *adm, struct iq_err *err)
+{
+	*own = 0;
+	for (size_t i = 0; i < plan->nothers; i++) {
+		const struct plan_other *o = &plan->others[i];
+
+		if (o->vm != vm || !o->connectx_pf)
+			continue;
+		(*own)++;
+		if (policy->admission == POLICY_ADMIT_STRICT)
+			return iq_fail(
+				err, IQ_EREFUSED,
+				"VM %s not started: %s is a whole ConnectX PF "
+				"passed through, whose firmware pages "
+				"icmquota cannot cap from the host; pass one "
+				"of its VFs instead (echo N > "
+				"/sys/bus/pci/devices/%s/sriov_numvfs), or "
+				"set host.admission: warn to start it uncapped",
+				vm->name, o->pci, o->pci);
+		adm_say(adm,
+			"warning: VM %s: %s is a whole ConnectX PF passed "
+			"through: its firmware pages are UNCAPPED and not in "
+			"the split (host.admission: %s); pass one of its VFs "
+			"instead",
+			vm->name, o->pci,
+			policy->admission == POLICY_ADMIT_SCALE ? "scale"
+								: "warn");
+	}
+	return IQ_OK;
+}
+
 int split_admit(struct host *host, const struct policy *policy,
 		struct plan *plan, const struct vm_facts *vms, size_t nvms,
 		const struct vm_facts *vm, struct split *split,
 		struct admission *adm, struct iq_err *err)
 {
-	char terms[768], shortfall_h[32], from[32], to[32], min[32];
-	uint64_t shortfall;
+	char terms[1024], shortfall_h[32], from[32], to[32], min[32];
+	uint64_t shortfall, *kept;
+	unsigned own_pfs;
 	int rc;
 
 	memset(adm, 0, sizeof(*adm));
+	rc = admit_whole_pfs(policy, plan, vm, &own_pfs, adm, err);
+	if (rc)
+		return rc;
 	split_compute(host, policy, plan, vms, nvms, split);
 	if (split->headroom >= 0) {
 		adm->admitted = true;
@@ -282,12 +427,31 @@ int split_admit(struct host *host, const struct policy *policy,
 			char pf[256];
 
 			split_pf_term(split, pf, sizeof(pf));
-			snprintf(adm->message, sizeof(adm->message),
-				 "VM %s admitted, but the PF firmware pages "
-				 "are not all known: %s; the headroom may be "
-				 "overstated",
-				 vm->name, pf);
+			adm_say(adm,
+				"VM %s admitted, but the PF firmware pages "
+				"are not all known: %s; the headroom may be "
+				"overstated",
+				vm->name, pf);
 		}
+		if (split->idle_vf_unknown) {
+			char idle[384];
+
+			split_idle_term(split, idle, sizeof(idle));
+			adm_say(adm,
+				"VM %s admitted, but what idle VFs hold is not "
+				"all known: %s; the headroom may be overstated",
+				vm->name, idle);
+		}
+		/* Another VM's whole PF (this VM's is said above). */
+		if (split->uncapped_pfs > own_pfs)
+			adm_say(adm,
+				"VM %s admitted, but %u whole PF%s passed "
+				"through (%s) %s uncapped and not in the "
+				"split; the headroom may be overstated",
+				vm->name, split->uncapped_pfs,
+				split->uncapped_pfs == 1 ? "" : "s",
+				split->uncapped_pf_why,
+				split->uncapped_pfs == 1 ? "is" : "are");
 		return IQ_OK;
 	}
 	if (policy->hugepages == POLICY_HUGEPAGES_MANAGE) {
@@ -306,11 +470,11 @@ int split_admit(struct host *host, const struct policy *policy,
 		}
 		if (split->headroom >= 0) {
 			adm->admitted = true;
-			snprintf(adm->message, sizeof(adm->message),
-				 "VM %s: released %" PRIu64
-				 " free huge pages to make room (hugepages: "
-				 "manage)",
-				 vm->name, adm->released_hugepages);
+			adm_say(adm,
+				"VM %s: released %" PRIu64
+				" free huge pages to make room (hugepages: "
+				"manage)",
+				vm->name, adm->released_hugepages);
 			return IQ_OK;
 		}
 	}
@@ -318,20 +482,23 @@ int split_admit(struct host *host, const struct policy *policy,
 	shortfall = split->committed > split->mem_total
 			    ? split->committed - split->mem_total
 			    : (uint64_t)-split->headroom;
-	if (split->committed == UINT64_MAX)
-		snprintf(shortfall_h, sizeof(shortfall_h), "more than 16EiB");
-	else
-		size_format(shortfall, shortfall_h, sizeof(shortfall_h));
+	shortfall_text(split, shortfall_h, sizeof(shortfall_h));
 	split_describe(split, terms, sizeof(terms));
 	switch (policy->admission) {
 	case POLICY_ADMIT_WARN:
 		adm->admitted = true;
-		snprintf(adm->message, sizeof(adm->message),
-			 "VM %s admitted although it does not fit by %s "
-			 "(host.admission: warn): %s",
-			 vm->name, shortfall_h, terms);
+		adm_say(adm,
+			"VM %s admitted although it does not fit by %s "
+			"(host.admission: warn): %s",
+			vm->name, shortfall_h, terms);
 		return IQ_OK;
 	case POLICY_ADMIT_SCALE:
+		/* A refusal leaves the plan's caps as they were. */
+		kept = malloc((plan->nvfs ? plan->nvfs : 1) * sizeof(*kept));
+		if (!kept)
+			return iq_fail(err, IQ_EENV, "out of memory");
+		for (size_t i = 0; i < plan->nvfs; i++)
+			kept[i] = plan->vfs[i].desired_bytes;
 		/* With a vm_cap the group may bind before the VF caps do:
 		 * scaled VF caps must make it fit in the end. */
 		if (scale_caps(plan, vm, policy->min_vf_cap.bytes,
@@ -341,13 +508,36 @@ int split_admit(struct host *host, const struct policy *policy,
 			size_format(adm->scaled_from, from, sizeof(from));
 			size_format(adm->scaled_to, to, sizeof(to));
 			adm->admitted = true;
-			snprintf(adm->message, sizeof(adm->message),
-				 "VM %s: VF caps scaled from %s to %s in all "
-				 "to fit "
-				 "(host.admission: scale)",
-				 vm->name, from, to);
+			adm_say(adm,
+				"VM %s: VF caps scaled from %s to %s in all "
+				"to fit (host.admission: scale)",
+				vm->name, from, to);
+			free(kept);
 			return IQ_OK;
 		}
+		/* The floor is the last try, and what a refusal quotes:
+		 * the figures compared, not the caps before scaling. */
+		floor_caps(plan, vm, policy->min_vf_cap.bytes, split->mem_total,
+			   adm);
+		split_compute(host, policy, plan, vms, nvms, split);
+		if (split->headroom >= 0) {
+			adm->scaled = true;
+			adm->admitted = true;
+			size_format(adm->scaled_from, from, sizeof(from));
+			size_format(adm->scaled_to, to, sizeof(to));
+			adm_say(adm,
+				"VM %s: VF caps scaled from %s to %s in all "
+				"(min_vf_cap) to fit (host.admission: scale)",
+				vm->name, from, to);
+			free(kept);
+			return IQ_OK;
+		}
+		adm->scaled = false;
+		shortfall_text(split, shortfall_h, sizeof(shortfall_h));
+		split_describe(split, terms, sizeof(terms));
+		for (size_t i = 0; i < plan->nvfs; i++)
+			plan->vfs[i].desired_bytes = kept[i];
+		free(kept);
 		size_format(policy->min_vf_cap.bytes, min, sizeof(min));
 		return iq_fail(
 			err, IQ_EREFUSED,

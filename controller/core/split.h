@@ -4,9 +4,16 @@
  *
  *   committed = host.reserve + caps of the running VMs' VFs
  *             + the PFs' own firmware pages
+ *             + what idle VFs hold (cur_alloc_icm)
  *             + memory of running VMs not backed by huge pages
  *             + the huge page pools (all pages)
  *   headroom  = MemTotal - committed      (>= 0 to admit)
+ *
+ * An idle VF (no VM) is charged what the firmware says it holds, not its
+ * idle cap: nothing in it grows without a guest, and the cap bounds new
+ * allocations only (prm.md), so pages a stopped VM's guest left behind
+ * may exceed it. debugfs fw_pages_total - fw_pages_vfs leaves every VF
+ * out, so without this term those pages were counted nowhere.
  */
 #ifndef ICMQUOTA_SPLIT_H
 #define ICMQUOTA_SPLIT_H
@@ -31,6 +38,16 @@ struct split {
 	unsigned pf_fw_unknown;
 	unsigned pf_fw_total_only;
 	char pf_fw_why[160]; /* the first unknown PF's reason */
+	/* Idle VFs' firmware pages (known part, bytes), how many idle VFs
+	 * hold an unknown amount (not in idle_vf_held, said so), and the
+	 * first one's reason. */
+	uint64_t idle_vf_held;
+	unsigned idle_vf_unknown;
+	char idle_vf_why[256];
+	/* Whole ConnectX PFs passed through to running VMs: uncapped, their
+	 * firmware pages out of the host's sight (not in committed). */
+	unsigned uncapped_pfs;
+	char uncapped_pf_why[160];
 	uint64_t vm_nonhuge;
 	uint64_t hugepage_pools;
 	uint64_t committed;
@@ -52,6 +69,9 @@ void split_compute(const struct host *host, const struct policy *policy,
  */
 void split_pf_term(const struct split *split, char *buf, size_t len);
 
+/* The idle VFs' term: "4.0GiB", "0B + UNKNOWN for 3 VFs (VF ...)". */
+void split_idle_term(const struct split *split, char *buf, size_t len);
+
 /* "MemTotal 2.0TiB - reserve 64.0GiB - VF caps 128.0GiB - ..." */
 void split_describe(const struct split *split, char *buf, size_t len);
 
@@ -61,14 +81,17 @@ struct admission {
 	uint64_t scaled_from;	     /* the VM's caps before, summed */
 	uint64_t scaled_to;	     /* after */
 	uint64_t released_hugepages; /* count, hugepages: manage */
-	char message[1024];	     /* one line: refusal, or what was done */
+	char message[1536];	     /* one line: what was done, warnings */
 };
 
 /*
  * Admit the VM starting (vm) per host.admission: strict refuses when the
  * headroom is negative; scale lowers this VM's caps in the plan toward
- * min_vf_cap (proportionally, never below) and refuses only when even
- * that does not fit; warn admits and says so. With hugepages: manage,
+ * min_vf_cap (proportionally, never below; then all at min_vf_cap) and
+ * refuses only when even that does not fit, quoting the split at
+ * min_vf_cap; warn admits and says so. A whole ConnectX PF among the
+ * VM's devices (plan->others) cannot be capped: strict refuses the VM,
+ * scale and warn admit it with a warning in adm->message. With hugepages: manage,
  * free huge pages (never those a running VM needs) may be released first
  * (the pool sizes under host->root are written). A refusal is IQ_EREFUSED
  * with the message naming the VM, the shortfall and the policy knob.

@@ -78,6 +78,11 @@ static const char help_register[] =
 	"  to a power of two), granted whole or\n"
 	"  refused (the guest's ibv_reg_mr fails with ENOMEM) against the\n"
 	"  caps. Then the debugfs counters and /proc/meminfo are recomputed.\n"
+	"  --bytes SIZE         40GiB, 1.5T, or decimal as GPU memory is "
+	"often\n"
+	"                       written: 40GB = 40e9 bytes (KB, MB, GB, TB), "
+	"as\n"
+	"                       `icmquota estimate --per-gpu` takes it\n"
 	"  --mrs-per-hca M      default 1\n"
 	"  --buffers B          default 1\n";
 
@@ -100,15 +105,19 @@ static const char help_refresh[] =
 	"  tree by hand, e.g. a pool's nr_hugepages).\n";
 
 static const char help_inject[] =
-	"icmquota --root DIR sim inject --status STATUS [--count N] [--pf "
-	"PCI]...\n"
+	"icmquota --root DIR sim inject --status STATUS [--count N] [--after "
+	"K]\n"
+	"                                [--pf PCI]...\n"
 	"  The next N firmware commands (default 1) to each PF (default every "
 	"PF)\n"
 	"  are answered with STATUS and change nothing: NOT_READY (0x07) as "
 	"during\n"
 	"  a firmware reset, RESOURCE_BUSY (0x06), or any status by name or "
 	"0xNN.\n"
-	"  --count 0 clears it.\n";
+	"  --after K: the K commands before them are answered normally (a "
+	"PF that\n"
+	"  opens and answers its probe, then fails a read). --count 0 clears "
+	"it.\n";
 
 static bool wants_help(int argc, char **argv)
 {
@@ -148,12 +157,19 @@ static int parse_uint(const char *text, const char *opt, unsigned long max,
 	return IQ_OK;
 }
 
+/*
+ * Host sizes (--mem, --total-icm, ...) in binary units as the policy
+ * writes them; a workload's buffer (register --bytes, decimal) also in
+ * KB/MB/GB/TB, as `estimate --per-gpu` takes it, so that the same "40GB"
+ * models the same workload in both.
+ */
 static int parse_size(const char *text, const char *opt, bool unlimited_ok,
-		      uint64_t *bytes, struct iq_err *err)
+		      bool decimal, uint64_t *bytes, struct iq_err *err)
 {
 	const char *why = NULL;
 
-	if (!size_parse(text, bytes, &why))
+	if (!(decimal ? size_parse_decimal(text, bytes, &why)
+		      : size_parse(text, bytes, &why)))
 		return iq_fail(err, IQ_EUSAGE, "%s '%s': %s", opt, text, why);
 	if (*bytes == IQ_UNLIMITED && !unlimited_ok)
 		return iq_fail(err, IQ_EUSAGE, "%s: give a size, not unlimited",
@@ -180,7 +196,8 @@ static int parse_pool(const char *text, struct sim_hugepage_spec *pool,
 	free_text = strchr(count, ':');
 	if (free_text)
 		*free_text++ = '\0';
-	rc = parse_size(buf, "--hugepages", false, &pool->page_bytes, err);
+	rc = parse_size(buf, "--hugepages", false, false, &pool->page_bytes,
+			err);
 	if (!rc)
 		rc = parse_uint(count, "--hugepages COUNT", 1UL << 40, &value,
 				err);
@@ -228,7 +245,7 @@ static int init_option(int opt, const char *arg, struct sim_host_params *p,
 		*enabled_given = true;
 		break;
 	case 'm':
-		rc = parse_size(arg, "--mem", false, &p->mem_total, err);
+		rc = parse_size(arg, "--mem", false, false, &p->mem_total, err);
 		break;
 	case 'H':
 		if (p->npools == SIM_MAX_POOLS)
@@ -239,11 +256,12 @@ static int init_option(int opt, const char *arg, struct sim_host_params *p,
 		p->npools += rc == IQ_OK;
 		break;
 	case 'u':
-		rc = parse_size(arg, "--host-used", false, &p->host_used, err);
+		rc = parse_size(arg, "--host-used", false, false, &p->host_used,
+				err);
 		break;
 	case 't':
-		rc = parse_size(arg, "--total-icm", true, &p->total_icm_bytes,
-				err);
+		rc = parse_size(arg, "--total-icm", true, false,
+				&p->total_icm_bytes, err);
 		break;
 	case 'P':
 		rc = parse_uint(arg, "--pf-pages", UINT32_MAX - 1, &value, err);
@@ -571,8 +589,8 @@ static int sim_register(struct run_ctx *ctx, int argc, char **argv,
 		if (opt == 'f')
 			rc = vf_list_add(&vfs, optarg, err);
 		else if (opt == 'b')
-			rc = parse_size(optarg, "--bytes", false, &req.bytes,
-					err);
+			rc = parse_size(optarg, "--bytes", false, true,
+					&req.bytes, err);
 		else if (opt == 'm' || opt == 'B')
 			rc = parse_uint(optarg,
 					opt == 'm' ? "--mrs-per-hca"
@@ -884,12 +902,13 @@ static int sim_inject(struct run_ctx *ctx, int argc, char **argv,
 		{"status", required_argument, NULL, 's'},
 		{"count", required_argument, NULL, 'c'},
 		{"pf", required_argument, NULL, 'p'},
+		{"after", required_argument, NULL, 'a'},
 		{NULL, 0, NULL, 0},
 	};
 	char pfs[SIM_MAX_PFS][PCI_ADDR_LEN];
 	char(*all)[PCI_ADDR_LEN] = NULL;
 	size_t npfs = 0, nall = 0;
-	unsigned long count = 1;
+	unsigned long count = 1, after = 0;
 	uint8_t status = 0;
 	bool have_status = false;
 	const char *root;
@@ -908,6 +927,9 @@ static int sim_inject(struct run_ctx *ctx, int argc, char **argv,
 			have_status = true;
 		} else if (opt == 'c') {
 			rc = parse_uint(optarg, "--count", UINT32_MAX, &count,
+					err);
+		} else if (opt == 'a') {
+			rc = parse_uint(optarg, "--after", UINT32_MAX, &after,
 					err);
 		} else if (opt == 'p') {
 			if (npfs == SIM_MAX_PFS)
@@ -932,13 +954,33 @@ static int sim_inject(struct run_ctx *ctx, int argc, char **argv,
 			     "sim inject --help)");
 	if (!rc)
 		rc = sim_root(ctx, "inject", &root, err);
-	if (!rc && npfs == 0)
+	if (!rc)
 		rc = simfw_list_pfs(root, &all, &nall, err);
+	/* A --pf that names no PF of the host: said as such, before any. */
+	for (size_t i = 0; !rc && i < npfs; i++) {
+		bool found = false;
+
+		for (size_t j = 0; j < nall && !found; j++)
+			found = !strcmp(pfs[i], all[j]);
+		if (!found)
+			rc = iq_fail(err, IQ_EREFUSED,
+				     "sim inject --pf %s: not a PF of the "
+				     "simulated host %s (icmquota --root %s "
+				     "sim show lists them)",
+				     pfs[i], root, root);
+	}
 	for (size_t i = 0; !rc && i < (npfs ? npfs : nall); i++) {
 		const char *pci = npfs ? pfs[i] : all[i];
 
-		rc = simfw_inject(root, pci, status, (uint32_t)count, err);
-		if (!rc)
+		rc = simfw_inject(root, pci, status, (uint32_t)count,
+				  (uint32_t)after, err);
+		if (!rc && after && count)
+			fprintf(ctx->out,
+				"%s: after %lu firmware command(s), the next "
+				"%lu answer %s (0x%02x)\n",
+				pci, after, count, prm_status_name(status),
+				status);
+		else if (!rc)
 			fprintf(ctx->out,
 				"%s: the next %lu firmware command(s) answer "
 				"%s (0x%02x)\n",

@@ -365,8 +365,9 @@ static int prepare_root(const char *root, bool force, struct iq_err *err)
 	closedir(dir);
 	if (empty)
 		return IQ_OK;
+	/* Well-formed, but refused: it would replace what is there. */
 	if (!force)
-		return iq_fail(err, IQ_EUSAGE,
+		return iq_fail(err, IQ_EREFUSED,
 			       "%s is not empty; use --force to replace a "
 			       "simulated host there",
 			       root);

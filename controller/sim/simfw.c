@@ -375,6 +375,9 @@ static bool exec_access_reg(struct simfw_pf *pf, const void *in, size_t inlen,
 	}
 }
 
+static bool exec_op(struct simfw_pf *pf, const void *in, size_t inlen,
+		    void *out, size_t outlen);
+
 bool simfw_exec(struct simfw_pf *pf, const void *in, size_t inlen, void *out,
 		size_t outlen)
 {
@@ -386,11 +389,23 @@ bool simfw_exec(struct simfw_pf *pf, const void *in, size_t inlen, void *out,
 	if (outlen < DEVX_ST_SZ_BYTES(prm_cmd_out_hdr))
 		return fail(out, outlen, PRM_STATUS_BAD_OUTPUT_LEN,
 			    SYN_REG_SHORT_OUTPUT);
-	if (pf->inject_count) {
+	if (pf->inject_count && !pf->inject_after) {
 		pf->inject_count--;
 		fail(out, outlen, pf->inject_status, SYN_INJECTED);
 		return true;
 	}
+	/* Answered normally, but the count to the injected ones goes on. */
+	if (pf->inject_count) {
+		pf->inject_after--;
+		exec_op(pf, in, inlen, out, outlen);
+		return true;
+	}
+	return exec_op(pf, in, inlen, out, outlen);
+}
+
+static bool exec_op(struct simfw_pf *pf, const void *in, size_t inlen,
+		    void *out, size_t outlen)
+{
 	switch (prm_in_opcode(in)) {
 	case PRM_OP_QUERY_HCA_CAP:
 		return exec_query_hca_cap(pf, in, out, outlen);
@@ -468,6 +483,7 @@ static char *pf_to_json(const struct simfw_pf *pf)
 	add_u64(root, "enabled_vfs", pf->enabled_vfs);
 	add_u64(root, "inject_status", pf->inject_status);
 	add_u64(root, "inject_count", pf->inject_count);
+	add_u64(root, "inject_after", pf->inject_after);
 	json_object_object_add(
 		root, "access_register_user",
 		json_object_new_boolean(pf->access_register_user));
@@ -695,6 +711,9 @@ static int pf_from_json(const char *path, const char *text, struct simfw_pf *pf,
 		pf->inject_count =
 			get_uint(&rd, root, "inject_count", UINT32_MAX);
 	}
+	if (json_object_object_get_ex(root, "inject_after", NULL))
+		pf->inject_after =
+			get_uint(&rd, root, "inject_after", UINT32_MAX);
 	if (!rd.rc)
 		read_groups(&rd, get_array(&rd, root, "groups"), pf);
 	if (!rd.rc)
@@ -987,7 +1006,7 @@ int simfw_pf_unlock(const char *root, struct simfw_pf *pf, int lock_fd,
 }
 
 int simfw_inject(const char *root, const char *pci, uint8_t status,
-		 uint32_t count, struct iq_err *err)
+		 uint32_t count, uint32_t after, struct iq_err *err)
 {
 	struct simfw_pf pf;
 	int lock_fd;
@@ -997,6 +1016,7 @@ int simfw_inject(const char *root, const char *pci, uint8_t status,
 		return rc;
 	pf.inject_status = count ? status : 0;
 	pf.inject_count = count;
+	pf.inject_after = count ? after : 0;
 	return simfw_pf_unlock(root, &pf, lock_fd, true, err);
 }
 

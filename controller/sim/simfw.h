@@ -53,6 +53,9 @@ struct simfw_pf {
 	 */
 	uint8_t inject_status;
 	uint32_t inject_count;
+	/* Commands answered normally before the injected ones start (a PF
+	 * that opens and answers its probe, then fails a read). */
+	uint32_t inject_after;
 	/*
 	 * HCA cap access_register_user: false refuses ACCESS_REGISTER_USER
 	 * (BAD_OP) as such firmware does; ACCESS_REG (the fwctl path) works.
@@ -125,12 +128,12 @@ void simfw_pf_free(struct simfw_pf *pf);
 int simfw_pf_index(struct simfw_pf *pf);
 
 /*
- * Answer the next count commands to PF pci with status (0x01..0xff),
- * changing nothing else (count 0 clears it). IQ_EENV when the PF has no
- * simulated firmware.
+ * After the next `after` commands (answered normally), answer count
+ * commands to PF pci with status (0x01..0xff), changing nothing else
+ * (count 0 clears it). IQ_EENV when the PF has no simulated firmware.
  */
 int simfw_inject(const char *root, const char *pci, uint8_t status,
-		 uint32_t count, struct iq_err *err);
+		 uint32_t count, uint32_t after, struct iq_err *err);
 
 /* The PF names of the simulated firmware (sorted); *pcis is malloc'd. */
 int simfw_list_pfs(const char *root, char (**pcis)[PCI_ADDR_LEN], size_t *n,

@@ -25,10 +25,14 @@
  * 32 slots, but a real VM passes through at most a few dozen devices;
  * 1024 is far above that and keeps the sorted insert cheap. A domain XML
  * is at most 16 MiB: libvirt's remote protocol carries it as one string of
- * at most 4 MiB (REMOTE_STRING_MAX), a real one is a few KiB.
+ * at most 4 MiB (REMOTE_STRING_MAX), a real one is a few KiB. Its
+ * elements nest at most 256 deep: libxml2's default bound, so libvirt
+ * (which parses with it) never accepted a deeper domain; a real one nests
+ * fewer than 10.
  */
 #define VM_MAX_PCI	 1024
 #define VM_XML_MAX_BYTES (16u << 20)
+#define VM_XML_MAX_DEPTH 256u
 
 /* Page sizes a VM's memory may be backed by at once (2 MiB, 1 GiB, ...). */
 #define VM_HUGE_SIZES 4

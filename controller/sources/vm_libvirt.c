@@ -13,28 +13,17 @@
  * values are).
  */
 #include "controller/sources/vm.h"
+#include "controller/sources/xml_tree.h"
 #include "lib/file.h"
 #include "lib/pci.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-#include <libxml/parser.h>
-#include <libxml/tree.h>
-#include <libxml/xmlerror.h>
-
-#include "controller/sources/libxml_dl.h"
-
-/* What admission needs of the first error libxml2 reports. */
-struct xml_first_error {
-	int set;
-	int line;
-	char msg[512];
-};
 
 /*
  * Copy at most 40 bytes of untrusted text for a message, control bytes
@@ -49,198 +38,120 @@ static void printable_excerpt(const char *text, char *out, size_t len)
 	out[n] = '\0';
 }
 
-#if LIBXML_VERSION >= 21200
-static void on_xml_error(void *user, const xmlError *error)
-#else
-static void on_xml_error(void *user, xmlErrorPtr error)
-#endif
-{
-	xmlParserCtxtPtr ctxt = user;
-	struct xml_first_error *first = ctxt ? ctxt->_private : NULL;
-
-	if (!first || first->set || !error || error->level < XML_ERR_ERROR)
-		return;
-	first->set = 1;
-	first->line = error->line;
-	first->msg[0] = '\0';
-	if (error->message) {
-		size_t n = 0;
-
-		/* libxml2 ends its messages with a newline; keep one line. */
-		for (; error->message[n] && n + 1 < sizeof(first->msg); n++)
-			first->msg[n] =
-				iscntrl((unsigned char)error->message[n])
-					? ' '
-					: error->message[n];
-		while (n && first->msg[n - 1] == ' ')
-			n--;
-		first->msg[n] = '\0';
-	}
-}
-
-/* libxml2's generic channel (some of its messages bypass the context):
- * nothing reaches stderr, the first error goes into the tool's message. */
-static void on_generic_error(void *user, const char *msg, ...)
-{
-	(void)user;
-	(void)msg;
-}
-
 /*
- * Parse without network access and without substituting entities; errors
- * go to on_xml_error (never to stderr: library code does not print).
+ * Parse into doc (xml_tree.c: expat, no DTD, so no entity is ever expanded
+ * or fetched, and no network). Errors name the line expat stopped at.
  */
-static xmlDocPtr parse_xml(const char *xml, size_t len, const char *label,
-			   struct iq_err *err)
+static int parse_xml(const char *xml, size_t len, const char *label,
+		     struct xml_doc *doc, struct iq_err *err)
 {
-	struct xml_first_error first = {0};
-	xmlParserCtxtPtr ctxt;
-	xmlDocPtr doc;
+	struct xml_error why;
 
-	if (len > VM_XML_MAX_BYTES) {
-		iq_fail(err, IQ_EREFUSED,
-			"%s: domain XML of %zu bytes is too large to be a "
-			"libvirt domain (at most %u bytes)",
-			label, len, VM_XML_MAX_BYTES);
-		return NULL;
+	if (len > VM_XML_MAX_BYTES)
+		return iq_fail(err, IQ_EREFUSED,
+			       "%s: domain XML of %zu bytes is too large to be "
+			       "a libvirt domain (at most %u bytes)",
+			       label, len, VM_XML_MAX_BYTES);
+	if (!xml_parse(xml, len, VM_XML_MAX_DEPTH, doc, &why))
+		return IQ_OK;
+	switch (why.kind) {
+	case XML_FAIL_DOCTYPE:
+		/* A libvirt domain never has one; refusing it rules out
+		 * entities. */
+		return iq_fail(err, IQ_EREFUSED,
+			       "%s:%lu: the domain XML has a <!DOCTYPE> "
+			       "(libvirt never writes one; remove it)",
+			       label, why.line);
+	case XML_FAIL_DEPTH:
+		return iq_fail(err, IQ_EREFUSED,
+			       "%s:%lu: elements nested more than %u deep (a "
+			       "libvirt domain is far shallower)",
+			       label, why.line, VM_XML_MAX_DEPTH);
+	case XML_FAIL_NOMEM:
+		return iq_fail(err, IQ_EENV,
+			       "%s: out of memory parsing domain XML", label);
+	case XML_FAIL_SYNTAX:
+		break;
 	}
-	if (libxml_dl_load(err)) {
-		iq_err_prefix(err, "%s", label);
-		return NULL;
-	}
-	ctxt = xmlNewParserCtxt();
-	if (!ctxt) {
-		iq_fail(err, IQ_EENV, "%s: out of memory parsing domain XML",
-			label);
-		return NULL;
-	}
-	ctxt->_private = &first;
-	ctxt->sax->serror = on_xml_error;
-	xmlSetGenericErrorFunc(NULL, on_generic_error);
-	doc = xmlCtxtReadMemory(
-		ctxt, xml ? xml : "", (int)len, label, NULL,
-		XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOERROR |
-			XML_PARSE_NOWARNING | XML_PARSE_BIG_LINES);
-	if (doc && !ctxt->wellFormed) {
-		xmlFreeDoc(doc);
-		doc = NULL;
-	}
-	if (!doc) {
-		if (!first.set) {
-			/* Newer libxml2 may skip handlers under NOERROR. */
-			const xmlError *last = xmlCtxtGetLastError(ctxt);
-
-			if (last && last->message) {
-				on_xml_error(ctxt, (xmlErrorPtr)last);
-			} else {
-				first.line = 1;
-				snprintf(first.msg, sizeof(first.msg),
-					 "no XML document");
-			}
-		}
-		iq_fail(err, IQ_EREFUSED,
-			"%s:%d: %s (the XML is truncated or not well-formed)",
-			label, first.line, first.msg);
-	}
-	ctxt->_private = NULL;
-	xmlFreeParserCtxt(ctxt);
-	return doc;
+	return iq_fail(err, IQ_EREFUSED,
+		       "%s:%lu: %s (the XML is truncated or not well-formed)",
+		       label, why.line, why.msg);
 }
 
-static bool is_element(const xmlNode *node, const char *name)
+static bool is_element(const struct xml_node *node, const char *name)
 {
-	return node->type == XML_ELEMENT_NODE && !node->ns &&
-	       strcmp((const char *)node->name, name) == 0;
+	return !node->ns && strcmp(node->name, name) == 0;
 }
 
-/* The first child element NAME in no namespace (libvirt's elements). */
-static xmlNodePtr first_child(const xmlNode *parent, const char *name)
+static long line_of(const struct xml_node *node)
 {
-	if (!parent)
-		return NULL;
-	for (xmlNodePtr child = parent->children; child; child = child->next)
-		if (is_element(child, name))
-			return child;
-	return NULL;
-}
-
-static long line_of(const xmlNode *node)
-{
-	return xmlGetLineNo((xmlNodePtr)node);
+	return (long)node->line;
 }
 
 /*
  * An attribute's value copied into buf ("" when absent); false when it does
  * not fit. present says whether the attribute exists.
  */
-static bool attr_copy(const xmlNode *node, const char *name, char *buf,
+static bool attr_copy(const struct xml_node *node, const char *name, char *buf,
 		      size_t len, bool *present)
 {
-	xmlChar *value = xmlGetNoNsProp(node, (const xmlChar *)name);
+	const char *value = xml_attr(node, name);
 	bool fits;
 
 	*present = value != NULL;
 	buf[0] = '\0';
 	if (!value)
 		return true;
-	fits = strlen((const char *)value) < len;
+	fits = strlen(value) < len;
 	if (fits)
-		strcpy(buf, (const char *)value);
-	xmlFree(value);
+		strcpy(buf, value);
 	return fits;
 }
 
-static bool attr_equals(const xmlNode *node, const char *name,
+static bool attr_equals(const struct xml_node *node, const char *name,
 			const char *expected)
 {
-	xmlChar *value = xmlGetNoNsProp(node, (const xmlChar *)name);
-	bool same = value && strcmp((const char *)value, expected) == 0;
+	const char *value = xml_attr(node, name);
 
-	xmlFree(value);
-	return same;
+	return value && strcmp(value, expected) == 0;
 }
 
 /*
  * An element's text, leading and trailing white space cut, into buf.
  * Returns false when it does not fit.
  */
-static bool text_copy(const xmlNode *node, char *buf, size_t len)
+static bool text_copy(const struct xml_node *node, char *buf, size_t len)
 {
-	xmlChar *content = xmlNodeGetContent(node);
-	const char *start = content ? (const char *)content : "";
-	size_t n;
-	bool fits;
+	const char *start = node->text;
+	size_t n = node->text_len;
 
-	while (isspace((unsigned char)*start))
+	while (n && isspace((unsigned char)*start)) {
 		start++;
-	n = strlen(start);
+		n--;
+	}
 	while (n && isspace((unsigned char)start[n - 1]))
 		n--;
-	fits = n < len;
-	if (fits) {
-		memcpy(buf, start, n);
-		buf[n] = '\0';
-	} else {
+	if (n >= len) {
 		buf[0] = '\0';
+		return false;
 	}
-	xmlFree(content);
-	return fits;
+	memcpy(buf, start, n);
+	buf[n] = '\0';
+	return true;
 }
 
-static bool has_control_bytes(const char *text)
+static bool has_control_bytes(const char *text, size_t len)
 {
-	for (; *text; text++)
-		if (iscntrl((unsigned char)*text))
+	for (size_t i = 0; i < len; i++)
+		if (iscntrl((unsigned char)text[i]))
 			return true;
 	return false;
 }
 
-static int parse_name(const xmlNode *domain, const char *label,
+static int parse_name(const struct xml_node *domain, const char *label,
 		      struct vm_facts *vm, struct iq_err *err)
 {
-	xmlNodePtr node = first_child(domain, "name");
-	xmlChar *content;
-	size_t len;
+	const struct xml_node *node = xml_child(domain, "name");
 
 	if (!node)
 		return iq_fail(err, IQ_EREFUSED,
@@ -248,18 +159,14 @@ static int parse_name(const xmlNode *domain, const char *label,
 			       "one)",
 			       label);
 	/* Not trimmed: libvirt takes the name as written. */
-	content = xmlNodeGetContent(node);
-	len = content ? strlen((const char *)content) : 0;
-	if (len == 0 || len >= sizeof(vm->name) ||
-	    has_control_bytes((const char *)content)) {
-		xmlFree(content);
+	if (node->text_len == 0 || node->text_len >= sizeof(vm->name) ||
+	    has_control_bytes(node->text, node->text_len))
 		return iq_fail(err, IQ_EREFUSED,
 			       "%s:%ld: <name> must be 1 to %zu bytes without "
 			       "control characters",
 			       label, line_of(node), sizeof(vm->name) - 1);
-	}
-	memcpy(vm->name, content, len + 1);
-	xmlFree(content);
+	memcpy(vm->name, node->text, node->text_len);
+	vm->name[node->text_len] = '\0';
 	return IQ_OK;
 }
 
@@ -313,10 +220,10 @@ static bool uuid_canonical(const char *text, char out[37])
 	return true;
 }
 
-static int parse_uuid(const xmlNode *domain, const char *label,
+static int parse_uuid(const struct xml_node *domain, const char *label,
 		      struct vm_facts *vm, struct iq_err *err)
 {
-	xmlNodePtr node = first_child(domain, "uuid");
+	const struct xml_node *node = xml_child(domain, "uuid");
 	char text[128];
 
 	if (!node)
@@ -365,17 +272,17 @@ static uint64_t memory_unit_scale(const char *unit)
 	return scale;
 }
 
-static int parse_memory(const xmlNode *domain, const char *label,
+static int parse_memory(const struct xml_node *domain, const char *label,
 			struct vm_facts *vm, struct iq_err *err)
 {
-	xmlNodePtr node = first_child(domain, "memory");
+	const struct xml_node *node = xml_child(domain, "memory");
 	const char *what = "memory";
 	char text[64], unit[16], shown[48];
 	bool has_unit, digits;
 	uint64_t count = 0, scale, bytes;
 
 	if (!node) {
-		node = first_child(domain, "currentMemory");
+		node = xml_child(domain, "currentMemory");
 		what = "currentMemory";
 	}
 	if (!node)
@@ -444,7 +351,7 @@ static int parse_memory(const xmlNode *domain, const char *label,
  * A count with a libvirt memory unit (unit_attr; default KiB) from
  * attribute attr of node, in bytes, rounded up to KiB as libvirt does.
  */
-static int parse_scaled(const xmlNode *node, const char *attr,
+static int parse_scaled(const struct xml_node *node, const char *attr,
 			const char *unit_attr, const char *what,
 			const char *label, uint64_t *bytes, struct iq_err *err)
 {
@@ -480,8 +387,9 @@ static int parse_scaled(const xmlNode *node, const char *attr,
  * Whether NUMA node id is in a libvirt nodeset ("0", "0-3,5", "0-7,^2").
  * A malformed nodeset: IQ_EREFUSED naming it.
  */
-static int nodeset_has(const xmlNode *page, const char *text, unsigned id,
-		       const char *label, bool *has, struct iq_err *err)
+static int nodeset_has(const struct xml_node *page, const char *text,
+		       unsigned id, const char *label, bool *has,
+		       struct iq_err *err)
 {
 	bool any = false, excluded = false;
 	const char *p = text;
@@ -537,15 +445,17 @@ bad : {
  * *huge false when the node is ordinary memory (some <page> elements
  * name other nodes only). page_bytes 0: the host's default size.
  */
-static int node_page(const xmlNode *hugepages, unsigned node, const char *label,
-		     bool *huge, uint64_t *page_bytes, struct iq_err *err)
+static int node_page(const struct xml_node *hugepages, unsigned node,
+		     const char *label, bool *huge, uint64_t *page_bytes,
+		     struct iq_err *err)
 {
 	bool any_page = false, have_default = false;
 	uint64_t default_bytes = 0;
 
 	*huge = false;
 	*page_bytes = 0;
-	for (xmlNodePtr page = hugepages->children; page; page = page->next) {
+	for (const struct xml_node *page = hugepages->child; page;
+	     page = page->next) {
 		char nodeset[256];
 		bool has_nodeset, has;
 		uint64_t bytes;
@@ -595,12 +505,13 @@ static int node_page(const xmlNode *hugepages, unsigned node, const char *label,
  * or stays ordinary memory. Memory outside every cell (no <numa>: all of
  * it, node 0) follows node 0's rule without cells, else the default page.
  */
-static int parse_hugepages(const xmlNode *domain, const char *label,
+static int parse_hugepages(const struct xml_node *domain, const char *label,
 			   struct vm_facts *vm, struct iq_err *err)
 {
-	xmlNodePtr hugepages =
-		first_child(first_child(domain, "memoryBacking"), "hugepages");
-	xmlNodePtr numa = first_child(first_child(domain, "cpu"), "numa");
+	const struct xml_node *hugepages =
+		xml_child(xml_child(domain, "memoryBacking"), "hugepages");
+	const struct xml_node *numa =
+		xml_child(xml_child(domain, "cpu"), "numa");
 	uint64_t in_cells = 0, page_bytes;
 	unsigned index = 0;
 	bool huge;
@@ -608,7 +519,7 @@ static int parse_hugepages(const xmlNode *domain, const char *label,
 
 	if (!hugepages)
 		return IQ_OK;
-	for (xmlNodePtr cell = numa ? numa->children : NULL; cell;
+	for (const struct xml_node *cell = numa ? numa->child : NULL; cell;
 	     cell = cell->next) {
 		char id_text[16];
 		bool has_id;
@@ -656,10 +567,9 @@ static int parse_hugepages(const xmlNode *domain, const char *label,
 	return rc;
 }
 
-static bool in_icmquota_ns(const xmlNode *node)
+static bool in_icmquota_ns(const struct xml_node *node)
 {
-	return node->ns && node->ns->href &&
-	       strcmp((const char *)node->ns->href, ICMQUOTA_XMLNS) == 0;
+	return node->ns && strcmp(node->ns, ICMQUOTA_XMLNS) == 0;
 }
 
 /*
@@ -667,17 +577,17 @@ static bool in_icmquota_ns(const xmlNode *node)
  * matched by namespace URI, whatever the prefix. <class> may be in no
  * namespace (as written above) or in icmquota's (a default xmlns).
  */
-static int parse_class(const xmlNode *domain, const char *label,
+static int parse_class(const struct xml_node *domain, const char *label,
 		       struct vm_facts *vm, struct iq_err *err)
 {
-	xmlNodePtr metadata = first_child(domain, "metadata");
-	xmlNodePtr ours = NULL, class_node = NULL;
+	const struct xml_node *metadata = xml_child(domain, "metadata");
+	const struct xml_node *ours = NULL, *class_node = NULL;
 
 	if (!metadata)
 		return IQ_OK;
-	for (xmlNodePtr node = metadata->children; node; node = node->next) {
-		if (node->type != XML_ELEMENT_NODE || !in_icmquota_ns(node) ||
-		    strcmp((const char *)node->name, "vm") != 0)
+	for (const struct xml_node *node = metadata->child; node;
+	     node = node->next) {
+		if (!in_icmquota_ns(node) || strcmp(node->name, "vm") != 0)
 			continue;
 		if (ours)
 			return iq_fail(err, IQ_EREFUSED,
@@ -688,10 +598,10 @@ static int parse_class(const xmlNode *domain, const char *label,
 	}
 	if (!ours)
 		return IQ_OK;
-	for (xmlNodePtr node = ours->children; node; node = node->next) {
-		if (node->type == XML_ELEMENT_NODE &&
-		    (!node->ns || in_icmquota_ns(node)) &&
-		    strcmp((const char *)node->name, "class") == 0) {
+	for (const struct xml_node *node = ours->child; node;
+	     node = node->next) {
+		if ((!node->ns || in_icmquota_ns(node)) &&
+		    strcmp(node->name, "class") == 0) {
 			class_node = node;
 			break;
 		}
@@ -699,7 +609,8 @@ static int parse_class(const xmlNode *domain, const char *label,
 	if (!class_node)
 		return IQ_OK;
 	if (!text_copy(class_node, vm->class_name, sizeof(vm->class_name)) ||
-	    !vm->class_name[0] || has_control_bytes(vm->class_name)) {
+	    !vm->class_name[0] ||
+	    has_control_bytes(vm->class_name, strlen(vm->class_name))) {
 		vm->class_name[0] = '\0';
 		return iq_fail(err, IQ_EREFUSED,
 			       "%s:%ld: <class> in icmquota metadata must be 1 "
@@ -715,9 +626,9 @@ static int parse_class(const xmlNode *domain, const char *label,
  * One address attribute as libvirt reads it (strtoul, base 0): "0x" is hex,
  * a leading "0" octal, else decimal; absent means 0.
  */
-static int pci_part(const xmlNode *address, const char *name, unsigned long max,
-		    const char *where, const char *label, unsigned long *value,
-		    struct iq_err *err)
+static int pci_part(const struct xml_node *address, const char *name,
+		    unsigned long max, const char *where, const char *label,
+		    unsigned long *value, struct iq_err *err)
 {
 	char text[32], shown[48];
 	bool present;
@@ -751,12 +662,12 @@ static int pci_part(const xmlNode *address, const char *name, unsigned long max,
 }
 
 /* The host side of a passthrough device: its <source><address>. */
-static int add_source_address(const xmlNode *device, const char *where,
+static int add_source_address(const struct xml_node *device, const char *where,
 			      const char *label, struct vm_facts *vm,
 			      struct iq_err *err)
 {
-	xmlNodePtr address =
-		first_child(first_child(device, "source"), "address");
+	const struct xml_node *address =
+		xml_child(xml_child(device, "source"), "address");
 	unsigned long domain, bus, slot, function;
 	char addr[PCI_ADDR_LEN];
 	char path[128];
@@ -797,54 +708,51 @@ static int add_source_address(const xmlNode *device, const char *where,
  * device, not which host device it is: never read it. USB, SCSI, mdev and
  * mode='capabilities' hostdevs are not VFs.
  */
-static int parse_pci(const xmlNode *domain, const char *label,
+static int parse_pci(const struct xml_node *domain, const char *label,
 		     struct vm_facts *vm, struct iq_err *err)
 {
-	xmlNodePtr devices = first_child(domain, "devices");
+	const struct xml_node *devices = xml_child(domain, "devices");
 	unsigned hostdev_index = 0, interface_index = 0;
 	char where[96];
 
 	if (!devices)
 		return IQ_OK;
-	for (xmlNodePtr dev = devices->children; dev; dev = dev->next) {
+	for (const struct xml_node *dev = devices->child; dev;
+	     dev = dev->next) {
 		int rc;
 
 		if (is_element(dev, "hostdev")) {
-			xmlChar *mode = xmlGetNoNsProp(dev, BAD_CAST "mode");
-			bool subsystem = !mode || strcmp((const char *)mode,
-							 "subsystem") == 0;
+			const char *mode = xml_attr(dev, "mode");
+			bool subsystem =
+				!mode || strcmp(mode, "subsystem") == 0;
 
-			xmlFree(mode);
 			hostdev_index++;
 			if (!subsystem || !attr_equals(dev, "type", "pci"))
 				continue;
 			snprintf(where, sizeof(where),
 				 "/domain/devices/hostdev[%u]", hostdev_index);
 		} else if (is_element(dev, "interface")) {
-			xmlNodePtr address;
+			const struct xml_node *address;
 
 			interface_index++;
 			/* Its host device is chosen after prepare. */
 			if (attr_equals(dev, "type", "network")) {
-				xmlNodePtr alias = first_child(dev, "alias");
-				xmlChar *name =
-					alias ? xmlGetNoNsProp(alias,
-							       BAD_CAST "name")
-					      : NULL;
+				const struct xml_node *alias =
+					xml_child(dev, "alias");
+				const char *name =
+					alias ? xml_attr(alias, "name") : NULL;
 
 				vm->pending_ifaces++;
 				/* libvirt names the alias after the actual
 				 * type: a VF from a hostdev pool. */
-				if (name &&
-				    !strncmp((const char *)name, "hostdev", 7))
+				if (name && !strncmp(name, "hostdev", 7))
 					vm->hidden_vfs++;
-				xmlFree(name);
 			}
 			if (!attr_equals(dev, "type", "hostdev"))
 				continue;
-			address = first_child(first_child(dev, "source"),
-					      "address");
-			if (address && xmlHasProp(address, BAD_CAST "type") &&
+			address =
+				xml_child(xml_child(dev, "source"), "address");
+			if (address && xml_has_attr(address, "type") &&
 			    !attr_equals(address, "type", "pci"))
 				continue; /* e.g. a USB network adapter */
 			snprintf(where, sizeof(where),
@@ -860,27 +768,18 @@ static int parse_pci(const xmlNode *domain, const char *label,
 	return IQ_OK;
 }
 
-static int facts_from_doc(xmlDocPtr doc, const char *label, struct vm_facts *vm,
-			  struct iq_err *err)
+static int facts_from_doc(const struct xml_doc *doc, const char *label,
+			  struct vm_facts *vm, struct iq_err *err)
 {
-	xmlNodePtr root = xmlDocGetRootElement(doc);
+	const struct xml_node *root = doc->root;
 	int rc;
 
-	/* A libvirt domain never has one; refusing it rules out entities. */
-	if (doc->intSubset || doc->extSubset)
-		return iq_fail(err, IQ_EREFUSED,
-			       "%s: the domain XML has a <!DOCTYPE> (libvirt "
-			       "never writes one; remove it)",
-			       label);
 	if (!root || !is_element(root, "domain")) {
 		char shown[48], ns[48];
 
-		printable_excerpt(root ? (const char *)root->name : "", shown,
-				  sizeof(shown));
-		printable_excerpt(root && root->ns && root->ns->href
-					  ? (const char *)root->ns->href
-					  : "",
-				  ns, sizeof(ns));
+		printable_excerpt(root ? root->name : "", shown, sizeof(shown));
+		printable_excerpt(root && root->ns ? root->ns : "", ns,
+				  sizeof(ns));
 		return iq_fail(err, IQ_EREFUSED,
 			       "%s: not a libvirt domain XML (root element "
 			       "<%s>%s%s)",
@@ -903,7 +802,7 @@ static int facts_from_doc(xmlDocPtr doc, const char *label, struct vm_facts *vm,
 int vm_from_libvirt_xml(const char *xml, size_t len, const char *label,
 			struct vm_facts *vm, struct iq_err *err)
 {
-	xmlDocPtr doc;
+	struct xml_doc doc;
 	int rc;
 
 	memset(vm, 0, sizeof(*vm));
@@ -911,11 +810,11 @@ int vm_from_libvirt_xml(const char *xml, size_t len, const char *label,
 		label = "domain XML";
 	if (!xml)
 		len = 0;
-	doc = parse_xml(xml, len, label, err);
-	if (!doc)
-		return err ? err->code : IQ_EREFUSED;
-	rc = facts_from_doc(doc, label, vm, err);
-	xmlFreeDoc(doc);
+	rc = parse_xml(xml, len, label, &doc, err);
+	if (rc)
+		return rc;
+	rc = facts_from_doc(&doc, label, vm, err);
+	xml_doc_free(&doc);
 	if (rc) {
 		vm_facts_free(vm);
 		memset(vm, 0, sizeof(*vm));

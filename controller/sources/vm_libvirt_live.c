@@ -20,10 +20,7 @@
 
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
-#include <libxml/globals.h>
-#include <libxml/xmlerror.h>
 
-#include "controller/sources/libxml_dl.h"
 #include "controller/sources/vm.h"
 #include "lib/dynlib.h"
 #include "lib/file.h"
@@ -94,30 +91,27 @@ static void ignore_libvirt_error(void *opaque, virErrorPtr error)
  * libvirt parses XML with libxml2 in this process (the test driver's node
  * file, for one), and libxml2 prints some failures, e.g. "I/O warning :
  * failed to load external entity", through its generic handler to stderr.
- * Silenced around our libvirt calls only, then the caller's handler is put
- * back: libvirt's own error already says what went wrong.
+ * Silenced around our libvirt calls only, then libxml2's default handler
+ * is put back (icmquota itself parses with expat and sets none): libvirt's
+ * own error already says what went wrong. libxml2 is the copy libvirt
+ * loaded; these two names are its ABI since libxml2 2.0, so its headers
+ * are not needed.
  */
+typedef void (*xml_generic_error_fn)(void *ctx, const char *msg, ...);
+typedef void (*xml_set_generic_error_fn)(void *ctx,
+					 xml_generic_error_fn handler);
+
 static void ignore_xml_error(void *ctx, const char *msg, ...)
 {
 	(void)ctx;
 	(void)msg;
 }
 
-struct xml_handler {
-	xmlGenericErrorFunc func;
-	void *ctx;
-};
-
-static void xml_errors_quiet(struct xml_handler *saved)
+/* xmlSetGenericErrorFunc of the libxml2 libvirt brought, or NULL. */
+static xml_set_generic_error_fn xml_error_setter(void)
 {
-	saved->func = xmlGenericError;
-	saved->ctx = xmlGenericErrorContext;
-	xmlSetGenericErrorFunc(NULL, ignore_xml_error);
-}
-
-static void xml_errors_restore(const struct xml_handler *saved)
-{
-	xmlSetGenericErrorFunc(saved->ctx, saved->func);
+	return (xml_set_generic_error_fn)dynlib_loaded_sym(
+		"libxml2.so.2", "xmlSetGenericErrorFunc");
 }
 
 /*
@@ -272,18 +266,19 @@ static int list_running(const char *uri, struct vm_list *list,
 int vm_libvirt_list_running(const char *uri, struct vm_list *list,
 			    struct iq_err *err)
 {
-	struct xml_handler saved;
+	xml_set_generic_error_fn xml_errors;
 	int rc;
 
 	rc = uri && *uri ? libvirt_load(err) : IQ_OK;
-	/* libvirt brought libxml2 in already: this only finds it. */
-	if (rc == IQ_OK)
-		rc = libxml_dl_load(err);
 	if (rc)
 		return rc;
-	xml_errors_quiet(&saved);
+	/* After libvirt_load: libvirt brought libxml2 in. */
+	xml_errors = xml_error_setter();
+	if (xml_errors)
+		xml_errors(NULL, ignore_xml_error);
 	rc = list_running(uri, list, err);
-	xml_errors_restore(&saved);
+	if (xml_errors)
+		xml_errors(NULL, NULL); /* NULL: libxml2's default */
 	return rc;
 }
 

@@ -69,12 +69,21 @@ run apply -j
 expect_rc 0 "apply after scale"
 expect_eq "$(caps | sort -u)" $((39 * GIB / 16)) "apply keeps the scaled caps"
 
-# scale, but even at min_vf_cap (3GiB x 8 = 24GiB) it does not fit
+# scale, but even at min_vf_cap (3GiB x 8 = 24GiB) it does not fit: the
+# refusal quotes the split it compared, at min_vf_cap (19.5GiB left for
+# caps, 24GiB asked: short by 4.5GiB), not the caps before scaling
+# (32GiB, short by 12.5GiB)
 sim 90; policy scale 4GiB 3GiB observe
 before=$(fw_digest)
 run vm start --libvirt-xml "$SCRATCH/train.xml"
 expect_rc 1 "scale refuses below min"
-expect_err "does not fit even with its VF caps at min_vf_cap 3.0GiB: short by 12.5GiB" "scale refusal"
+expect_err "does not fit even with its VF caps at min_vf_cap 3.0GiB: short by 4.5GiB" "scale refusal: the shortfall at min_vf_cap"
+expect_err "VF caps 24.0GiB - " "scale refusal: the caps compared (8 x min_vf_cap 3GiB)"
+expect_err "= headroom -4.5GiB)" "scale refusal: the headroom compared"
+if grep -qF "12.5GiB" <<<"$ERR" || grep -qF "VF caps 32.0GiB" <<<"$ERR"; then
+	fail "scale refusal quotes the caps before scaling: $ERR"
+else pass; fi
+expect_one_line_err "scale refusal"
 expect_eq "$(fw_digest)" "$before" "scale refusal changes no cap"
 
 # warn: admitted, caps as the policy says, and it is said

@@ -91,6 +91,48 @@ est --per-gpu 40GB --pattern nixl
 expect_err "nccl, nixl-auto, nixl-try, ucx-max-hca=N" "pattern list"
 est --per-gpu 40XB
 expect_err "GB" "units named"
+
+# ucx-max-hca=N above --hcas: UCX registers on every HCA there is, so the
+# figures count --hcas; the output says the pattern's N was capped.
+est --per-gpu 40GB --pattern ucx-max-hca=16 -j
+expect_rc 0 "ucx-max-hca=16 on 8 HCAs"
+expect_eq "$(json "d['hcas_per_buffer'], d['hcas_per_buffer_asked'], d['hcas_per_buffer_capped']")" "8 16 True" "capped from 16 to 8, said"
+expect_eq "$(json "d['fw_pages_per_nic']")" 524288 "counted as 8 HCAs: the nixl-try figure"
+expect_eq "$(json "'asks for 16 HCAs per buffer, the host has 8' in d['note']")" True "JSON note"
+est --per-gpu 40GB --pattern ucx-max-hca=16
+expect_out "each buffer on 8 HCA(s) (capped)" "table: capped"
+expect_out "note: pattern ucx-max-hca=16 asks for 16 HCAs per buffer, the host has 8 (--hcas): counted on 8" "table: why"
+est --per-gpu 40GB --pattern ucx-max-hca=2 -j
+expect_eq "$(json "d['hcas_per_buffer'], d['hcas_per_buffer_asked'], d['hcas_per_buffer_capped'], 'note' in d")" "2 2 False False" "ucx-max-hca=2: not capped, no note"
+est --per-gpu 40GB --pattern ucx-max-hca=2
+if grep -q "capped\|note:" <<<"$OUT"; then fail "ucx-max-hca=2 says capped: $OUT"; else pass; fi
+est --per-gpu 40GB --pattern ucx-max-hca=8 --hcas 4 -j
+expect_eq "$(json "d['hcas_per_buffer'], d['hcas_per_buffer_capped']")" "4 True" "capped by --hcas 4"
+
+# sim register takes a workload size as estimate does: 34GB is 34e9 bytes
+# (a 2^23-entry table, 16384 pages per MR), 34GiB a 2^24 one (32768).
+make_sim
+VF=$(sim_vf "$(sim_pfs | head -1)" 0)
+while IFS='|' read -r size bytes want; do
+	est --per-gpu "$size" --pattern nccl -j
+	expect_eq "$(json "d['fw_pages_per_mr']")" "$want" "estimate $size: pages per MR"
+	"$BIN" --config none --root "$ROOT" sim register --vf "$VF" \
+		--bytes "$size" -j >"$SCRATCH/out" 2>"$SCRATCH/err"
+	RC=$? OUT=$(cat "$SCRATCH/out") ERR=$(cat "$SCRATCH/err")
+	expect_rc 0 "sim register --bytes $size"
+	expect_eq "$(json "d['bytes'], d['pages_per_mr']")" "$bytes $want" "sim register --bytes $size: as estimate"
+done <<'EOF2'
+34GB|34000000000|16384
+34 GB|34000000000|16384
+34GiB|36507222016|32768
+EOF2
+# Host sizes stay binary, and the error says which units are taken.
+"$BIN" --config none sim init "$SCRATCH/h2" --mem 256GB >/dev/null 2>"$SCRATCH/err"
+RC=$? ERR=$(cat "$SCRATCH/err")
+expect_rc 2 "sim init --mem 256GB"
+expect_err "--mem '256GB': bad unit: decimal KB, MB, GB, TB are not taken here (use B, KiB, MiB, GiB or TiB, powers of 1024)" "says which units"
+expect_one_line_err "sim init --mem 256GB"
+
 est --help
 expect_rc 0 "--help"
 expect_out "--pattern P" "help names the patterns"

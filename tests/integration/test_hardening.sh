@@ -12,7 +12,7 @@
 #     the lock never follow a symlink
 #   6 control characters from outside are escaped (\xNN) on stderr
 #   7 small ones: --lock-timeout nan, settings NUL/duplicate/empty value,
-#     long <memory>, 15 EiB VM, libxml2's own lines
+#     long <memory>, 15 EiB VM, the XML parser's own lines
 #   8 mutating commands check privileges first (run as nobody)
 . "$(dirname "$0")/lib.sh"
 
@@ -332,8 +332,9 @@ expect_err "VM vm-15e does not fit: short by 15.0EiB" "7: 15 EiB shortfall not c
 printf '<domain><name>x</name><memory>1<memory></domain>' >"$SCRATCH/bad.xml"
 run vm inspect --libvirt-xml "$SCRATCH/bad.xml"
 expect_rc 1 "7: malformed XML"
-expect_err "$SCRATCH/bad.xml:1: Opening and ending tag mismatch" "7: libxml2's message in ours"
-one_line "7: no libxml2 lines of its own"
+expect_err "$SCRATCH/bad.xml:1: mismatched tag (the XML is truncated or not well-formed)" \
+	"7: expat's message in ours"
+one_line "7: no XML parser lines of its own"
 
 # --- 8. privileges first ---------------------------------------------------
 as_nobody() {

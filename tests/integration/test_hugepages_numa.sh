@@ -24,7 +24,8 @@ expect_out "hugepages 512.0GiB in 1.0GiB pages" "inspect: the table says it"
 
 # 2048 - 333 reserve - 4 cap - 0.5 PF pages - 512 cell 1 - 1536 pools
 run plan --libvirt-xml "$XML" -j
-expect_rc 0 "plan"
+expect_rc 3 "plan: the split it plans overcommits: a problem (exit 3)"
+expect_err "plan: the host is overcommitted by 337.5GiB" "plan: says so"
 expect_eq "$(json 'd["split"]["vm_nonhuge_bytes"]')" $((512 << 30)) "plan: cell 1 is ordinary memory"
 expect_eq "$(json 'd["split"]["headroom_bytes"]')" $((-(675 << 29))) "plan: headroom -337.5 GiB"
 expect_eq "$(json 'd["split"]["fits"]')" False "plan: does not fit"

@@ -65,14 +65,20 @@ run hwm reset --all -j
 expect_rc 0 "hwm reset --all"
 expect_eq "$(json 'len(d)')" 8 "all 8 VFs"
 
-# usage
+# usage (2), and names that are not here (1, as explain's unknown VM)
 run hwm reset
 expect_rc 2 "nothing named"
 run hwm reset --vf 0000:99:00.1
-expect_rc 2 "not a VF"
+expect_rc 1 "not a VF here"
 expect_err "not a ConnectX VF" "said"
+run hwm reset --vf garbage
+expect_rc 2 "not a PCI address"
+expect_err "hwm reset --vf 'garbage': not a PCI address" "said as such"
+run hwm reset --vf "$(sim_pfs | head -1)"
+expect_rc 1 "a PF"
+expect_err "a PF, not a VF" "said"
 run hwm reset --vm nosuch
-expect_rc 2 "no such VM"
+expect_rc 1 "no such VM"
 run hwm
 expect_rc 2 "no action"
 

@@ -142,6 +142,37 @@ static void test_values(void)
 	teardown();
 }
 
+/*
+ * Every key of the table is parsed into its own field (the table drives
+ * the parser, the help and the error, so they cannot disagree), and the
+ * unknown-key error lists them all.
+ */
+static void test_every_key(void)
+{
+	struct config cfg;
+	struct iq_err err = {0};
+	char text[128], list[256];
+
+	CHECK_U64(config_nkeys, 9);
+	for (size_t i = 0; i < config_nkeys; i++) {
+		const struct config_key *k = &config_keys[i];
+
+		snprintf(text, sizeof(text), "%s = deny\n", k->key);
+		err.msg[0] = '\0';
+		CHECK_U64(
+			config_parse(text, strlen(text), "k.conf", &cfg, &err),
+			IQ_OK);
+		CHECK_STR((const char *)&cfg + k->offset, "deny");
+		CHECK(k->doc && k->doc[0]);
+	}
+	config_key_list(list, sizeof(list));
+	CHECK_STR(list, "policy, state, root, backend, on_error, interval, "
+			"libvirt_uri, ch_dir, metrics_dir");
+	CHECK_U64(config_parse("nope = 1\n", 9, "k.conf", &cfg, &err),
+		  IQ_EUSAGE);
+	CHECK_CONTAINS(err.msg, list);
+}
+
 static void test_unknown_key(void)
 {
 	struct config cfg;
@@ -263,6 +294,7 @@ int main(void)
 {
 	RUN(test_full_file);
 	RUN(test_values);
+	RUN(test_every_key);
 	RUN(test_unknown_key);
 	RUN(test_missing_equals);
 	RUN(test_on_error);

@@ -1060,7 +1060,11 @@ static void test_admit_scale(void)
 	plan_free(&plan);
 	free_vms(vms, 2);
 
-	/* 4 KiB more than the room: refused, the plan left as it was. */
+	/*
+	 * 4 KiB more than the room: refused, the plan left as it was. The
+	 * refusal quotes the split it compared, with grow's caps at
+	 * min_vf_cap (1 + 1 + other's 8 GiB), short by those 4 KiB.
+	 */
 	CHECK_U64(admit_grow(&host, &policy, 195 * GiB + 4 * KiB, vms, &plan,
 			     &split, &adm, &err),
 		  IQ_EREFUSED);
@@ -1068,7 +1072,9 @@ static void test_admit_scale(void)
 	CHECK(!adm.scaled);
 	CHECK_CONTAINS(err.msg, "VM grow does not fit even with its VF caps");
 	CHECK_CONTAINS(err.msg, "min_vf_cap 1.0GiB");
-	CHECK_CONTAINS(err.msg, "short by 10.0GiB");
+	CHECK_CONTAINS(err.msg, "short by 4.0KiB");
+	CHECK_CONTAINS(err.msg, "VF caps 10.0GiB - ");
+	CHECK_CONTAINS(err.msg, "= headroom -4.0KiB)");
 	CHECK_CONTAINS(err.msg, "defaults.min_vf_cap");
 	CHECK_U64(desired(&plan, PF0_VF(1)), 8 * GiB);
 	CHECK_U64(desired(&plan, PF1_VF(1)), 4 * GiB);

@@ -5,6 +5,10 @@
  * value's file:line:col, the digest over all files, a replacement text
  * standing in for a drop-in; and the tool's drop-in edited and emitted.
  */
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "lib/size.h"
 #include "policy/policy.h"
 
@@ -186,6 +190,55 @@ static void test_builtin_main_with_dropins(void)
 	policy_free(&p);
 }
 
+/*
+ * No main file (built-in defaults) and a policy.d others may write: refused
+ * as beside a main file, even when its only drop-in is a symlink to a
+ * root-owned file elsewhere (whose own check resolves past policy.d).
+ */
+static void test_builtin_main_untrusted_dropin_dir(void)
+{
+	char tmp[] = "/tmp/iq-test-dropins-XXXXXX";
+	char dir[128], safe[128], link[128], main_path[128], want[256];
+	struct policy p;
+	struct iq_err err = {0};
+	FILE *f;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "not root: trust checks are skipped, so is "
+				"this case\n");
+		return;
+	}
+	CHECK(mkdtemp(tmp) != NULL);
+	snprintf(dir, sizeof(dir), "%s/policy.d", tmp);
+	snprintf(safe, sizeof(safe), "%s/safe.yaml", tmp);
+	snprintf(link, sizeof(link), "%s/10-x.yaml", dir);
+	snprintf(main_path, sizeof(main_path), "%s/policy.yaml", tmp);
+	CHECK(mkdir(dir, 0755) == 0);
+	f = fopen(safe, "w");
+	CHECK(f != NULL);
+	if (f) {
+		fputs("version: 1\ndefaults: { vf_cap: unlimited }\n", f);
+		fclose(f);
+	}
+	CHECK(symlink(safe, link) == 0);
+	CHECK_U64(policy_load_merged(main_path, true, NULL, &p, &err), IQ_OK);
+	CHECK_U64(p.vf_cap.bytes, IQ_UNLIMITED);
+	policy_free(&p);
+	CHECK(chmod(dir, 0777) == 0);
+	CHECK_U64(policy_load_merged(main_path, true, NULL, &p, &err),
+		  IQ_EREFUSED);
+	snprintf(want, sizeof(want),
+		 "%s: writable by group or others (mode 0777): root does not "
+		 "trust the policy drop-ins; run chmod go-w %s",
+		 dir, dir);
+	CHECK_CONTAINS(err.msg, want);
+	policy_free(&p);
+	unlink(link);
+	unlink(safe);
+	rmdir(dir);
+	rmdir(tmp);
+}
+
 static void test_missing_main_is_an_error(void)
 {
 	struct policy p;
@@ -315,6 +368,7 @@ int main(void)
 	RUN(test_replace_new_file_takes_its_lexical_place);
 	RUN(test_unknown_class_names_the_dropin);
 	RUN(test_builtin_main_with_dropins);
+	RUN(test_builtin_main_untrusted_dropin_dir);
 	RUN(test_missing_main_is_an_error);
 	RUN(test_edit_set_emit_roundtrip);
 	RUN(test_edit_refusals);

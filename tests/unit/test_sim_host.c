@@ -645,7 +645,7 @@ static void test_init_refusals(void)
 	if (f)
 		fclose(f);
 	small_params(&p);
-	CHECK_U64(sim_host_init(root, &p, &err), IQ_EUSAGE);
+	CHECK_U64(sim_host_init(root, &p, &err), IQ_EREFUSED);
 	CHECK_CONTAINS(err.msg, "not empty");
 	CHECK_CONTAINS(err.msg, "--force");
 	CHECK(!present("sys"));

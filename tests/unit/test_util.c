@@ -290,6 +290,10 @@ static void test_size_parse_errors(void)
 	CHECK(refused_because("-1GiB", "negative"));
 	CHECK(refused_because(" -0.5G", "negative"));
 	CHECK(refused_because("8GB", "bad unit"));
+	CHECK(refused_because("8GB", "decimal KB, MB, GB, TB are not taken "
+				     "here (use B, KiB, MiB, GiB or TiB"));
+	CHECK(refused_because("8XB", "bad unit (use B, KiB, MiB, GiB, TiB or "
+				     "unlimited)"));
 	CHECK(refused_because("8gib", "bad unit"));
 	CHECK(refused_because("8Gi", "bad unit"));
 	CHECK(refused_because("8PiB", "bad unit"));

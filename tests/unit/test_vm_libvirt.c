@@ -9,6 +9,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "tests/unit/test.h"
 
@@ -482,6 +483,16 @@ static void test_class_by_namespace_uri(void)
 		  IQ_EREFUSED);
 	CHECK_STR(err.msg, "t.xml:4: a second <vm> element in namespace "
 			   "https://icmquota.dev/xmlns/1 (keep one)");
+	/* Any prefix names our URI; the prefix alone never does. */
+	CHECK_U64(parse_domain(&vm, &err,
+			       "<metadata><icmquota:vm xmlns:icmquota='urn:x'>"
+			       "<class>theirs</class></icmquota:vm>"
+			       "<_.z-9:vm xmlns:_.z-9='https://icmquota.dev/"
+			       "xmlns/1'><_.z-9:class>ours</_.z-9:class>"
+			       "</_.z-9:vm></metadata><memory>1</memory>"),
+		  IQ_OK);
+	CHECK_STR(vm.class_name, "ours");
+	vm_facts_free(&vm);
 }
 
 /*
@@ -624,13 +635,12 @@ static void test_not_well_formed(void)
 	struct iq_err err;
 
 	CHECK_U64(load("truncated.xml", &vm, &err), IQ_EREFUSED);
-	CHECK_STR(err.msg, FIXTURES "truncated.xml:110: AttValue: ' expected "
-				    "(the XML is truncated or not "
-				    "well-formed)");
+	CHECK_STR(err.msg, FIXTURES "truncated.xml:110: unclosed token (the "
+				    "XML is truncated or not well-formed)");
 	check_zeroed(&vm);
 
 	CHECK_U64(load("empty.xml", &vm, &err), IQ_EREFUSED);
-	CHECK_STR(err.msg, FIXTURES "empty.xml:1: Document is empty (the XML "
+	CHECK_STR(err.msg, FIXTURES "empty.xml:1: no element found (the XML "
 				    "is truncated or not well-formed)");
 	check_zeroed(&vm);
 
@@ -647,9 +657,91 @@ static void test_not_well_formed(void)
 			     "</domain>\n",
 			     &vm, &err),
 		  IQ_EREFUSED);
-	CHECK_CONTAINS(err.msg, "t.xml:3: ");
+	CHECK_STR(err.msg, "t.xml:3: mismatched tag (the XML is truncated or "
+			   "not well-formed)");
 	CHECK(!strchr(err.msg, '\n'));
 	CHECK(!strstr(err.msg, "<memory>"));
+	check_zeroed(&vm);
+	/* An entity only a DTD could declare. */
+	CHECK_U64(parse_domain(&vm, &err, "<memory>1</memory>&nbsp;"),
+		  IQ_EREFUSED);
+	CHECK_STR(err.msg, "t.xml:3: undefined entity (the XML is truncated "
+			   "or not well-formed)");
+}
+
+/* A domain whose metadata nests depth elements deep, the domain's
+ * included; the innermost one on line depth. */
+static char *nested_domain(unsigned depth)
+{
+	size_t len = 256 + 8 * (size_t)depth;
+	char *xml = malloc(len), *p = xml;
+
+	if (!xml)
+		abort();
+	p += sprintf(p, "<domain>\n<name>deep</name><memory>1</memory>"
+			"<metadata>\n");
+	for (unsigned i = 2; i < depth; i++)
+		p += sprintf(p, "<a>\n");
+	for (unsigned i = 2; i < depth; i++)
+		p += sprintf(p, "</a>");
+	sprintf(p, "</metadata></domain>");
+	return xml;
+}
+
+/* Nesting beyond VM_XML_MAX_DEPTH: refused where it goes too deep. */
+static void test_depth_limit(void)
+{
+	struct vm_facts vm;
+	struct iq_err err;
+	char *xml;
+
+	xml = nested_domain(VM_XML_MAX_DEPTH + 1);
+	CHECK_U64(parse_text(xml, &vm, &err), IQ_EREFUSED);
+	CHECK_STR(err.msg, "t.xml:257: elements nested more than 256 deep (a "
+			   "libvirt domain is far shallower)");
+	check_zeroed(&vm);
+	free(xml);
+	/* At the bound: a domain (with someone's deep metadata). */
+	xml = nested_domain(VM_XML_MAX_DEPTH);
+	CHECK_U64(parse_text(xml, &vm, &err), IQ_OK);
+	CHECK_STR(vm.name, "deep");
+	vm_facts_free(&vm);
+	free(xml);
+}
+
+/*
+ * Values come decoded: libvirt writes & and ' in names and attributes as
+ * &amp; and &apos; (virBufferEscapeString), character references are
+ * allowed anywhere.
+ */
+static void test_entities_decoded(void)
+{
+	static const char *const want[] = {"0000:3b:00.2"};
+	struct vm_facts vm;
+	struct iq_err err;
+
+	CHECK_U64(parse_text("<domain type='kvm'><name>R&amp;D&apos;s vm</name>"
+			     "<memory unit='G&#105;B'>2</memory><metadata>"
+			     "<q:vm xmlns:q='https://icmquota.dev/xmlns/1'>"
+			     "<class>gpu&amp;&apos;x</class></q:vm></metadata>"
+			     "<devices><hostdev mode='subsystem' "
+			     "type='p&#x63;i'><source><address domain='0' "
+			     "bus='0x&#51;b' slot='0' function='2'/></source>"
+			     "</hostdev></devices></domain>",
+			     &vm, &err),
+		  IQ_OK);
+	CHECK_STR(vm.name, "R&D's vm");
+	CHECK_U64(vm.memory_bytes, 2 * GiB);
+	CHECK_STR(vm.class_name, "gpu&'x");
+	check_pci(&vm, want, 1);
+	vm_facts_free(&vm);
+	/* &apos; inside a quoted value does not end it. */
+	CHECK_U64(
+		parse_domain(&vm, &err, "<memory unit='Gi&apos;B'>1</memory>"),
+		IQ_EREFUSED);
+	CHECK_STR(err.msg, "t.xml:3: <memory unit='Gi'B'>: unknown unit (use "
+			   "b, KB, k/KiB, MB, M/MiB, GB, G/GiB, TB, T/TiB, PB, "
+			   "P/PiB, EB or E/EiB)");
 }
 
 static void test_wrong_document(void)
@@ -699,7 +791,7 @@ static void test_doctype_refused(void)
 			     "</domain>",
 			     &vm, &err),
 		  IQ_EREFUSED);
-	CHECK_STR(err.msg, "t.xml: the domain XML has a <!DOCTYPE> (libvirt "
+	CHECK_STR(err.msg, "t.xml:1: the domain XML has a <!DOCTYPE> (libvirt "
 			   "never writes one; remove it)");
 	check_zeroed(&vm);
 	CHECK_U64(parse_text("<!DOCTYPE domain SYSTEM 'file:///etc/passwd'>\n"
@@ -708,6 +800,16 @@ static void test_doctype_refused(void)
 			     &vm, &err),
 		  IQ_EREFUSED);
 	CHECK_CONTAINS(err.msg, "<!DOCTYPE>");
+	/* Its own line, after the declaration and a comment. */
+	CHECK_U64(parse_text("<?xml version='1.0'?>\n<!-- x -->\n"
+			     "<!DOCTYPE domain [<!ENTITY a 'b'>]>\n"
+			     "<domain><name>x</name><memory>1</memory>"
+			     "</domain>",
+			     &vm, &err),
+		  IQ_EREFUSED);
+	CHECK_STR(err.msg, "t.xml:3: the domain XML has a <!DOCTYPE> (libvirt "
+			   "never writes one; remove it)");
+	check_zeroed(&vm);
 }
 
 static void test_bad_values_stay_one_line(void)
@@ -813,6 +915,8 @@ int main(void)
 	RUN(test_not_well_formed);
 	RUN(test_wrong_document);
 	RUN(test_doctype_refused);
+	RUN(test_depth_limit);
+	RUN(test_entities_decoded);
 	RUN(test_bad_values_stay_one_line);
 	RUN(test_file_errors);
 	RUN(test_add_pci_sorted_unique);
