@@ -2,7 +2,7 @@
 # `make check` and `make demo` install their Debian packages first when run
 # as root (tests/deps.sh), so each is one command on a fresh Debian 12.
 
-PKGS      := yaml-0.1 expat json-c libcurl libnl-3.0 libnl-genl-3.0 \
+PKGS      := yaml-0.1 expat json-c libnl-3.0 libnl-genl-3.0 \
              libvirt libibverbs libmlx5 libmd libsystemd libudev
 CC        ?= cc
 PREFIX    ?= /usr/local
@@ -10,17 +10,18 @@ DESTDIR   ?=
 VERSION   := 0.1.0
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-# libvirt, libcurl, libsystemd and libudev are dlopen'ed where they are
-# used (live domains, Cloud Hypervisor sockets, the daemon's sd_notify and
-# uevents): only their headers are needed at build time, and a run that
-# does not use them (the libvirt hook) does not load them. rdma-core
-# likewise, on first use (devx/rdma_dl.c): a libvirt hook call with nothing
-# to do costs a process start and little more. expat (the domain XML,
+# libvirt, libsystemd and libudev are dlopen'ed where they are used (live
+# domains, the daemon's sd_notify and uevents): only their headers are
+# needed at build time, and a run that does not use them (the libvirt
+# hook) does not load them. rdma-core likewise, on first use
+# (devx/rdma_dl.c): a libvirt hook call with nothing to do costs a process
+# start and little more. expat (the domain XML,
 # controller/sources/xml_tree.c; libc only) is linked: every hook call
 # parses, and there linking costs no more than dlopen (measured: within
 # 0.05 ms per process of each other; a command that parses no XML pays
-# about 0.05 ms for it).
-DLOPENED   := libvirt libcurl libsystemd libudev libibverbs libmlx5
+# about 0.05 ms for it). Cloud Hypervisor's API socket needs no library:
+# lib/http.c (libcurl cost the daemon ~8 MiB of RSS, see there).
+DLOPENED   := libvirt libsystemd libudev libibverbs libmlx5
 PKG_LIBS   := $(shell pkg-config --libs $(filter-out $(DLOPENED),$(PKGS)) 2>/dev/null) -ldl -lm -lpthread
 
 WARN      := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral \

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Libraries loaded where they are used (libvirt for live domains, libcurl
- * for Cloud Hypervisor), so that a run that needs neither, the libvirt
- * hook above all, does not pay for loading them.
+ * Libraries loaded where they are used (libvirt for live domains, libudev
+ * and libsystemd for the daemon), so that a run that needs none of them,
+ * the libvirt hook above all, does not pay for loading them.
  */
 #ifndef ICMQUOTA_DYNLIB_H
 #define ICMQUOTA_DYNLIB_H

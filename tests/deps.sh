@@ -7,7 +7,7 @@
 set -euo pipefail
 
 build_pkgs=(gcc make pkg-config libyaml-dev libexpat1-dev libjson-c-dev
-	libcurl4-openssl-dev libvirt-dev
+	libvirt-dev
 	libibverbs-dev rdma-core libmd-dev libnl-3-dev libnl-genl-3-dev
 	libsystemd-dev libudev-dev)
 test_pkgs=(libvirt-daemon-system libvirt-clients qemu-system-x86

@@ -9,6 +9,8 @@
 #include "controller/cli/config.h"
 #include "controller/core/state.h"
 #include "controller/sources/vm.h"
+#include "controller/sources/vm_ch.h"
+#include "lib/http.h"
 #include "policy/policy.h"
 
 const char help_global[] =
@@ -526,6 +528,9 @@ void help_print_limits(FILE *out)
 		"                    devices per VM; elements %u deep; no "
 		"<!DOCTYPE>\n"
 		"  journal           %u bytes, JSON %d levels deep\n"
+		"  Cloud Hypervisor  vm.info answers: %d bytes of status line "
+		"and header\n"
+		"                    fields, %u MiB of body, %d seconds\n"
 		"  --lock-timeout    0 to %d seconds\n"
 		"The policy is read and validated before the lock is taken: a "
 		"large or\n"
@@ -533,7 +538,8 @@ void help_print_limits(FILE *out)
 		POLICY_MAX_BYTES, POLICY_MAX_DEPTH, POLICY_MAX_CLASSES,
 		POLICY_MAX_VM_RULES, POLICY_MAX_DEVICES, CONFIG_MAX_BYTES,
 		VM_XML_MAX_BYTES, VM_MAX_PCI, VM_XML_MAX_DEPTH, STATE_MAX_BYTES,
-		STATE_MAX_DEPTH, LOCK_TIMEOUT_MAX_S);
+		STATE_MAX_DEPTH, HTTP_HEAD_MAX, VM_CH_BODY_MAX >> 20,
+		VM_CH_TIMEOUT_S, LOCK_TIMEOUT_MAX_S);
 }
 
 void help_print_security(FILE *out)

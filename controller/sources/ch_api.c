@@ -1,13 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
  * Cloud Hypervisor's API socket: one VMM process per VM serves a REST API
- * on a Unix socket; GET /api/v1/vm.info is asked with libcurl (loaded on
- * first use), bounded in size and time, and handed to the VmInfo parser
- * (ch_vminfo.c). Also the directory scan of `apply --ch-socket-dir`.
+ * on a Unix socket; GET /api/v1/vm.info is asked over lib/http.c (why not
+ * libcurl: see there), bounded in size and time, and handed to the VmInfo
+ * parser (ch_vminfo.c). Also the directory scan of `apply --ch-socket-dir`.
  */
 #include "controller/sources/vm_ch.h"
 
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
@@ -17,14 +16,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include <curl/curl.h>
-
-#include "lib/dynlib.h"
+#include "lib/http.h"
 #include "lib/text.h"
 
 #define VM_CH_CONNECT_TIMEOUT_S 2
-/* The host part is ignored over a Unix socket; CH's router wants a path. */
-#define VM_CH_INFO_URL "http://localhost/api/v1/vm.info"
+/* CH's router wants this path; the Host field is ignored on a socket. */
+#define VM_CH_INFO_PATH "/api/v1/vm.info"
 
 /* How a query went, beyond the error: what vm_ch_list_dir may skip. */
 enum ch_outcome {
@@ -33,87 +30,6 @@ enum ch_outcome {
 	CH_GONE,  /* no socket, nobody listening, or no answer in time */
 	CH_FAILED,
 };
-struct ch_body {
-	char *data;
-	size_t len;
-	bool too_large;
-};
-
-static size_t on_body(char *ptr, size_t size, size_t nmemb, void *user)
-{
-	struct ch_body *body = user;
-	size_t n = size * nmemb;
-	char *grown;
-
-	if (n > VM_CH_BODY_MAX - body->len) {
-		body->too_large = true;
-		return 0; /* curl stops with CURLE_WRITE_ERROR */
-	}
-	grown = realloc(body->data, body->len + n + 1);
-	if (!grown)
-		return 0;
-	memcpy(grown + body->len, ptr, n);
-	body->data = grown;
-	body->len += n;
-	body->data[body->len] = '\0';
-	return n;
-}
-
-/*
- * libcurl is loaded when a Cloud Hypervisor socket is asked: linking it
- * would cost every run (the libvirt hook's above all) ~4 ms of loading.
- */
-static struct {
-	bool loaded;
-	void (*easy_cleanup)(CURL *);
-	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
-	CURL *(*easy_init)(void);
-	CURLcode (*easy_perform)(CURL *);
-	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
-	const char *(*easy_strerror)(CURLcode);
-	CURLcode (*global_init)(long);
-	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
-	void (*slist_free_all)(struct curl_slist *);
-} cu;
-
-static int curl_load(const char *socket_path, struct iq_err *err)
-{
-	static const struct dynlib_sym syms[] = {
-		{"curl_easy_cleanup", (void **)&cu.easy_cleanup},
-		{"curl_easy_getinfo", (void **)&cu.easy_getinfo},
-		{"curl_easy_init", (void **)&cu.easy_init},
-		{"curl_easy_perform", (void **)&cu.easy_perform},
-		{"curl_easy_setopt", (void **)&cu.easy_setopt},
-		{"curl_easy_strerror", (void **)&cu.easy_strerror},
-		{"curl_global_init", (void **)&cu.global_init},
-		{"curl_slist_append", (void **)&cu.slist_append},
-		{"curl_slist_free_all", (void **)&cu.slist_free_all},
-	};
-	int rc;
-
-	if (cu.loaded)
-		return IQ_OK;
-	rc = dynlib_load("libcurl.so.4", syms, sizeof(syms) / sizeof(syms[0]),
-			 "install libcurl4", err);
-	if (rc)
-		return iq_err_prefix(err, "%s", socket_path);
-	cu.loaded = true;
-	return IQ_OK;
-}
-
-static int ch_curl_init(const char *socket_path, struct iq_err *err)
-{
-	static bool done;
-
-	if (curl_load(socket_path, err))
-		return err->code;
-	/* Once per process; the CLI is single-threaded. */
-	if (!done && cu.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		return iq_fail(err, IQ_EENV, "%s: cannot initialise libcurl",
-			       socket_path);
-	done = true;
-	return IQ_OK;
-}
 
 static int no_vmm(const char *socket_path, const char *cause,
 		  enum ch_outcome *outcome, struct iq_err *err)
@@ -125,7 +41,7 @@ static int no_vmm(const char *socket_path, const char *cause,
 		       socket_path, cause, socket_path);
 }
 
-/* The socket file itself, before curl: the precise cause of a failure. */
+/* The socket file itself, before connecting: the precise cause. */
 static int check_socket_file(const char *socket_path, enum ch_outcome *outcome,
 			     struct iq_err *err)
 {
@@ -148,165 +64,120 @@ static int check_socket_file(const char *socket_path, enum ch_outcome *outcome,
 	return IQ_OK;
 }
 
-/* A curl failure as the user can act on it. */
-static int curl_failure(CURL *curl, CURLcode res, const struct ch_body *body,
-			const char *socket_path, const char *detail,
+/* A failed exchange as the user can act on it. */
+static int http_failure(const struct http_answer *ans, const char *socket_path,
 			enum ch_outcome *outcome, struct iq_err *err)
 {
-	long os_errno = 0;
+	int e = ans->sys_errno;
 
-	switch (res) {
-	case CURLE_COULDNT_CONNECT:
-		cu.easy_getinfo(curl, CURLINFO_OS_ERRNO, &os_errno);
-		if (os_errno == EACCES || os_errno == EPERM)
+	switch (ans->failure) {
+	case HTTP_FAIL_CONNECT:
+		if (e == EACCES || e == EPERM)
 			return iq_fail(err, IQ_EENV,
 				       "%s: cannot connect: %s (run icmquota "
 				       "as root or as the VMM's user)",
-				       socket_path, strerror((int)os_errno));
-		if (os_errno == ECONNREFUSED || os_errno == ENOENT) {
+				       socket_path, strerror(e));
+		if (e == ECONNREFUSED || e == ENOENT) {
 			char cause[128];
 
 			snprintf(cause, sizeof(cause), "cannot connect: %s",
-				 strerror((int)os_errno));
+				 strerror(e));
 			return no_vmm(socket_path, cause, outcome, err);
 		}
 		return iq_fail(err, IQ_EENV,
-			       "%s: cannot connect: %s: is cloud-hypervisor "
-			       "running with --api-socket path=%s?",
-			       socket_path, detail, socket_path);
-	case CURLE_OPERATION_TIMEDOUT:
+			       "%s: %s: is cloud-hypervisor running with "
+			       "--api-socket path=%s?",
+			       socket_path, ans->detail, socket_path);
+	case HTTP_FAIL_TIMEOUT:
 		*outcome = CH_GONE;
 		return iq_fail(err, IQ_EENV, "%s: no answer in %ds (VMM hung?)",
 			       socket_path, VM_CH_TIMEOUT_S);
-	case CURLE_WRITE_ERROR:
-		if (body->too_large)
-			return iq_fail(
-				err, IQ_EREFUSED,
-				"%s: not a Cloud Hypervisor API (vm.info "
-				"answer larger than %u MiB)",
-				socket_path, VM_CH_BODY_MAX >> 20);
-		return iq_fail(err, IQ_EENV,
-			       "%s: out of memory reading vm.info",
-			       socket_path);
-	case CURLE_WEIRD_SERVER_REPLY:
-	case CURLE_UNSUPPORTED_PROTOCOL:
-	case CURLE_GOT_NOTHING:
-	case CURLE_HTTP2:
-	case CURLE_BAD_CONTENT_ENCODING:
+	case HTTP_FAIL_TOO_LARGE:
+	case HTTP_FAIL_MALFORMED:
 		return iq_fail(err, IQ_EREFUSED,
 			       "%s: not a Cloud Hypervisor API (%s)",
-			       socket_path, detail);
-	case CURLE_RECV_ERROR:
-	case CURLE_SEND_ERROR:
-	case CURLE_PARTIAL_FILE:
+			       socket_path, ans->detail);
+	case HTTP_FAIL_BROKEN:
 		return iq_fail(err, IQ_EENV,
 			       "%s: the VMM broke the connection (%s): did "
 			       "cloud-hypervisor exit?",
-			       socket_path, detail);
+			       socket_path, ans->detail);
 	default:
 		return iq_fail(err, IQ_EENV, "%s: GET vm.info failed: %s",
-			       socket_path, detail);
+			       socket_path, ans->detail);
 	}
 }
 
 /* An HTTP status other than 200, with the first line of CH's answer. */
-static int status_failure(long status, const struct ch_body *body,
+static int status_failure(const struct http_answer *ans,
 			  const char *socket_path, enum ch_outcome *outcome,
 			  struct iq_err *err)
 {
-	const char *text = body->data ? body->data : "";
+	const char *text = ans->body ? ans->body : "";
 	size_t line = strcspn(text, "\r\n");
 	char shown[136];
 
 	text_excerpt(text, line, 120, shown, sizeof(shown));
 	/* The OpenAPI file says 404; some CH versions answer 500 with the
 	 * VmNotCreated error instead: the same fact. */
-	if (status == 404 || (status == 500 && (strstr(text, "VmNotCreated") ||
-						strstr(text, "not created")))) {
+	if (ans->status == 404 ||
+	    (ans->status == 500 &&
+	     (strstr(text, "VmNotCreated") || strstr(text, "not created")))) {
 		*outcome = CH_NO_VM;
 		return iq_fail(err, IQ_EREFUSED,
 			       "%s: Cloud Hypervisor has no VM yet (vm.create "
 			       "first)",
 			       socket_path);
 	}
-	return iq_fail(err, IQ_EENV, "%s: vm.info answered HTTP %ld%s%s%s",
-		       socket_path, status, shown[0] ? " (" : "", shown,
+	return iq_fail(err, IQ_EENV, "%s: vm.info answered HTTP %d%s%s%s",
+		       socket_path, ans->status, shown[0] ? " (" : "", shown,
 		       shown[0] ? ")" : "");
 }
 
-/* GET vm.info; on success body holds the answer of a 200. */
-static int ch_get_vminfo(const char *socket_path, struct ch_body *body,
+/* GET vm.info; on success ans holds the body of a 200. */
+static int ch_get_vminfo(const char *socket_path, struct http_answer *ans,
 			 enum ch_outcome *outcome, struct iq_err *err)
 {
-	char detail[CURL_ERROR_SIZE] = "";
-	struct curl_slist *headers = NULL;
-	long status = 0;
-	CURLcode res;
-	CURL *curl;
+	const struct http_get req = {
+		.socket_path = socket_path,
+		.target = VM_CH_INFO_PATH,
+		.accept = "application/json",
+		.body_max = VM_CH_BODY_MAX,
+		.connect_ms = VM_CH_CONNECT_TIMEOUT_S * 1000,
+		.timeout_ms = VM_CH_TIMEOUT_S * 1000,
+	};
 	int rc;
 
-	rc = ch_curl_init(socket_path, err);
-	if (!rc)
-		rc = check_socket_file(socket_path, outcome, err);
+	memset(ans, 0, sizeof(*ans));
+	rc = check_socket_file(socket_path, outcome, err);
 	if (rc)
 		return rc;
-	curl = cu.easy_init();
-	headers = cu.slist_append(NULL, "Accept: application/json");
-	if (!curl || !headers) {
-		cu.easy_cleanup(curl);
-		cu.slist_free_all(headers);
-		return iq_fail(err, IQ_EENV, "%s: cannot set up libcurl",
-			       socket_path);
-	}
-	cu.easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, socket_path);
-	cu.easy_setopt(curl, CURLOPT_URL, VM_CH_INFO_URL);
-	cu.easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http");
-	cu.easy_setopt(curl, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
-	/* A proxy from the environment must not capture a local socket. */
-	cu.easy_setopt(curl, CURLOPT_NOPROXY, "*");
-	cu.easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-	cu.easy_setopt(curl, CURLOPT_HTTPGET, 1L);
-	cu.easy_setopt(curl, CURLOPT_TIMEOUT, (long)VM_CH_TIMEOUT_S);
-	cu.easy_setopt(curl, CURLOPT_CONNECTTIMEOUT,
-		       (long)VM_CH_CONNECT_TIMEOUT_S);
-	cu.easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	cu.easy_setopt(curl, CURLOPT_ERRORBUFFER, detail);
-	cu.easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
-	cu.easy_setopt(curl, CURLOPT_WRITEDATA, body);
-	res = cu.easy_perform(curl);
-	if (!detail[0])
-		snprintf(detail, sizeof(detail), "%s", cu.easy_strerror(res));
-	if (res != CURLE_OK)
-		rc = curl_failure(curl, res, body, socket_path, detail, outcome,
-				  err);
-	else if (cu.easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status) !=
-			 CURLE_OK ||
-		 status != 200)
-		rc = status_failure(status, body, socket_path, outcome, err);
-	cu.slist_free_all(headers);
-	cu.easy_cleanup(curl);
-	return rc;
+	if (http_unix_get(&req, ans, err))
+		return http_failure(ans, socket_path, outcome, err);
+	if (ans->status != 200)
+		return status_failure(ans, socket_path, outcome, err);
+	return IQ_OK;
 }
 
 static int ch_query(const char *socket_path, struct vm_facts *vm, char *state,
 		    size_t state_len, enum ch_outcome *outcome,
 		    struct iq_err *err)
 {
-	struct ch_body body = {0};
+	struct http_answer ans;
 	int rc;
 
 	memset(vm, 0, sizeof(*vm));
 	if (state && state_len)
 		state[0] = '\0';
 	*outcome = CH_FAILED;
-	rc = ch_get_vminfo(socket_path, &body, outcome, err);
+	rc = ch_get_vminfo(socket_path, &ans, outcome, err);
 	if (!rc) {
-		rc = vm_from_ch_vminfo(body.data ? body.data : "", body.len,
-				       socket_path, vm, state, state_len, err);
+		rc = vm_from_ch_vminfo(ans.body, ans.body_len, socket_path, vm,
+				       state, state_len, err);
 		if (!rc)
 			*outcome = CH_ANSWERED;
 	}
-	free(body.data);
+	http_answer_free(&ans);
 	return rc;
 }
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Cloud Hypervisor as a VM source: GET /api/v1/vm.info over the VMM's API
- * Unix socket (libcurl), VmInfo (cloud-hypervisor-openapi.yaml) -> facts.
+ * Unix socket (lib/http.c), VmInfo (cloud-hypervisor-openapi.yaml) -> facts.
  *
  * VmInfo carries no VM name: the name comes from the socket's place in
  * the layout (/run/ch/train-01.sock -> "train-01", libvirt's
