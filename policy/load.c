@@ -13,6 +13,40 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+int policy_load(const char *path, struct policy *policy, struct iq_err *err)
+{
+	char cause[sizeof(err->msg)];
+	size_t path_len = strlen(path);
+	char *text = NULL;
+	size_t len = 0;
+	int rc;
+
+	/* policy_free() is safe on every return, even before any parse. */
+	memset(policy, 0, sizeof(*policy));
+	rc = file_read_max(path, POLICY_MAX_BYTES, &text, &len, err);
+	if (rc) {
+		/* file_read_all says "PATH: CAUSE"; add what to do about it. */
+		const char *why = err->msg;
+
+		if (strncmp(why, path, path_len) == 0 &&
+		    strncmp(why + path_len, ": ", 2) == 0)
+			why += path_len + 2;
+		snprintf(cause, sizeof(cause), "%s", why);
+		return iq_fail(err, IQ_EENV,
+			       "%s: cannot read policy: %s (%s, or pass "
+			       "--policy FILE)",
+			       path, cause,
+			       strstr(cause, "larger than") ? "shorten it"
+			       : access(path, F_OK) == 0
+				       ? "check its permissions"
+				       : "create it");
+	}
+	rc = policy_parse(text, len, path, policy, err);
+	free(text);
+	return rc;
+}
 
 const char *policy_dropin_dir(const char *main_path, char *buf, size_t len)
 {

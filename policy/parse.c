@@ -7,20 +7,24 @@
  * offending key or value as LABEL:LINE:COL. The walk follows the schema of
  * architecture.md (fixed depth), never the tree generically, so anchors and
  * aliases that make the tree cyclic cannot make it loop.
+ *
+ * This file is the walk and the schema's values. What it stands on lives
+ * apart (policy/parse.h): libyaml's nodes, positions and messages in
+ * parse_node.c, the bounds (size, nesting, duplicate keys) in
+ * parse_limits.c; the checks that need the merged whole are check.c,
+ * reading the file load.c.
  */
 #include "lib/digest.h"
-#include "lib/file.h"
 #include "lib/pci.h"
 #include "lib/size.h"
+#include "policy/parse.h"
 #include "policy/policy.h"
 
 #include <ctype.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <yaml.h>
 
@@ -29,229 +33,11 @@
 #define DEFAULT_IDLE_VF_CAP_BYTES (256ULL << 20)
 #define DEFAULT_MIN_VF_CAP_BYTES  (1ULL << 30)
 
-/* Longest user text echoed back in a message. */
-#define ECHO_MAX 80
-
-struct parser {
-	yaml_document_t *doc;
-	const char *text;
-	size_t len;
-	const char *label;
-	struct policy *policy;
-	struct iq_err *err;
-};
-
 /* How a size value may be used. */
 enum size_kind {
 	SIZE_ICM_CAP,	  /* a firmware cap: must fit the 32-bit page count */
 	SIZE_HOST_MEMORY, /* host.reserve: a real amount, never unlimited */
 };
-
-static struct policy_pos mark_pos(yaml_mark_t mark)
-{
-	struct policy_pos pos = {
-		.line = (unsigned)mark.line + 1,
-		.col = (unsigned)mark.column + 1,
-	};
-
-	return pos;
-}
-
-static struct policy_pos node_pos(const yaml_node_t *node)
-{
-	return mark_pos(node->start_mark);
-}
-
-__attribute__((format(printf, 3, 4))) static int
-fail_pos(struct parser *p, struct policy_pos pos, const char *fmt, ...)
-{
-	char msg[1536];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return iq_fail(p->err, IQ_EREFUSED, "%s:%u:%u: %s", p->label, pos.line,
-		       pos.col, msg);
-}
-
-__attribute__((format(printf, 3, 4))) static int
-fail_at(struct parser *p, const yaml_node_t *node, const char *fmt, ...)
-{
-	struct policy_pos pos = node_pos(node);
-	char msg[1536];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return fail_pos(p, pos, "%s", msg);
-}
-
-static yaml_node_t *get_node(struct parser *p, int index)
-{
-	return yaml_document_get_node(p->doc, index);
-}
-
-static const char *scalar_text(const yaml_node_t *node)
-{
-	return (const char *)node->data.scalar.value;
-}
-
-/* A plain empty, "~" or "null" scalar: YAML's way of writing nothing. */
-static bool is_null(const yaml_node_t *node)
-{
-	static const char *const nulls[] = {"", "~", "null", "Null", "NULL"};
-
-	if (node->type != YAML_SCALAR_NODE ||
-	    node->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-		return false;
-	for (size_t i = 0; i < sizeof(nulls) / sizeof(nulls[0]); i++)
-		if (strcmp(scalar_text(node), nulls[i]) == 0)
-			return true;
-	return false;
-}
-
-/* What a node is, for "expected X, got Y" messages. */
-static const char *node_kind(const yaml_node_t *node, char *buf, size_t len)
-{
-	if (node->type == YAML_MAPPING_NODE)
-		return "a mapping";
-	if (node->type == YAML_SEQUENCE_NODE)
-		return "a list";
-	if (is_null(node))
-		return "nothing";
-	snprintf(buf, len, "'%.*s'", ECHO_MAX, scalar_text(node));
-	return buf;
-}
-
-static int fail_type(struct parser *p, const yaml_node_t *node,
-		     const char *path, const char *expected)
-{
-	char kind[ECHO_MAX + 8];
-
-	return fail_at(p, node, "%s: expected %s, got %s", path, expected,
-		       node_kind(node, kind, sizeof(kind)));
-}
-
-/* Mapping pairs of node; a null value counts as an empty mapping. */
-static int mapping_pairs(struct parser *p, const yaml_node_t *node,
-			 const char *path, const char *expected,
-			 yaml_node_pair_t **start, yaml_node_pair_t **end)
-{
-	*start = *end = NULL;
-	if (is_null(node))
-		return IQ_OK;
-	if (node->type != YAML_MAPPING_NODE)
-		return fail_type(p, node, path, expected);
-	*start = node->data.mapping.pairs.start;
-	*end = node->data.mapping.pairs.top;
-	return IQ_OK;
-}
-
-static size_t pair_count(yaml_node_pair_t *start, yaml_node_pair_t *end)
-{
-	return start ? (size_t)(end - start) : 0;
-}
-
-struct key_ref {
-	const char *text;
-	size_t index; /* in document order */
-	const yaml_node_t *node;
-};
-
-static int cmp_key_ref(const void *a, const void *b)
-{
-	const struct key_ref *x = a, *y = b;
-	int c = strcmp(x->text, y->text);
-
-	if (c)
-		return c;
-	return x->index < y->index ? -1 : x->index > y->index;
-}
-
-/*
- * A key used twice in one mapping: sorted once (O(n log n), not a scan of
- * the earlier keys per key), reported at the earliest repetition.
- */
-static int check_duplicate_keys(struct parser *p, const char *path,
-				yaml_node_pair_t *first, yaml_node_pair_t *end)
-{
-	size_t n = pair_count(first, end), used = 0;
-	const struct key_ref *dup = NULL, *orig = NULL;
-	struct key_ref *refs;
-	int rc = IQ_OK;
-
-	if (n < 2)
-		return IQ_OK;
-	refs = calloc(n, sizeof(*refs));
-	if (!refs)
-		return iq_fail(p->err, IQ_EENV, "%s: out of memory", p->label);
-	for (size_t i = 0; i < n; i++) {
-		const yaml_node_t *k = get_node(p, first[i].key);
-
-		if (k && k->type == YAML_SCALAR_NODE)
-			refs[used++] = (struct key_ref){scalar_text(k), i, k};
-	}
-	qsort(refs, used, sizeof(*refs), cmp_key_ref);
-	for (size_t i = 1; i < used; i++) {
-		if (strcmp(refs[i - 1].text, refs[i].text) != 0)
-			continue;
-		/* refs[i - 1] is the group's first only when it starts it. */
-		if ((i < 2 || strcmp(refs[i - 2].text, refs[i].text) != 0) &&
-		    (!dup || refs[i].index < dup->index)) {
-			dup = &refs[i];
-			orig = &refs[i - 1];
-		}
-	}
-	if (dup)
-		rc = fail_at(p, dup->node,
-			     "%s: duplicate key '%.*s' (first at line %u; "
-			     "keep one)",
-			     path, ECHO_MAX, dup->text,
-			     node_pos(orig->node).line);
-	free(refs);
-	return rc;
-}
-
-/*
- * The key of *pair as text, refusing keys that are not plain text and keys
- * that another pair of the same mapping (first..end) also uses.
- */
-static int pair_key(struct parser *p, const char *path, yaml_node_pair_t *first,
-		    yaml_node_pair_t *end, yaml_node_pair_t *pair,
-		    const char **key, yaml_node_t **key_node,
-		    yaml_node_t **value_node)
-{
-	yaml_node_t *k = get_node(p, pair->key);
-	yaml_node_t *v = get_node(p, pair->value);
-
-	if (pair == first) {
-		int rc = check_duplicate_keys(p, path, first, end);
-
-		if (rc)
-			return rc;
-	}
-	if (!k || !v)
-		return fail_pos(p, (struct policy_pos){1, 1, 0},
-				"%s: malformed YAML document", path);
-	if (k->type != YAML_SCALAR_NODE)
-		return fail_type(p, k, path, "a key name");
-	if (strlen(scalar_text(k)) != k->data.scalar.length)
-		return fail_at(p, k, "%s: a key contains a NUL character",
-			       path);
-	*key = scalar_text(k);
-	*key_node = k;
-	*value_node = v;
-	return IQ_OK;
-}
-
-static int unknown_key(struct parser *p, const yaml_node_t *key_node,
-		       const char *path, const char *expected)
-{
-	return fail_at(p, key_node, "%s: unknown key '%.*s' (expected %s)",
-		       path, ECHO_MAX, scalar_text(key_node), expected);
-}
 
 /* A non-empty text value copied into dst[size]. */
 static int parse_text(struct parser *p, const yaml_node_t *node,
@@ -261,18 +47,20 @@ static int parse_text(struct parser *p, const yaml_node_t *node,
 	const char *text;
 	size_t len;
 
-	if (node->type != YAML_SCALAR_NODE || is_null(node))
-		return fail_type(p, node, path, expected);
-	text = scalar_text(node);
+	if (node->type != YAML_SCALAR_NODE || pol_is_null(node))
+		return pol_fail_type(p, node, path, expected);
+	text = pol_scalar_text(node);
 	len = node->data.scalar.length;
 	if (strlen(text) != len)
-		return fail_at(p, node, "%s: contains a NUL character", path);
+		return pol_fail_at(p, node, "%s: contains a NUL character",
+				   path);
 	if (len == 0)
-		return fail_at(p, node, "%s: empty (give %s)", path, expected);
+		return pol_fail_at(p, node, "%s: empty (give %s)", path,
+				   expected);
 	if (len >= size)
-		return fail_at(p, node,
-			       "%s: too long (%zu characters; at most %zu)",
-			       path, len, size - 1);
+		return pol_fail_at(p, node,
+				   "%s: too long (%zu characters; at most %zu)",
+				   path, len, size - 1);
 	memcpy(dst, text, len + 1);
 	return IQ_OK;
 }
@@ -284,39 +72,41 @@ static int parse_size(struct parser *p, const yaml_node_t *node,
 	const char *text, *why = NULL;
 	uint64_t bytes;
 
-	if (node->type != YAML_SCALAR_NODE || is_null(node))
-		return fail_type(p, node, path, "a size like 8GiB");
-	text = scalar_text(node);
+	if (node->type != YAML_SCALAR_NODE || pol_is_null(node))
+		return pol_fail_type(p, node, path, "a size like 8GiB");
+	text = pol_scalar_text(node);
 	if (strlen(text) != node->data.scalar.length)
-		return fail_at(p, node, "%s: contains a NUL character", path);
+		return pol_fail_at(p, node, "%s: contains a NUL character",
+				   path);
 	if (!size_parse(text, &bytes, &why)) {
 		if (strncmp(why, "bad unit", 8) == 0)
-			return fail_at(p, node,
-				       "%s: bad size '%.*s' (use B, KiB, MiB, "
-				       "GiB, TiB or unlimited)",
-				       path, ECHO_MAX, text);
-		return fail_at(p, node,
-			       "%s: bad size '%.*s': %s (use a size like "
-			       "8GiB, or unlimited)",
-			       path, ECHO_MAX, text, why);
+			return pol_fail_at(
+				p, node,
+				"%s: bad size '%.*s' (use B, KiB, MiB, "
+				"GiB, TiB or unlimited)",
+				path, ECHO_MAX, text);
+		return pol_fail_at(p, node,
+				   "%s: bad size '%.*s': %s (use a size like "
+				   "8GiB, or unlimited)",
+				   path, ECHO_MAX, text, why);
 	}
 	if (bytes == IQ_UNLIMITED && kind == SIZE_HOST_MEMORY)
-		return fail_at(p, node,
-			       "%s: cannot be unlimited (give an amount of "
-			       "memory, e.g. 64GiB)",
-			       path);
+		return pol_fail_at(p, node,
+				   "%s: cannot be unlimited (give an amount of "
+				   "memory, e.g. 64GiB)",
+				   path);
 	if (bytes != IQ_UNLIMITED && bytes % ICM_PAGE_BYTES)
-		return fail_at(p, node,
-			       "%s: '%.*s' is %" PRIu64
-			       " bytes, not a multiple of 4 KiB (use whole "
-			       "4096-byte pages, e.g. %" PRIu64 ")",
-			       path, ECHO_MAX, text, bytes,
-			       (uint64_t)((bytes / ICM_PAGE_BYTES + 1) *
-					  ICM_PAGE_BYTES));
+		return pol_fail_at(p, node,
+				   "%s: '%.*s' is %" PRIu64
+				   " bytes, not a multiple of 4 KiB (use whole "
+				   "4096-byte pages, e.g. %" PRIu64 ")",
+				   path, ECHO_MAX, text, bytes,
+				   (uint64_t)((bytes / ICM_PAGE_BYTES + 1) *
+					      ICM_PAGE_BYTES));
 	/* The register holds a 32-bit page count whose all-ones is "no cap". */
 	if (kind == SIZE_ICM_CAP && bytes != IQ_UNLIMITED &&
 	    bytes / ICM_PAGE_BYTES >= PRM_ICM_UNLIMITED)
-		return fail_at(
+		return pol_fail_at(
 			p, node,
 			"%s: '%.*s' is above the largest cap the "
 			"firmware can hold (16TiB minus 8KiB, 4294967294 "
@@ -325,7 +115,7 @@ static int parse_size(struct parser *p, const yaml_node_t *node,
 			path, ECHO_MAX, text);
 	out->set = true;
 	out->bytes = bytes;
-	out->pos = node_pos(node);
+	out->pos = pol_node_pos(node);
 	return IQ_OK;
 }
 
@@ -338,18 +128,19 @@ static int parse_vf_cap_map(struct parser *p, const yaml_node_t *node,
 	char sub[512];
 	int rc;
 
-	rc = mapping_pairs(p, node, path, "a mapping like { vf_cap: 4GiB }",
-			   &start, &end);
+	rc = pol_mapping_pairs(p, node, path, "a mapping like { vf_cap: 4GiB }",
+			       &start, &end);
 	for (yaml_node_pair_t *pair = start; !rc && pair < end; pair++) {
 		yaml_node_t *key_node, *value;
 		const char *key;
 
-		rc = pair_key(p, path, start, end, pair, &key, &key_node,
-			      &value);
+		rc = pol_pair_key(p, path, start, end, pair, &key, &key_node,
+				  &value);
 		if (rc)
 			break;
 		if (strcmp(key, "vf_cap") != 0 && strcmp(key, "vm_cap") != 0)
-			return unknown_key(p, key_node, path, "vf_cap, vm_cap");
+			return pol_unknown_key(p, key_node, path,
+					       "vf_cap, vm_cap");
 		snprintf(sub, sizeof(sub), "%s.%s", path, key);
 		rc = parse_size(p, value, sub, SIZE_ICM_CAP,
 				key[1] == 'f' ? vf_cap : vm_cap);
@@ -362,12 +153,12 @@ static int parse_version(struct parser *p, const yaml_node_t *node)
 	char kind[ECHO_MAX + 8];
 
 	if (node->type == YAML_SCALAR_NODE &&
-	    strcmp(scalar_text(node), "1") == 0)
+	    strcmp(pol_scalar_text(node), "1") == 0)
 		return IQ_OK;
-	return fail_at(p, node,
-		       "version: expected 1, got %s (this icmquota reads "
-		       "policy version 1)",
-		       node_kind(node, kind, sizeof(kind)));
+	return pol_fail_at(p, node,
+			   "version: expected 1, got %s (this icmquota reads "
+			   "policy version 1)",
+			   pol_node_kind(node, kind, sizeof(kind)));
 }
 
 static int parse_host(struct parser *p, const yaml_node_t *node)
@@ -376,16 +167,16 @@ static int parse_host(struct parser *p, const yaml_node_t *node)
 	yaml_node_pair_t *start, *end;
 	int rc;
 
-	rc = mapping_pairs(p, node, "host",
-			   "a mapping of reserve, admission, "
-			   "hugepages",
-			   &start, &end);
+	rc = pol_mapping_pairs(p, node, "host",
+			       "a mapping of reserve, admission, "
+			       "hugepages",
+			       &start, &end);
 	for (yaml_node_pair_t *pair = start; !rc && pair < end; pair++) {
 		yaml_node_t *key_node, *value;
 		const char *key;
 
-		rc = pair_key(p, "host", start, end, pair, &key, &key_node,
-			      &value);
+		rc = pol_pair_key(p, "host", start, end, pair, &key, &key_node,
+				  &value);
 		if (rc)
 			break;
 		if (strcmp(key, "reserve") == 0) {
@@ -394,42 +185,46 @@ static int parse_host(struct parser *p, const yaml_node_t *node)
 		} else if (strcmp(key, "admission") == 0) {
 			const char *expected = "strict, scale or warn";
 
-			if (value->type != YAML_SCALAR_NODE || is_null(value))
-				return fail_type(p, value, "host.admission",
-						 expected);
-			if (strcmp(scalar_text(value), "strict") == 0)
+			if (value->type != YAML_SCALAR_NODE ||
+			    pol_is_null(value))
+				return pol_fail_type(p, value, "host.admission",
+						     expected);
+			if (strcmp(pol_scalar_text(value), "strict") == 0)
 				policy->admission = POLICY_ADMIT_STRICT;
-			else if (strcmp(scalar_text(value), "scale") == 0)
+			else if (strcmp(pol_scalar_text(value), "scale") == 0)
 				policy->admission = POLICY_ADMIT_SCALE;
-			else if (strcmp(scalar_text(value), "warn") == 0)
+			else if (strcmp(pol_scalar_text(value), "warn") == 0)
 				policy->admission = POLICY_ADMIT_WARN;
 			else
-				return fail_at(p, value,
-					       "host.admission: unknown mode "
-					       "'%.*s' (use %s)",
-					       ECHO_MAX, scalar_text(value),
-					       expected);
-			policy->admission_pos = node_pos(value);
+				return pol_fail_at(
+					p, value,
+					"host.admission: unknown mode "
+					"'%.*s' (use %s)",
+					ECHO_MAX, pol_scalar_text(value),
+					expected);
+			policy->admission_pos = pol_node_pos(value);
 		} else if (strcmp(key, "hugepages") == 0) {
 			const char *expected = "observe or manage";
 
-			if (value->type != YAML_SCALAR_NODE || is_null(value))
-				return fail_type(p, value, "host.hugepages",
-						 expected);
-			if (strcmp(scalar_text(value), "observe") == 0)
+			if (value->type != YAML_SCALAR_NODE ||
+			    pol_is_null(value))
+				return pol_fail_type(p, value, "host.hugepages",
+						     expected);
+			if (strcmp(pol_scalar_text(value), "observe") == 0)
 				policy->hugepages = POLICY_HUGEPAGES_OBSERVE;
-			else if (strcmp(scalar_text(value), "manage") == 0)
+			else if (strcmp(pol_scalar_text(value), "manage") == 0)
 				policy->hugepages = POLICY_HUGEPAGES_MANAGE;
 			else
-				return fail_at(p, value,
-					       "host.hugepages: unknown mode "
-					       "'%.*s' (use %s)",
-					       ECHO_MAX, scalar_text(value),
-					       expected);
-			policy->hugepages_pos = node_pos(value);
+				return pol_fail_at(
+					p, value,
+					"host.hugepages: unknown mode "
+					"'%.*s' (use %s)",
+					ECHO_MAX, pol_scalar_text(value),
+					expected);
+			policy->hugepages_pos = pol_node_pos(value);
 		} else {
-			return unknown_key(p, key_node, "host",
-					   "reserve, admission, hugepages");
+			return pol_unknown_key(p, key_node, "host",
+					       "reserve, admission, hugepages");
 		}
 	}
 	return rc;
@@ -441,16 +236,16 @@ static int parse_defaults(struct parser *p, const yaml_node_t *node)
 	yaml_node_pair_t *start, *end;
 	int rc;
 
-	rc = mapping_pairs(p, node, "defaults",
-			   "a mapping of vf_cap, vm_cap, idle_vf_cap, "
-			   "min_vf_cap",
-			   &start, &end);
+	rc = pol_mapping_pairs(p, node, "defaults",
+			       "a mapping of vf_cap, vm_cap, idle_vf_cap, "
+			       "min_vf_cap",
+			       &start, &end);
 	for (yaml_node_pair_t *pair = start; !rc && pair < end; pair++) {
 		yaml_node_t *key_node, *value;
 		const char *key;
 
-		rc = pair_key(p, "defaults", start, end, pair, &key, &key_node,
-			      &value);
+		rc = pol_pair_key(p, "defaults", start, end, pair, &key,
+				  &key_node, &value);
 		if (rc)
 			break;
 		if (strcmp(key, "vf_cap") == 0)
@@ -466,9 +261,9 @@ static int parse_defaults(struct parser *p, const yaml_node_t *node)
 			rc = parse_size(p, value, "defaults.min_vf_cap",
 					SIZE_ICM_CAP, &policy->min_vf_cap);
 		else
-			return unknown_key(p, key_node, "defaults",
-					   "vf_cap, vm_cap, idle_vf_cap, "
-					   "min_vf_cap");
+			return pol_unknown_key(p, key_node, "defaults",
+					       "vf_cap, vm_cap, idle_vf_cap, "
+					       "min_vf_cap");
 	}
 	return rc;
 }
@@ -480,18 +275,19 @@ static int parse_classes(struct parser *p, const yaml_node_t *node)
 	size_t count;
 	int rc;
 
-	rc = mapping_pairs(p, node, "classes",
-			   "a mapping of class names, like "
-			   "gpu-8x: { vf_cap: 16GiB }",
-			   &start, &end);
-	count = pair_count(start, end);
+	rc = pol_mapping_pairs(p, node, "classes",
+			       "a mapping of class names, like "
+			       "gpu-8x: { vf_cap: 16GiB }",
+			       &start, &end);
+	count = pol_pair_count(start, end);
 	if (rc || !count)
 		return rc;
 	if (count > POLICY_MAX_CLASSES)
-		return fail_at(p, node,
-			       "classes: %zu classes, more than %d (a policy "
-			       "names kinds of VM, not VMs)",
-			       count, POLICY_MAX_CLASSES);
+		return pol_fail_at(
+			p, node,
+			"classes: %zu classes, more than %d (a policy "
+			"names kinds of VM, not VMs)",
+			count, POLICY_MAX_CLASSES);
 	policy->classes = calloc(count, sizeof(*policy->classes));
 	if (!policy->classes)
 		return iq_fail(p->err, IQ_EENV, "%s: out of memory", p->label);
@@ -501,15 +297,15 @@ static int parse_classes(struct parser *p, const yaml_node_t *node)
 		const char *key;
 		char path[512];
 
-		rc = pair_key(p, "classes", start, end, pair, &key, &key_node,
-			      &value);
+		rc = pol_pair_key(p, "classes", start, end, pair, &key,
+				  &key_node, &value);
 		if (rc)
 			return rc;
 		rc = parse_text(p, key_node, "classes", "a class name",
 				class->name, sizeof(class->name));
 		if (rc)
 			return rc;
-		class->pos = node_pos(key_node);
+		class->pos = pol_node_pos(key_node);
 		snprintf(path, sizeof(path), "classes.%s", class->name);
 		rc = parse_vf_cap_map(p, value, path, &class->vf_cap,
 				      &class->vm_cap);
@@ -543,10 +339,10 @@ static int parse_uuid(struct parser *p, const yaml_node_t *node,
 		uuid[i] = (char)tolower((unsigned char)uuid[i]);
 	return IQ_OK;
 bad:
-	return fail_at(p, node,
-		       "%s: bad uuid '%.*s' (use the 8-4-4-4-12 hex form, "
-		       "e.g. 4dea22b3-1d52-d8f3-2516-782e98ab3fa0)",
-		       path, ECHO_MAX, scalar_text(node));
+	return pol_fail_at(p, node,
+			   "%s: bad uuid '%.*s' (use the 8-4-4-4-12 hex form, "
+			   "e.g. 4dea22b3-1d52-d8f3-2516-782e98ab3fa0)",
+			   path, ECHO_MAX, pol_scalar_text(node));
 }
 
 static int parse_match(struct parser *p, const yaml_node_t *node,
@@ -557,22 +353,22 @@ static int parse_match(struct parser *p, const yaml_node_t *node,
 	int rc;
 
 	snprintf(path, sizeof(path), "%s.match", rule_path);
-	rc = mapping_pairs(p, node, path,
-			   "a mapping like { name: \"train-*\" } or "
-			   "{ uuid: UUID }",
-			   &start, &end);
+	rc = pol_mapping_pairs(p, node, path,
+			       "a mapping like { name: \"train-*\" } or "
+			       "{ uuid: UUID }",
+			       &start, &end);
 	if (rc)
 		return rc;
-	if (!pair_count(start, end))
-		return fail_at(p, node,
-			       "%s: empty (give name: GLOB and/or uuid: UUID)",
-			       path);
+	if (!pol_pair_count(start, end))
+		return pol_fail_at(
+			p, node,
+			"%s: empty (give name: GLOB and/or uuid: UUID)", path);
 	for (yaml_node_pair_t *pair = start; pair < end; pair++) {
 		yaml_node_t *key_node, *value;
 		const char *key;
 
-		rc = pair_key(p, path, start, end, pair, &key, &key_node,
-			      &value);
+		rc = pol_pair_key(p, path, start, end, pair, &key, &key_node,
+				  &value);
 		if (rc)
 			return rc;
 		if (strcmp(key, "name") == 0) {
@@ -585,7 +381,7 @@ static int parse_match(struct parser *p, const yaml_node_t *node,
 			snprintf(sub, sizeof(sub), "%s.uuid", path);
 			rc = parse_uuid(p, value, sub, rule->uuid);
 		} else {
-			return unknown_key(p, key_node, path, "name, uuid");
+			return pol_unknown_key(p, key_node, path, "name, uuid");
 		}
 		if (rc)
 			return rc;
@@ -602,19 +398,19 @@ static int parse_vm_rule(struct parser *p, const yaml_node_t *node,
 	int rc;
 
 	snprintf(path, sizeof(path), "vms[%zu]", index);
-	rule->pos = node_pos(node);
-	rc = mapping_pairs(p, node, path,
-			   "a rule like { match: { name: \"train-*\" }, "
-			   "class: gpu-8x }",
-			   &start, &end);
+	rule->pos = pol_node_pos(node);
+	rc = pol_mapping_pairs(p, node, path,
+			       "a rule like { match: { name: \"train-*\" }, "
+			       "class: gpu-8x }",
+			       &start, &end);
 	if (rc)
 		return rc;
 	for (yaml_node_pair_t *pair = start; pair < end; pair++) {
 		yaml_node_t *key_node, *value;
 		const char *key;
 
-		rc = pair_key(p, path, start, end, pair, &key, &key_node,
-			      &value);
+		rc = pol_pair_key(p, path, start, end, pair, &key, &key_node,
+				  &value);
 		if (rc)
 			return rc;
 		if (strcmp(key, "match") == 0) {
@@ -625,7 +421,7 @@ static int parse_vm_rule(struct parser *p, const yaml_node_t *node,
 			rc = parse_text(p, value, sub, "a class name",
 					rule->class_name,
 					sizeof(rule->class_name));
-			rule->class_pos = node_pos(value);
+			rule->class_pos = pol_node_pos(value);
 		} else if (strcmp(key, "vf_cap") == 0) {
 			snprintf(sub, sizeof(sub), "%s.vf_cap", path);
 			rc = parse_size(p, value, sub, SIZE_ICM_CAP,
@@ -635,22 +431,23 @@ static int parse_vm_rule(struct parser *p, const yaml_node_t *node,
 			rc = parse_size(p, value, sub, SIZE_ICM_CAP,
 					&rule->vm_cap);
 		} else {
-			return unknown_key(p, key_node, path,
-					   "match, class, vf_cap, vm_cap");
+			return pol_unknown_key(p, key_node, path,
+					       "match, class, vf_cap, vm_cap");
 		}
 		if (rc)
 			return rc;
 	}
 	if (!have_match)
-		return fail_at(p, node,
-			       "%s: no match (add match: { name: GLOB } "
-			       "and/or { uuid: UUID })",
-			       path);
+		return pol_fail_at(p, node,
+				   "%s: no match (add match: { name: GLOB } "
+				   "and/or { uuid: UUID })",
+				   path);
 	if (!rule->class_name[0] && !rule->vf_cap.set && !rule->vm_cap.set)
-		return fail_at(p, node,
-			       "%s: gives neither class nor vf_cap nor vm_cap "
-			       "(add class: NAME or vf_cap: SIZE)",
-			       path);
+		return pol_fail_at(
+			p, node,
+			"%s: gives neither class nor vf_cap nor vm_cap "
+			"(add class: NAME or vf_cap: SIZE)",
+			path);
 	return IQ_OK;
 }
 
@@ -659,29 +456,30 @@ static int parse_vms(struct parser *p, const yaml_node_t *node)
 	struct policy *policy = p->policy;
 	yaml_node_item_t *start, *end;
 
-	if (is_null(node))
+	if (pol_is_null(node))
 		return IQ_OK;
 	if (node->type != YAML_SEQUENCE_NODE)
-		return fail_type(p, node, "vms",
-				 "a list of rules ('- match: ...' lines)");
+		return pol_fail_type(p, node, "vms",
+				     "a list of rules ('- match: ...' lines)");
 	start = node->data.sequence.items.start;
 	end = node->data.sequence.items.top;
 	if (start == end)
 		return IQ_OK;
 	if (end - start > POLICY_MAX_VM_RULES)
-		return fail_at(p, node,
-			       "vms: %zu rules, more than %d (match VMs by "
-			       "name patterns or classes)",
-			       (size_t)(end - start), POLICY_MAX_VM_RULES);
+		return pol_fail_at(p, node,
+				   "vms: %zu rules, more than %d (match VMs by "
+				   "name patterns or classes)",
+				   (size_t)(end - start), POLICY_MAX_VM_RULES);
 	policy->vms = calloc((size_t)(end - start), sizeof(*policy->vms));
 	if (!policy->vms)
 		return iq_fail(p->err, IQ_EENV, "%s: out of memory", p->label);
 	for (yaml_node_item_t *item = start; item < end; item++) {
-		yaml_node_t *rule_node = get_node(p, *item);
+		yaml_node_t *rule_node = pol_get_node(p, *item);
 		int rc;
 
 		if (!rule_node)
-			return fail_at(p, node, "vms: malformed YAML document");
+			return pol_fail_at(p, node,
+					   "vms: malformed YAML document");
 		rc = parse_vm_rule(p, rule_node, policy->nvms,
 				   &policy->vms[policy->nvms]);
 		if (rc)
@@ -698,18 +496,19 @@ static int parse_devices(struct parser *p, const yaml_node_t *node)
 	size_t count;
 	int rc;
 
-	rc = mapping_pairs(p, node, "devices",
-			   "a mapping of PF PCI addresses, like "
-			   "\"0000:3b:00.0\": { vf_cap: 4GiB }",
-			   &start, &end);
-	count = pair_count(start, end);
+	rc = pol_mapping_pairs(p, node, "devices",
+			       "a mapping of PF PCI addresses, like "
+			       "\"0000:3b:00.0\": { vf_cap: 4GiB }",
+			       &start, &end);
+	count = pol_pair_count(start, end);
 	if (rc || !count)
 		return rc;
 	if (count > POLICY_MAX_DEVICES)
-		return fail_at(p, node,
-			       "devices: %zu PFs, more than %d (no host has "
-			       "that many)",
-			       count, POLICY_MAX_DEVICES);
+		return pol_fail_at(
+			p, node,
+			"devices: %zu PFs, more than %d (no host has "
+			"that many)",
+			count, POLICY_MAX_DEVICES);
 	policy->devices = calloc(count, sizeof(*policy->devices));
 	if (!policy->devices)
 		return iq_fail(p->err, IQ_EENV, "%s: out of memory", p->label);
@@ -719,25 +518,26 @@ static int parse_devices(struct parser *p, const yaml_node_t *node)
 		const char *key;
 		char path[64];
 
-		rc = pair_key(p, "devices", start, end, pair, &key, &key_node,
-			      &value);
+		rc = pol_pair_key(p, "devices", start, end, pair, &key,
+				  &key_node, &value);
 		if (rc)
 			return rc;
 		if (!pci_addr_normalize(key, dev->pci))
-			return fail_at(p, key_node,
-				       "devices: bad PCI address '%.*s' (use "
-				       "DDDD:BB:SS.F, e.g. 0000:3b:00.0)",
-				       ECHO_MAX, key);
+			return pol_fail_at(
+				p, key_node,
+				"devices: bad PCI address '%.*s' (use "
+				"DDDD:BB:SS.F, e.g. 0000:3b:00.0)",
+				ECHO_MAX, key);
 		/* "3b:00.0" and "0000:3b:00.0" are one device. */
 		for (size_t i = 0; i < policy->ndevices; i++)
 			if (strcmp(policy->devices[i].pci, dev->pci) == 0)
-				return fail_at(p, key_node,
-					       "devices: '%s' is the same "
-					       "device as the entry at line "
-					       "%u (keep one)",
-					       key,
-					       policy->devices[i].pos.line);
-		dev->pos = node_pos(key_node);
+				return pol_fail_at(
+					p, key_node,
+					"devices: '%s' is the same "
+					"device as the entry at line "
+					"%u (keep one)",
+					key, policy->devices[i].pos.line);
+		dev->pos = pol_node_pos(key_node);
 		snprintf(path, sizeof(path), "devices.%s", dev->pci);
 		rc = parse_vf_cap_map(p, value, path, &dev->vf_cap,
 				      &dev->vm_cap);
@@ -746,78 +546,6 @@ static int parse_devices(struct parser *p, const yaml_node_t *node)
 		policy->ndevices++;
 	}
 	return IQ_OK;
-}
-
-static int cmp_class_name(const void *a, const void *b)
-{
-	const struct policy_class *const *x = a, *const *y = b;
-
-	return strcmp((*x)->name, (*y)->name);
-}
-
-const char *policy_file(const struct policy *policy, struct policy_pos pos)
-{
-	if (!pos.line)
-		return "(built-in)";
-	if (pos.file < policy->nfiles)
-		return policy->files[pos.file];
-	return policy->path;
-}
-
-/* Checks that need the merged whole: class references, min <= vf_cap. */
-int policy_check(struct policy *policy, struct iq_err *err)
-{
-	const struct policy_class **sorted;
-	char have[64], limit[64];
-
-	/* Sorted once, looked up by bsearch: O((classes + rules) log n). */
-	sorted = calloc(policy->nclasses + 1, sizeof(*sorted));
-	if (!sorted)
-		return iq_fail(err, IQ_EENV, "%s: out of memory", policy->path);
-	for (size_t i = 0; i < policy->nclasses; i++)
-		sorted[i] = &policy->classes[i];
-	qsort(sorted, policy->nclasses, sizeof(*sorted), cmp_class_name);
-	for (size_t i = 0; i < policy->nvms; i++) {
-		const struct policy_vm_rule *rule = &policy->vms[i];
-		struct policy_pos pos = rule->class_pos;
-		struct policy_class key;
-		const struct policy_class *want = &key;
-
-		if (!rule->class_name[0])
-			continue;
-		snprintf(key.name, sizeof(key.name), "%s", rule->class_name);
-		if (bsearch(&want, sorted, policy->nclasses, sizeof(*sorted),
-			    cmp_class_name))
-			continue;
-		free(sorted);
-		return iq_fail(err, IQ_EREFUSED,
-			       "%s:%u:%u: vms[%zu].class: unknown class '%s' "
-			       "(define it under classes:, e.g. %s: { vf_cap: "
-			       "4GiB })",
-			       policy_file(policy, pos), pos.line, pos.col, i,
-			       rule->class_name, rule->class_name);
-	}
-	free(sorted);
-	if (policy->min_vf_cap.bytes <= policy->vf_cap.bytes)
-		return IQ_OK;
-	if (!policy->min_vf_cap.set) {
-		/*
-		 * The built-in floor is only a default: a smaller vf_cap
-		 * written in the file lowers it (scaling never goes below
-		 * the cap a VM gets anyway).
-		 */
-		policy->min_vf_cap.bytes = policy->vf_cap.bytes;
-		return IQ_OK;
-	}
-	size_format(policy->min_vf_cap.bytes, have, sizeof(have));
-	size_format(policy->vf_cap.bytes, limit, sizeof(limit));
-	return iq_fail(err, IQ_EREFUSED,
-		       "%s:%u:%u: defaults.min_vf_cap: %s is above "
-		       "defaults.vf_cap (%s%s); lower it to at most %s",
-		       policy_file(policy, policy->min_vf_cap.pos),
-		       policy->min_vf_cap.pos.line, policy->min_vf_cap.pos.col,
-		       have, limit, policy->vf_cap.set ? "" : ", built-in",
-		       limit);
 }
 
 static int parse_root(struct parser *p, const yaml_node_t *root)
@@ -829,30 +557,31 @@ static int parse_root(struct parser *p, const yaml_node_t *root)
 	int rc;
 
 	if (root->type != YAML_MAPPING_NODE)
-		return fail_type(p, root, "policy",
-				 "a mapping (version: 1, then host, defaults, "
-				 "classes, vms, devices)");
+		return pol_fail_type(
+			p, root, "policy",
+			"a mapping (version: 1, then host, defaults, "
+			"classes, vms, devices)");
 	start = root->data.mapping.pairs.start;
 	end = root->data.mapping.pairs.top;
 	/* Version first: a file of another version is not judged by v1. */
 	for (yaml_node_pair_t *pair = start; pair < end && !version; pair++) {
-		yaml_node_t *key_node = get_node(p, pair->key);
+		yaml_node_t *key_node = pol_get_node(p, pair->key);
 
 		if (key_node && key_node->type == YAML_SCALAR_NODE &&
-		    strcmp(scalar_text(key_node), "version") == 0)
-			version = get_node(p, pair->value);
+		    strcmp(pol_scalar_text(key_node), "version") == 0)
+			version = pol_get_node(p, pair->value);
 	}
 	if (!version)
-		return fail_at(p, root,
-			       "version: missing (add 'version: 1' as the "
-			       "first line)");
+		return pol_fail_at(p, root,
+				   "version: missing (add 'version: 1' as the "
+				   "first line)");
 	rc = parse_version(p, version);
 	for (yaml_node_pair_t *pair = start; !rc && pair < end; pair++) {
 		yaml_node_t *key_node, *value;
 		const char *key;
 
-		rc = pair_key(p, "policy", start, end, pair, &key, &key_node,
-			      &value);
+		rc = pol_pair_key(p, "policy", start, end, pair, &key,
+				  &key_node, &value);
 		if (rc)
 			break;
 		if (strcmp(key, "version") == 0)
@@ -868,54 +597,9 @@ static int parse_root(struct parser *p, const yaml_node_t *root)
 		else if (strcmp(key, "devices") == 0)
 			rc = parse_devices(p, value);
 		else
-			rc = unknown_key(p, key_node, "policy", keys);
+			rc = pol_unknown_key(p, key_node, "policy", keys);
 	}
 	return rc;
-}
-
-/* 1-based line:column of a byte offset (reader errors carry only that). */
-static struct policy_pos offset_pos(const char *text, size_t len, size_t offset)
-{
-	struct policy_pos pos = {1, 1, 0};
-
-	for (size_t i = 0; i < offset && i < len; i++) {
-		if (text[i] == '\n') {
-			pos.line++;
-			pos.col = 1;
-		} else {
-			pos.col++;
-		}
-	}
-	return pos;
-}
-
-static int syntax_error(struct parser *p, const yaml_parser_t *yp)
-{
-	struct policy_pos pos;
-	const char *problem = yp->problem ? yp->problem : "unknown problem";
-	const char *hint = "";
-
-	if (yp->error == YAML_MEMORY_ERROR)
-		return iq_fail(p->err, IQ_EENV,
-			       "%s: out of memory while reading the policy",
-			       p->label);
-	if (yp->error == YAML_READER_ERROR) {
-		pos = offset_pos(p->text, p->len, yp->problem_offset);
-		return fail_pos(p, pos,
-				"invalid YAML: %s (save the file as UTF-8 "
-				"text)",
-				problem);
-	}
-	pos = mark_pos(yp->problem_mark);
-	if (yp->problem_mark.index < p->len &&
-	    p->text[yp->problem_mark.index] == '\t')
-		hint = " (YAML indents with spaces, not tabs)";
-	if (yp->context)
-		return fail_pos(
-			p, pos, "invalid YAML: %s (%s that starts at %u:%u)%s",
-			problem, yp->context, mark_pos(yp->context_mark).line,
-			mark_pos(yp->context_mark).col, hint);
-	return fail_pos(p, pos, "invalid YAML: %s%s", problem, hint);
 }
 
 static void set_defaults(struct policy *policy)
@@ -936,82 +620,29 @@ static int parse_document(struct parser *p, yaml_parser_t *yp)
 	yaml_node_t *next_root;
 	int rc;
 
-	if (!root || is_null(root))
-		return fail_pos(p, (struct policy_pos){1, 1, 0},
-				"empty policy (need at least 'version: 1')");
+	if (!root || pol_is_null(root))
+		return pol_fail_pos(
+			p, (struct policy_pos){1, 1, 0},
+			"empty policy (need at least 'version: 1')");
 	rc = parse_root(p, root);
 	if (rc)
 		return rc;
 	/* A second document would be silently ignored: refuse it. */
 	if (!yaml_parser_load(yp, &next))
-		return syntax_error(p, yp);
+		return pol_syntax_error(p, yp);
 	next_root = yaml_document_get_root_node(&next);
 	/* A trailing empty "---" carries nothing: let it be. */
-	if (next_root && !is_null(next_root)) {
-		struct policy_pos pos = mark_pos(next.start_mark);
+	if (next_root && !pol_is_null(next_root)) {
+		struct policy_pos pos = pol_mark_pos(next.start_mark);
 
 		yaml_document_delete(&next);
-		return fail_pos(
+		return pol_fail_pos(
 			p, pos,
 			"a second YAML document (a policy is one "
 			"document; remove this '---' and what follows)");
 	}
 	yaml_document_delete(&next);
 	return IQ_OK;
-}
-
-/*
- * Before libyaml builds the document: the text is at most
- * POLICY_MAX_BYTES and nested at most POLICY_MAX_DEPTH deep. libyaml's
- * scanner costs O(depth) per token, so 40,000 levels would take seconds;
- * the events stop at the first level too deep. Syntax errors are left to
- * the load, which reports them with their position.
- */
-static int check_shape(struct parser *p)
-{
-	yaml_parser_t yp;
-	yaml_event_t ev;
-	unsigned depth = 0;
-	int rc = IQ_OK;
-
-	if (p->len > POLICY_MAX_BYTES)
-		return fail_pos(p, (struct policy_pos){1, 1, 0},
-				"%zu bytes, more than %u (a policy of every "
-				"class and rule a fleet needs is a few "
-				"hundred KiB)",
-				p->len, POLICY_MAX_BYTES);
-	if (!yaml_parser_initialize(&yp))
-		return iq_fail(p->err, IQ_EENV,
-			       "%s: out of memory while reading the policy",
-			       p->label);
-	yaml_parser_set_input_string(&yp, (const unsigned char *)p->text,
-				     p->len);
-	for (;;) {
-		yaml_event_type_t type;
-
-		if (!yaml_parser_parse(&yp, &ev))
-			break;
-		type = ev.type;
-		if (type == YAML_SEQUENCE_START_EVENT ||
-		    type == YAML_MAPPING_START_EVENT) {
-			if (++depth > POLICY_MAX_DEPTH) {
-				rc = fail_pos(p, mark_pos(ev.start_mark),
-					      "nested more than %d levels deep "
-					      "(the policy schema has 5)",
-					      POLICY_MAX_DEPTH);
-				yaml_event_delete(&ev);
-				break;
-			}
-		} else if (type == YAML_SEQUENCE_END_EVENT ||
-			   type == YAML_MAPPING_END_EVENT) {
-			depth--;
-		}
-		yaml_event_delete(&ev);
-		if (type == YAML_STREAM_END_EVENT)
-			break;
-	}
-	yaml_parser_delete(&yp);
-	return rc;
 }
 
 int policy_parse_fragment(const char *text, size_t len, const char *label,
@@ -1033,7 +664,7 @@ int policy_parse_fragment(const char *text, size_t len, const char *label,
 	snprintf(policy->path, sizeof(policy->path), "%s", p.label);
 	sha256_hex(text, len, policy->digest);
 	set_defaults(policy);
-	rc = check_shape(&p);
+	rc = pol_check_shape(&p);
 	if (rc) {
 		policy_free(policy);
 		return rc;
@@ -1052,7 +683,7 @@ int policy_parse_fragment(const char *text, size_t len, const char *label,
 			       p.label);
 	yaml_parser_set_input_string(&yp, (const unsigned char *)text, len);
 	if (!yaml_parser_load(&yp, &doc)) {
-		rc = syntax_error(&p, &yp);
+		rc = pol_syntax_error(&p, &yp);
 	} else {
 		rc = parse_document(&p, &yp);
 		yaml_document_delete(&doc);
@@ -1072,39 +703,6 @@ int policy_parse(const char *text, size_t len, const char *label,
 		rc = policy_check(policy, err);
 	if (rc)
 		policy_free(policy);
-	return rc;
-}
-
-int policy_load(const char *path, struct policy *policy, struct iq_err *err)
-{
-	char cause[sizeof(err->msg)];
-	size_t path_len = strlen(path);
-	char *text = NULL;
-	size_t len = 0;
-	int rc;
-
-	/* policy_free() is safe on every return, even before any parse. */
-	memset(policy, 0, sizeof(*policy));
-	rc = file_read_max(path, POLICY_MAX_BYTES, &text, &len, err);
-	if (rc) {
-		/* file_read_all says "PATH: CAUSE"; add what to do about it. */
-		const char *why = err->msg;
-
-		if (strncmp(why, path, path_len) == 0 &&
-		    strncmp(why + path_len, ": ", 2) == 0)
-			why += path_len + 2;
-		snprintf(cause, sizeof(cause), "%s", why);
-		return iq_fail(err, IQ_EENV,
-			       "%s: cannot read policy: %s (%s, or pass "
-			       "--policy FILE)",
-			       path, cause,
-			       strstr(cause, "larger than") ? "shorten it"
-			       : access(path, F_OK) == 0
-				       ? "check its permissions"
-				       : "create it");
-	}
-	rc = policy_parse(text, len, path, policy, err);
-	free(text);
 	return rc;
 }
 

@@ -3,15 +3,19 @@
  * The simulated host, one unit: everything icmquota needs to run without a
  * ConnectX NIC, found in this folder.
  *
- *   simfw.c         the firmware model
- *   sim_transport.c its transport (fw_transport_ops), picked by
- *                   --backend sim, or by auto on a simulated root
- *   sim_tree.c      the host-tree builder: sysfs/debugfs/procfs shapes
- *   sim_host.c      the host: parameters, guest registrations, FLR,
- *                   counters and meminfo recomputed from the firmware state
- *   sim_devlink.c   the kernel's devlink (ports, eswitch mode, the vnic
- *                   reporter's icm_consumption), from devlink.json
- *   cmd_sim.c       `icmquota sim init|register|flr|show|refresh`
+ *   simfw.c             the firmware model
+ *   simfw_state.c       its state files (JSON per PF, lock)
+ *   sim_transport.c     its transport (fw_transport_ops), picked by
+ *                       --backend sim, or by auto on a simulated root
+ *   sim_tree.c          the host-tree builder: sysfs/debugfs/procfs shapes
+ *   sim_host.c          the host: layout, parameters, sim init
+ *   sim_host_json.c     host.json: what the tree does not hold
+ *   sim_host_refresh.c  counters and meminfo recomputed from the firmware
+ *                       state
+ *   sim_host_guest.c    guest registrations, FLR
+ *   sim_devlink.c       the kernel's devlink (ports, eswitch mode, the vnic
+ *                       reporter's icm_consumption), from devlink.json
+ *   cmd_sim.c           `icmquota sim init|register|flr|show|refresh`
  *
  * What it models:
  * - PRM semantics (reference/prm.md) of QUERY_HCA_CAP (own and

@@ -77,6 +77,13 @@ bool sim_host_pf_pci(unsigned index, uint32_t domain, char out[PCI_ADDR_LEN]);
 const char *sim_host_gpu_pci(unsigned index);
 
 /*
+ * ROOT/rel as a path (rel without its leading slash: "proc/meminfo");
+ * IQ_EUSAGE naming root when it does not fit in out[len].
+ */
+int sim_host_path(char *out, size_t len, const char *root, const char *rel,
+		  struct iq_err *err);
+
+/*
  * Build the tree and the firmware state under root. A non-empty root is
  * refused unless params->force, which replaces what a previous init made
  * (sys/, proc/, icmquota-sim/) and leaves anything else alone.

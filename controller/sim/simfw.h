@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The simulated firmware: a model of the PRM semantics icmquota relies on
- * (prm.md), one state file per PF under ROOT/icmquota-sim/fw/. The sim
- * transport feeds it raw input mailboxes and returns what the firmware
- * would; `icmquota sim register/flr` drive the guest side (page requests,
- * function reset).
+ * (prm.md; simfw.c), one state file per PF under ROOT/icmquota-sim/fw/
+ * (simfw_state.c). The sim transport feeds it raw input mailboxes and
+ * returns what the firmware would; `icmquota sim register/flr` drive the
+ * guest side (page requests, function reset).
  */
 #ifndef ICMQUOTA_SIMFW_H
 #define ICMQUOTA_SIMFW_H
@@ -158,6 +158,12 @@ struct simfw_func *simfw_func_by_vhca(struct simfw_pf *pf, uint16_t vhca_id);
 bool simfw_alloc(struct simfw_pf *pf, struct simfw_func *fn, uint32_t pages);
 /* Function level reset: the function's ICM returns to the host. */
 void simfw_flr(struct simfw_pf *pf, struct simfw_func *fn);
+/*
+ * Every group's cur as the sum of its members' (its high-water mark
+ * following): after a PF's state is built or read (simfw_state.c), where
+ * the groups' cur is derived, never trusted.
+ */
+void simfw_groups_recompute(struct simfw_pf *pf);
 
 /* The vhca_id the simulated firmware gives a function (stable). */
 uint16_t simfw_vhca_id_for(unsigned pf_index, uint16_t function_id);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * libvirt domain XML -> VM facts (controller/sources/vm_libvirt.c), and
+ * libvirt domain XML -> VM facts (controller/sources/vm_libvirt*.c), and
  * under it the expat element tree (controller/sources/xml_tree.c), whose
  * shape is checked on every input it accepts: nesting within the bound,
  * lines never going back in document order, each element's text inside

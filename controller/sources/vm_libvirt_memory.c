@@ -1,0 +1,347 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A libvirt domain's memory: <memory> (or <currentMemory>) with libvirt's
+ * units, and its huge page backing per guest NUMA cell (<memoryBacking>
+ * <hugepages><page size nodeset>, <cpu><numa><cell memory>), charged to
+ * the page size QEMU gets from libvirt. Numbers and units are parsed as
+ * libvirt parses them, rounded up to KiB as libvirt keeps them.
+ */
+#include "controller/sources/vm.h"
+#include "controller/sources/vm_libvirt_xml.h"
+#include "controller/sources/xml_tree.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/*
+ * libvirt's memory units, case-insensitive: b/byte/bytes; a one-letter or
+ * "?iB" suffix is a power of 1024, "?B" a power of 1000, the letter being
+ * k, m, g, t, p or e. No unit means KiB. Returns 0 for an unknown unit.
+ */
+static uint64_t memory_unit_scale(const char *unit)
+{
+	static const char prefixes[] = "kmgtpe";
+	const char *prefix;
+	uint64_t base, scale = 1;
+
+	if (!unit[0])
+		return 1024;
+	if (!strcasecmp(unit, "b") || !strcasecmp(unit, "byte") ||
+	    !strcasecmp(unit, "bytes"))
+		return 1;
+	if (!unit[1] || !strcasecmp(unit + 1, "iB"))
+		base = 1024;
+	else if (tolower((unsigned char)unit[1]) == 'b' && !unit[2])
+		base = 1000;
+	else
+		return 0;
+	prefix = strchr(prefixes, tolower((unsigned char)unit[0]));
+	if (!prefix)
+		return 0;
+	for (const char *p = prefixes; p <= prefix; p++)
+		scale *= base;
+	return scale;
+}
+
+int lvxml_parse_memory(const struct xml_node *domain, const char *label,
+		       struct vm_facts *vm, struct iq_err *err)
+{
+	const struct xml_node *node = xml_child(domain, "memory");
+	const char *what = "memory";
+	char text[64], unit[16], shown[48];
+	bool has_unit, digits;
+	uint64_t count = 0, scale, bytes;
+
+	if (!node) {
+		node = xml_child(domain, "currentMemory");
+		what = "currentMemory";
+	}
+	if (!node)
+		return iq_fail(err, IQ_EREFUSED,
+			       "%s: the domain has neither <memory> nor "
+			       "<currentMemory> (libvirt requires one)",
+			       label);
+	if (!lvxml_attr_copy(node, "unit", unit, sizeof(unit), &has_unit) ||
+	    !(scale = memory_unit_scale(unit))) {
+		lvxml_printable_excerpt(unit, shown, sizeof(shown));
+		return iq_fail(
+			err, IQ_EREFUSED,
+			"%s:%ld: <%s unit='%s'>: unknown unit (use b, "
+			"KB, k/KiB, MB, M/MiB, GB, G/GiB, TB, T/TiB, PB, "
+			"P/PiB, EB or E/EiB)",
+			label, lvxml_line_of(node), what, shown);
+	}
+	/* Digits only: no sign, no fraction, no hex (as libvirt). */
+	if (!lvxml_text_copy(node, text, sizeof(text)))
+		return iq_fail(err, IQ_EREFUSED,
+			       "%s:%ld: <%s> value is longer than %zu "
+			       "characters: not a whole number of at most 20 "
+			       "digits (e.g. <%s unit='GiB'>64</%s>)",
+			       label, lvxml_line_of(node), what,
+			       sizeof(text) - 1, what, what);
+	digits = text[0] != '\0';
+
+	for (const char *p = text; digits && *p; p++) {
+		unsigned digit = (unsigned)(*p - '0');
+
+		if (!isdigit((unsigned char)*p)) {
+			digits = false;
+		} else if (count > (UINT64_MAX - digit) / 10) {
+			return iq_fail(err, IQ_EREFUSED,
+				       "%s:%ld: <%s> value is too large", label,
+				       lvxml_line_of(node), what);
+		} else {
+			count = count * 10 + digit;
+		}
+	}
+	if (!digits) {
+		lvxml_printable_excerpt(text, shown, sizeof(shown));
+		return iq_fail(err, IQ_EREFUSED,
+			       "%s:%ld: <%s> value '%s' is not a whole number "
+			       "(e.g. <%s unit='GiB'>64</%s>)",
+			       label, lvxml_line_of(node), what, shown, what,
+			       what);
+	}
+	/* libvirt keeps memory in KiB, rounding up: so do we. */
+	if (count > UINT64_MAX / scale || count * scale > UINT64_MAX - 1023) {
+		return iq_fail(err, IQ_EREFUSED,
+			       "%s:%ld: <%s> %llu %s is more than 16 EiB",
+			       label, lvxml_line_of(node), what,
+			       (unsigned long long)count,
+			       has_unit ? unit : "KiB");
+	}
+	bytes = (count * scale + 1023) / 1024 * 1024;
+	if (bytes == 0)
+		return iq_fail(err, IQ_EREFUSED,
+			       "%s:%ld: <%s> is 0: a domain needs memory",
+			       label, lvxml_line_of(node), what);
+	vm->memory_bytes = bytes;
+	return IQ_OK;
+}
+
+/*
+ * A count with a libvirt memory unit (unit_attr; default KiB) from
+ * attribute attr of node, in bytes, rounded up to KiB as libvirt does.
+ */
+static int parse_scaled(const struct xml_node *node, const char *attr,
+			const char *unit_attr, const char *what,
+			const char *label, uint64_t *bytes, struct iq_err *err)
+{
+	char text[64], unit[16], shown[48];
+	bool present, has_unit;
+	uint64_t count = 0, scale;
+	char *end;
+
+	if (!lvxml_attr_copy(node, unit_attr, unit, sizeof(unit), &has_unit) ||
+	    !(scale = memory_unit_scale(unit))) {
+		lvxml_printable_excerpt(unit, shown, sizeof(shown));
+		return iq_fail(err, IQ_EREFUSED,
+			       "%s:%ld: %s %s='%s': unknown unit (use b, KiB, "
+			       "MiB, GiB, TiB, ...)",
+			       label, lvxml_line_of(node), what, unit_attr,
+			       shown);
+	}
+	if (!lvxml_attr_copy(node, attr, text, sizeof(text), &present) ||
+	    !present || !isdigit((unsigned char)text[0]) ||
+	    (errno = 0, count = strtoull(text, &end, 10), *end) || errno ||
+	    count > (UINT64_MAX - 1023) / scale) {
+		lvxml_printable_excerpt(text, shown, sizeof(shown));
+		return iq_fail(err, IQ_EREFUSED,
+			       "%s:%ld: %s %s='%s' is not a whole number (e.g. "
+			       "%s='512' %s='GiB')",
+			       label, lvxml_line_of(node), what, attr, shown,
+			       attr, unit_attr);
+	}
+	*bytes = (count * scale + 1023) / 1024 * 1024;
+	return IQ_OK;
+}
+
+/*
+ * Whether NUMA node id is in a libvirt nodeset ("0", "0-3,5", "0-7,^2").
+ * A malformed nodeset: IQ_EREFUSED naming it.
+ */
+static int nodeset_has(const struct xml_node *page, const char *text,
+		       unsigned id, const char *label, bool *has,
+		       struct iq_err *err)
+{
+	bool any = false, excluded = false;
+	const char *p = text;
+
+	*has = false;
+	while (*p) {
+		bool negate = *p == '^';
+		unsigned long lo, hi;
+		char *end;
+
+		p += negate;
+		if (!isdigit((unsigned char)*p))
+			goto bad;
+		lo = hi = strtoul(p, &end, 10);
+		p = end;
+		if (*p == '-' && !negate) {
+			if (!isdigit((unsigned char)p[1]))
+				goto bad;
+			hi = strtoul(p + 1, &end, 10);
+			p = end;
+		}
+		if (hi < lo || (*p && *p != ','))
+			goto bad;
+		if (*p == ',' && !p[1])
+			goto bad;
+		p += *p == ',';
+		if (id >= lo && id <= hi) {
+			if (negate)
+				excluded = true;
+			else
+				any = true;
+		}
+	}
+	if (p == text)
+		goto bad;
+	*has = any && !excluded;
+	return IQ_OK;
+bad : {
+	char shown[48];
+
+	lvxml_printable_excerpt(text, shown, sizeof(shown));
+	return iq_fail(err, IQ_EREFUSED,
+		       "%s:%ld: <page nodeset='%s'>: not a NUMA node set "
+		       "(e.g. nodeset='0' or '0-1,3')",
+		       label, lvxml_line_of(page), shown);
+}
+}
+
+/*
+ * The page size a guest NUMA node's memory is backed by, as QEMU gets it
+ * from libvirt: the <page> whose nodeset holds the node, else the <page>
+ * without nodeset, else (a bare <hugepages/>) the host's default size;
+ * *huge false when the node is ordinary memory (some <page> elements
+ * name other nodes only). page_bytes 0: the host's default size.
+ */
+static int node_page(const struct xml_node *hugepages, unsigned node,
+		     const char *label, bool *huge, uint64_t *page_bytes,
+		     struct iq_err *err)
+{
+	bool any_page = false, have_default = false;
+	uint64_t default_bytes = 0;
+
+	*huge = false;
+	*page_bytes = 0;
+	for (const struct xml_node *page = hugepages->child; page;
+	     page = page->next) {
+		char nodeset[256];
+		bool has_nodeset, has;
+		uint64_t bytes;
+		int rc;
+
+		if (!lvxml_is_element(page, "page"))
+			continue;
+		any_page = true;
+		rc = parse_scaled(page, "size", "unit", "<page>", label, &bytes,
+				  err);
+		if (!rc && bytes == 0)
+			rc = iq_fail(err, IQ_EREFUSED,
+				     "%s:%ld: <page size='0'>: a page has a "
+				     "size",
+				     label, lvxml_line_of(page));
+		if (rc)
+			return rc;
+		if (!lvxml_attr_copy(page, "nodeset", nodeset, sizeof(nodeset),
+				     &has_nodeset))
+			return iq_fail(err, IQ_EREFUSED,
+				       "%s:%ld: <page nodeset>: too long",
+				       label, lvxml_line_of(page));
+		if (!has_nodeset) {
+			have_default = true;
+			default_bytes = bytes;
+			continue;
+		}
+		rc = nodeset_has(page, nodeset, node, label, &has, err);
+		if (rc)
+			return rc;
+		if (has) {
+			*huge = true;
+			*page_bytes = bytes;
+			return IQ_OK;
+		}
+	}
+	if (have_default || !any_page) {
+		*huge = true;
+		*page_bytes = default_bytes;
+	}
+	return IQ_OK;
+}
+
+/*
+ * Huge page backing per guest NUMA cell (<cpu><numa><cell memory>): each
+ * cell's memory is charged to the page size libvirt gives it (node_page),
+ * or stays ordinary memory. Memory outside every cell (no <numa>: all of
+ * it, node 0) follows node 0's rule without cells, else the default page.
+ */
+int lvxml_parse_hugepages(const struct xml_node *domain, const char *label,
+			  struct vm_facts *vm, struct iq_err *err)
+{
+	const struct xml_node *hugepages =
+		xml_child(xml_child(domain, "memoryBacking"), "hugepages");
+	const struct xml_node *numa =
+		xml_child(xml_child(domain, "cpu"), "numa");
+	uint64_t in_cells = 0, page_bytes;
+	unsigned index = 0;
+	bool huge;
+	int rc;
+
+	if (!hugepages)
+		return IQ_OK;
+	for (const struct xml_node *cell = numa ? numa->child : NULL; cell;
+	     cell = cell->next) {
+		char id_text[16];
+		bool has_id;
+		unsigned long id = index;
+		uint64_t bytes;
+
+		if (!lvxml_is_element(cell, "cell"))
+			continue;
+		if (!lvxml_attr_copy(cell, "id", id_text, sizeof(id_text),
+				     &has_id))
+			has_id = false;
+		if (has_id) {
+			char *end;
+
+			id = strtoul(id_text, &end, 10);
+			if (!id_text[0] || *end || id > 65535)
+				return iq_fail(err, IQ_EREFUSED,
+					       "%s:%ld: <cell id='%s'> is not "
+					       "a NUMA node number",
+					       label, lvxml_line_of(cell),
+					       id_text);
+		}
+		index++;
+		rc = parse_scaled(cell, "memory", "unit", "<numa><cell>", label,
+				  &bytes, err);
+		if (!rc)
+			rc = node_page(hugepages, (unsigned)id, label, &huge,
+				       &page_bytes, err);
+		if (!rc && huge)
+			rc = vm_add_huge(vm, page_bytes, bytes, err);
+		if (rc)
+			return rc;
+		in_cells += bytes;
+	}
+	if (in_cells >= vm->memory_bytes)
+		return IQ_OK;
+	if (index == 0) {
+		rc = node_page(hugepages, 0, label, &huge, &page_bytes, err);
+	} else {
+		/* Beyond the cells: only a page without nodeset applies. */
+		rc = node_page(hugepages, UINT_MAX, label, &huge, &page_bytes,
+			       err);
+	}
+	if (!rc && huge)
+		rc = vm_add_huge(vm, page_bytes, vm->memory_bytes - in_cells,
+				 err);
+	return rc;
+}
