@@ -211,8 +211,14 @@ for i in range(127):
                  f"</memory><memoryBacking><hugepages/></memoryBacking>"
                  f"<devices>{''.join(host)}</devices></domain>\n")
 PY
+# The apply bench's policy: 127 VMs x 8 VFs at 512 MiB fit 4 TiB.
+cat >"$SCRATCH/fleet-policy.yaml" <<'EOF'
+version: 1
+host: { reserve: 32GiB, admission: strict }
+defaults: { vf_cap: 512MiB, idle_vf_cap: 256MiB, min_vf_cap: 256MiB }
+EOF
 cat >"$SCRATCH/fleet.conf" <<EOF
-policy = $POLICY
+policy = $SCRATCH/fleet-policy.yaml
 state = $SCRATCH/fleet-state.json
 root = $FROOT
 backend = sim
