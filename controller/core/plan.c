@@ -206,14 +206,14 @@ static int check_unique_names(const struct vm_facts *vms, size_t nvms,
 	return rc;
 }
 
-/* The journal's record of the VF, whoever holds it; NULL if none. */
+/* The journal's record of the VF, whoever holds it; NULL if none. A
+ * binary search (the journal keeps its VFs sorted): build() asks once
+ * per VF, 1,016 times on a fleet host. */
 static const struct state_vf *journal_vf(const struct state *state,
 					 const struct plan_vf *pv)
 {
-	for (size_t j = 0; state && j < state->nvfs; j++)
-		if (strcmp(state->vfs[j].pci, pv->vf->pci) == 0)
-			return &state->vfs[j];
-	return NULL;
+	return state ? state_find_vf((struct state *)state, pv->vf->pci)
+		     : NULL;
 }
 
 static bool in_scope(const struct vm_facts *scope, const struct plan_vf *pv)
