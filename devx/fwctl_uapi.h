@@ -20,6 +20,8 @@
 #include <linux/types.h>
 
 #if defined(__has_include)
+/* cppcheck-suppress preprocessorErrorDirective ; cppcheck 2.10 cannot
+ * evaluate __has_include; the compilers can */
 #if __has_include(<fwctl/fwctl.h>)
 #include <fwctl/fwctl.h>
 #endif

@@ -79,7 +79,8 @@ static int vm_program(struct session *s, const struct vm_facts *vm,
 	struct state_vm *svm = state_find_vm(&s->state, vm->name);
 	/* A reconcile keeps what admission decided when the VM started. */
 	bool kept_scaled = !admit && svm && svm->scaled;
-	uint64_t kept_scaled_to = kept_scaled ? svm->scaled_cap_bytes : 0;
+	uint64_t kept_scaled_to =
+		kept_scaled && svm ? svm->scaled_cap_bytes : 0;
 	const struct vm_facts *self;
 	struct vm_facts scope;
 	int rc;

@@ -212,8 +212,7 @@ static int check_unique_names(const struct vm_facts *vms, size_t nvms,
 static const struct state_vf *journal_vf(const struct state *state,
 					 const struct plan_vf *pv)
 {
-	return state ? state_find_vf((struct state *)state, pv->vf->pci)
-		     : NULL;
+	return state ? state_find_vf((struct state *)state, pv->vf->pci) : NULL;
 }
 
 static bool in_scope(const struct vm_facts *scope, const struct plan_vf *pv)

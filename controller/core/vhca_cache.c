@@ -142,7 +142,7 @@ void vhca_cache_load(struct vhca_cache *c, const char *path, const char *root,
 static struct vhca_cache_entry *find(const struct vhca_cache *c,
 				     const char *vf_pci)
 {
-	struct vhca_cache_entry key;
+	struct vhca_cache_entry key = {0};
 
 	if (!c->n)
 		return NULL;
