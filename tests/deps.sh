@@ -12,7 +12,7 @@ build_pkgs=(gcc make pkg-config libyaml-dev libexpat1-dev libjson-c-dev
 	libsystemd-dev libudev-dev)
 test_pkgs=(libvirt-daemon-system libvirt-clients qemu-system-x86
 	python3 prometheus
-	strace util-linux valgrind clang libclang-rt-14-dev)
+	strace util-linux valgrind clang libclang-rt-14-dev cppcheck)
 # `make deb` (Build-Depends of packaging/debian/control) and
 # tests/packaging/run.sh: lintian, systemd-analyze, promtool, ansible.
 pkg_pkgs=(build-essential dpkg-dev debhelper fakeroot libnl-3-dev libnl-genl-3-dev
