@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "controller/core/host_paths.h"
 #include "devx/codec.h"
 #include "devx/fw.h"
 #include "devx/prm.h"
@@ -29,8 +30,8 @@
 
 #define PCI_DEVICES "/sys/bus/pci/devices"
 
-static int join(char *out, size_t len, const char *root, const char *path,
-		struct iq_err *err)
+int host_join(char *out, size_t len, const char *root, const char *path,
+	      struct iq_err *err)
 {
 	if (path_join(out, len, root, path) != 0)
 		return iq_fail(err, IQ_EENV, "%s%s: path too long", root, path);
@@ -45,7 +46,7 @@ static int device_file(char *out, size_t len, const char *root, const char *pci,
 
 	snprintf(rel, sizeof(rel), PCI_DEVICES "/%s%s%s", pci,
 		 name[0] ? "/" : "", name);
-	return join(out, len, root, rel, err);
+	return host_join(out, len, root, rel, err);
 }
 
 static bool exists(const char *path)
@@ -88,8 +89,8 @@ static int cmp_natural(const void *a, const void *b)
 }
 
 /* Entry names of a directory (no dot entries), in natural order. */
-static int list_dir(const char *path, char ***names, size_t *n, bool *missing,
-		    struct iq_err *err)
+int host_list_dir(const char *path, char ***names, size_t *n, bool *missing,
+		  struct iq_err *err)
 {
 	DIR *dir = opendir(path);
 	struct dirent *entry;
@@ -146,7 +147,7 @@ static int list_dir(const char *path, char ***names, size_t *n, bool *missing,
 	return IQ_OK;
 }
 
-static void free_names(char **names, size_t n)
+void host_free_names(char **names, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
@@ -450,10 +451,10 @@ static int assign_class_devices(const char *root, struct host *host,
 	char **names;
 	size_t n;
 	bool missing;
-	int rc = join(dir, sizeof(dir), root, class_dir, err);
+	int rc = host_join(dir, sizeof(dir), root, class_dir, err);
 
 	if (!rc)
-		rc = list_dir(dir, &names, &n, &missing, err);
+		rc = host_list_dir(dir, &names, &n, &missing, err);
 	if (rc)
 		return rc;
 	for (size_t i = 0; i < n; i++) {
@@ -468,7 +469,7 @@ static int assign_class_devices(const char *root, struct host *host,
 		if (!out[0])
 			snprintf(out, len, "%s", names[i]);
 	}
-	free_names(names, n);
+	host_free_names(names, n);
 	return IQ_OK;
 }
 
@@ -484,12 +485,12 @@ static int find_own_ibdev(const char *root, struct host_pf *pf,
 		device_file(dir, sizeof(dir), root, pf->pci, "infiniband", err);
 
 	if (!rc)
-		rc = list_dir(dir, &names, &n, &missing, err);
+		rc = host_list_dir(dir, &names, &n, &missing, err);
 	if (rc)
 		return rc;
 	if (n)
 		snprintf(pf->ibdev, sizeof(pf->ibdev), "%s", names[0]);
-	free_names(names, n);
+	host_free_names(names, n);
 	return IQ_OK;
 }
 
@@ -621,9 +622,9 @@ int host_discover(const char *root, struct vhca_cache *cache, struct host *host,
 		return iq_fail(err, IQ_EUSAGE, "--root %s: path too long",
 			       root);
 	snprintf(host->root, sizeof(host->root), "%s", root);
-	rc = join(dir, sizeof(dir), root, PCI_DEVICES, err);
+	rc = host_join(dir, sizeof(dir), root, PCI_DEVICES, err);
 	if (!rc)
-		rc = list_dir(dir, &names, &n, &missing, err);
+		rc = host_list_dir(dir, &names, &n, &missing, err);
 	if (rc)
 		return rc;
 	if (missing)
@@ -655,7 +656,7 @@ int host_discover(const char *root, struct vhca_cache *cache, struct host *host,
 		rc = known_vfs_add(&vfs, &pf, err);
 	}
 	free(vfs.pcis);
-	free_names(names, n);
+	host_free_names(names, n);
 	if (rc) {
 		host_free(host);
 		return rc;
@@ -680,372 +681,6 @@ int host_discover(const char *root, struct vhca_cache *cache, struct host *host,
 		return rc;
 	}
 	return IQ_OK;
-}
-
-/* --- firmware facts ----------------------------------------------------- */
-
-static void mark_unsupported(struct host_pf *pf, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void mark_unsupported(struct host_pf *pf, const char *fmt, ...)
-{
-	va_list ap;
-
-	pf->supported = false;
-	va_start(ap, fmt);
-	vsnprintf(pf->unsupported_why, sizeof(pf->unsupported_why), fmt, ap);
-	va_end(ap);
-}
-
-/* NIC_CAP_REG: does this firmware have VHCA_ICM_CTRL, and how much ICM. */
-static int probe_icm_ctrl(struct host_pf *pf, const struct prm_hca_caps *own,
-			  struct iq_err *err)
-{
-	struct prm_nic_cap nic_cap;
-	struct iq_err nic_err = {0};
-
-	if (!own->nic_cap_reg) {
-		mark_unsupported(
-			pf, "firmware does not report NIC_CAP_REG "
-			    "(HCA cap nic_cap_reg = 0): per-VF ICM caps "
-			    "need newer firmware; update the NIC firmware");
-		return IQ_OK;
-	}
-	if (fw_read_nic_cap(pf->fw, &nic_cap, &nic_err) != IQ_OK) {
-		uint8_t status = pf->fw->last_status;
-
-		/* The firmware answered "no such register": old firmware. */
-		if (status != PRM_STATUS_BAD_OP &&
-		    status != PRM_STATUS_BAD_PARAM) {
-			*err = nic_err;
-			return err->code;
-		}
-		mark_unsupported(pf,
-				 "NIC_CAP_REG read refused (%s): the firmware "
-				 "lacks VHCA_ICM_CTRL; update the NIC firmware",
-				 prm_status_name(status));
-		return IQ_OK;
-	}
-	pf->total_icm_bytes = icm_pages_to_bytes(nic_cap.total_icm);
-	pf->group_id_max = nic_cap.vhca_group_id_max;
-	if (!nic_cap.vhca_icm_ctrl) {
-		mark_unsupported(pf, "NIC_CAP_REG.vhca_icm_ctrl = 0: this "
-				     "firmware cannot cap a function's ICM; "
-				     "update the NIC firmware");
-		return IQ_OK;
-	}
-	pf->supported = true;
-	pf->unsupported_why[0] = '\0';
-	return IQ_OK;
-}
-
-static int probe_pf_firmware(const struct host *host, struct host_pf *pf,
-			     enum fw_backend backend, FILE *trace,
-			     struct iq_err *err)
-{
-	struct fw_open_args args = {
-		.root = host->root,
-		.sim = host->sim_transport,
-		.pf_pci = pf->pci,
-		.ibdev = pf->ibdev,
-		.fwctl = pf->fwctl,
-	};
-	struct prm_hca_caps own;
-	int rc;
-
-	/* No channel to one PF means no control at all: stop the run. */
-	if (!pf->fw)
-		rc = fw_open(backend, &args, trace, &pf->fw, &own,
-			     pf->channel_note, sizeof(pf->channel_note), err);
-	else
-		rc = fw_query_own_caps(pf->fw, &own, err);
-	if (rc)
-		return rc;
-	pf->own_vhca_id = own.vhca_id;
-	return probe_icm_ctrl(pf, &own, err);
-}
-
-int host_vf_vhca(struct host_pf *pf, struct host_vf *vf, struct iq_err *err)
-{
-	struct prm_hca_caps caps;
-	struct vhca_cache_entry learnt;
-	int rc;
-
-	if (vf->vhca_known)
-		return IQ_OK;
-	if (pf->vhca_cache &&
-	    vhca_cache_get(pf->vhca_cache, vf->pci, pf->pci, (unsigned)pf->nvfs,
-			   vf->function_id, vf->link_ino, pf->dir_ctime_ns,
-			   &vf->vhca_id)) {
-		vf->vhca_known = vf->vhca_cached = true;
-		return IQ_OK;
-	}
-	if (!pf->fw)
-		return iq_fail(err, IQ_EENV,
-			       "%s: no firmware channel to ask VF %s's vhca_id",
-			       pf->pci, vf->pci);
-	rc = fw_query_function_caps(pf->fw, vf->function_id, &caps, err);
-	if (rc)
-		return iq_err_prefix(err, "VF %s (virtfn%u)", vf->pci,
-				     vf->index);
-	vf->vhca_id = caps.vhca_id;
-	vf->vhca_known = true;
-	vf->vhca_cached = false;
-	if (!pf->vhca_cache)
-		return IQ_OK;
-	memset(&learnt, 0, sizeof(learnt));
-	memcpy(learnt.vf, vf->pci, PCI_ADDR_LEN);
-	memcpy(learnt.pf, pf->pci, PCI_ADDR_LEN);
-	learnt.pf_numvfs = (unsigned)pf->nvfs;
-	learnt.function_id = vf->function_id;
-	learnt.link_ino = vf->link_ino;
-	learnt.pf_dir_ctime_ns = pf->dir_ctime_ns;
-	learnt.vhca_id = vf->vhca_id;
-	return vhca_cache_put(pf->vhca_cache, &learnt, err);
-}
-
-int host_vf_vhca_refresh(struct host_pf *pf, struct host_vf *vf,
-			 struct iq_err *err)
-{
-	if (!vf->vhca_cached)
-		return IQ_OK;
-	if (pf->vhca_cache)
-		vhca_cache_drop(pf->vhca_cache, vf->pci);
-	vf->vhca_known = vf->vhca_cached = false;
-	return host_vf_vhca(pf, vf, err);
-}
-
-int host_probe_firmware(struct host *host, enum fw_backend backend, FILE *trace,
-			struct iq_err *err)
-{
-	size_t reached = 0, tried = 0;
-	struct iq_err first = {0};
-
-	for (size_t i = 0; i < host->npfs; i++) {
-		struct host_pf *pf = &host->pfs[i];
-		struct iq_err pf_err = {0};
-		int rc;
-
-		if (pf->probed)
-			continue; /* once per run */
-		tried++;
-		rc = probe_pf_firmware(host, pf, backend, trace, &pf_err);
-		pf->probed = true;
-		if (rc == IQ_OK) {
-			reached++;
-			continue;
-		}
-		/* One PF out of reach must not stop the others' caps. */
-		if (!first.code)
-			first = pf_err;
-		pf->unreachable = true;
-		pf->supported = false;
-		snprintf(pf->unreachable_why, sizeof(pf->unreachable_why), "%s",
-			 pf_err.msg);
-		if (pf->fw) {
-			fw_dev_close(pf->fw);
-			pf->fw = NULL;
-		}
-	}
-	if (tried && !reached) {
-		struct iq_err ignored = {0};
-
-		host_fw_flush(host, &ignored); /* read only: no loss */
-		*err = first;
-		return first.code ? first.code : IQ_EENV;
-	}
-	return host_fw_flush(host, err);
-}
-
-/* --- memory ------------------------------------------------------------- */
-
-static int cmp_pool(const void *a, const void *b)
-{
-	const struct hugepage_pool *x = a, *y = b;
-
-	return x->page_bytes < y->page_bytes ? -1
-					     : x->page_bytes > y->page_bytes;
-}
-
-static int read_pool(const char *dir, const char *name,
-		     struct hugepage_pool *pool, struct iq_err *err)
-{
-	static const struct {
-		const char *file;
-		size_t offset;
-	} files[] = {
-		{"nr_hugepages", offsetof(struct hugepage_pool, total)},
-		{"free_hugepages", offsetof(struct hugepage_pool, free)},
-		{"resv_hugepages", offsetof(struct hugepage_pool, resv)},
-		{"surplus_hugepages", offsetof(struct hugepage_pool, surplus)},
-	};
-	unsigned long long kb;
-	char tail[8];
-
-	memset(pool, 0, sizeof(*pool));
-	if (sscanf(name, "hugepages-%llukB%7s", &kb, tail) != 1 || kb == 0)
-		return iq_fail(err, IQ_EENV,
-			       "%s/%s: not a hugepages-<size>kB directory", dir,
-			       name);
-	pool->page_bytes = (uint64_t)kb * 1024;
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		char path[PATH_MAX];
-		int rc;
-
-		snprintf(path, sizeof(path), "%s/%s/%s", dir, name,
-			 files[i].file);
-		rc = file_read_u64(path,
-				   (uint64_t *)((char *)pool + files[i].offset),
-				   err);
-		if (rc)
-			return rc;
-	}
-	return IQ_OK;
-}
-
-int host_read_hugepage_pools(const char *root, struct host_mem *mem,
-			     struct iq_err *err)
-{
-	char dir[PATH_MAX];
-	char **names;
-	size_t n;
-	bool missing;
-	int rc = join(dir, sizeof(dir), root, "/sys/kernel/mm/hugepages", err);
-
-	mem->npools = 0;
-	if (!rc)
-		rc = list_dir(dir, &names, &n, &missing, err);
-	if (rc)
-		return rc;
-	/* A kernel without hugetlbfs has no such directory: no pools. */
-	for (size_t i = 0; !rc && i < n; i++) {
-		if (strncmp(names[i], "hugepages-", 10) != 0)
-			continue;
-		if (mem->npools == sizeof(mem->pools) / sizeof(mem->pools[0])) {
-			rc = iq_fail(err, IQ_EENV,
-				     "%s: more than %zu huge page sizes", dir,
-				     sizeof(mem->pools) /
-					     sizeof(mem->pools[0]));
-			break;
-		}
-		rc = read_pool(dir, names[i], &mem->pools[mem->npools], err);
-		if (!rc)
-			mem->npools++;
-	}
-	free_names(names, n);
-	if (!rc && mem->npools)
-		qsort(mem->pools, mem->npools, sizeof(mem->pools[0]), cmp_pool);
-	return rc;
-}
-
-/* One "Key:   value kB" line of /proc/meminfo, in bytes. */
-static int meminfo_value(const char *text, const char *path, const char *key,
-			 uint64_t *bytes, struct iq_err *err)
-{
-	size_t key_len = strlen(key);
-
-	for (const char *line = text; line && *line;) {
-		unsigned long long value;
-		char unit[8] = "";
-
-		if (strncmp(line, key, key_len) == 0 && line[key_len] == ':' &&
-		    sscanf(line + key_len + 1, "%llu %7s", &value, unit) >= 1) {
-			if (strcmp(unit, "kB") != 0)
-				return iq_fail(err, IQ_EENV,
-					       "%s: %s is not in kB", path,
-					       key);
-			*bytes = (uint64_t)value * 1024;
-			return IQ_OK;
-		}
-		line = strchr(line, '\n');
-		if (line)
-			line++;
-	}
-	return iq_fail(err, IQ_EENV, "%s: no %s line", path, key);
-}
-
-int host_read_memory(struct host *host, struct iq_err *err)
-{
-	char path[PATH_MAX];
-	char *text = NULL;
-	size_t len;
-	int rc = join(path, sizeof(path), host->root, "/proc/meminfo", err);
-
-	if (!rc)
-		rc = file_read_all(path, &text, &len, err);
-	if (!rc)
-		rc = meminfo_value(text, path, "MemTotal", &host->mem.mem_total,
-				   err);
-	if (!rc)
-		rc = meminfo_value(text, path, "MemFree", &host->mem.mem_free,
-				   err);
-	if (!rc)
-		rc = meminfo_value(text, path, "MemAvailable",
-				   &host->mem.mem_available, err);
-	if (!rc) {
-		struct iq_err ignored = {0};
-
-		/* A kernel without hugetlbfs has no such line. */
-		if (meminfo_value(text, path, "Hugepagesize",
-				  &host->mem.default_page_bytes, &ignored))
-			host->mem.default_page_bytes = 0;
-	}
-	free(text);
-	return rc ? rc : host_read_hugepage_pools(host->root, &host->mem, err);
-}
-
-/* --- debugfs ------------------------------------------------------------ */
-
-static int64_t read_counter(const char *root, const char *pci, const char *name)
-{
-	char rel[PATH_MAX], path[PATH_MAX];
-	struct iq_err ignored;
-	uint64_t value;
-
-	snprintf(rel, sizeof(rel), "/sys/kernel/debug/mlx5/%s/pages/%s", pci,
-		 name);
-	/* Missing (no debugfs, not root, vhca_id mode): unknown, not 0. */
-	if (path_join(path, sizeof(path), root, rel) != 0 ||
-	    file_read_u64(path, &value, &ignored) != IQ_OK || value > INT64_MAX)
-		return -1;
-	return (int64_t)value;
-}
-
-void host_read_fw_pages(struct host *host)
-{
-	for (size_t i = 0; i < host->npfs; i++) {
-		struct host_pf *pf = &host->pfs[i];
-		struct host_fw_pages *pages = &pf->fw_pages;
-
-		pages->total =
-			read_counter(host->root, pf->pci, "fw_pages_total");
-		pages->vfs = read_counter(host->root, pf->pci, "fw_pages_vfs");
-		pages->ec_vfs =
-			read_counter(host->root, pf->pci, "fw_pages_ec_vfs");
-		pages->sfs = read_counter(host->root, pf->pci, "fw_pages_sfs");
-		pages->host_pf =
-			read_counter(host->root, pf->pci, "fw_pages_host_pf");
-		pages->why[0] = '\0';
-		if (pages->total < 0) {
-			char rel[PATH_MAX], path[PATH_MAX];
-			struct stat st;
-
-			snprintf(rel, sizeof(rel),
-				 "/sys/kernel/debug/mlx5/%s/pages", pf->pci);
-			snprintf(pages->why, sizeof(pages->why), "%s",
-				 path_join(path, sizeof(path), host->root,
-					   rel) == 0 &&
-						 stat(path, &st) == 0
-					 ? "debugfs pages/fw_pages_total "
-					   "unreadable"
-					 : "no debugfs pages/ directory "
-					   "(kernel before 2022, debugfs not "
-					   "mounted, or not root)");
-		} else if (pages->vfs < 0) {
-			snprintf(pages->why, sizeof(pages->why),
-				 "only fw_pages_total (vhca_id page "
-				 "management): counted whole");
-		}
-	}
 }
 
 /* --- lookups ------------------------------------------------------------ */
@@ -1128,50 +763,6 @@ bool host_pci_is_connectx_pf(const struct host *host, const char *pci)
 	return device_file(path, sizeof(path), host->root, norm, "physfn",
 			   &ignored) == IQ_OK &&
 	       !exists(path);
-}
-
-int host_fw_flush(struct host *host, struct iq_err *err)
-{
-	for (size_t i = 0; i < host->npfs; i++) {
-		int rc = fw_dev_flush(host->pfs[i].fw, err);
-
-		if (rc)
-			return rc;
-	}
-	return IQ_OK;
-}
-
-void host_fw_counts(const struct host *host, unsigned long *cmds,
-		    unsigned long *writes)
-{
-	*cmds = 0;
-	*writes = 0;
-	for (size_t i = 0; i < host->npfs; i++) {
-		if (!host->pfs[i].fw)
-			continue;
-		*cmds += host->pfs[i].fw->n_cmds;
-		*writes += host->pfs[i].fw->n_writes;
-	}
-}
-
-unsigned long host_fw_retries(const struct host *host)
-{
-	unsigned long n = 0;
-
-	for (size_t i = 0; i < host->npfs; i++)
-		if (host->pfs[i].fw)
-			n += host->pfs[i].fw->n_retries;
-	return n;
-}
-
-unsigned long host_fw_errors(const struct host *host)
-{
-	unsigned long n = 0;
-
-	for (size_t i = 0; i < host->npfs; i++)
-		if (host->pfs[i].fw)
-			n += host->pfs[i].fw->n_errors;
-	return n;
 }
 
 void host_free(struct host *host)
