@@ -1029,6 +1029,11 @@ size_t report_problems(const struct run_ctx *ctx, const char *cmd,
 	for (size_t i = 0; i < plan->nproblems; i++) {
 		bool told = false;
 
+		/* An unreachable PF's own line above says it for its VFs. */
+		for (size_t p = 0; p < host->npfs && !told; p++)
+			told = readback_pf_unreachable(&host->pfs[p]) &&
+			       readback_names(plan->problems[i],
+					      host->pfs[p].pci);
 		for (size_t v = 0; v < plan->nvfs && !told; v++)
 			told = readback_vf(plan, &plan->vfs[v], why,
 					   sizeof(why)) == READBACK_ERROR &&
