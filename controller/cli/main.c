@@ -261,26 +261,32 @@ static int apply_settings(struct run_ctx *ctx, struct globals *g,
 	return IQ_OK;
 }
 
+/* Is the last directory of path (before its last '/') named dir? */
+static bool parent_is(const char *path, const char *slash, const char *dir)
+{
+	size_t n = strlen(dir), dirlen = (size_t)(slash - path);
+
+	return dirlen >= n && memcmp(slash - n, dir, n) == 0 &&
+	       (dirlen == n || slash[-(int)n - 1] == '/');
+}
+
 /*
  * Run as a libvirt hook: libvirtd executes each file of
- * /etc/libvirt/hooks/qemu.d as `PATH DOMAIN OPERATION SUB_OPERATION EXTRA`
- * (libvirt src/util/virhook.c), and the packaged hook is a symlink to this
- * binary, so argv[0] is that path. Executed directly, a start pays one
- * process per hook call and no shell (about 1 ms less per call here).
+ * /etc/libvirt/hooks/qemu.d, and the single /etc/libvirt/hooks/qemu, as
+ * `PATH DOMAIN OPERATION SUB_OPERATION EXTRA` (libvirt
+ * src/util/virhook.c). The packaged hook is a symlink to this binary, so
+ * argv[0] is that path. Executed directly, a start pays one process per
+ * hook call and no shell (about 1 ms less per call here).
  */
 static bool run_as_libvirt_hook(const char *argv0)
 {
 	const char *slash = strrchr(argv0, '/');
-	size_t dirlen;
 
 	if (!slash)
 		return false;
-	dirlen = (size_t)(slash - argv0);
-	return dirlen >= strlen("qemu.d") &&
-	       memcmp(slash - strlen("qemu.d"), "qemu.d", strlen("qemu.d")) ==
-		       0 &&
-	       (dirlen == strlen("qemu.d") ||
-		slash[-(int)strlen("qemu.d") - 1] == '/');
+	return parent_is(argv0, slash, "qemu.d") ||
+	       (strcmp(slash + 1, "qemu") == 0 &&
+		parent_is(argv0, slash, "hooks"));
 }
 
 int main(int argc, char **argv)

@@ -98,8 +98,10 @@ int counters_load(const char *state_path, struct counters *c,
 		lineno++;
 		if (!*line)
 			continue;
+		/* SCNu64 would take "-1" as 2^64 - 1. */
 		if (sscanf(line, "%63s %" SCNu64 " %c", name, &value, &extra) !=
-		    2) {
+			    2 ||
+		    strchr(line, '-')) {
 			rc = iq_fail(err, IQ_EENV,
 				     "%s:%u: expected `NAME COUNT` (a damaged "
 				     "counters file: delete it to start the "
@@ -118,6 +120,44 @@ int counters_load(const char *state_path, struct counters *c,
 	if (rc)
 		memset(c, 0, sizeof(*c));
 	return rc;
+}
+
+/*
+ * A crash can leave the last append without its newline: cut that partial
+ * line off (its delta is lost, the others hold) so the next append starts
+ * a line of its own instead of joining it. We hold the lock.
+ */
+static int cut_torn_tail(int fd, const char *path, struct iq_err *err)
+{
+	char tail[512];
+	struct stat st;
+	off_t from;
+	ssize_t n;
+
+	if (fstat(fd, &st) < 0)
+		return iq_fail(err, IQ_EENV, "%s: cannot stat: %s", path,
+			       strerror(errno));
+	if (st.st_size == 0)
+		return IQ_OK;
+	from = st.st_size > (off_t)sizeof(tail)
+		       ? st.st_size - (off_t)sizeof(tail)
+		       : 0;
+	n = pread(fd, tail, (size_t)(st.st_size - from), from);
+	if (n != st.st_size - from)
+		return iq_fail(err, IQ_EENV, "%s: cannot read: %s", path,
+			       n < 0 ? strerror(errno) : "short read");
+	if (tail[n - 1] == '\n')
+		return IQ_OK;
+	while (n > 0 && tail[n - 1] != '\n')
+		n--;
+	/* No newline in the last 512 bytes: not a torn append but a damaged
+	 * file, which counters_load reports. */
+	if (n == 0 && from > 0)
+		return IQ_OK;
+	if (ftruncate(fd, from + n) < 0)
+		return iq_fail(err, IQ_EENV, "%s: cannot truncate: %s", path,
+			       strerror(errno));
+	return IQ_OK;
 }
 
 /* Past this size the lines are summed into one per counter. */
@@ -150,12 +190,16 @@ int counters_add(const char *state_path, const struct counters *delta,
 		if (!n)
 			return IQ_OK;
 		fd = open(path,
-			  O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW |
-				  O_CLOEXEC,
+			  O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
 			  0644);
 		if (fd < 0)
 			return iq_fail(err, IQ_EENV, "%s: cannot open: %s",
 				       path, strerror(errno));
+		rc = cut_torn_tail(fd, path, err);
+		if (rc) {
+			close(fd);
+			return rc;
+		}
 		if (write(fd, text, n) != (ssize_t)n) {
 			rc = iq_fail(err, IQ_EENV, "%s: cannot write: %s", path,
 				     errno ? strerror(errno) : "short write");

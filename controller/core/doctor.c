@@ -449,7 +449,8 @@ static bool mentions_icmquota(const char *path)
 
 	if (file_read_all(path, &text, &len, &ignored) != IQ_OK)
 		return false;
-	yes = strstr(text, "icmquota") != NULL;
+	/* memmem: a binary holds NUL bytes before its strings. */
+	yes = memmem(text, len, "icmquota", strlen("icmquota")) != NULL;
 	free(text);
 	return yes;
 }
@@ -508,14 +509,25 @@ static int check_libvirt(const char *root, struct doctor_report *r)
 		ssize_t n = readlink(hook, target, sizeof(target) - 1);
 
 		target[n > 0 ? n : 0] = '\0';
-		if (n <= 0 || target[0] != '/' ||
-		    !executable_file(under(root, target, tpath, sizeof(tpath)),
-				     &ts))
+		/* A relative target is relative to the hook's directory. */
+		if (n > 0 && target[0] != '/')
+			snprintf(tpath, sizeof(tpath), "%.*s/%s",
+				 (int)(strrchr(hook, '/') - hook), hook,
+				 target);
+		else if (n > 0)
+			under(root, target, tpath, sizeof(tpath));
+		if (n <= 0 || !executable_file(tpath, &ts))
 			return add(r, DOCTOR_FAIL, "libvirt_hook",
 				   "%s points to %s, which is missing or not "
 				   "an executable file: libvirt skips it and "
 				   "VMs start uncapped; reinstall icmquota",
 				   hook, n > 0 ? target : "nothing");
+		if (!mentions_icmquota(tpath))
+			return add(r, DOCTOR_FAIL, "libvirt_hook",
+				   "%s points to %s, which is not icmquota: "
+				   "VMs start uncapped; make it a symlink to "
+				   "the icmquota binary",
+				   hook, target);
 		/* libvirt re-runs the target at each call: an upgraded
 		 * binary needs no restart, a new link does (lstat times). */
 		if (executable_file(disp, &ds) && mentions_icmquota(disp))

@@ -330,6 +330,7 @@ static int find_vfs(const char *root, struct host_pf *pf,
 {
 	char dir[PATH_MAX], name[32];
 	struct dirent *entry;
+	struct stat st;
 	struct vf_link *links = NULL;
 	size_t cap = 0, nlinks = 0, lcap = 0;
 	DIR *d;
@@ -344,6 +345,14 @@ static int find_vfs(const char *root, struct host_pf *pf,
 			       ? IQ_OK /* the PF went away meanwhile */
 			       : iq_fail(err, IQ_EENV, "%s: cannot list: %s",
 					 dir, strerror(errno));
+	if (fstat(dfd, &st) < 0) {
+		rc = iq_fail(err, IQ_EENV, "%s: cannot stat: %s", dir,
+			     strerror(errno));
+		close(dfd);
+		return rc;
+	}
+	pf->dir_ctime_ns =
+		(int64_t)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec;
 	d = fdopendir(dfd);
 	if (!d) {
 		rc = iq_fail(err, IQ_EENV, "%s: cannot list: %s", dir,
@@ -389,7 +398,7 @@ static int find_vfs(const char *root, struct host_pf *pf,
 			cache ? vhca_cache_find_link(
 					cache, pf->pci, (unsigned)nlinks,
 					(uint16_t)(links[i].index + 1),
-					links[i].ino)
+					links[i].ino, pf->dir_ctime_ns)
 			      : NULL;
 
 		if (e) {
@@ -765,7 +774,8 @@ int host_vf_vhca(struct host_pf *pf, struct host_vf *vf, struct iq_err *err)
 		return IQ_OK;
 	if (pf->vhca_cache &&
 	    vhca_cache_get(pf->vhca_cache, vf->pci, pf->pci, (unsigned)pf->nvfs,
-			   vf->function_id, vf->link_ino, &vf->vhca_id)) {
+			   vf->function_id, vf->link_ino, pf->dir_ctime_ns,
+			   &vf->vhca_id)) {
 		vf->vhca_known = vf->vhca_cached = true;
 		return IQ_OK;
 	}
@@ -788,6 +798,7 @@ int host_vf_vhca(struct host_pf *pf, struct host_vf *vf, struct iq_err *err)
 	learnt.pf_numvfs = (unsigned)pf->nvfs;
 	learnt.function_id = vf->function_id;
 	learnt.link_ino = vf->link_ino;
+	learnt.pf_dir_ctime_ns = pf->dir_ctime_ns;
 	learnt.vhca_id = vf->vhca_id;
 	return vhca_cache_put(pf->vhca_cache, &learnt, err);
 }

@@ -50,6 +50,9 @@ struct host_fw_pages {
 
 struct host_pf {
 	char pci[PCI_ADDR_LEN];
+	/* The PF's sysfs directory's ctime (ns) at discovery: part of the
+	 * vhca_id cache's key (vhca_cache.h). */
+	int64_t dir_ctime_ns;
 	uint16_t device_id;
 	char ibdev[64]; /* "mlx5_0", "" if none */
 	char fwctl[32]; /* "fwctl0", "" if none */

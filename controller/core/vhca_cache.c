@@ -2,10 +2,10 @@
 /*
  * The vhca_id cache file (vhca_cache.h says what holds an entry):
  *
- *   icmquota vhca-ids 2
+ *   icmquota vhca-ids 3
  *   boot_id 6c0e...           ("-" when unknown)
  *   root /tmp/sim             (the rest of the line; empty = this host)
- *   VF PF NUMVFS FUNCTION_ID LINK_INO VHCA_ID   (one line per VF)
+ *   VF PF NUMVFS FUNCTION_ID LINK_INO PF_DIR_CTIME_NS VHCA_ID (a line per VF)
  *
  * A file of another version is an empty cache (rewritten by the run).
  *
@@ -21,7 +21,7 @@
 
 #include "lib/file.h"
 
-#define MAGIC "icmquota vhca-ids 2"
+#define MAGIC "icmquota vhca-ids 3"
 
 void vhca_cache_path(const char *state_path, char *out, size_t len)
 {
@@ -58,15 +58,17 @@ static bool parse_entry(const char *line, struct vhca_cache_entry *e)
 	char vf[32], pf[32];
 	unsigned numvfs, fid, vhca;
 	uint64_t ino;
+	int64_t ctime_ns;
 
-	if (sscanf(line, "%31s %31s %u %u %" SCNu64 " %x", vf, pf, &numvfs,
-		   &fid, &ino, &vhca) != 6 ||
+	if (sscanf(line, "%31s %31s %u %u %" SCNu64 " %" SCNd64 " %x", vf, pf,
+		   &numvfs, &fid, &ino, &ctime_ns, &vhca) != 7 ||
 	    fid > UINT16_MAX || vhca > UINT16_MAX ||
 	    !pci_addr_normalize(vf, e->vf) || !pci_addr_normalize(pf, e->pf))
 		return false;
 	e->pf_numvfs = numvfs;
 	e->function_id = (uint16_t)fid;
 	e->link_ino = ino;
+	e->pf_dir_ctime_ns = ctime_ns;
 	e->vhca_id = (uint16_t)vhca;
 	return true;
 }
@@ -150,12 +152,14 @@ static struct vhca_cache_entry *find(const struct vhca_cache *c,
 
 bool vhca_cache_get(struct vhca_cache *c, const char *vf_pci,
 		    const char *pf_pci, unsigned pf_numvfs,
-		    uint16_t function_id, uint64_t link_ino, uint16_t *vhca_id)
+		    uint16_t function_id, uint64_t link_ino,
+		    int64_t pf_dir_ctime_ns, uint16_t *vhca_id)
 {
 	const struct vhca_cache_entry *e = find(c, vf_pci);
 
 	if (!e || strcmp(e->pf, pf_pci) != 0 || e->pf_numvfs != pf_numvfs ||
-	    e->function_id != function_id || e->link_ino != link_ino) {
+	    e->function_id != function_id || e->link_ino != link_ino ||
+	    e->pf_dir_ctime_ns != pf_dir_ctime_ns) {
 		c->misses++;
 		return false;
 	}
@@ -175,11 +179,10 @@ static int cmp_link(const void *a, const void *b, void *cache)
 	return d ? d : (int)x->function_id - (int)y->function_id;
 }
 
-const struct vhca_cache_entry *vhca_cache_find_link(struct vhca_cache *c,
-						    const char *pf_pci,
-						    unsigned pf_numvfs,
-						    uint16_t function_id,
-						    uint64_t link_ino)
+const struct vhca_cache_entry *
+vhca_cache_find_link(struct vhca_cache *c, const char *pf_pci,
+		     unsigned pf_numvfs, uint16_t function_id,
+		     uint64_t link_ino, int64_t pf_dir_ctime_ns)
 {
 	size_t lo = 0, hi;
 	const struct vhca_cache_entry *e = NULL;
@@ -214,7 +217,8 @@ const struct vhca_cache_entry *vhca_cache_find_link(struct vhca_cache *c,
 		else
 			hi = mid;
 	}
-	if (!e || e->pf_numvfs != pf_numvfs || e->link_ino != link_ino) {
+	if (!e || e->pf_numvfs != pf_numvfs || e->link_ino != link_ino ||
+	    e->pf_dir_ctime_ns != pf_dir_ctime_ns) {
 		c->misses++;
 		return NULL;
 	}
@@ -287,8 +291,9 @@ int vhca_cache_save(struct vhca_cache *c, struct iq_err *err)
 	for (size_t i = 0; i < c->n; i++) {
 		const struct vhca_cache_entry *e = &c->entries[i];
 
-		fprintf(mem, "%s %s %u %u %" PRIu64 " %x\n", e->vf, e->pf,
-			e->pf_numvfs, e->function_id, e->link_ino, e->vhca_id);
+		fprintf(mem, "%s %s %u %u %" PRIu64 " %" PRId64 " %x\n", e->vf,
+			e->pf, e->pf_numvfs, e->function_id, e->link_ino,
+			e->pf_dir_ctime_ns, e->vhca_id);
 	}
 	if (fclose(mem) != 0) {
 		free(text);

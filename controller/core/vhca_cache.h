@@ -14,7 +14,10 @@
  * iov.c), and kernfs never reuses an inode number within a boot. A link
  * holds its target for its life, so an entry also gives the VF's address
  * without reading the link: discovery of a known host is one readdir per
- * PF (host.c).
+ * PF (host.c). Outside sysfs (a simulated host on ext4, which hands a
+ * freed inode number straight back) the inode alone could match a new
+ * link, so an entry also holds the PF directory's ctime: adding or
+ * removing a link changes it, and any change is a miss.
  * Anything else is a miss, and the firmware is asked. A missing,
  * unreadable or corrupt file is an empty cache: the cache can cost a
  * query, never a wrong vhca_id or a failed run.
@@ -32,9 +35,10 @@
 struct vhca_cache_entry {
 	char vf[PCI_ADDR_LEN];
 	char pf[PCI_ADDR_LEN];
-	unsigned pf_numvfs;   /* the PF's VF count when learnt */
-	uint16_t function_id; /* VF index + 1 */
-	uint64_t link_ino;    /* the PF's virtfnN link (d_ino) */
+	unsigned pf_numvfs;	 /* the PF's VF count when learnt */
+	uint16_t function_id;	 /* VF index + 1 */
+	uint64_t link_ino;	 /* the PF's virtfnN link (d_ino) */
+	int64_t pf_dir_ctime_ns; /* the PF's sysfs directory */
 	uint16_t vhca_id;
 };
 
@@ -68,18 +72,19 @@ void vhca_cache_load(struct vhca_cache *c, const char *path, const char *root,
  */
 bool vhca_cache_get(struct vhca_cache *c, const char *vf_pci,
 		    const char *pf_pci, unsigned pf_numvfs,
-		    uint16_t function_id, uint64_t link_ino, uint16_t *vhca_id);
+		    uint16_t function_id, uint64_t link_ino,
+		    int64_t pf_dir_ctime_ns, uint16_t *vhca_id);
 /*
  * The entry of the VF behind PF pf_pci's virtfn(function_id - 1) link, if
- * it still holds (pf_numvfs VFs now, the link's inode link_ino); NULL
+ * it still holds (pf_numvfs VFs now, the link's inode link_ino, the PF
+ * directory's ctime pf_dir_ctime_ns); NULL
  * otherwise. Counts a hit or a miss like vhca_cache_get. The pointer
  * lives until the next put or drop.
  */
-const struct vhca_cache_entry *vhca_cache_find_link(struct vhca_cache *c,
-						    const char *pf_pci,
-						    unsigned pf_numvfs,
-						    uint16_t function_id,
-						    uint64_t link_ino);
+const struct vhca_cache_entry *
+vhca_cache_find_link(struct vhca_cache *c, const char *pf_pci,
+		     unsigned pf_numvfs, uint16_t function_id,
+		     uint64_t link_ino, int64_t pf_dir_ctime_ns);
 /* Learn (or replace) a VF's vhca_id. IQ_EENV when out of memory. */
 int vhca_cache_put(struct vhca_cache *c, const struct vhca_cache_entry *e,
 		   struct iq_err *err);

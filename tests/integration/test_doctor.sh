@@ -26,7 +26,7 @@ chmod 0644 "$CONF" "$POLICY"
 chmod 0755 "$STATE_DIR"
 # The packaged shape (make install, the .deb): a symlink to the binary.
 ln -s /usr/sbin/icmquota "$HOOK"
-printf '#!/bin/sh\n' >"$ROOT/usr/sbin/icmquota"
+printf '#!/bin/sh\n# stands in for the icmquota binary\n' >"$ROOT/usr/sbin/icmquota"
 chmod 0755 "$ROOT/usr/sbin/icmquota"
 # fake_proc PID COMM STARTTIME_TICKS ARGV...: a process under ROOT/proc
 fake_proc() {
@@ -173,6 +173,19 @@ doctor
 expect_rc 1 "hook target missing: exit 1"
 expect_line FAIL libvirt_hook "points to /usr/sbin/icmquota, which is missing or not an executable file: libvirt skips it and VMs start uncapped" "dangling hook line"
 mv "$SCRATCH/stub" "$ROOT/usr/sbin/icmquota"
+# A relative symlink resolves from the hook's directory, as libvirt's
+# exec does.
+ln -sfn ../../../../usr/sbin/icmquota "$HOOK"
+doctor
+expect_line ok libvirt_hook "is a symlink to ../../../../usr/sbin/icmquota" "relative symlink ok"
+# A symlink to some other program: libvirt runs it, nothing is capped.
+mkdir -p "$ROOT/usr/bin"
+cp /bin/true "$ROOT/usr/bin/true"
+ln -sfn /usr/bin/true "$HOOK"
+doctor
+expect_rc 1 "hook is another program: exit 1"
+expect_line FAIL libvirt_hook "points to /usr/bin/true, which is not icmquota: VMs start uncapped" "other program line"
+ln -sfn /usr/sbin/icmquota "$HOOK"
 # The symlink and a dispatcher (/etc/libvirt/hooks/qemu) both calling it.
 printf '#!/bin/sh\nexec /usr/sbin/icmquota hook libvirt qemu "$@"\n' >"$ROOT/etc/libvirt/hooks/qemu"
 chmod 0755 "$ROOT/etc/libvirt/hooks/qemu"

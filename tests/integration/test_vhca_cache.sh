@@ -78,10 +78,9 @@ expect_eq "$Q" 8 "second reboot: every vhca_id asked again"
 
 # A VF re-created: as the kernel does it (pci_iov_remove_virtfn, then
 # pci_iov_add_virtfn), a new sysfs directory and a new virtfn0 link in the
-# PF's directory (made before the old one goes, so it cannot get the old
-# inode number back); the firmware gives the new function another vhca_id
-# (0x3f0). Only that VF is asked again, and the cap goes to the new
-# vhca_id.
+# PF's directory; the firmware gives the new function another vhca_id
+# (0x3f0). The PF's directory changed: its VFs are asked again (the other
+# PF's are not), and the cap goes to the new vhca_id.
 python3 - "$ROOT/icmquota-sim/fw/${PFS[0]}.json" <<'EOF'
 import json, sys
 p = sys.argv[1]
@@ -97,9 +96,9 @@ cp -a "$dir" "$dir.new" && rm -rf "$dir" && mv "$dir.new" "$dir"
 link=$ROOT/sys/bus/pci/devices/${PFS[0]}/virtfn0
 ln -s "$(readlink "$link")" "$link.new" && mv -T "$link.new" "$link"
 apply_traced "VF re-created"
-expect_eq "$Q" 1 "VF re-created: one vhca_id asked"
-expect_eq "$LINKS" 1 "VF re-created: only its new link read"
-expect_eq "$FIDS" 1 "VF re-created: the query is for function 1 (virtfn0)"
+expect_eq "$Q" 4 "VF re-created: its PF's four vhca_ids asked"
+expect_eq "$LINKS" 4 "VF re-created: its PF's links read, not the other PF's"
+expect_eq "$FIDS" 1,2,3,4 "VF re-created: the queries are for that PF's functions"
 expect_eq "$R" 8 "VF re-created: no failed read on a stale vhca_id"
 expect_eq "$W" 1 "VF re-created: its cap written again"
 expect_out "$VF00" "VF re-created: listed"
@@ -136,8 +135,44 @@ expect_eq "$W" 0 "stale entry: nothing to write"
 echo "garbage" >"$CACHE"
 apply_traced "corrupt cache"
 expect_eq "$Q" 7 "corrupt cache: every VF asked"
-expect_eq "$(head -1 "$CACHE")" "icmquota vhca-ids 2" "corrupt cache rewritten"
+expect_eq "$(head -1 "$CACHE")" "icmquota vhca-ids 3" "corrupt cache rewritten"
 apply_traced "after the corrupt cache"
 expect_eq "$Q" 0 "cached again"
+
+# sriov_numvfs 4 -> 0 -> 4 on the first PF the kernel's way (every link and
+# VF directory removed, then each VF directory and link made again), the
+# new VFs at other addresses. On this file system the new links get the
+# freed inode numbers back: the cache must still see a new PF directory,
+# never map a VF to the address it had before.
+P0DIR=$ROOT/sys/bus/pci/devices/${PFS[0]}
+VFPARENT=$(dirname "$(readlink -f "$P0DIR/virtfn0")")
+cp -a "$(readlink -f "$P0DIR/virtfn0")" "$SCRATCH/vf-template"
+inodes_before=$(ls -i "$P0DIR" | awk '/virtfn/ { print $2 "=" $1 }' | sort | paste -sd,)
+for i in 3 2 1 0; do
+	t=$(readlink -f "$P0DIR/virtfn$i")
+	rm -f "$P0DIR/virtfn$i"
+	rm -rf "$t"
+	rm -f "$ROOT/sys/bus/pci/devices/$(basename "$t")"
+done
+i=0
+bus=${PFS[0]%:*}
+for a in "$bus:01.1" "$bus:01.2" "$bus:01.3" "$bus:01.4"; do
+	cp -a "$SCRATCH/vf-template" "$VFPARENT/$a"
+	ln -s "$(realpath --relative-to="$ROOT/sys/bus/pci/devices" "$VFPARENT/$a")" \
+		"$ROOT/sys/bus/pci/devices/$a"
+	ln -s "../$a" "$P0DIR/virtfn$i"
+	i=$((i + 1))
+done
+inodes_after=$(ls -i "$P0DIR" | awk '/virtfn/ { print $2 "=" $1 }' | sort | paste -sd,)
+echo "$T_NAME: virtfn inodes before $inodes_before, after $inodes_after"
+run status -j
+expect_rc 3 "VFs re-created elsewhere: status (vm-a's VF is gone)"
+expect_err "PCI device $VF00 does not exist on this host" "VFs re-created elsewhere: the gone VF named"
+got=$(json "sorted(v['pci'] for v in d['pfs'][0]['vfs'])")
+expect_eq "$got" "['$bus:01.1', '$bus:01.2', '$bus:01.3', '$bus:01.4']" \
+	"VFs re-created elsewhere: status names the new addresses"
+run sim show -j
+truth=$(json "sorted(f['pci'] for f in d[0]['functions'] if f['function_id'])")
+expect_eq "$got" "$truth" "VFs re-created elsewhere: the simulated firmware agrees"
 
 finish

@@ -87,6 +87,17 @@ static void test_torn_append(void)
 	put("hook_calls_total 7\nhook_calls_total 1");
 	CHECK_U64(counters_load(state_path, &c, &err), IQ_OK);
 	CHECK_U64(c.v[CNT_HOOK_CALLS], 7);
+	/* The next append does not join the torn line: it is cut off. */
+	{
+		struct counters d = {0};
+
+		d.v[CNT_HOOK_CALLS] = 2;
+		CHECK_U64(counters_add(state_path, &d, &err), IQ_OK);
+		CHECK_U64(counters_load(state_path, &c, &err), IQ_OK);
+		CHECK_U64(c.v[CNT_HOOK_CALLS], 9);
+		CHECK_U64(size_of(), strlen("hook_calls_total 7\n"
+					    "hook_calls_total 2\n"));
+	}
 	teardown();
 }
 
@@ -124,6 +135,10 @@ static void test_damaged_line(void)
 	CHECK_U64(counters_load(state_path, &c, &err), IQ_EENV);
 	CHECK_CONTAINS(err.msg, "counters:2: expected `NAME COUNT`");
 	CHECK_U64(c.v[CNT_HOOK_CALLS], 0);
+	/* A negative count is damage, not 2^64 - 1. */
+	put("hook_calls_total -1\n");
+	CHECK_U64(counters_load(state_path, &c, &err), IQ_EENV);
+	CHECK_CONTAINS(err.msg, "counters:1: expected `NAME COUNT`");
 	teardown();
 }
 
