@@ -296,12 +296,19 @@ static int plan_or_apply(struct run_ctx *ctx, int argc, char **argv, bool apply,
 		report_whole_pfs(ctx, name, &r.plan);
 		over = report_overcommit(ctx, name, apply, &s, &r);
 	}
+	/* Say only what is true of the rest: an unreachable PF's VFs were
+	 * neither checked nor capped. */
 	if (rc == IQ_OK && r.plan.nproblems)
 		rc = iq_fail(err, IQ_EENV,
-			     "%s: %zu problem%s above; every other VF %s "
-			     "(fix them, then run icmquota apply again)",
+			     "%s: %zu problem%s above; %s %s (fix them, then "
+			     "run icmquota apply again)",
 			     name, r.plan.nproblems + over,
 			     r.plan.nproblems + over == 1 ? "" : "s",
+			     !r.plan.unreachable_pfs ? "every other VF"
+			     : r.plan.unreachable_pfs >= s.host.npfs ? "no VF"
+			     : r.plan.nproblems > r.plan.unreachable_pfs
+				     ? "every other VF on the other PFs"
+				     : "every VF on the other PFs",
 			     apply ? "was capped" : "was planned");
 	else if (rc == IQ_OK && over)
 		rc = iq_fail(err, IQ_EENV,

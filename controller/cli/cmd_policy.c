@@ -27,8 +27,29 @@ struct host_check {
 	size_t checked;	     /* PFs whose total ICM the caps were checked
 				against */
 	char icm_why[1024];  /* why not (the firmware), "" when they were */
+	/* One line per PF whose caps could not be checked (its firmware did
+	 * not answer): "PF PCI: ... (ERROR)"; a partial result. */
+	char (*unchecked)[640];
+	size_t nunchecked;
 	struct policy_findings f;
 };
+
+/* A PF whose total ICM is unknown: the caps are unchecked there. */
+static int add_unchecked(struct host_check *hc, const struct host_pf *pf,
+			 const char *why, struct iq_err *err)
+{
+	char(*grown)[640] =
+		realloc(hc->unchecked, (hc->nunchecked + 1) * sizeof(*grown));
+
+	if (!grown)
+		return iq_fail(err, IQ_EENV, "out of memory");
+	hc->unchecked = grown;
+	snprintf(hc->unchecked[hc->nunchecked++], sizeof(*grown),
+		 "warning: PF %s: caps not checked against its total ICM: "
+		 "its firmware did not answer (%s)",
+		 pf->pci, why);
+	return IQ_OK;
+}
 
 /*
  * The policy against a host: with --root, or on this machine when it has
@@ -74,7 +95,19 @@ static int check_host(struct run_ctx *ctx, const struct policy *policy,
 	else if (rc == IQ_OK && session_open_firmware(&s, &host_err))
 		snprintf(hc->icm_why, sizeof(hc->icm_why), "%s", host_err.msg);
 	for (size_t p = 0; rc == IQ_OK && p < s.host.npfs; p++) {
-		if (!s.host.pfs[p].supported)
+		const struct host_pf *pf = &s.host.pfs[p];
+
+		/* Not asked at all (the channel did not open), or asked and
+		 * silent: unchecked, said per PF. A PF that answered without
+		 * VHCA_ICM_CTRL takes no cap: nothing to check. */
+		if (!pf->probed || pf->unreachable) {
+			rc = add_unchecked(hc, pf,
+					   pf->unreachable ? pf->unreachable_why
+							   : hc->icm_why,
+					   err);
+			continue;
+		}
+		if (!pf->supported)
 			continue;
 		rc = policy_check_device(policy, s.host.pfs[p].pci,
 					 s.host.pfs[p].total_icm_bytes, err);
@@ -109,6 +142,7 @@ static int report_findings(struct run_ctx *ctx, const struct host_check *hc,
 
 static void free_host_check(struct host_check *hc)
 {
+	free(hc->unchecked);
 	policy_findings_free(&hc->f);
 }
 
@@ -143,6 +177,7 @@ static int validate(struct run_ctx *ctx, const char *file, bool no_host,
 	struct policy policy;
 	struct host_check hc;
 	size_t warnings;
+	bool valid;
 	/* The main policy is judged with its drop-ins; another file alone. */
 	int rc = file ? policy_load(file, &policy, err)
 		      : load_merged(ctx, NULL, &policy, err);
@@ -167,15 +202,22 @@ static int validate(struct run_ctx *ctx, const char *file, bool no_host,
 	rc = check_host(ctx, &policy, no_host, &hc, err);
 	rc = report_findings(ctx, &hc, rc, err);
 	warnings = hc.f.n - hc.f.nerrors;
+	valid = rc == IQ_OK;
 	if (ctx->json) {
 		json_object *o = json_object_new_object();
 
 		json_object_object_add(o, "file", json_object_new_string(file));
+		json_object *un = json_object_new_array();
+
+		for (size_t i = 0; i < hc.nunchecked; i++)
+			json_object_array_add(
+				un, json_object_new_string(hc.unchecked[i]));
 		json_object_object_add(o, "valid",
-				       json_object_new_boolean(rc == IQ_OK));
+				       json_object_new_boolean(valid));
 		json_object_object_add(o, "error",
 				       rc ? json_object_new_string(err->msg)
 					  : NULL);
+		json_object_object_add(o, "pfs_not_checked", un);
 		json_object_object_add(o, "digest",
 				       json_object_new_string(policy.digest));
 		json_object_object_add(o, "host_checked",
@@ -195,13 +237,21 @@ static int validate(struct run_ctx *ctx, const char *file, bool no_host,
 				      : NULL);
 		json_print(ctx->out, o);
 	} else if (rc == IQ_OK) {
+		char pfs[64];
+
+		if (hc.nunchecked)
+			snprintf(pfs, sizeof(pfs), "%zu of %zu PFs", hc.checked,
+				 hc.checked + hc.nunchecked);
+		else
+			snprintf(pfs, sizeof(pfs), "%zu PFs", hc.checked);
+		for (size_t i = 0; i < hc.nunchecked; i++)
+			run_note(ctx, "%s", hc.unchecked[i]);
 		fprintf(ctx->out,
-			"%s: valid (%zu file%s, %zu classes, %zu vms rules, "
-			"%zu device rules; caps checked against %zu PFs; "
-			"%s)\n",
-			file, policy.nfiles, policy.nfiles == 1 ? "" : "s",
-			policy.nclasses, policy.nvms, policy.ndevices,
-			hc.checked,
+			"%s: valid%s (%zu file%s, %zu classes, %zu vms rules, "
+			"%zu device rules; caps checked against %s; %s)\n",
+			file, hc.nunchecked ? " as far as checked" : "",
+			policy.nfiles, policy.nfiles == 1 ? "" : "s",
+			policy.nclasses, policy.nvms, policy.ndevices, pfs,
 			!hc.host	? "host not checked"
 			: warnings == 0 ? "host checked"
 			: warnings == 1 ? "host checked: 1 warning above"
@@ -209,10 +259,24 @@ static int validate(struct run_ctx *ctx, const char *file, bool no_host,
 		if (!hc.host && !no_host)
 			run_note(ctx, "not checked against a host: %s",
 				 hc.host_why);
-		if (hc.host && hc.icm_why[0])
+		/* Said per PF above when PFs were left unchecked. */
+		if (hc.host && hc.icm_why[0] && !hc.nunchecked)
 			run_note(ctx, "caps not checked against device ICM: %s",
 				 hc.icm_why);
 	}
+	/*
+	 * Valid as far as it was checked, but a cap not checked against a PF
+	 * is a partial result (the exit-code table's 3): a config-management
+	 * gate must not take it for a pass. --no-host checks no PF at all.
+	 */
+	if (rc == IQ_OK && hc.nunchecked)
+		rc = iq_fail(err, IQ_EENV,
+			     "policy validate: %zu PF%s not checked (warning%s "
+			     "above): a partial result; fix or reset %s, or "
+			     "use --no-host to check syntax and semantics only",
+			     hc.nunchecked, hc.nunchecked == 1 ? "" : "s",
+			     hc.nunchecked == 1 ? "" : "s",
+			     hc.nunchecked == 1 ? "that PF" : "those PFs");
 	free_host_check(&hc);
 	policy_free(&policy);
 	return rc;

@@ -48,6 +48,20 @@ json_object *report_split_json(const struct split *split)
 	json_object_object_add(o, "vf_caps_bytes", json_size(split->vf_caps));
 	json_object_object_add(o, "unlimited_caps",
 			       json_object_new_int(split->unlimited_caps));
+	/* In vf_caps_bytes at the policy's cap: their PF did not answer. */
+	json_object_object_add(o, "vf_caps_assumed_bytes",
+			       json_size(split->vf_caps_assumed));
+	json_object_object_add(
+		o, "vf_caps_assumed_vfs",
+		json_object_new_int((int)split->vf_caps_assumed_vfs));
+	json_object_object_add(
+		o, "unreachable_pfs",
+		json_object_new_int((int)split->unreachable_pfs));
+	json_object_object_add(
+		o, "unreachable_why",
+		split->unreachable_pfs
+			? json_object_new_string(split->unreachable_why)
+			: NULL);
 	/* Unknown is null, with the reason; the known part beside it. */
 	json_object_object_add(
 		o, "pf_fw_pages_bytes",
@@ -127,7 +141,14 @@ void report_split_table(FILE *out, const struct split *split)
 			 split->unlimited_caps);
 	else
 		snprintf(caps, sizeof(caps), "- VF caps of running VMs");
-	split_row(out, caps, split->vf_caps);
+	if (split->vf_caps_assumed_vfs) {
+		char term[256];
+
+		split_caps_term(split, term, sizeof(term));
+		fprintf(out, "  %-34s %s\n", caps, term);
+	} else {
+		split_row(out, caps, split->vf_caps);
+	}
 	if (split->pf_fw_unknown || split->pf_fw_total_only) {
 		char pf[256];
 
@@ -156,6 +177,12 @@ void report_split_table(FILE *out, const struct split *split)
 	size_format_signed(split->headroom, h, sizeof(h));
 	fprintf(out, "  %-34s %12s  %s\n", "= headroom", h,
 		split->headroom >= 0 ? "(fits)" : "(OVERCOMMITTED)");
+	if (split->unreachable_pfs) {
+		char advice[512];
+
+		split_unreachable_advice(split, advice, sizeof(advice));
+		fprintf(out, "  note: %s\n", advice);
+	}
 	size_format(split->mem_available, h, sizeof(h));
 	fprintf(out, "observed: MemAvailable %s", h);
 	size_format(split->fw_pages_bytes, h, sizeof(h));
@@ -1002,6 +1029,11 @@ size_t report_problems(const struct run_ctx *ctx, const char *cmd,
 	for (size_t i = 0; i < plan->nproblems; i++) {
 		bool told = false;
 
+		/* An unreachable PF's own line above says it for its VFs. */
+		for (size_t p = 0; p < host->npfs && !told; p++)
+			told = readback_pf_unreachable(&host->pfs[p]) &&
+			       readback_names(plan->problems[i],
+					      host->pfs[p].pci);
 		for (size_t v = 0; v < plan->nvfs && !told; v++)
 			told = readback_vf(plan, &plan->vfs[v], why,
 					   sizeof(why)) == READBACK_ERROR &&

@@ -403,17 +403,51 @@ int plan_build_all(struct host *host, const struct policy *policy,
 	return build(host, policy, state, vms, nvms, NULL, true, plan, err);
 }
 
-/* The VF's PF cannot be reached: it cannot be capped this run. */
+/*
+ * The VF's PF cannot be reached: it cannot be capped this run. A lenient
+ * plan says it once for the PF, with every VF of it in scope left
+ * unchecked (how many, the running VMs' ones by name), so that "every
+ * other VF" stays true; elsewhere the VF asked for is the error.
+ */
 static int unreachable(struct plan *plan, const struct plan_vf *pv,
 		       struct iq_err *err)
 {
-	int rc = iq_fail(err, IQ_EENV,
-			 "VF %s%s%s cannot be capped: its PF %s cannot be "
-			 "reached (%s)",
-			 pv->vf->pci, pv->vm ? " of VM " : "",
-			 pv->vm ? pv->vm->name : "", pv->pf->pci,
-			 pv->pf->unreachable_why);
+	size_t n = 0, idle = 0, named = 0;
+	char vms[256] = "";
+	int rc;
 
+	if (!plan->lenient)
+		return iq_fail(err, IQ_EENV,
+			       "VF %s%s%s cannot be capped: its PF %s cannot "
+			       "be reached (%s)",
+			       pv->vf->pci, pv->vm ? " of VM " : "",
+			       pv->vm ? pv->vm->name : "", pv->pf->pci,
+			       pv->pf->unreachable_why);
+	for (size_t i = 0; i < plan->nvfs; i++) {
+		const struct plan_vf *o = &plan->vfs[i];
+		size_t used = strlen(vms);
+
+		if (!o->in_scope || o->pf != pv->pf)
+			continue;
+		n++;
+		if (!o->vm) {
+			idle++;
+			continue;
+		}
+		/* A few by name; the count says the rest. */
+		if (named++ < 3)
+			snprintf(vms + used, sizeof(vms) - used,
+				 "%s%s of VM %s", used ? ", " : "", o->vf->pci,
+				 o->vm->name);
+		else if (named == 4)
+			snprintf(vms + used, sizeof(vms) - used, ", ...");
+	}
+	plan->unreachable_pfs++;
+	rc = iq_fail(err, IQ_EENV,
+		     "PF %s cannot be reached (%s): its %zu VF%s left "
+		     "unchecked and uncapped (%s%s%zu idle)",
+		     pv->pf->pci, pv->pf->unreachable_why, n, n == 1 ? "" : "s",
+		     vms, vms[0] ? "; " : "", idle);
 	return problem_or_error(plan, rc, err);
 }
 

@@ -118,6 +118,9 @@ struct plan {
 	bool lenient;
 	char (*problems)[512];
 	size_t nproblems;
+	/* Of the problems, PFs that could not be reached: each one line for
+	 * all its VFs, none of which was checked or capped. */
+	size_t unreachable_pfs;
 };
 
 /*

@@ -33,10 +33,49 @@ static uint64_t sat_add(uint64_t a, uint64_t b)
 	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
 }
 
+/* The PF was asked and its firmware did not answer (host.c marks it). */
+static bool pf_silent(const struct host_pf *pf)
+{
+	return pf->probed && pf->unreachable;
+}
+
+/*
+ * The PFs that did not answer and leave a term of the split assumed (a
+ * running VM's VF cap) or unknown (an idle VF's holding): a PF nobody's
+ * figure depends on does not change the split, and is not named here.
+ */
+static void count_unreachable(const struct host *host, const struct plan *plan,
+			      struct split *split)
+{
+	for (size_t p = 0; p < host->npfs; p++) {
+		const struct host_pf *pf = &host->pfs[p];
+		bool matters = false;
+		uint64_t held;
+		char why[8];
+
+		if (!pf_silent(pf))
+			continue;
+		for (size_t i = 0; i < plan->nvfs && !matters; i++)
+			matters = plan->vfs[i].pf == pf &&
+				  (plan->vfs[i].vm ||
+				   plan_idle_held(&plan->vfs[i], &held, why,
+						  sizeof(why)) ==
+					   PLAN_HELD_UNKNOWN);
+		if (!matters || split->unreachable_pfs++)
+			continue;
+		snprintf(split->unreachable_pf, sizeof(split->unreachable_pf),
+			 "%s", pf->pci);
+		snprintf(split->unreachable_why, sizeof(split->unreachable_why),
+			 "%s", pf->unreachable_why);
+	}
+}
+
 void split_compute(const struct host *host, const struct policy *policy,
 		   const struct plan *plan, const struct vm_facts *vms,
 		   size_t nvms, struct split *split)
 {
+	uint64_t charge;
+
 	memset(split, 0, sizeof(*split));
 	split->mem_total = host->mem.mem_total;
 	split->mem_available = host->mem.mem_available;
@@ -51,18 +90,25 @@ void split_compute(const struct host *host, const struct policy *policy,
 			pv->desired_bytes == IQ_UNLIMITED ||
 			(pv->pf->probed && !pv->pf->supported &&
 			 !pv->pf->unreachable);
+		/* Not read back: what the policy asks, assumed, said so. */
+		split->vf_caps_assumed_vfs += pf_silent(pv->pf);
 		/* A group's VFs are charged once, below, for the group. */
 		if (pv->group >= 0)
 			continue;
-		split->vf_caps =
-			sat_add(split->vf_caps,
-				plan_vf_cap_charge(pv, split->mem_total));
+		charge = plan_vf_cap_charge(pv, split->mem_total);
+		split->vf_caps = sat_add(split->vf_caps, charge);
+		if (pf_silent(pv->pf))
+			split->vf_caps_assumed =
+				sat_add(split->vf_caps_assumed, charge);
 	}
-	for (size_t i = 0; i < plan->ngroups; i++)
-		split->vf_caps =
-			sat_add(split->vf_caps,
-				plan_group_charge(plan, &plan->groups[i],
-						  split->mem_total));
+	for (size_t i = 0; i < plan->ngroups; i++) {
+		charge = plan_group_charge(plan, &plan->groups[i],
+					   split->mem_total);
+		split->vf_caps = sat_add(split->vf_caps, charge);
+		if (pf_silent(plan->groups[i].pf))
+			split->vf_caps_assumed =
+				sat_add(split->vf_caps_assumed, charge);
+	}
 	for (size_t p = 0; p < host->npfs; p++) {
 		const struct host_fw_pages *fp = &host->pfs[p].fw_pages;
 
@@ -98,6 +144,7 @@ void split_compute(const struct host *host, const struct policy *policy,
 			break;
 		}
 	}
+	count_unreachable(host, plan, split);
 	for (size_t i = 0; i < plan->nothers; i++)
 		if (plan->others[i].connectx_pf && !split->uncapped_pfs++)
 			snprintf(split->uncapped_pf_why,
@@ -144,6 +191,46 @@ void split_pf_term(const struct split *split, char *buf, size_t len)
 		snprintf(buf, len, "%s", known);
 }
 
+void split_caps_term(const struct split *split, char *buf, size_t len)
+{
+	char caps[32], assumed[32];
+
+	size_format(split->vf_caps, caps, sizeof(caps));
+	if (!split->vf_caps_assumed_vfs) {
+		snprintf(buf, len, "%s", caps);
+		return;
+	}
+	size_format(split->vf_caps_assumed, assumed, sizeof(assumed));
+	snprintf(buf, len,
+		 "%s (%s of it ASSUMED: %u VF%s on %s%s, which did not answer, "
+		 "counted at the policy's cap, not read back)",
+		 caps, assumed, split->vf_caps_assumed_vfs,
+		 split->vf_caps_assumed_vfs == 1 ? "" : "s",
+		 split->unreachable_pfs > 1 ? "PFs like " : "PF ",
+		 split->unreachable_pf);
+}
+
+void split_unreachable_advice(const struct split *split, char *buf, size_t len)
+{
+	if (!split->unreachable_pfs) {
+		snprintf(buf, len, "%s", "");
+		return;
+	}
+	if (split->unreachable_pfs == 1)
+		snprintf(buf, len,
+			 "PF %s did not answer (%s), so the split is not all "
+			 "known: fix or reset that PF (icmquota doctor; a "
+			 "firmware reset or a reboot) or wait until it answers",
+			 split->unreachable_pf, split->unreachable_why);
+	else
+		snprintf(buf, len,
+			 "%u PFs did not answer (the first: %s), so the split "
+			 "is not all known: fix or reset those PFs (icmquota "
+			 "doctor; a firmware reset or a reboot) or wait until "
+			 "they answer",
+			 split->unreachable_pfs, split->unreachable_why);
+}
+
 void split_idle_term(const struct split *split, char *buf, size_t len)
 {
 	char known[32];
@@ -160,12 +247,12 @@ void split_idle_term(const struct split *split, char *buf, size_t len)
 
 void split_describe(const struct split *split, char *buf, size_t len)
 {
-	char total[32], reserve[32], caps[32], pf[256], nonhuge[32], pools[32],
+	char total[32], reserve[32], caps[256], pf[256], nonhuge[32], pools[32],
 		headroom[32], unlimited[64] = "", idle[384], pfs[224] = "";
 
 	size_format(split->mem_total, total, sizeof(total));
 	size_format(split->reserve, reserve, sizeof(reserve));
-	size_format(split->vf_caps, caps, sizeof(caps));
+	split_caps_term(split, caps, sizeof(caps));
 	split_pf_term(split, pf, sizeof(pf));
 	size_format(split->vm_nonhuge, nonhuge, sizeof(nonhuge));
 	size_format(split->hugepage_pools, pools, sizeof(pools));
@@ -411,7 +498,8 @@ int split_admit(struct host *host, const struct policy *policy,
 		const struct vm_facts *vm, struct split *split,
 		struct admission *adm, struct iq_err *err)
 {
-	char terms[1024], shortfall_h[32], from[32], to[32], min[32];
+	char terms[1024], shortfall_h[32], from[32], to[32], min[32],
+		advice[512];
 	uint64_t shortfall, *kept;
 	unsigned own_pfs;
 	int rc;
@@ -441,6 +529,13 @@ int split_admit(struct host *host, const struct policy *policy,
 				"VM %s admitted, but what idle VFs hold is not "
 				"all known: %s; the headroom may be overstated",
 				vm->name, idle);
+		}
+		if (split->unreachable_pfs) {
+			split_unreachable_advice(split, advice, sizeof(advice));
+			adm_say(adm,
+				"VM %s admitted, but %s; the headroom may be "
+				"wrong",
+				vm->name, advice);
 		}
 		/* Another VM's whole PF (this VM's is said above). */
 		if (split->uncapped_pfs > own_pfs)
@@ -484,13 +579,15 @@ int split_admit(struct host *host, const struct policy *policy,
 			    : (uint64_t)-split->headroom;
 	shortfall_text(split, shortfall_h, sizeof(shortfall_h));
 	split_describe(split, terms, sizeof(terms));
+	split_unreachable_advice(split, advice, sizeof(advice));
 	switch (policy->admission) {
 	case POLICY_ADMIT_WARN:
 		adm->admitted = true;
 		adm_say(adm,
 			"VM %s admitted although it does not fit by %s "
-			"(host.admission: warn): %s",
-			vm->name, shortfall_h, terms);
+			"(host.admission: warn): %s%s%s",
+			vm->name, shortfall_h, terms, advice[0] ? "; " : "",
+			advice);
 		return IQ_OK;
 	case POLICY_ADMIT_SCALE:
 		/* A refusal leaves the plan's caps as they were. */
@@ -539,19 +636,24 @@ int split_admit(struct host *host, const struct policy *policy,
 			plan->vfs[i].desired_bytes = kept[i];
 		free(kept);
 		size_format(policy->min_vf_cap.bytes, min, sizeof(min));
+		/* A PF that did not answer is the first thing to fix: the
+		 * figures depend on it. */
 		return iq_fail(
 			err, IQ_EREFUSED,
 			"VM %s does not fit even with its VF caps at "
-			"min_vf_cap %s: short by %s (%s); lower "
-			"host.reserve or defaults.min_vf_cap, or stop a VM",
-			vm->name, min, shortfall_h, terms);
+			"min_vf_cap %s: short by %s (%s); %s%s"
+			"lower host.reserve or defaults.min_vf_cap, or stop "
+			"a VM",
+			vm->name, min, shortfall_h, terms, advice,
+			advice[0] ? "; else " : "");
 	case POLICY_ADMIT_STRICT:
 	default:
 		return iq_fail(
 			err, IQ_EREFUSED,
-			"VM %s does not fit: short by %s (%s); lower its "
+			"VM %s does not fit: short by %s (%s); %s%slower its "
 			"vf_cap (policy vms/classes/defaults) or "
 			"host.reserve, or set host.admission: scale",
-			vm->name, shortfall_h, terms);
+			vm->name, shortfall_h, terms, advice,
+			advice[0] ? "; else " : "");
 	}
 }

@@ -24,6 +24,7 @@
 #include "controller/core/host.h"
 #include "controller/core/plan.h"
 #include "lib/err.h"
+#include "lib/pci.h"
 #include "policy/policy.h"
 
 struct split {
@@ -31,7 +32,20 @@ struct split {
 	uint64_t reserve;
 	uint64_t vf_caps;	 /* unlimited caps count as total ICM */
 	unsigned unlimited_caps; /* how many VF caps were unlimited */
-	uint64_t pf_fw_pages;	 /* PFs' own firmware pages, bytes (known) */
+	/*
+	 * Running VMs' VFs on a PF whose firmware did not answer
+	 * (host_pf.unreachable): their caps cannot be read back, so they
+	 * are in vf_caps at what the policy asks (bytes), ASSUMED, and said
+	 * so. unreachable_pfs counts the PFs that leave a term of the split
+	 * assumed or unknown (these VFs, or idle VFs holding an unknown
+	 * amount); unreachable_why is the first one's "PCI: error".
+	 */
+	uint64_t vf_caps_assumed;
+	unsigned vf_caps_assumed_vfs;
+	unsigned unreachable_pfs;
+	char unreachable_pf[PCI_ADDR_LEN];
+	char unreachable_why[256];
+	uint64_t pf_fw_pages; /* PFs' own firmware pages, bytes (known) */
 	/* PFs whose own pages are unknown (no counters): not in pf_fw_pages
 	 * and said so; PFs counted from fw_pages_total alone (the VFs'
 	 * pages included: over-counted, the safe side). */
@@ -68,6 +82,20 @@ void split_compute(const struct host *host, const struct policy *policy,
  * (fw_pages_total of 2 PFs, VFs' pages included)".
  */
 void split_pf_term(const struct split *split, char *buf, size_t len);
+
+/*
+ * The VF caps' term: "33.0GiB", or with a PF that did not answer
+ * "33.0GiB (32.0GiB of it ASSUMED: 2 VFs on PF 0000:0c:00.0, which did
+ * not answer, counted at their policy cap)".
+ */
+void split_caps_term(const struct split *split, char *buf, size_t len);
+
+/*
+ * What to do about the PFs that did not answer, for an admission's line:
+ * "PF 0000:0c:00.0 did not answer (ERROR), so the split above is not all
+ * known: fix or reset that PF ..." ("" when every PF answered).
+ */
+void split_unreachable_advice(const struct split *split, char *buf, size_t len);
 
 /* The idle VFs' term: "4.0GiB", "0B + UNKNOWN for 3 VFs (VF ...)". */
 void split_idle_term(const struct split *split, char *buf, size_t len);

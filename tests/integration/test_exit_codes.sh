@@ -50,7 +50,7 @@ expect_rc 3 "partial: plan"
 expect_err "plan: 1 problem above" "partial: plan says so"
 run apply --connect none
 expect_rc 3 "partial: apply"
-expect_err "apply: 1 problem above; every other VF was capped" "partial: apply says so"
+expect_err "apply: 1 problem above; every VF on the other PFs was capped" "partial: apply says so (PF0 was not)"
 "$BIN" --config none --root "$ROOT" sim inject --count 0 >/dev/null
 
 while IFS='|' read -r want label says args; do
