@@ -216,6 +216,7 @@ int pcmd_split_now_and_with(struct run_ctx *ctx, const struct policy *with,
 		return rc;
 	}
 	plan_copy_readings(after, &now->plan);
+	plan_mark_will_write(after); /* the split an apply would leave */
 	split_compute(&s->host, with, after, now->running, now->nrunning,
 		      split_after);
 	return IQ_OK;

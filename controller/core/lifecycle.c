@@ -110,6 +110,7 @@ static int vm_program(struct session *s, const struct vm_facts *vm,
 		rc = firmware_for_split(s, &r->plan, err);
 	if (rc)
 		return rc;
+	plan_mark_will_write(&r->plan);
 	r->unsupported_vfs = count_unsupported(&r->plan);
 	if (admit)
 		rc = idle_held_for_split(s, &r->plan, err);
@@ -396,9 +397,14 @@ int lifecycle_apply(struct session *s, const struct vm_facts *vms, size_t nvms,
 			    r->nrunning, &r->plan, err);
 	if (rc == IQ_OK)
 		rc = plan_read_back(&s->host, &r->plan, err);
-	if (rc == IQ_OK)
+	if (rc == IQ_OK) {
+		/* A dry run (status, metrics) shows the caps in force; an
+		 * apply, the split it leaves. */
+		if (!dry_run)
+			plan_mark_will_write(&r->plan);
 		split_compute(&s->host, &s->policy, &r->plan, r->running,
 			      r->nrunning, &r->split);
+	}
 	if (rc || dry_run)
 		return rc;
 	rc = plan_execute(&s->host, &r->plan, err);
@@ -448,9 +454,11 @@ int lifecycle_reconcile_pf(struct session *s, const char *pf_pci,
 		r->plan.vfs[i].in_scope =
 			strcmp(r->plan.vfs[i].pf->pci, pf_pci) == 0;
 	rc = plan_read_back(&s->host, &r->plan, err);
-	if (rc == IQ_OK)
+	if (rc == IQ_OK) {
+		plan_mark_will_write(&r->plan);
 		split_compute(&s->host, &s->policy, &r->plan, r->running,
 			      r->nrunning, &r->split);
+	}
 	if (rc == IQ_OK)
 		rc = plan_execute(&s->host, &r->plan, err);
 	if (rc == IQ_OK)

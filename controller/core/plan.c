@@ -828,6 +828,20 @@ uint64_t plan_vf_cap_charge(const struct plan_vf *pv, uint64_t mem_total)
 	 */
 	if (pf->probed && !pf->unreachable && !pf->supported)
 		charge = IQ_UNLIMITED;
+	if (!pv->will_write && charge != IQ_UNLIMITED) {
+		uint64_t in_force = 0;
+
+		if (pv->have_actual)
+			in_force =
+				pv->actual.max_alloc_icm_th == PRM_ICM_UNLIMITED
+					? IQ_UNLIMITED
+					: icm_pages_to_bytes(
+						  pv->actual.max_alloc_icm_th);
+		else if (pv->asked_pages)
+			in_force = icm_pages_to_bytes(pv->asked_pages);
+		if (in_force > charge)
+			charge = in_force;
+	}
 	if (charge == IQ_UNLIMITED) {
 		/* Total ICM unknown (firmware not asked): the safe side. */
 		if (pf->probed && pf->total_icm_bytes &&
@@ -859,11 +873,34 @@ uint64_t plan_group_charge(const struct plan *plan, const struct plan_group *g,
 		c = plan_vf_cap_charge(&plan->vfs[i], mem_total);
 		sum = sum > UINT64_MAX - c ? UINT64_MAX : sum + c;
 	}
+	if (!g->will_write && g->have_actual && budget != IQ_UNLIMITED) {
+		uint64_t in_force =
+			g->actual.max_alloc_icm_th == PRM_ICM_UNLIMITED
+				? IQ_UNLIMITED
+				: icm_pages_to_bytes(
+					  g->actual.max_alloc_icm_th);
+
+		if (in_force > budget)
+			budget = in_force;
+	}
 	if (budget == IQ_UNLIMITED)
 		budget = g->pf->total_icm_bytes != IQ_UNLIMITED
 				 ? g->pf->total_icm_bytes
 				 : mem_total;
-	return budget < sum ? budget : sum;
+	if (budget > sum)
+		budget = sum;
+	if (g->have_actual &&
+	    icm_pages_to_bytes(g->actual.cur_alloc_icm) > budget)
+		budget = icm_pages_to_bytes(g->actual.cur_alloc_icm);
+	return budget;
+}
+
+void plan_mark_will_write(struct plan *plan)
+{
+	for (size_t i = 0; i < plan->nvfs; i++)
+		plan->vfs[i].will_write = plan->vfs[i].in_scope;
+	for (size_t i = 0; i < plan->ngroups; i++)
+		plan->groups[i].will_write = plan->groups[i].in_scope;
 }
 
 void plan_free(struct plan *plan)

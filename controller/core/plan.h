@@ -40,6 +40,11 @@ struct plan_vf {
 	uint32_t held_pages;
 	bool write; /* firmware differs: one write */
 	bool written;
+	/* This run brings the firmware to desired_bytes (lifecycle: a VF in
+	 * scope of an apply, a VM start or stop, a PF reconcile). Otherwise
+	 * the cap in force is the one read back, or the one the journal
+	 * says was written, and the split charges the larger. */
+	bool will_write;
 	/* vm_cap: the group this VF shares a budget in (index into
 	 * plan->groups), -1 for none. */
 	int group;
@@ -68,6 +73,7 @@ struct plan_group {
 	struct prm_vhca_group_icm_ctrl actual;
 	bool write;
 	bool written;
+	bool will_write; /* as plan_vf.will_write */
 };
 
 /*
@@ -205,15 +211,24 @@ bool plan_vf_over_cap(const struct plan_vf *pv);
  * What a VM's VF commits in the memory split, in bytes: its cap; an
  * unlimited cap, or one its PF cannot hold (no VHCA_ICM_CTRL), as the
  * PF's total ICM (mem_total when unknown); a VF read
- * back above its cap, what it holds.
+ * back above its cap, what it holds. A VF this run does not write is
+ * charged the larger of its desired cap and the cap in force (read back,
+ * else the journal's): a cap lowered in the policy but not yet written
+ * bounds nothing yet.
  */
 uint64_t plan_vf_cap_charge(const struct plan_vf *pv, uint64_t mem_total);
 /*
  * What a group costs the memory split, once for all its VFs: the smaller
- * of its budget and its members' caps summed (bytes).
+ * of its budget and its members' caps summed (bytes); the budget in force
+ * (read back) when this run does not write it and it is larger; never
+ * less than what the group holds when that was read back (a budget
+ * lowered below it does not reclaim pages).
  */
 uint64_t plan_group_charge(const struct plan *plan, const struct plan_group *g,
 			   uint64_t mem_total);
+/* Mark the VFs and groups in scope as written to their desired caps by
+ * this run (lifecycle, before the split). */
+void plan_mark_will_write(struct plan *plan);
 
 void plan_free(struct plan *plan);
 

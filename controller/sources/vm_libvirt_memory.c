@@ -15,6 +15,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <strings.h>
 
 /*
@@ -216,6 +217,18 @@ bad : {
 }
 
 /*
+ * A <page> of the system's page size (4 KiB on x86_64) is no huge page:
+ * libvirt backs that memory as if no huge pages were asked for
+ * (qemuBuildMemoryBackendProps compares with virGetSystemPageSizeKB).
+ */
+static bool is_system_page(uint64_t bytes)
+{
+	long sys = sysconf(_SC_PAGESIZE);
+
+	return sys > 0 && bytes == (uint64_t)sys;
+}
+
+/*
  * The page size a guest NUMA node's memory is backed by, as QEMU gets it
  * from libvirt: the <page> whose nodeset holds the node, else the <page>
  * without nodeset, else (a bare <hugepages/>) the host's default size;
@@ -264,14 +277,14 @@ static int node_page(const struct xml_node *hugepages, unsigned node,
 		if (rc)
 			return rc;
 		if (has) {
-			*huge = true;
-			*page_bytes = bytes;
+			*huge = !is_system_page(bytes);
+			*page_bytes = *huge ? bytes : 0;
 			return IQ_OK;
 		}
 	}
 	if (have_default || !any_page) {
-		*huge = true;
-		*page_bytes = default_bytes;
+		*huge = !have_default || !is_system_page(default_bytes);
+		*page_bytes = *huge ? default_bytes : 0;
 	}
 	return IQ_OK;
 }
