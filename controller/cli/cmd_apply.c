@@ -146,6 +146,7 @@ static int plan_or_apply(struct run_ctx *ctx, int argc, char **argv, bool apply,
 	struct iq_err ignored = {0};
 	bool have_before;
 	size_t over = 0;
+	unsigned hung = 0; /* CH VMMs that did not answer */
 	int c, rc = IQ_OK;
 
 	/*
@@ -178,19 +179,33 @@ static int plan_or_apply(struct run_ctx *ctx, int argc, char **argv, bool apply,
 			connect_uri = optarg;
 			break;
 		case 'C': {
-			unsigned dead = 0;
+			unsigned dead = 0, hung_here = 0;
 			char why[512] = "";
 
 			sources |= LIFECYCLE_SRC_CH;
-			rc = vm_ch_list_dir(optarg, &vms, &dead, why,
-					    sizeof(why), err);
-			/* A dead VMM's VM is not running: said, not hidden. */
-			if (rc == IQ_OK && dead)
+			rc = vm_ch_list_dir(optarg, &vms, &dead, &hung_here,
+					    why, sizeof(why), err);
+			/* A dead VMM's VM is not running: said, not hidden. A
+			 * hung one's state is unknown: a problem (exit 3). */
+			if (rc == IQ_OK && dead > hung_here)
 				run_note(ctx,
-					 "%s: %u VMM socket%s did not answer, "
-					 "taken as not running (%s)",
-					 optarg, dead, dead == 1 ? "" : "s",
-					 why);
+					 "%s: %u VMM socket%s with nobody "
+					 "listening, taken as not running",
+					 optarg, dead - hung_here,
+					 dead - hung_here == 1 ? "" : "s");
+			if (rc == IQ_OK && hung_here)
+				run_note(
+					ctx,
+					"%s: %u VMM socket%s did not answer in "
+					"%ds (hung?): %s VM%s state is "
+					"unknown; a VM the journal knows keeps "
+					"its caps (%s)",
+					optarg, hung_here,
+					hung_here == 1 ? "" : "s",
+					VM_CH_TIMEOUT_S,
+					hung_here == 1 ? "its" : "their",
+					hung_here == 1 ? "'s" : "s'", why);
+			hung += hung_here;
 			break;
 		}
 		case 'h':
@@ -323,6 +338,13 @@ static int plan_or_apply(struct run_ctx *ctx, int argc, char **argv, bool apply,
 			     "apply again)",
 			     name, over, over == 1 ? "" : "s",
 			     apply ? "were" : "would be");
+	else if (rc == IQ_OK && hung)
+		rc = iq_fail(err, IQ_EENV,
+			     "%s: %u VMM%s did not answer (above): every other "
+			     "VF %s; run icmquota apply again once %s",
+			     name, hung, hung == 1 ? "" : "s",
+			     apply ? "was capped" : "was planned",
+			     hung == 1 ? "it answers" : "they answer");
 	lifecycle_result_free(&r);
 	session_close(&s);
 	vm_list_free(&vms);

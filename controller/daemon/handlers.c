@@ -286,7 +286,7 @@ static void list_sources(struct daemon *d, struct vm_list *vms,
 		char why[512] = "";
 
 		iq_err_clear(&err);
-		if (vm_ch_list_dir(d->opts->ch_dir, &ch, &dead, why,
+		if (vm_ch_list_dir(d->opts->ch_dir, &ch, &dead, NULL, why,
 				   sizeof(why), &err)) {
 			run_note(d->ctx,
 				 "daemon: %s (Cloud Hypervisor's VMs taken "

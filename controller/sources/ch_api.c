@@ -27,7 +27,8 @@
 enum ch_outcome {
 	CH_ANSWERED,
 	CH_NO_VM, /* the VMM runs, no vm.create yet (404) */
-	CH_GONE,  /* no socket, nobody listening, or no answer in time */
+	CH_GONE,  /* no socket, or nobody listening */
+	CH_HUNG,  /* a listener that gave no answer in time */
 	CH_FAILED,
 };
 
@@ -89,7 +90,7 @@ static int http_failure(const struct http_answer *ans, const char *socket_path,
 			       "--api-socket path=%s?",
 			       socket_path, ans->detail, socket_path);
 	case HTTP_FAIL_TIMEOUT:
-		*outcome = CH_GONE;
+		*outcome = CH_HUNG;
 		return iq_fail(err, IQ_EENV, "%s: no answer in %ds (VMM hung?)",
 			       socket_path, VM_CH_TIMEOUT_S);
 	case HTTP_FAIL_TOO_LARGE:
@@ -231,7 +232,8 @@ bool vm_ch_confirmed_gone(const char *socket_path)
 
 /* One socket of the directory: add its VM, skip it, or fail. */
 static int list_one(const char *path, struct vm_list *list, unsigned *skipped,
-		    char *skipped_why, size_t why_len, struct iq_err *err)
+		    unsigned *hung, char *skipped_why, size_t why_len,
+		    struct iq_err *err)
 {
 	enum ch_outcome outcome;
 	struct vm_facts vm;
@@ -247,10 +249,11 @@ static int list_one(const char *path, struct vm_list *list, unsigned *skipped,
 		iq_err_clear(err); /* a VMM without a VM runs nothing */
 		return IQ_OK;
 	}
-	if (outcome == CH_GONE) {
+	if (outcome == CH_GONE || outcome == CH_HUNG) {
 		if (*skipped == 0 && skipped_why && why_len)
 			snprintf(skipped_why, why_len, "%s", err->msg);
 		(*skipped)++;
+		*hung += outcome == CH_HUNG;
 		iq_err_clear(err);
 		return IQ_OK;
 	}
@@ -273,18 +276,21 @@ static int list_one(const char *path, struct vm_list *list, unsigned *skipped,
 }
 
 int vm_ch_list_dir(const char *dir, struct vm_list *list, unsigned *skipped,
-		   char *skipped_why, size_t why_len, struct iq_err *err)
+		   unsigned *hung, char *skipped_why, size_t why_len,
+		   struct iq_err *err)
 {
 	struct dirent **names;
 	struct iq_err local_err;
-	unsigned local_skipped;
+	unsigned local_skipped, local_hung;
 	int n, rc = IQ_OK;
 
 	if (!err)
 		err = &local_err;
 	if (!skipped)
 		skipped = &local_skipped;
-	*skipped = 0;
+	if (!hung)
+		hung = &local_hung;
+	*skipped = *hung = 0;
 	if (skipped_why && why_len)
 		skipped_why[0] = '\0';
 	n = scandir(dir, &names, is_api_entry, alphasort);
@@ -304,8 +310,8 @@ int vm_ch_list_dir(const char *dir, struct vm_list *list, unsigned *skipped,
 				     name);
 		if (rc == IQ_OK && (has_suffix(name, VM_CH_SOCK_SUFFIX) ||
 				    has_suffix(name, VM_CH_LIBVIRT_SUFFIX))) {
-			rc = list_one(path, list, skipped, skipped_why, why_len,
-				      err);
+			rc = list_one(path, list, skipped, hung, skipped_why,
+				      why_len, err);
 		} else if (rc == IQ_OK && stat(path, &st) == 0 &&
 			   S_ISDIR(st.st_mode)) {
 			/* A Kata sandbox: SUBDIR/clh-api.sock. */
@@ -316,7 +322,7 @@ int vm_ch_list_dir(const char *dir, struct vm_list *list, unsigned *skipped,
 					 "/%s", VM_CH_KATA_SOCK);
 				if (stat(path, &st) == 0 &&
 				    S_ISSOCK(st.st_mode))
-					rc = list_one(path, list, skipped,
+					rc = list_one(path, list, skipped, hung,
 						      skipped_why, why_len,
 						      err);
 			}

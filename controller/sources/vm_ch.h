@@ -79,9 +79,11 @@ int vm_from_ch_vminfo(const char *json, size_t len, const char *label,
  * its socket path. Of those sockets,
  * VMs that exist and are not Shutdown (Created, Running, Paused,
  * BreakPoint) are added. A VMM without a VM (404) runs nothing and is
- * passed over. A socket whose VMM is gone (no listener) or hung (timeout)
- * is skipped but never silently: *skipped counts them (set, not added to)
- * and skipped_why receives the first one's error, for the caller to report.
+ * passed over. A socket whose VMM is gone (no listener) or hung (no answer
+ * in VM_CH_TIMEOUT_S) is skipped but never silently: *skipped counts them,
+ * *hung (NULL: not wanted) those that hung - their VM's state is unknown,
+ * not "not running" - (both set, not added to), and skipped_why receives
+ * the first one's error, for the caller to report.
  * Any other failure (a malformed vm.info, permission denied) ends the scan
  * with that error.
  */
@@ -89,6 +91,7 @@ int vm_from_ch_vminfo(const char *json, size_t len, const char *label,
 int vm_ch_name_of_socket(const char *socket_path, char *name, size_t len,
 			 struct iq_err *err);
 int vm_ch_list_dir(const char *dir, struct vm_list *list, unsigned *skipped,
-		   char *skipped_why, size_t why_len, struct iq_err *err);
+		   unsigned *hung, char *skipped_why, size_t why_len,
+		   struct iq_err *err);
 
 #endif

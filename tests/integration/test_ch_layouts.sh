@@ -72,9 +72,11 @@ python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[
 for _ in $(seq 100); do [ -S "$KATA/$SB1/clh-api.sock.tmp" ] && break; sleep 0.05; done
 mv "$KATA/$SB1/clh-api.sock.tmp" "$KATA/$SB1/clh-api.sock"
 run apply --ch-socket-dir "$KATA" -j
-expect_rc 0 "unanswered: apply"
+expect_rc 3 "unanswered: apply is a partial result (the VM's state is unknown)"
 expect_eq "$(caps_of "$VA")" $((4 << 30)) "unanswered: the VF is not idled"
 expect_err "not confirmed gone, kept with their caps: $SB1" "unanswered: said"
+expect_err "1 VMM socket did not answer in 5s (hung?): its VM's state is unknown" "unanswered: the hung VMM named"
+expect_err "apply: 1 VMM did not answer (above): every other VF was capped; run icmquota apply again once it answers" "unanswered: the closing line"
 # The socket is gone: confirmed, idled.
 rm -f "$KATA/$SB1/clh-api.sock"
 run apply --ch-socket-dir "$KATA" -j

@@ -853,9 +853,9 @@ static void test_list_dir(void)
 		fclose(file);
 
 	iq_err_clear(&err);
-	CHECK_U64(
-		vm_ch_list_dir(tmpdir, &list, &skipped, why, sizeof(why), &err),
-		IQ_OK);
+	CHECK_U64(vm_ch_list_dir(tmpdir, &list, &skipped, NULL, why,
+				 sizeof(why), &err),
+		  IQ_OK);
 	CHECK_STR(err.msg, "");
 	CHECK_U64(list.n, 2);
 	if (list.n == 2) {
@@ -876,7 +876,7 @@ static void test_list_dir(void)
 	chsim_stop(&sims[0]);
 	if (chsim_start(&sims[0], "a-bad.sock", "running", "mdev-device.json",
 			NULL)) {
-		CHECK_U64(vm_ch_list_dir(tmpdir, &list, &skipped, why,
+		CHECK_U64(vm_ch_list_dir(tmpdir, &list, &skipped, NULL, why,
 					 sizeof(why), &err),
 			  IQ_EREFUSED);
 		CHECK_CONTAINS(err.msg, "a-bad.sock: config.devices[1]");
@@ -889,7 +889,7 @@ static void test_list_dir(void)
 	remove_in_tmpdir("c-dead.sock");
 	remove_in_tmpdir("f-file.sock");
 
-	CHECK_U64(vm_ch_list_dir("/nonexistent/ch", &list, &skipped, why,
+	CHECK_U64(vm_ch_list_dir("/nonexistent/ch", &list, &skipped, NULL, why,
 				 sizeof(why), &err),
 		  IQ_EENV);
 	CHECK_CONTAINS(err.msg,
