@@ -114,6 +114,8 @@ static int vm_program(struct session *s, const struct vm_facts *vm,
 	r->unsupported_vfs = count_unsupported(&r->plan);
 	if (admit)
 		rc = idle_held_for_split(s, &r->plan, err);
+	if (rc == IQ_OK && admit)
+		rc = plan_read_groups_held(&r->plan, err);
 	if (rc)
 		return rc;
 	if (admit) {

@@ -895,6 +895,26 @@ uint64_t plan_group_charge(const struct plan *plan, const struct plan_group *g,
 	return budget;
 }
 
+int plan_read_groups_held(struct plan *plan, struct iq_err *err)
+{
+	for (size_t i = 0; i < plan->ngroups; i++) {
+		struct plan_group *g = &plan->groups[i];
+		int rc;
+
+		if (g->in_scope || g->have_actual || !g->pf->fw ||
+		    g->pf->unreachable)
+			continue;
+		rc = fw_read_group_icm(g->pf->fw, g->id, &g->actual, err);
+		if (rc)
+			return iq_err_prefix(err,
+					     "reading vHCA group %u of PF %s "
+					     "(VM %s)",
+					     g->id, g->pf->pci, g->vm->name);
+		g->have_actual = true;
+	}
+	return IQ_OK;
+}
+
 void plan_mark_will_write(struct plan *plan)
 {
 	for (size_t i = 0; i < plan->nvfs; i++)

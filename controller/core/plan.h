@@ -226,6 +226,13 @@ uint64_t plan_vf_cap_charge(const struct plan_vf *pv, uint64_t mem_total);
  */
 uint64_t plan_group_charge(const struct plan *plan, const struct plan_group *g,
 			   uint64_t mem_total);
+/*
+ * Read the vHCA groups of the other VMs (out of scope, firmware open):
+ * what each holds may be above its budget (a budget lowered below it),
+ * and the split charges it (plan_group_charge). One VHCA_GROUP_ICM_CTRL
+ * read per group. IQ_EENV naming the group when a read fails.
+ */
+int plan_read_groups_held(struct plan *plan, struct iq_err *err);
 /* Mark the VFs and groups in scope as written to their desired caps by
  * this run (lifecycle, before the split). */
 void plan_mark_will_write(struct plan *plan);

@@ -82,6 +82,11 @@ run policy set --class g vm_cap 2GiB --apply
 expect_rc 0 "2: the budget lowered to 2 GiB and written"
 # The group holds 24 GiB: 256 - 90 - 24 - 0.5 - 128 = 13.5
 expect_eq "$(headroom_gib)" 13.5 "2: status charges what the group holds"
+# A VM start reads the other VMs' groups: B (30 GiB, a 4 GiB VF) leaves
+# 256 - 90 - 24 - 4 - 0.5 - 30 - 128 = -20.5 GiB.
+run vm start --libvirt-xml "$SCRATCH/B.xml"
+expect_rc 1 "2: B refused while A's group holds 24 GiB"
+expect_err "short by 20.5GiB" "2: the shortfall counts what the group holds"
 
 # --- 3. 4 KiB "huge" pages are ordinary memory -------------------------------
 rm -rf "$ROOT" "$SCRATCH/state.json" "$SCRATCH"/policy.d
