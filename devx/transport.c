@@ -96,6 +96,34 @@ static int open_auto(const struct fw_open_args *args, struct fw_dev *dev,
 		       without_pf(fwctl_err.msg, dev->pf));
 }
 
+/* A device handle for args' PF, before any transport is opened. */
+static struct fw_dev *dev_new(const struct fw_open_args *args, FILE *trace,
+			      struct iq_err *err)
+{
+	struct fw_dev *dev = calloc(1, sizeof(*dev));
+
+	if (!dev) {
+		iq_fail(err, IQ_EENV, "%s: out of memory", args->pf_pci);
+		return NULL;
+	}
+	snprintf(dev->pf, sizeof(dev->pf), "%s", args->pf_pci);
+	dev->trace = trace;
+	dev->retry_max = FW_RETRY_MAX;
+	dev->retry_first_ms = FW_RETRY_FIRST_MS;
+	return dev;
+}
+
+/* *devp = dev when rc is IQ_OK; dev freed otherwise. */
+static int dev_done(struct fw_dev *dev, int rc, struct fw_dev **devp)
+{
+	if (rc) {
+		free(dev);
+		return rc;
+	}
+	*devp = dev;
+	return IQ_OK;
+}
+
 int fw_dev_open(enum fw_backend backend, const struct fw_open_args *args,
 		FILE *trace, struct fw_dev **devp, struct iq_err *err)
 {
@@ -103,14 +131,9 @@ int fw_dev_open(enum fw_backend backend, const struct fw_open_args *args,
 	int rc;
 
 	*devp = NULL;
-	dev = calloc(1, sizeof(*dev));
+	dev = dev_new(args, trace, err);
 	if (!dev)
-		return iq_fail(err, IQ_EENV, "%s: out of memory", args->pf_pci);
-	snprintf(dev->pf, sizeof(dev->pf), "%s", args->pf_pci);
-	dev->trace = trace;
-	dev->retry_max = FW_RETRY_MAX;
-	dev->retry_first_ms = FW_RETRY_FIRST_MS;
-
+		return err->code;
 	switch (backend) {
 	case FW_BACKEND_DEVX:
 		rc = open_one(&fw_transport_devx, args, dev, err);
@@ -133,12 +156,7 @@ int fw_dev_open(enum fw_backend backend, const struct fw_open_args *args,
 		rc = open_auto(args, dev, err);
 		break;
 	}
-	if (rc) {
-		free(dev);
-		return rc;
-	}
-	*devp = dev;
-	return IQ_OK;
+	return dev_done(dev, rc, devp);
 }
 
 int fw_dev_open_ops(const struct fw_transport_ops *ops,
@@ -146,23 +164,12 @@ int fw_dev_open_ops(const struct fw_transport_ops *ops,
 		    struct fw_dev **devp, struct iq_err *err)
 {
 	struct fw_dev *dev;
-	int rc;
 
 	*devp = NULL;
-	dev = calloc(1, sizeof(*dev));
+	dev = dev_new(args, trace, err);
 	if (!dev)
-		return iq_fail(err, IQ_EENV, "%s: out of memory", args->pf_pci);
-	snprintf(dev->pf, sizeof(dev->pf), "%s", args->pf_pci);
-	dev->trace = trace;
-	dev->retry_max = FW_RETRY_MAX;
-	dev->retry_first_ms = FW_RETRY_FIRST_MS;
-	rc = open_one(ops, args, dev, err);
-	if (rc) {
-		free(dev);
-		return rc;
-	}
-	*devp = dev;
-	return IQ_OK;
+		return err->code;
+	return dev_done(dev, open_one(ops, args, dev, err), devp);
 }
 
 int fw_dev_flush(struct fw_dev *dev, struct iq_err *err)
