@@ -255,13 +255,8 @@ static int plan_or_apply(struct run_ctx *ctx, int argc, char **argv, bool apply,
 		vm_list_free(&vms);
 		return rc;
 	}
-	rc = lifecycle_apply(&s, vms.vms, vms.n, sources, !apply, &r, err);
-	/* plan shows the split an apply would leave, its caps written. */
-	if (rc == IQ_OK && !apply) {
-		plan_mark_will_write(&r.plan);
-		split_compute(&s.host, &s.policy, &r.plan, r.running,
-			      r.nrunning, &r.split);
-	}
+	rc = lifecycle_apply(&s, vms.vms, vms.n, sources,
+			     apply ? LIFECYCLE_APPLY : LIFECYCLE_PLAN, &r, err);
 	host_fw_counts(&s.host, &cmds, &writes);
 	if (rc == IQ_OK && ctx->json) {
 		json_object *o = json_object_new_object();

@@ -366,8 +366,8 @@ static int drop_unlisted(struct state *state, const struct vm_facts *vms,
 }
 
 int lifecycle_apply(struct session *s, const struct vm_facts *vms, size_t nvms,
-		    unsigned sources, bool dry_run, struct lifecycle_result *r,
-		    struct iq_err *err)
+		    unsigned sources, enum lifecycle_mode mode,
+		    struct lifecycle_result *r, struct iq_err *err)
 {
 	size_t n = 0;
 	int rc;
@@ -400,14 +400,12 @@ int lifecycle_apply(struct session *s, const struct vm_facts *vms, size_t nvms,
 	if (rc == IQ_OK)
 		rc = plan_read_back(&s->host, &r->plan, err);
 	if (rc == IQ_OK) {
-		/* A dry run (status, metrics) shows the caps in force; an
-		 * apply, the split it leaves. */
-		if (!dry_run)
+		if (mode != LIFECYCLE_SHOW)
 			plan_mark_will_write(&r->plan);
 		split_compute(&s->host, &s->policy, &r->plan, r->running,
 			      r->nrunning, &r->split);
 	}
-	if (rc || dry_run)
+	if (rc || mode != LIFECYCLE_APPLY)
 		return rc;
 	rc = plan_execute(&s->host, &r->plan, err);
 	if (rc == IQ_OK)

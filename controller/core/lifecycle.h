@@ -83,18 +83,26 @@ int lifecycle_merge_meanwhile(const struct state *before,
 			      const struct session *s, unsigned sources,
 			      struct vm_list *vms, struct iq_err *err);
 
+/* What lifecycle_apply does with the caps, and which split it reports. */
+enum lifecycle_mode {
+	LIFECYCLE_SHOW,	 /* read back only; the split of the caps in force
+			    (status, metrics, top) */
+	LIFECYCLE_PLAN,	 /* read back only; the split an apply would leave */
+	LIFECYCLE_APPLY, /* write; the split it leaves */
+};
+
 /*
  * Every VF to its desired cap. The running VMs: vms (what the sources
  * listed) plus the journal's VMs of every VMM the sources did not cover
- * (sources 0: the journal's VMs only); the journal follows. dry_run:
- * read back only (plan, status). What cannot be done (a journal VM's VF
+ * (sources 0: the journal's VMs only); the journal follows. mode says
+ * whether anything is written. What cannot be done (a journal VM's VF
  * gone, a PF out of reach, a failed read or write) is listed in
  * r->plan.problems while everything else is capped; the caller reports
  * them and exits non-zero.
  */
 int lifecycle_apply(struct session *s, const struct vm_facts *vms, size_t nvms,
-		    unsigned sources, bool dry_run, struct lifecycle_result *r,
-		    struct iq_err *err);
+		    unsigned sources, enum lifecycle_mode mode,
+		    struct lifecycle_result *r, struct iq_err *err);
 
 /*
  * The VFs of one PF (pf_pci) to their desired caps, the journal's VMs

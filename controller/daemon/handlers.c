@@ -324,7 +324,8 @@ int dm_reconcile(struct daemon *d, const char *why, bool drift,
 		vm_list_free(&vms);
 		return iq_err_prefix(err, "%s", why);
 	}
-	rc = lifecycle_apply(&s, vms.vms, vms.n, sources, false, &r, err);
+	rc = lifecycle_apply(&s, vms.vms, vms.n, sources, LIFECYCLE_APPLY, &r,
+			     err);
 	if (rc == IQ_OK) {
 		writes = plan_writes(&r.plan);
 		d->writes += writes;
