@@ -68,13 +68,18 @@ write_policy() { # write_policy <<EOF ... (stdin)
 }
 
 # A domain XML for VM NAME with the given PCI source addresses.
-domain_xml() { # domain_xml NAME MEM_GIB HUGEPAGES(yes|no) CLASS PCI...
+# HUGEPAGES: yes (a bare <hugepages/>), no, or a <hugepages>...</hugepages>
+# element as libvirt takes it.
+domain_xml() { # domain_xml NAME MEM_GIB HUGEPAGES CLASS PCI...
 	local name=$1 mem=$2 huge=$3 class=$4
 	shift 4
 	echo "<domain type='kvm'><name>$name</name>"
 	echo "<uuid>$(python3 -c "import uuid;print(uuid.uuid5(uuid.NAMESPACE_DNS,'$name'))")</uuid>"
 	echo "<memory unit='GiB'>$mem</memory>"
-	[ "$huge" = yes ] && echo "<memoryBacking><hugepages/></memoryBacking>"
+	case $huge in
+	yes) echo "<memoryBacking><hugepages/></memoryBacking>" ;;
+	"<"*) echo "<memoryBacking>$huge</memoryBacking>" ;;
+	esac
 	if [ -n "$class" ]; then
 		echo "<metadata><icmquota:vm xmlns:icmquota='https://icmquota.dev/xmlns/1'><class>$class</class></icmquota:vm></metadata>"
 	fi

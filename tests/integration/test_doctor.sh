@@ -168,11 +168,11 @@ expect_line WARN debugfs "PF firmware pages are unknown in the split" "no debugf
 mv "$SCRATCH/mlx5dbg" "$ROOT/sys/kernel/debug/mlx5"
 
 # The binary gone, the symlink left: libvirt skips a dangling entry.
-mv "$ROOT/usr/sbin/icmquota" "$SCRATCH/stub"
+mv "$ROOT/usr/sbin/icmquota" "$SCRATCH/icmquota.moved"
 doctor
 expect_rc 1 "hook target missing: exit 1"
 expect_line FAIL libvirt_hook "points to /usr/sbin/icmquota, which is missing or not an executable file: libvirt skips it and VMs start uncapped" "dangling hook line"
-mv "$SCRATCH/stub" "$ROOT/usr/sbin/icmquota"
+mv "$SCRATCH/icmquota.moved" "$ROOT/usr/sbin/icmquota"
 # A relative symlink resolves from the hook's directory, as libvirt's
 # exec does.
 ln -sfn ../../../../usr/sbin/icmquota "$HOOK"
@@ -213,11 +213,11 @@ chmod 0755 "$HOOK"
 doctor
 expect_line WARN libvirt_hook "each event runs it twice" "hook twice warning"
 rm "$ROOT/etc/libvirt/hooks/qemu"
-mv "$ROOT/usr/sbin/icmquota" "$SCRATCH/stub"
+mv "$ROOT/usr/sbin/icmquota" "$SCRATCH/icmquota.moved"
 doctor
 expect_rc 1 "hook binary missing: exit 1"
 expect_line FAIL libvirt_hook "which is missing or not executable" "hook target line"
-mv "$SCRATCH/stub" "$ROOT/usr/sbin/icmquota"
+mv "$SCRATCH/icmquota.moved" "$ROOT/usr/sbin/icmquota"
 rm "$HOOK"
 ln -s /usr/sbin/icmquota "$HOOK"
 

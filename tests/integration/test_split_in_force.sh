@@ -10,19 +10,6 @@
 # Host: 256 GiB, huge page pool 128 GiB, PFs' own pages 512 MiB.
 . "$(dirname "$0")/lib.sh"
 
-dxml() { # dxml NAME MEMGIB MEMBACKING CLASS PCI...
-	local name=$1 mem=$2 mb=$3 class=$4
-	shift 4
-	echo "<domain type='kvm'><name>$name</name><memory unit='GiB'>$mem</memory>"
-	[ -n "$mb" ] && echo "<memoryBacking>$mb</memoryBacking>"
-	[ -n "$class" ] && echo "<metadata><icmquota:vm xmlns:icmquota='https://icmquota.dev/xmlns/1'><class>$class</class></icmquota:vm></metadata>"
-	echo "<devices>"
-	for pci in "$@"; do
-		IFS=':.' read -r d b s f <<<"$pci"
-		echo "<hostdev mode='subsystem' type='pci' managed='yes'><source><address domain='0x$d' bus='0x$b' slot='0x$s' function='0x$f'/></source></hostdev>"
-	done
-	echo "</devices></domain>"
-}
 headroom_gib() { # from status -j
 	run status -j
 	json "d['split']['headroom_bytes'] / 2**30"
@@ -39,8 +26,8 @@ classes:
 P
 mapfile -t PFS < <(sim_pfs)
 A0=$(sim_vf "${PFS[0]}" 0) B0=$(sim_vf "${PFS[1]}" 0)
-dxml A 64 "<hugepages/>" g "$A0" >"$SCRATCH/A.xml"
-dxml B 30 "" "" "$B0" >"$SCRATCH/B.xml"
+domain_xml A 64 yes g "$A0" >"$SCRATCH/A.xml"
+domain_xml B 30 no "" "$B0" >"$SCRATCH/B.xml"
 run vm start --libvirt-xml "$SCRATCH/A.xml"
 expect_rc 0 "1: A starts"
 # 256 - 90 - 32 (A's cap) - 4 (3 idle VFs... none held) - 0.5 - 128 = 5.5
@@ -72,8 +59,8 @@ classes:
 P
 mapfile -t PFS < <(sim_pfs)
 A0=$(sim_vf "${PFS[0]}" 0) A1=$(sim_vf "${PFS[0]}" 1) B0=$(sim_vf "${PFS[1]}" 0)
-dxml A 64 "<hugepages/>" g "$A0" "$A1" >"$SCRATCH/A.xml"
-dxml B 30 "" "" "$B0" >"$SCRATCH/B.xml"
+domain_xml A 64 yes g "$A0" "$A1" >"$SCRATCH/A.xml"
+domain_xml B 30 no "" "$B0" >"$SCRATCH/B.xml"
 run vm start --libvirt-xml "$SCRATCH/A.xml"
 expect_rc 0 "2: A starts (group of 2 VFs, 32 GiB)"
 run sim register --vf "$A0" --bytes 64GiB --buffers 192
@@ -98,7 +85,7 @@ defaults: { vf_cap: 4GiB, idle_vf_cap: 256MiB }
 P
 mapfile -t PFS < <(sim_pfs)
 D0=$(sim_vf "${PFS[0]}" 0)
-dxml D 24 "<hugepages><page size='4' unit='KiB'/></hugepages>" "" "$D0" >"$SCRATCH/D.xml"
+domain_xml D 24 "<hugepages><page size='4' unit='KiB'/></hugepages>" "" "$D0" >"$SCRATCH/D.xml"
 run vm inspect --libvirt-xml "$SCRATCH/D.xml" -j
 expect_eq "$(json "d.get('hugepage_bytes', 0)")" 0 "3: no huge-page memory"
 # 256 - 100 - 4 - 0.5 - 24 (ordinary) - 128 = -0.5
