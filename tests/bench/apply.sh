@@ -42,26 +42,7 @@ make_host() {
 		--enabled-vfs $VFS --mem 4TiB --hugepages 1GiB:3072 >/dev/null
 	cp -a "$ROOT/icmquota-sim/fw" "$WORK/fw$npfs"
 	mkdir -p "$WORK/vms$npfs"
-	python3 - "$ROOT" "$WORK/vms$npfs" $VFS <<'EOF'
-import os, sys
-root, out, nvfs = sys.argv[1], sys.argv[2], int(sys.argv[3])
-devs = root + "/sys/bus/pci/devices"
-pfs = sorted(d for d in os.listdir(devs)
-             if os.path.exists(f"{devs}/{d}/sriov_totalvfs"))
-for i in range(nvfs):
-    host = []
-    for pf in pfs:
-        vf = os.path.basename(os.readlink(f"{devs}/{pf}/virtfn{i}"))
-        d, b, sf = vf.split(":")
-        s, f = sf.split(".")
-        host.append(f"<hostdev mode='subsystem' type='pci'><source><address "
-                    f"domain='0x{d}' bus='0x{b}' slot='0x{s}' function='0x{f}'/>"
-                    f"</source></hostdev>")
-    with open(f"{out}/vm-{i:03d}.xml", "w") as fh:
-        fh.write(f"<domain type='kvm'><name>vm-{i}</name>"
-                 f"<memory unit='GiB'>16</memory><memoryBacking><hugepages/>"
-                 f"</memoryBacking><devices>{''.join(host)}</devices></domain>\n")
-EOF
+	python3 "$(dirname "$0")/fleet_vms.py" "$ROOT" "$WORK/vms$npfs" $VFS
 }
 
 q() { # q NPFS ARGS...: icmquota on host NPFS

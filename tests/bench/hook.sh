@@ -191,26 +191,8 @@ FROOT=$SCRATCH/fleet
 "$BIN" --config none sim init "$FROOT" --pfs 8 --vfs 127 --enabled-vfs 127 \
 	--mem 4TiB --hugepages 1GiB:3072 >/dev/null || exit 1
 mkdir -p "$SCRATCH/fleet-vms"
-python3 - "$FROOT" "$SCRATCH/fleet-vms" "$SCRATCH/fleet-new.xml" <<'PY'
-import os, sys
-root, out, new = sys.argv[1], sys.argv[2], sys.argv[3]
-devs = root + "/sys/bus/pci/devices"
-pfs = sorted(d for d in os.listdir(devs) if os.path.exists(f"{devs}/{d}/sriov_totalvfs"))
-for i in range(127):
-    host = []
-    for pf in pfs:
-        d, b, sf = os.path.basename(os.readlink(f"{devs}/{pf}/virtfn{i}")).split(":")
-        s, f = sf.split(".")
-        host.append(f"<hostdev mode='subsystem' type='pci'><source><address "
-                    f"domain='0x{d}' bus='0x{b}' slot='0x{s}' function='0x{f}'/>"
-                    f"</source></hostdev>")
-    name = "vm-new" if i == 126 else f"vm-{i}"
-    path = new if i == 126 else f"{out}/{name}.xml"
-    with open(path, "w") as fh:
-        fh.write(f"<domain type='kvm'><name>{name}</name><memory unit='GiB'>16"
-                 f"</memory><memoryBacking><hugepages/></memoryBacking>"
-                 f"<devices>{''.join(host)}</devices></domain>\n")
-PY
+python3 "$REPO/tests/bench/fleet_vms.py" "$FROOT" "$SCRATCH/fleet-vms" 127 \
+	"$SCRATCH/fleet-new.xml"
 # The apply bench's policy: 127 VMs x 8 VFs at 512 MiB fit 4 TiB.
 cat >"$SCRATCH/fleet-policy.yaml" <<'EOF'
 version: 1
