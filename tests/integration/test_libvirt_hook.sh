@@ -500,6 +500,19 @@ else
 	if cmp -s "$SCRATCH/fw-before.json" "$SCRATCH/fw-after.json"; then pass; else
 		fail "f: firmware changed on a refused start"
 	fi
+	# The legacy single hook, /etc/libvirt/hooks/qemu, as a symlink to the
+	# binary: run by that path as libvirtd runs it (argv[0], the domain
+	# XML on stdin), it is the hook too.
+	mkdir -p "$SCRATCH/hooks"
+	ln -sfn "$HOOKBIN" "$SCRATCH/hooks/qemu"
+	"$SCRATCH/hooks/qemu" icmqt-plain prepare begin - <"$SCRATCH/plain.xml"
+	RC=$? ERR=""
+	expect_rc 0 "f: hooks/qemu symlink: prepare"
+	expect_eq "$(journal)" "icmqt-plain:libvirt-hook:" "f: hooks/qemu symlink: journalled"
+	"$SCRATCH/hooks/qemu" icmqt-plain release end - <"$SCRATCH/plain.xml"
+	RC=$? ERR=""
+	expect_rc 0 "f: hooks/qemu symlink: release"
+	expect_eq "$(journal)" "" "f: hooks/qemu symlink: released"
 	rm -f "$HOOKCONF"
 	rmdir "$(dirname "$HOOKCONF")" 2>/dev/null
 fi
