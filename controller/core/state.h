@@ -59,6 +59,10 @@ struct state {
 	/* The file's text as loaded (NULL: none): state_save() skips a
 	 * write that would not change it. */
 	char *loaded_text;
+	/* Its fields in the memo's form (state_memo.c) as loaded (NULL:
+	 * none): state_save() compares forms before formatting text. */
+	char *loaded_form;
+	size_t loaded_form_len;
 };
 
 /*

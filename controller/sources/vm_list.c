@@ -12,12 +12,18 @@
 int vm_list_push(struct vm_list *list, struct vm_facts *facts,
 		 struct iq_err *err)
 {
-	struct vm_facts *grown =
-		realloc(list->vms, (list->n + 1) * sizeof(*list->vms));
+	/* Doubling: facts are 4.6 KiB each, a copy per push would be
+	 * quadratic on a fleet host's 127 domains. */
+	if (list->n == list->cap) {
+		size_t cap = list->cap ? list->cap * 2 : 16;
+		struct vm_facts *grown =
+			realloc(list->vms, cap * sizeof(*list->vms));
 
-	if (!grown)
-		return iq_fail(err, IQ_EENV, "out of memory");
-	list->vms = grown;
+		if (!grown)
+			return iq_fail(err, IQ_EENV, "out of memory");
+		list->vms = grown;
+		list->cap = cap;
+	}
 	list->vms[list->n++] = *facts;
 	memset(facts, 0, sizeof(*facts));
 	return IQ_OK;
