@@ -8,9 +8,13 @@
 #include "lib/memo.h"
 
 #include <elf.h>
+#include <fcntl.h>
 #include <link.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "lib/file.h"
 
@@ -99,35 +103,55 @@ static bool header_for(struct memo_header *h, const char *kind,
 }
 
 bool memo_read(const char *path, const char *kind, const void *input,
-	       size_t input_len, char **buf, const char **blob,
-	       size_t *blob_len)
+	       size_t input_len, struct memo_view *v)
 {
 	struct memo_header want, have;
-	struct iq_err ignored = {0};
+	struct stat st;
+	const char *data;
 	size_t len;
+	int fd;
 
-	*buf = NULL;
+	memset(v, 0, sizeof(*v));
 	if (!header_for(&want, kind, input_len, 0))
 		return false;
 	/* No memo, or one we cannot read: a parse, as without memos. */
-	if (file_read_max(path, MEMO_MAX_BYTES, buf, &len, &ignored))
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		return false;
-	if (len < sizeof(have))
-		goto miss;
-	memcpy(&have, *buf, sizeof(have));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    (uint64_t)st.st_size < sizeof(have) ||
+	    (uint64_t)st.st_size > MEMO_MAX_BYTES) {
+		close(fd);
+		return false;
+	}
+	len = (size_t)st.st_size;
+	v->map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (v->map == MAP_FAILED) {
+		v->map = NULL;
+		return false;
+	}
+	v->map_len = len;
+	data = v->map;
+	memcpy(&have, data, sizeof(have));
 	want.blob_len = have.blob_len;
 	if (memcmp(&want, &have, sizeof(want)) != 0 ||
 	    len - sizeof(have) < input_len ||
 	    have.blob_len != len - sizeof(have) - input_len ||
-	    memcmp(*buf + sizeof(have), input, input_len) != 0)
-		goto miss;
-	*blob = *buf + sizeof(have) + input_len;
-	*blob_len = (size_t)have.blob_len;
+	    memcmp(data + sizeof(have), input, input_len) != 0) {
+		memo_release(v);
+		return false;
+	}
+	v->blob = data + sizeof(have) + input_len;
+	v->blob_len = (size_t)have.blob_len;
 	return true;
-miss:
-	free(*buf);
-	*buf = NULL;
-	return false;
+}
+
+void memo_release(struct memo_view *v)
+{
+	if (v->map)
+		munmap(v->map, v->map_len);
+	memset(v, 0, sizeof(*v));
 }
 
 int memo_write(const char *path, const char *kind, const void *input,

@@ -16,17 +16,26 @@
 
 #include "lib/err.h"
 
+/* A memo mapped for reading (memo_read), released with memo_release. */
+struct memo_view {
+	void *map;
+	size_t map_len;
+	const char *blob;
+	size_t blob_len;
+};
+
 /*
  * The blob of the memo at path when it was written for kind (a short
  * name; a different kind is a miss) from these input bytes by this
- * build: true, *buf the whole file (malloc'd, the caller frees it) and
- * *blob, *blob_len the result inside it. False on any miss (no file,
- * another input, another build, a torn or foreign file, no build-id
- * in this binary): the caller parses.
+ * build: true, v->blob and v->blob_len the result inside the file,
+ * mapped read-only (the page cache's pages: no copy) until
+ * memo_release. False on any miss (no file, another input, another
+ * build, a torn or foreign file, no build-id in this binary), nothing to
+ * release: the caller parses.
  */
 bool memo_read(const char *path, const char *kind, const void *input,
-	       size_t input_len, char **buf, const char **blob,
-	       size_t *blob_len);
+	       size_t input_len, struct memo_view *v);
+void memo_release(struct memo_view *v);
 
 /*
  * Write the memo (temp file and rename, no fsync: a memo lost in a crash

@@ -39,11 +39,11 @@ struct state_vf {
 
 /* A VM the journal considers running (its facts, for the memory split). */
 struct state_vm {
-	struct vm_facts facts;
 	char origin[32]; /* "libvirt-hook", "cli", "ch" */
 	int64_t started;
 	bool scaled; /* admission: scale lowered its caps */
 	uint64_t scaled_cap_bytes;
+	struct vm_facts facts; /* last: see vm_facts.source */
 };
 
 struct state {

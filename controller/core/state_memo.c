@@ -208,14 +208,17 @@ static int memo_path(const char *journal, char *out, size_t len)
 bool state_memo_read(const char *journal, const char *text, size_t len,
 		     struct state *state)
 {
-	char path[4096], *buf;
+	char path[4096];
+	struct memo_view v;
 	const char *form;
 	size_t form_len;
 	bool hit;
 
 	if (memo_path(journal, path, sizeof(path)) ||
-	    !memo_read(path, MEMO_KIND, text, len, &buf, &form, &form_len))
+	    !memo_read(path, MEMO_KIND, text, len, &v))
 		return false;
+	form = v.blob;
+	form_len = v.blob_len;
 	hit = state_from_form(form, form_len, state);
 	if (hit) {
 		state->loaded_form = malloc(form_len ? form_len : 1);
@@ -227,7 +230,7 @@ bool state_memo_read(const char *journal, const char *text, size_t len,
 			state_free(state);
 		}
 	}
-	free(buf);
+	memo_release(&v);
 	return hit;
 }
 

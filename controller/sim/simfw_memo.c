@@ -114,14 +114,16 @@ bool simfw_memo_read(const char *memo_path, const char *text, size_t len,
 		     struct simfw_pf *pf)
 {
 	struct memo_reader r = {.ok = true};
-	char *buf;
+	struct memo_view v;
 	bool hit;
 
 	memset(pf, 0, sizeof(*pf));
-	if (!memo_read(memo_path, MEMO_KIND, text, len, &buf, &r.data, &r.len))
+	if (!memo_read(memo_path, MEMO_KIND, text, len, &v))
 		return false;
+	r.data = v.blob;
+	r.len = v.blob_len;
 	hit = get_pf(&r, pf);
-	free(buf);
+	memo_release(&v);
 	if (hit) {
 		simfw_groups_recompute(pf);
 		hit = simfw_pf_index(pf) == 0;

@@ -9,6 +9,21 @@
 #include <string.h>
 #include <sys/stat.h>
 
+/* Room for n more: every entry copied once at most, not per doubling. */
+static int reserve(struct vm_list *list, size_t n, struct iq_err *err)
+{
+	struct vm_facts *grown;
+
+	if (list->cap - list->n >= n)
+		return IQ_OK;
+	grown = realloc(list->vms, (list->n + n) * sizeof(*list->vms));
+	if (!grown)
+		return iq_fail(err, IQ_EENV, "out of memory");
+	list->vms = grown;
+	list->cap = list->n + n;
+	return IQ_OK;
+}
+
 int vm_list_push(struct vm_list *list, struct vm_facts *facts,
 		 struct iq_err *err)
 {
@@ -65,6 +80,7 @@ int vm_list_add_libvirt_path(struct vm_list *list, const char *path,
 	if (n < 0)
 		return iq_fail(err, IQ_EENV, "%s: cannot list directory: %s",
 			       path, strerror(errno));
+	rc = reserve(list, (size_t)n, err);
 	for (int i = 0; i < n; i++) {
 		char file[PATH_MAX];
 

@@ -34,12 +34,20 @@ static struct {
 	size_t n, cap;
 } memo;
 
-/* FNV-1a: picks the candidate; the bytes decide. */
+/* FNV-1a over 8-byte words: picks the candidate; the bytes decide. */
 static uint64_t hash_of(const char *s, size_t len)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
+	uint64_t h = 0xcbf29ce484222325ull ^ len;
+	size_t i = 0;
 
-	for (size_t i = 0; i < len; i++)
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, s + i, sizeof(w));
+		h = (h ^ w) * 0x100000001b3ull;
+		h ^= h >> 29;
+	}
+	for (; i < len; i++)
 		h = (h ^ (unsigned char)s[i]) * 0x100000001b3ull;
 	return h;
 }
@@ -133,12 +141,14 @@ static bool push(const char *xml, size_t len, const char *form, size_t form_len,
 static void load(void)
 {
 	struct memo_reader r = {.ok = true};
-	char *buf;
+	struct memo_view v;
 	uint64_t n;
 
 	memo.loaded = true;
-	if (!memo_read(memo.path, MEMO_KIND, "", 0, &buf, &r.data, &r.len))
+	if (!memo_read(memo.path, MEMO_KIND, "", 0, &v))
 		return;
+	r.data = v.blob;
+	r.len = v.blob_len;
 	n = memo_get_u64(&r);
 	for (uint64_t i = 0; i < n && r.ok && i < VM_MEMO_MAX; i++) {
 		uint64_t len = memo_get_u64(&r);
@@ -150,7 +160,7 @@ static void load(void)
 		    !push(xml, (size_t)len, form, (size_t)form_len, false))
 			break;
 	}
-	free(buf);
+	memo_release(&v);
 }
 
 void vm_memo_open(const char *path)

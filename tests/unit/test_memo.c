@@ -37,15 +37,12 @@ static void in_tmp(char *out, size_t len, const char *rel)
 static bool read_back(const char *path, const char *kind, const char *input,
 		      const char *want)
 {
-	char *buf;
-	const char *blob;
-	size_t blob_len;
-	bool hit = memo_read(path, kind, input, strlen(input), &buf, &blob,
-			     &blob_len);
-	bool same = hit && blob_len == strlen(want) &&
-		    memcmp(blob, want, blob_len) == 0;
+	struct memo_view v;
+	bool hit = memo_read(path, kind, input, strlen(input), &v);
+	bool same = hit && v.blob_len == strlen(want) &&
+		    memcmp(v.blob, want, v.blob_len) == 0;
 
-	free(buf);
+	memo_release(&v);
 	return same;
 }
 
