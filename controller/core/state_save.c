@@ -43,6 +43,15 @@ static json_object *vm_json(const struct state_vm *vm)
 				       json_size(vm->facts.huge[i].page_bytes));
 		json_object_object_add(h, "bytes",
 				       json_size(vm->facts.huge[i].bytes));
+		if (vm->facts.huge[i].host_nodes) {
+			json_object *nodes = json_object_new_array();
+
+			for (int n = 0; n < 64; n++)
+				if (vm->facts.huge[i].host_nodes >> n & 1)
+					json_object_array_add(
+						nodes, json_object_new_int(n));
+			json_object_object_add(h, "host_nodes", nodes);
+		}
 		json_object_array_add(huge, h);
 	}
 	json_object_object_add(o, "huge", huge);

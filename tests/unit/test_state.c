@@ -96,7 +96,7 @@ static void make_facts(struct vm_facts *vm, const char *name,
 	snprintf(vm->uuid, sizeof(vm->uuid),
 		 "4dea22b3-1d52-d8f3-2516-782e98ab3f%02zx", strlen(name));
 	vm->memory_bytes = memory_bytes;
-	if (hugepages && vm_add_huge(vm, 0, memory_bytes, &err))
+	if (hugepages && vm_add_huge(vm, 0, 0, memory_bytes, &err))
 		fprintf(stderr, "vm_add_huge: %s\n", err.msg);
 	snprintf(vm->class_name, sizeof(vm->class_name), "%s", class_name);
 	snprintf(vm->source, sizeof(vm->source), "/etc/libvirt/qemu/%s.xml",
@@ -162,7 +162,7 @@ static void test_round_trip(void)
 	make_facts(&web, "web", 8 * GiB, false, "", NULL);
 	/* 256 GiB in 1 GiB pages, 256 GiB in the default size. */
 	train.huge[0].bytes = 256 * GiB;
-	CHECK_U64(vm_add_huge(&train, GiB, 256 * GiB, &err), IQ_OK);
+	CHECK_U64(vm_add_huge(&train, GiB, 0, 256 * GiB, &err), IQ_OK);
 	snprintf(train.origin, sizeof(train.origin), VM_ORIGIN_LIBVIRT);
 	snprintf(web.origin, sizeof(web.origin), VM_ORIGIN_CH);
 	CHECK_U64(state_put_vm(&st, &train, "libvirt-hook", &err), IQ_OK);
