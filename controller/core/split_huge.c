@@ -382,7 +382,8 @@ void split_huge_fix(const struct split_huge *h, char *buf, size_t len)
 			 "VM with a size this host has",
 			 page, kb >= 1048576 ? kb / 1048576 : kb / 1024,
 			 kb >= 1048576 ? "G" : "M");
-	} else if (h->short_pages && !(h->short_nodes & (h->short_nodes - 1))) {
+	} else if (h->short_pages && h->short_nodes &&
+		   !(h->short_nodes & (h->short_nodes - 1))) {
 		unsigned n = 0;
 
 		/* One node: a write to its nr_hugepages sets its persistent
