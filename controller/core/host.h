@@ -118,6 +118,7 @@ struct hugepage_pool {
 	uint64_t surplus;
 	uint64_t overcommit;
 	bool overcommit_known;
+	char overcommit_why[200]; /* why it is unknown */
 	/* Per node: bit N of nodes_read when node N's files were read. */
 	uint64_t nodes_read;
 	struct hugepage_node node[HOST_MAX_NODES];
@@ -142,8 +143,6 @@ struct host_mem {
 	bool nodes_listed;
 	uint64_t nodes_unreadable;
 	char node_why[256];
-	/* Why the first pool's nr_overcommit_hugepages is unknown. */
-	char overcommit_why[256];
 };
 
 /* A VF by address (host->vf_index, sorted by pci). */
@@ -203,8 +202,8 @@ int host_read_memory(struct host *host, struct iq_err *err);
  * Only the huge page pools (ROOT/sys/kernel/mm/hugepages/hugepages-*kB),
  * sorted by page size, into mem->pools; no pools directory = no pools.
  * A pool file that cannot be read is IQ_EENV naming it, except
- * nr_overcommit_hugepages (overcommit_known false, the reason in
- * mem->overcommit_why) and the per-node files
+ * nr_overcommit_hugepages (overcommit_known false, the reason in the
+ * pool's overcommit_why) and the per-node files
  * (ROOT/sys/devices/system/node/nodeN/hugepages/hugepages-*kB/
  * {nr,free,surplus}_hugepages: mem->nodes_unreadable, mem->node_why),
  * which only some checks need.

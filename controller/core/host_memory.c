@@ -32,8 +32,7 @@ static int cmp_pool(const void *a, const void *b)
 }
 
 static int read_pool(const char *dir, const char *name,
-		     struct hugepage_pool *pool, char *overcommit_why,
-		     size_t why_len, struct iq_err *err)
+		     struct hugepage_pool *pool, struct iq_err *err)
 {
 	static const struct {
 		const char *file;
@@ -70,8 +69,9 @@ static int read_pool(const char *dir, const char *name,
 		 name);
 	pool->overcommit_known =
 		file_read_u64(path, &pool->overcommit, &why) == IQ_OK;
-	if (!pool->overcommit_known && !overcommit_why[0])
-		snprintf(overcommit_why, why_len, "%s", why.msg);
+	if (!pool->overcommit_known)
+		snprintf(pool->overcommit_why, sizeof(pool->overcommit_why),
+			 "%s", why.msg);
 	return IQ_OK;
 }
 
@@ -191,7 +191,6 @@ int host_read_hugepage_pools(const char *root, struct host_mem *mem,
 			   err);
 
 	mem->npools = 0;
-	mem->overcommit_why[0] = '\0';
 	if (!rc)
 		rc = host_list_dir(dir, &names, &n, &missing, err);
 	if (rc)
@@ -207,9 +206,7 @@ int host_read_hugepage_pools(const char *root, struct host_mem *mem,
 					     sizeof(mem->pools[0]));
 			break;
 		}
-		rc = read_pool(dir, names[i], &mem->pools[mem->npools],
-			       mem->overcommit_why, sizeof(mem->overcommit_why),
-			       err);
+		rc = read_pool(dir, names[i], &mem->pools[mem->npools], err);
 		if (!rc)
 			mem->npools++;
 	}

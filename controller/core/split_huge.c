@@ -25,6 +25,14 @@ static uint64_t sat_add(uint64_t a, uint64_t b)
 	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
 }
 
+/* Pages times page size, bytes (sysfs counts are not trusted to fit). */
+static uint64_t sat_mul(uint64_t pages, uint64_t page_bytes)
+{
+	return page_bytes && pages > UINT64_MAX / page_bytes
+		       ? UINT64_MAX
+		       : pages * page_bytes;
+}
+
 /* The page size an entry's memory is in: its own, else the host's default. */
 static uint64_t entry_page(const struct host *host, const struct vm_huge *e)
 {
@@ -219,7 +227,10 @@ static void huge_check(const struct host *host, const struct vm_facts *vms,
 				 "pages, and how many are allowed is unknown: "
 				 "%s",
 				 (unsigned long long)need,
-				 host->mem.overcommit_why);
+				 pool_of_size(host, h->page_bytes)
+					 ? pool_of_size(host, h->page_bytes)
+						   ->overcommit_why
+					 : "");
 		h->unknown = true;
 	}
 	h->surplus_needed = need;
@@ -266,11 +277,12 @@ void split_hugepages(const struct host *host, const struct vm_facts *vms,
 		huge_check(host, vms, nvms, h);
 		split->hugepage_pools = sat_add(
 			split->hugepage_pools,
-			(h->total > h->surplus ? h->total - h->surplus : 0) *
-				h->page_bytes);
+			sat_mul(h->total > h->surplus ? h->total - h->surplus
+						      : 0,
+				h->page_bytes));
 		split->hugepage_surplus =
 			sat_add(split->hugepage_surplus,
-				h->surplus_charged * h->page_bytes);
+				sat_mul(h->surplus_charged, h->page_bytes));
 		if (split_huge_fails(h))
 			split->huge_short++;
 		else if (h->unknown)
@@ -290,9 +302,13 @@ void split_nodes_text(uint64_t nodes, char *buf, size_t len)
 			continue;
 		while (last + 1 < 64 && nodes >> (last + 1) & 1)
 			last++;
-		used += (size_t)snprintf(buf + used, len - used,
-					 last > n ? "%s%u-%u" : "%s%u",
-					 used ? "," : "", n, last);
+		if (last > n)
+			used += (size_t)snprintf(buf + used, len - used,
+						 "%s%u-%u", used ? "," : "", n,
+						 last);
+		else
+			used += (size_t)snprintf(buf + used, len - used, "%s%u",
+						 used ? "," : "", n);
 		n = last;
 	}
 }
@@ -380,8 +396,13 @@ void split_huge_fix(const struct split_huge *h, char *buf, size_t len)
 			 "boot the host with %s pages (hugepagesz=%llu%s "
 			 "hugepages=N on the kernel command line) or back the "
 			 "VM with a size this host has",
-			 page, kb >= 1048576 ? kb / 1048576 : kb / 1024,
-			 kb >= 1048576 ? "G" : "M");
+			 page,
+			 kb >= 1048576 ? kb / 1048576
+			 : kb >= 1024  ? kb / 1024
+				       : kb,
+			 kb >= 1048576 ? "G"
+			 : kb >= 1024  ? "M"
+				       : "K");
 	} else if (h->short_pages && h->short_nodes &&
 		   !(h->short_nodes & (h->short_nodes - 1))) {
 		unsigned n = 0;
