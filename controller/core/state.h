@@ -39,11 +39,11 @@ struct state_vf {
 
 /* A VM the journal considers running (its facts, for the memory split). */
 struct state_vm {
-	struct vm_facts facts;
 	char origin[32]; /* "libvirt-hook", "cli", "ch" */
 	int64_t started;
 	bool scaled; /* admission: scale lowered its caps */
 	uint64_t scaled_cap_bytes;
+	struct vm_facts facts; /* last: see vm_facts.source */
 };
 
 struct state {
@@ -59,6 +59,10 @@ struct state {
 	/* The file's text as loaded (NULL: none): state_save() skips a
 	 * write that would not change it. */
 	char *loaded_text;
+	/* Its fields in the memo's form (state_memo.c) as loaded (NULL:
+	 * none): state_save() compares forms before formatting text. */
+	char *loaded_form;
+	size_t loaded_form_len;
 };
 
 /*

@@ -11,6 +11,7 @@
 struct vm_list {
 	struct vm_facts *vms;
 	size_t n;
+	size_t cap; /* entries allocated (vm_list_push doubles it) */
 };
 
 /*
