@@ -97,8 +97,9 @@ const struct help_entry help_commands[] = {
 	 "  supported. Per VF: index, vhca_id, VM, cap, current ICM, "
 	 "high-water\n"
 	 "  (read from the firmware). Then every term of the memory split and\n"
-	 "  the headroom, and what the host observes (MemAvailable, "
-	 "fw_pages).\n"
+	 "  the headroom (see MEMORY SPLIT), each huge page pool against the\n"
+	 "  running VMs' demand of its size, and what the host observes\n"
+	 "  (MemAvailable, fw_pages).\n"
 	 "  Last, devlink's view (generic netlink; read-only, never asked by\n"
 	 "  the hook): each VF's devlink port (pci/PF/N, pfnum/vfnum) and\n"
 	 "  representor, and where the kernel offers it (switchdev mode, the\n"
@@ -157,8 +158,10 @@ const struct help_entry help_commands[] = {
 	 "  read or write) is one line on stderr each; every other VF is\n"
 	 "  capped; then exit 3 with the count. So is an overcommit: caps\n"
 	 "  whose sum leaves the memory split below 0 (one line per VM whose\n"
-	 "  caps rose: its VFs, by how much, the shortfall, the fix); under\n"
-	 "  host.admission: warn it is a warning only (exit 0). A whole\n"
+	 "  caps rose: its VFs, by how much, the shortfall, the fix), and so\n"
+	 "  is a huge page size whose pool cannot serve the running VMs'\n"
+	 "  demand (the figures, the fix); under host.admission: warn each\n"
+	 "  is a warning only (exit 0). A whole\n"
 	 "  ConnectX PF passed through to a VM cannot be capped: a warning,\n"
 	 "  and UNCAPPED in the table.\n"},
 	{"vm", "one VM's lifecycle: start, stop, inspect",
@@ -178,7 +181,9 @@ const struct help_entry help_commands[] = {
 	 "strict|scale|\n"
 	 "  warn), then the VM's VF caps, then the journal. A VM that does "
 	 "not\n"
-	 "  fit is refused (exit 1) with the shortfall and the policy knob.\n"
+	 "  fit is refused (exit 1) with the shortfall and the policy knob;\n"
+	 "  so is one whose huge pages their pool cannot serve (strict and\n"
+	 "  scale; see MEMORY SPLIT).\n"
 	 "  A whole ConnectX PF among its devices (not a VF: no physfn link)\n"
 	 "  cannot be capped: strict refuses the VM, scale and warn start it\n"
 	 "  with a warning.\n"
@@ -227,7 +232,10 @@ const struct help_entry help_commands[] = {
 	 "icmquota explain (--libvirt-xml FILE | VM) [-j]\n"
 	 "  For each VF of the VM: the cap and the rule (vms[i], class, "
 	 "device,\n"
-	 "  defaults) with its policy file:line:col.\n"},
+	 "  defaults) with its policy file:line:col. For each huge page size\n"
+	 "  the VM uses: its pages and all running VMs' against the pool\n"
+	 "  (free, surplus allowed) and whether the pool can serve them\n"
+	 "  (-j: \"hugepages\", with vm_demand_pages).\n"},
 	{"policy", "validate, show, edit (drop-ins) and diff the policy",
 	 "icmquota policy validate [--no-host] [FILE] [-j]\n"
 	 "icmquota policy show [--effective] [-j]\n"
@@ -553,6 +561,75 @@ void help_print_limits(FILE *out)
 		VM_CH_TIMEOUT_S, LOCK_TIMEOUT_MAX_S);
 }
 
+void help_print_split(FILE *out)
+{
+	fputs("Every VM start is admitted against the split of the host's "
+	      "memory;\n"
+	      "status, plan and apply show each term (-j: \"split\"):\n"
+	      "  committed = host.reserve\n"
+	      "            + the caps of the running VMs' VFs (a vm_cap "
+	      "group once)\n"
+	      "            + the PFs' own firmware pages (debugfs "
+	      "fw_pages_total -\n"
+	      "              fw_pages_vfs; UNKNOWN when unreadable, never 0)\n"
+	      "            + what idle VFs hold (the firmware's "
+	      "cur_alloc_icm)\n"
+	      "            + the running VMs' memory not in huge pages\n"
+	      "            + the huge page pools: persistent pages "
+	      "(nr_hugepages -\n"
+	      "              surplus_hugepages), used or free\n"
+	      "            + huge page surplus: pages the kernel takes from "
+	      "ordinary\n"
+	      "              memory beyond the pools (those there now, or "
+	      "those the\n"
+	      "              VMs' demand needs, whichever is more)\n"
+	      "  headroom  = MemTotal - committed        (>= 0 to admit)\n"
+	      "Huge pages, per page size: the running VMs' memory in that "
+	      "size (the\n"
+	      "starting VM included) is the demand on its pool. What the "
+	      "persistent\n"
+	      "pool does not hold, the kernel serves with surplus pages up to\n"
+	      "nr_overcommit_hugepages (0 for 1 GiB pages on x86_64 until "
+	      "Linux let\n"
+	      "gigantic pages be overcommitted, in 2025). Demand beyond both "
+	      "cannot\n"
+	      "be served: QEMU fails to start the VM, or the guest gets "
+	      "SIGBUS\n"
+	      "later. host.admission strict and scale refuse a start whose "
+	      "huge\n"
+	      "pages cannot be served (exit 1), with one line naming the VM, "
+	      "the\n"
+	      "size, the demand, the pool, its free pages, the surplus "
+	      "allowed and\n"
+	      "the fix, e.g.\n"
+	      "  VM big not started: its huge pages cannot be served: 1.0GiB "
+	      "huge\n"
+	      "  pages: demand 260 pages (this VM 260), pool 128 pages (128 "
+	      "free, 0\n"
+	      "  surplus), surplus allowed 0: CANNOT serve 132 pages; raise\n"
+	      "  nr_hugepages to 260 (echo 260 > /sys/kernel/mm/hugepages/\n"
+	      "  hugepages-1048576kB/nr_hugepages), or stop a VM using them\n"
+	      "warn starts it with a warning; plan and apply report such a "
+	      "size of\n"
+	      "the running VMs (exit 3 unless warn), status shows it. A VM "
+	      "bound to\n"
+	      "host NUMA nodes (libvirt <numatune> mode strict or "
+	      "restrictive, per\n"
+	      "guest cell with <memnode>; Cloud Hypervisor host_numa_node) is "
+	      "also\n"
+	      "checked against those nodes' pools\n"
+	      "(/sys/devices/system/node/nodeN/hugepages). A "
+	      "nr_overcommit_hugepages\n"
+	      "or a node's pool that cannot be read leaves the answer "
+	      "UNKNOWN,\n"
+	      "never 0: strict and scale refuse when it matters. "
+	      "hugepages: manage\n"
+	      "releases free pages only above what the running VMs' demand "
+	      "needs, of\n"
+	      "each pool and of each node set a VM is bound to.\n",
+	      out);
+}
+
 void help_print_security(FILE *out)
 {
 	fputs("Run as root, icmquota trusts a file only as sshd's StrictModes "
@@ -642,6 +719,7 @@ void help_print_man(FILE *out)
 	man_text(out, help_exit_codes);
 	fputs(".fi\n", out);
 	man_section(out, "SETTINGS", config_print_keys);
+	man_section(out, "MEMORY SPLIT", help_print_split);
 	man_section(out, "LIMITS", help_print_limits);
 	man_section(out, "SECURITY", help_print_security);
 	fputs(".SH FILES\n/etc/icmquota/policy.yaml, "
