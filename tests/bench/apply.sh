@@ -45,11 +45,15 @@ make_host() {
 	python3 "$(dirname "$0")/fleet_vms.py" "$ROOT" "$WORK/vms$npfs" $VFS
 }
 
+qargs() { # qargs NPFS: QA, the command line of icmquota on host NPFS
+	QA=("$BIN" --config none --root "$WORK/host$1" --policy "$WORK/policy.yaml"
+		--state "$WORK/state$1/state.json")
+}
 q() { # q NPFS ARGS...: icmquota on host NPFS
 	local n=$1
 	shift
-	"$BIN" --config none --root "$WORK/host$n" --policy "$WORK/policy.yaml" \
-		--state "$WORK/state$n/state.json" "$@"
+	qargs "$n"
+	"${QA[@]}" "$@"
 }
 reset_host() { # firmware back to its defaults, no journal, no cache
 	rm -rf "$WORK/host$1/icmquota-sim/fw" "$WORK/state$1"
@@ -59,12 +63,13 @@ reset_host() { # firmware back to its defaults, no journal, no cache
 now_us() { echo "${EPOCHREALTIME/./}"; }
 
 # timed ARGS...: run icmquota once; WALL_US and CPU_US (user + system) of
-# that run. CPU time is what the run costs; on a busy machine (other jobs
-# on the same cores) wall time also holds the waiting for a core.
+# that run, in microseconds (timed.py). CPU time is what the run costs; on
+# a busy machine (other jobs on the same cores) wall time also holds the
+# waiting for a core.
 timed() {
 	local out
-	out=$( { TIMEFORMAT='%3R %3U %3S'; time "$@" >/dev/null; } 2>&1) || return 1
-	read -r WALL_US CPU_US < <(awk '{ printf "%d %d\n", $1 * 1e6, ($2 + $3) * 1e6 }' <<<"$out")
+	out=$(python3 "$(dirname "$0")/timed.py" "$@") || return 1
+	read -r WALL_US CPU_US <<<"$out"
 }
 
 # time_applies NPFS: RUNS first and second applies; FIRST_US, SECOND_US
@@ -72,11 +77,12 @@ timed() {
 time_applies() {
 	local n=$1 r
 	FIRST_US=() SECOND_US=() FIRST_CPU=() SECOND_CPU=()
+	qargs "$n"
 	for ((r = 0; r < RUNS; r++)); do
 		reset_host "$n"
-		timed q "$n" apply --libvirt-xml "$WORK/vms$n"
+		timed "${QA[@]}" apply --libvirt-xml "$WORK/vms$n"
 		FIRST_US+=("$WALL_US") FIRST_CPU+=("$CPU_US")
-		timed q "$n" apply --libvirt-xml "$WORK/vms$n"
+		timed "${QA[@]}" apply --libvirt-xml "$WORK/vms$n"
 		SECOND_US+=("$WALL_US") SECOND_CPU+=("$CPU_US")
 	done
 }
