@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* Tables for people and JSON for machines, of plans, splits and VMs. */
+/*
+ * Tables for people and JSON for machines, of plans, splits and VMs
+ * (report.c); status's PF and VF rows (report_status.c); devlink's view
+ * (report_devlink.c); a partial result's problems (report_problems.c).
+ */
 #ifndef ICMQUOTA_REPORT_H
 #define ICMQUOTA_REPORT_H
 
@@ -30,6 +34,8 @@ void report_plan_table(FILE *out, const struct policy *policy,
 
 /* status: PFs with their VFs' read-back, the journal's VM per VF. */
 /* state: the journal, for since when each high-water mark counts. */
+/* Why a whole ConnectX PF passed through is UNCAPPED, and what to do. */
+extern const char report_uncapped_pf_why[];
 /*
  * Whole ConnectX PFs passed through (plan->others): UNCAPPED rows, [] or
  * nothing printed when there are none; only_scope: the plan's VM only.
