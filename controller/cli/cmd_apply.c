@@ -54,7 +54,7 @@ static size_t report_overcommit(struct run_ctx *ctx, const char *name,
 	bool warn_only = s->policy.admission == POLICY_ADMIT_WARN;
 	const char *tag = warn_only ? "warning: " : "";
 	uint64_t *before;
-	char over[32], headroom[32], terms[1024];
+	char over[32], headroom[32];
 	size_t lines = 0;
 
 	if (sp->headroom >= 0)
@@ -92,16 +92,8 @@ static size_t report_overcommit(struct run_ctx *ctx, const char *name,
 		lines++;
 	}
 	free(before);
-	if (!lines) {
-		split_describe(sp, terms, sizeof(terms));
-		run_note(
-			ctx,
-			"%s: %sthe host is overcommitted by %s (%s); lower "
-			"vf_cap (policy vms/classes/defaults) or host.reserve, "
-			"or stop a VM",
-			name, tag, over, terms);
-		lines = 1;
-	}
+	if (!lines)
+		return report_overcommit_host(ctx, name, &s->policy, sp);
 	return warn_only ? 0 : lines;
 }
 

@@ -112,7 +112,10 @@ const struct help_entry help_commands[] = {
 	 "  null with \"reason\" per VF, \"reachable\" and \"fw_error\" per "
 	 "PF),\n"
 	 "  every other VF as usual; then one stderr line per problem and "
-	 "exit 3.\n"},
+	 "exit 3.\n"
+	 "  Caps in force that overcommit the host (headroom below 0) are a\n"
+	 "  problem too: one line with the split's terms, exit 3; under\n"
+	 "  host.admission: warn a warning only (exit 0), as for apply.\n"},
 	{"plan", "show the firmware writes an apply would make",
 	 "icmquota plan [--libvirt-xml FILE|DIR]... [--connect URI]\n"
 	 "              [--ch-socket-dir DIR]... [-j]\n"
@@ -431,7 +434,8 @@ const struct help_entry help_commands[] = {
 	 "answer)\n"
 	 "  and icmquota_pf_vf_read_errors{pf} (VFs whose read failed; their\n"
 	 "  series are left out): then the text is still printed or written,\n"
-	 "  one stderr line per problem, exit 3.\n"
+	 "  one stderr line per problem, exit 3. So for caps in force that\n"
+	 "  overcommit the host (a warning only under host.admission: warn).\n"
 	 "  The VMs are the journal's. --output FILE replaces FILE atomically\n"
 	 "  (for node_exporter's textfile collector; the daemon does this\n"
 	 "  itself with metrics_dir).\n"},

@@ -79,6 +79,18 @@ void report_devlink_table(FILE *out, const struct host *host,
 size_t report_problems(const struct run_ctx *ctx, const char *cmd,
 		       const struct host *host, const struct plan *plan);
 
+/*
+ * Caps in force (status, metrics) or after a run (apply, plan) that leave
+ * the split below 0: one line on ctx->log, "CMD: the host is
+ * overcommitted by X (the split's terms); lower ...". Under
+ * host.admission: warn the overcommit is accepted: the line says
+ * "warning:" and 0 is returned; otherwise 1, a problem (exit 3). 0 and
+ * nothing said when the split fits.
+ */
+size_t report_overcommit_host(const struct run_ctx *ctx, const char *cmd,
+			      const struct policy *policy,
+			      const struct split *split);
+
 /* vm inspect: facts and which PCI devices are ConnectX VFs here. */
 json_object *report_vm_json(const struct vm_facts *vm, struct host *host);
 void report_vm_table(FILE *out, const struct vm_facts *vm, struct host *host);

@@ -52,3 +52,19 @@ size_t report_problems(const struct run_ctx *ctx, const char *cmd,
 	}
 	return n;
 }
+
+size_t report_overcommit_host(const struct run_ctx *ctx, const char *cmd,
+			      const struct policy *policy,
+			      const struct split *split)
+{
+	bool warn_only = policy->admission == POLICY_ADMIT_WARN;
+	char what[1200];
+
+	if (!split_overcommit_describe(split, what, sizeof(what)))
+		return 0;
+	run_note(ctx,
+		 "%s: %s%s; lower vf_cap (policy vms/classes/defaults) or "
+		 "host.reserve, or stop a VM",
+		 cmd, warn_only ? "warning: " : "", what);
+	return warn_only ? 0 : 1;
+}

@@ -276,6 +276,22 @@ void split_describe(const struct split *split, char *buf, size_t len)
 		 headroom);
 }
 
+static void shortfall_text(const struct split *split, char *buf, size_t len);
+
+bool split_overcommit_describe(const struct split *split, char *buf, size_t len)
+{
+	char over[32], terms[1024];
+
+	if (split->headroom >= 0) {
+		snprintf(buf, len, "%s", "");
+		return false;
+	}
+	shortfall_text(split, over, sizeof(over));
+	split_describe(split, terms, sizeof(terms));
+	snprintf(buf, len, "the host is overcommitted by %s (%s)", over, terms);
+	return true;
+}
+
 /* Add one sentence to the admission's one line ("; " between). */
 static void adm_say(struct admission *adm, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

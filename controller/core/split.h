@@ -103,6 +103,15 @@ void split_idle_term(const struct split *split, char *buf, size_t len);
 /* "MemTotal 2.0TiB - reserve 64.0GiB - VF caps 128.0GiB - ..." */
 void split_describe(const struct split *split, char *buf, size_t len);
 
+/*
+ * An overcommitted host (headroom below 0), for the line apply, status,
+ * metrics and the daemon print: "the host is overcommitted by 32.5GiB
+ * (MemTotal ... = headroom -32.5GiB)". Returns false (buf "") when the
+ * split fits.
+ */
+bool split_overcommit_describe(const struct split *split, char *buf,
+			       size_t len);
+
 struct admission {
 	bool admitted;
 	bool scaled;		     /* caps of the VM were lowered */
