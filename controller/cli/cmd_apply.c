@@ -247,7 +247,7 @@ static int plan_or_apply(struct run_ctx *ctx, int argc, char **argv, bool apply,
 		vm_list_free(&vms);
 		return rc;
 	}
-	rc = lifecycle_apply(&s, vms.vms, vms.n, sources,
+	rc = lifecycle_apply(&s, &vms, sources,
 			     apply ? LIFECYCLE_APPLY : LIFECYCLE_PLAN, &r, err);
 	host_fw_counts(&s.host, &cmds, &writes);
 	if (rc == IQ_OK && ctx->json) {

@@ -90,7 +90,7 @@ int cmd_metrics(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err)
 	if (rc)
 		return rc;
 	/* The journal's VMs: what icmquota programmed, read back now. */
-	rc = lifecycle_apply(&s, NULL, 0, 0, LIFECYCLE_SHOW, &r, err);
+	rc = lifecycle_apply(&s, NULL, 0, LIFECYCLE_SHOW, &r, err);
 	if (rc == IQ_OK)
 		rc = render(&s, &r, output, ctx->out, err);
 	/* Written all the same (the unknown left out, up = 0): then exit 3.

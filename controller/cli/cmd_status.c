@@ -63,8 +63,7 @@ int cmd_status(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err)
 		return rc;
 	}
 	/* Running VMs (libvirt's, else the journal's), read back, no writes. */
-	rc = lifecycle_apply(&s, vms.vms, vms.n, sources, LIFECYCLE_SHOW, &r,
-			     err);
+	rc = lifecycle_apply(&s, &vms, sources, LIFECYCLE_SHOW, &r, err);
 	/* devlink's view beside the firmware's (status only, never the hook). */
 	if (rc == IQ_OK)
 		rc = devlink_view_read(&s.host, devlink_view_channel(ctx),

@@ -261,12 +261,13 @@ static bool listed(const struct vm_facts *vms, size_t nvms, const char *name)
  * runs as far as anyone knows, and keeps its caps and journal entry.
  */
 static bool kept_unconfirmed(unsigned sources, const struct vm_facts *vm,
-			     const struct vm_facts *vms, size_t nvms)
+			     struct vm_list *list)
 {
-	if (!covered(sources, vm) || listed(vms, nvms, vm->name))
+	if (!covered(sources, vm) || listed(list->vms, list->n, vm->name))
 		return false;
+	/* The source's own answers first: each socket asked once a run. */
 	return strcmp(vm->origin, VM_ORIGIN_CH) == 0 &&
-	       !vm_ch_confirmed_gone(vm->source);
+	       !vm_ch_confirmed_gone(list, vm->source);
 }
 
 static bool covered(unsigned sources, const struct vm_facts *vm)
@@ -365,11 +366,14 @@ static int drop_unlisted(struct state *state, const struct vm_facts *vms,
 	return IQ_OK;
 }
 
-int lifecycle_apply(struct session *s, const struct vm_facts *vms, size_t nvms,
+int lifecycle_apply(struct session *s, struct vm_list *listed_vms,
 		    unsigned sources, enum lifecycle_mode mode,
 		    struct lifecycle_result *r, struct iq_err *err)
 {
-	size_t n = 0;
+	struct vm_list none = {0};
+	struct vm_list *list = listed_vms ? listed_vms : &none;
+	const struct vm_facts *vms = list->vms;
+	size_t nvms = list->n, n = 0;
 	int rc;
 
 	memset(r, 0, sizeof(*r));
@@ -384,7 +388,7 @@ int lifecycle_apply(struct session *s, const struct vm_facts *vms, size_t nvms,
 
 		if (!covered(sources, f)) {
 			r->running[n++] = *f;
-		} else if (kept_unconfirmed(sources, f, vms, nvms)) {
+		} else if (kept_unconfirmed(sources, f, list)) {
 			r->running[n++] = *f;
 			if (!r->kept++)
 				snprintf(r->kept_first, sizeof(r->kept_first),
@@ -394,6 +398,7 @@ int lifecycle_apply(struct session *s, const struct vm_facts *vms, size_t nvms,
 	for (size_t i = 0; i < nvms; i++)
 		r->running[n++] = vms[i];
 	r->nrunning = n;
+	vm_list_free(&none); /* answers only: no source, no VM of it */
 	/* One stale fact or unreachable PF must not stop the other caps. */
 	rc = plan_build_all(&s->host, &s->policy, &s->state, r->running,
 			    r->nrunning, &r->plan, err);

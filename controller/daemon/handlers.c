@@ -300,9 +300,9 @@ static void list_sources(struct daemon *d, struct vm_list *vms,
 					 "answer, taken as not running (%s)",
 					 d->opts->ch_dir, dead,
 					 dead == 1 ? "" : "s", why);
-			for (size_t i = 0; i < ch.n; i++)
-				if (vm_list_push(vms, &ch.vms[i], &err))
-					*sources &= ~LIFECYCLE_SRC_CH;
+			/* With what each socket answered: asked once a run. */
+			if (vm_list_move(vms, &ch, &err))
+				*sources &= ~LIFECYCLE_SRC_CH;
 		}
 		vm_list_free(&ch);
 	}
@@ -324,8 +324,7 @@ int dm_reconcile(struct daemon *d, const char *why, bool drift,
 		vm_list_free(&vms);
 		return iq_err_prefix(err, "%s", why);
 	}
-	rc = lifecycle_apply(&s, vms.vms, vms.n, sources, LIFECYCLE_APPLY, &r,
-			     err);
+	rc = lifecycle_apply(&s, &vms, sources, LIFECYCLE_APPLY, &r, err);
 	if (rc == IQ_OK) {
 		writes = plan_writes(&r.plan);
 		d->writes += writes;
