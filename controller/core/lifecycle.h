@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 
+#include "controller/core/admission.h"
 #include "controller/core/plan.h"
 #include "controller/core/session.h"
 #include "controller/sources/vm_list.h"

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The host/guest memory split and admission (architecture.md):
+ * The host/guest memory split (architecture.md; admission.h admits a VM
+ * by it):
  *
  *   committed = host.reserve + caps of the running VMs' VFs
  *             + the PFs' own firmware pages
@@ -112,30 +113,8 @@ void split_describe(const struct split *split, char *buf, size_t len);
 bool split_overcommit_describe(const struct split *split, char *buf,
 			       size_t len);
 
-struct admission {
-	bool admitted;
-	bool scaled;		     /* caps of the VM were lowered */
-	uint64_t scaled_from;	     /* the VM's caps before, summed */
-	uint64_t scaled_to;	     /* after */
-	uint64_t released_hugepages; /* count, hugepages: manage */
-	char message[1536];	     /* one line: what was done, warnings */
-};
-
-/*
- * Admit the VM starting (vm) per host.admission: strict refuses when the
- * headroom is negative; scale lowers this VM's caps in the plan toward
- * min_vf_cap (proportionally, never below; then all at min_vf_cap) and
- * refuses only when even that does not fit, quoting the split at
- * min_vf_cap; warn admits and says so. A whole ConnectX PF among the
- * VM's devices (plan->others) cannot be capped: strict refuses the VM,
- * scale and warn admit it with a warning in adm->message. With hugepages: manage,
- * free huge pages (never those a running VM needs) may be released first
- * (the pool sizes under host->root are written). A refusal is IQ_EREFUSED
- * with the message naming the VM, the shortfall and the policy knob.
- */
-int split_admit(struct host *host, const struct policy *policy,
-		struct plan *plan, const struct vm_facts *vms, size_t nvms,
-		const struct vm_facts *vm, struct split *split,
-		struct admission *adm, struct iq_err *err);
+/* The shortfall of a split that does not fit: "32.5GiB" ("more than
+ * 16EiB" when the sum saturates). */
+void split_shortfall_text(const struct split *split, char *buf, size_t len);
 
 #endif

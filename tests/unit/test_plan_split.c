@@ -17,6 +17,7 @@
  * releasing free huge pages under the root but never those the starting
  * VM needs.
  */
+#include "controller/core/admission.h"
 #include "controller/core/plan.h"
 #include "controller/core/split.h"
 
