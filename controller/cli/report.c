@@ -46,6 +46,15 @@ json_object *report_split_json(const struct split *split)
 	json_object_object_add(o, "vf_caps_bytes", json_size(split->vf_caps));
 	json_object_object_add(o, "unlimited_caps",
 			       json_object_new_int(split->unlimited_caps));
+	/* Of vf_caps_bytes: running VMs' VFs on PFs without VHCA_ICM_CTRL,
+	 * each charged its PF's total ICM (MemTotal when unknown). */
+	json_object_object_add(o, "uncapped_vfs",
+			       json_object_new_int((int)split->uncapped_vfs));
+	json_object_object_add(o, "uncapped_vf_bytes",
+			       json_size(split->uncapped_vf_bytes));
+	json_object_object_add(
+		o, "uncapped_vfs_at_memtotal",
+		json_object_new_int((int)split->uncapped_vfs_at_memtotal));
 	/* In vf_caps_bytes at the policy's cap: their PF did not answer. */
 	json_object_object_add(o, "vf_caps_assumed_bytes",
 			       json_size(split->vf_caps_assumed));
@@ -133,14 +142,11 @@ void report_split_table(FILE *out, const struct split *split)
 	fprintf(out, "memory split:\n");
 	split_row(out, "MemTotal", split->mem_total);
 	split_row(out, "- host.reserve", split->reserve);
-	if (split->unlimited_caps)
-		snprintf(caps, sizeof(caps),
-			 "- VF caps (%u unlimited=total ICM)",
-			 split->unlimited_caps);
-	else
-		snprintf(caps, sizeof(caps), "- VF caps of running VMs");
-	if (split->vf_caps_assumed_vfs) {
-		char term[256];
+	snprintf(caps, sizeof(caps), "- VF caps of running VMs");
+	/* An unlimited or UNCAPPED VF's charge is said in words. */
+	if (split->vf_caps_assumed_vfs || split->uncapped_vfs ||
+	    split->unlimited_asked) {
+		char term[768];
 
 		split_caps_term(split, term, sizeof(term));
 		fprintf(out, "  %-34s %s\n", caps, term);

@@ -219,13 +219,87 @@ static int admit_whole_pfs(const struct policy *policy, const struct plan *plan,
 	return IQ_OK;
 }
 
+/*
+ * A running VM's VF on a PF whose firmware lacks VHCA_ICM_CTRL (it runs
+ * UNCAPPED): the first of vm's (own) or of another VM's; NULL if none.
+ */
+static const struct plan_vf *uncapped_vf(const struct plan *plan,
+					 const struct vm_facts *vm, bool own)
+{
+	for (size_t i = 0; i < plan->nvfs; i++) {
+		const struct plan_vf *pv = &plan->vfs[i];
+
+		if (pv->vm && (pv->vm == vm) == own && pv->pf->probed &&
+		    !pv->pf->supported && !pv->pf->unreachable)
+			return pv;
+	}
+	return NULL;
+}
+
+/*
+ * Why no cap makes room for a VF that runs UNCAPPED, and what does: the
+ * split charges it its PF's whole total ICM, or MemTotal when the
+ * firmware does not say that (no NIC_CAP_REG), whatever vf_cap or scale
+ * say. The VM starting's own VF, or another VM's.
+ */
+static void uncapped_advice(const struct plan_vf *pv, const struct vm_facts *vm,
+			    uint64_t mem_total, char *buf, size_t len)
+{
+	char charge[32];
+
+	size_format(plan_vf_cap_charge(pv, mem_total), charge, sizeof(charge));
+	if (pv->vm != vm)
+		snprintf(buf, len,
+			 "VM %s's VF %s runs UNCAPPED (the firmware of PF %s "
+			 "lacks VHCA_ICM_CTRL) and is charged %s%s: stopping "
+			 "that VM, or updating that PF's firmware, makes room",
+			 pv->vm->name, pv->vf->pci, pv->pf->pci,
+			 split_total_icm_known(pv->pf) ? "its PF's total ICM "
+						       : "MemTotal ",
+			 charge);
+	else if (!split_total_icm_known(pv->pf))
+		snprintf(
+			buf, len,
+			"its VF %s would run UNCAPPED: the firmware of PF %s "
+			"lacks VHCA_ICM_CTRL and does not report its total "
+			"ICM, so the VF is charged all of MemTotal (%s) and no "
+			"vf_cap, min_vf_cap or host.reserve makes room; update "
+			"that PF's firmware (icmquota doctor says what it "
+			"lacks), or pass the VM a VF of a PF that can cap it "
+			"(icm_ctrl yes in icmquota status), or set "
+			"host.admission: warn to start it uncapped",
+			pv->vf->pci, pv->pf->pci, charge);
+	else
+		snprintf(
+			buf, len,
+			"its VF %s would run UNCAPPED: the firmware of PF %s "
+			"lacks VHCA_ICM_CTRL, so the VF is charged that PF's "
+			"whole total ICM (%s) whatever vf_cap or scale say; "
+			"update that PF's firmware, or pass the VM a VF of a "
+			"PF that can cap it (icm_ctrl yes in icmquota status), "
+			"or make room for the whole PF's ICM (lower "
+			"host.reserve, stop a VM), or set host.admission: warn "
+			"to start it uncapped",
+			pv->vf->pci, pv->pf->pci, charge);
+}
+
+/* The VM has VFs this admission can cap (scale can lower them). */
+static bool has_capped_vfs(const struct plan *plan, const struct vm_facts *vm)
+{
+	for (size_t i = 0; i < plan->nvfs; i++)
+		if (plan->vfs[i].vm == vm && plan->vfs[i].pf->supported)
+			return true;
+	return false;
+}
+
 int split_admit(struct host *host, const struct policy *policy,
 		struct plan *plan, const struct vm_facts *vms, size_t nvms,
 		const struct vm_facts *vm, struct split *split,
 		struct admission *adm, struct iq_err *err)
 {
-	char terms[1024], shortfall_h[32], from[32], to[32], min[32],
-		advice[512];
+	char terms[1536], shortfall_h[32], from[32], to[32], min[32],
+		advice[512], uncapped[640] = "";
+	const struct plan_vf *own, *other;
 	uint64_t shortfall, *kept;
 	unsigned own_pfs;
 	int rc;
@@ -306,6 +380,13 @@ int split_admit(struct host *host, const struct policy *policy,
 	split_shortfall_text(split, shortfall_h, sizeof(shortfall_h));
 	split_describe(split, terms, sizeof(terms));
 	split_unreachable_advice(split, advice, sizeof(advice));
+	/* A VF that runs UNCAPPED: the VM's own (then no vf_cap helps), or
+	 * another VM's (stopping it helps). */
+	own = uncapped_vf(plan, vm, true);
+	other = own ? NULL : uncapped_vf(plan, vm, false);
+	if (own || other)
+		uncapped_advice(own ? own : other, vm, split->mem_total,
+				uncapped, sizeof(uncapped));
 	switch (policy->admission) {
 	case POLICY_ADMIT_WARN:
 		adm->admitted = true;
@@ -363,23 +444,44 @@ int split_admit(struct host *host, const struct policy *policy,
 		free(kept);
 		size_format(policy->min_vf_cap.bytes, min, sizeof(min));
 		/* A PF that did not answer is the first thing to fix: the
-		 * figures depend on it. */
+		 * figures depend on it. A VF that runs UNCAPPED is charged
+		 * what no min_vf_cap lowers: said instead. */
+		if (own)
+			return iq_fail(err, IQ_EREFUSED,
+				       "VM %s does not fit%s%s: short by %s "
+				       "(%s); %s%s%s",
+				       vm->name,
+				       has_capped_vfs(plan, vm)
+					       ? " even with its other VF caps "
+						 "at min_vf_cap "
+					       : "",
+				       has_capped_vfs(plan, vm) ? min : "",
+				       shortfall_h, terms, advice,
+				       advice[0] ? "; else " : "", uncapped);
 		return iq_fail(
 			err, IQ_EREFUSED,
 			"VM %s does not fit even with its VF caps at "
-			"min_vf_cap %s: short by %s (%s); %s%s"
+			"min_vf_cap %s: short by %s (%s); %s%s%s%s"
 			"lower host.reserve or defaults.min_vf_cap, or stop "
 			"a VM",
 			vm->name, min, shortfall_h, terms, advice,
-			advice[0] ? "; else " : "");
+			advice[0] ? "; else " : "", uncapped,
+			uncapped[0] ? "; else " : "");
 	case POLICY_ADMIT_STRICT:
 	default:
+		if (own)
+			return iq_fail(err, IQ_EREFUSED,
+				       "VM %s does not fit: short by %s (%s); "
+				       "%s%s%s",
+				       vm->name, shortfall_h, terms, advice,
+				       advice[0] ? "; else " : "", uncapped);
 		return iq_fail(
 			err, IQ_EREFUSED,
-			"VM %s does not fit: short by %s (%s); %s%slower its "
-			"vf_cap (policy vms/classes/defaults) or "
+			"VM %s does not fit: short by %s (%s); %s%s%s%slower "
+			"its vf_cap (policy vms/classes/defaults) or "
 			"host.reserve, or set host.admission: scale",
 			vm->name, shortfall_h, terms, advice,
-			advice[0] ? "; else " : "");
+			advice[0] ? "; else " : "", uncapped,
+			uncapped[0] ? "; else " : "");
 	}
 }

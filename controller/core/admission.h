@@ -34,7 +34,12 @@ struct admission {
  * scale and warn admit it with a warning in adm->message. With hugepages: manage,
  * free huge pages (never those a running VM needs) may be released first
  * (the pool sizes under host->root are written). A refusal is IQ_EREFUSED
- * with the message naming the VM, the shortfall and the policy knob.
+ * with the message naming the VM, the shortfall and the policy knob. A
+ * VF on a PF without VHCA_ICM_CTRL runs UNCAPPED and is charged its PF's
+ * total ICM (MemTotal when unknown) whatever vf_cap or scale say: when it
+ * is the VM's own, the refusal says so and advises what can help (a
+ * firmware update, another PF's VF, room for the whole PF's ICM, warn)
+ * instead of a vf_cap; another VM's is named as what stopping makes room.
  */
 int split_admit(struct host *host, const struct policy *policy,
 		struct plan *plan, const struct vm_facts *vms, size_t nvms,

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "controller/core/split.h"
 
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -65,11 +66,34 @@ static void count_unreachable(const struct host *host, const struct plan *plan,
 	}
 }
 
+bool split_total_icm_known(const struct host_pf *pf)
+{
+	return pf->probed && pf->total_icm_bytes &&
+	       pf->total_icm_bytes != IQ_UNLIMITED;
+}
+
+/* A running VM's VF on a PF without VHCA_ICM_CTRL: UNCAPPED. */
+static void count_uncapped(const struct plan_vf *pv, uint64_t charge,
+			   struct split *split)
+{
+	split->uncapped_vf_bytes = sat_add(split->uncapped_vf_bytes, charge);
+	split->uncapped_vfs_at_memtotal += !split_total_icm_known(pv->pf);
+	if (split->uncapped_vfs++)
+		return;
+	snprintf(split->uncapped_vf, sizeof(split->uncapped_vf), "%s",
+		 pv->vf->pci);
+	snprintf(split->uncapped_vf_pf, sizeof(split->uncapped_vf_pf), "%s",
+		 pv->pf->pci);
+	snprintf(split->uncapped_vf_vm, sizeof(split->uncapped_vf_vm), "%s",
+		 pv->vm->name);
+}
+
 void split_compute(const struct host *host, const struct policy *policy,
 		   const struct plan *plan, const struct vm_facts *vms,
 		   size_t nvms, struct split *split)
 {
 	uint64_t charge;
+	bool uncapped;
 
 	memset(split, 0, sizeof(*split));
 	split->mem_total = host->mem.mem_total;
@@ -81,10 +105,10 @@ void split_compute(const struct host *host, const struct policy *policy,
 		if (!pv->vm)
 			continue;
 		/* A VF its PF cannot cap runs unlimited, whatever was asked. */
+		uncapped = pv->pf->probed && !pv->pf->supported &&
+			   !pv->pf->unreachable;
 		split->unlimited_caps +=
-			pv->desired_bytes == IQ_UNLIMITED ||
-			(pv->pf->probed && !pv->pf->supported &&
-			 !pv->pf->unreachable);
+			pv->desired_bytes == IQ_UNLIMITED || uncapped;
 		/* Not read back: what the policy asks, assumed, said so. */
 		split->vf_caps_assumed_vfs += pf_silent(pv->pf);
 		/* A group's VFs are charged once, below, for the group. */
@@ -92,6 +116,13 @@ void split_compute(const struct host *host, const struct policy *policy,
 			continue;
 		charge = plan_vf_cap_charge(pv, split->mem_total);
 		split->vf_caps = sat_add(split->vf_caps, charge);
+		if (uncapped)
+			count_uncapped(pv, charge, split);
+		else if (pv->desired_bytes == IQ_UNLIMITED) {
+			split->unlimited_asked++;
+			split->unlimited_asked_at_memtotal +=
+				!split_total_icm_known(pv->pf);
+		}
 		if (pf_silent(pv->pf))
 			split->vf_caps_assumed =
 				sat_add(split->vf_caps_assumed, charge);
@@ -186,23 +217,121 @@ void split_pf_term(const struct split *split, char *buf, size_t len)
 		snprintf(buf, len, "%s", known);
 }
 
-void split_caps_term(const struct split *split, char *buf, size_t len)
+void split_uncapped_charge(const struct split *split, char *buf, size_t len)
 {
-	char caps[32], assumed[32];
+	char each[32];
+	unsigned n = split->uncapped_vfs;
 
-	size_format(split->vf_caps, caps, sizeof(caps));
-	if (!split->vf_caps_assumed_vfs) {
-		snprintf(buf, len, "%s", caps);
+	if (!n) {
+		snprintf(buf, len, "%s", "");
 		return;
 	}
-	size_format(split->vf_caps_assumed, assumed, sizeof(assumed));
+	if (split->uncapped_vfs_at_memtotal == n) {
+		size_format(split->mem_total, each, sizeof(each));
+		snprintf(buf, len, "MemTotal %s%s, as %s total ICM is unknown",
+			 each, n == 1 ? "" : " each",
+			 n == 1 ? "that PF's" : "their PFs'");
+	} else if (!split->uncapped_vfs_at_memtotal && n == 1) {
+		size_format(split->uncapped_vf_bytes, each, sizeof(each));
+		snprintf(buf, len, "its PF's total ICM %s", each);
+	} else {
+		snprintf(buf, len, "%s total ICM (MemTotal where unknown)",
+			 n == 1 ? "its PF's" : "their PFs'");
+	}
+}
+
+void split_uncapped_advice(const struct split *split, char *buf, size_t len)
+{
+	char charge[160];
+
+	if (!split->uncapped_vfs) {
+		snprintf(buf, len, "%s", "");
+		return;
+	}
+	split_uncapped_charge(split, charge, sizeof(charge));
 	snprintf(buf, len,
-		 "%s (%s of it ASSUMED: %u VF%s on %s%s, which did not answer, "
-		 "counted at the policy's cap, not read back)",
-		 caps, assumed, split->vf_caps_assumed_vfs,
-		 split->vf_caps_assumed_vfs == 1 ? "" : "s",
-		 split->unreachable_pfs > 1 ? "PFs like " : "PF ",
-		 split->unreachable_pf);
+		 "VM %s's VF %s runs UNCAPPED (the firmware of PF %s lacks "
+		 "VHCA_ICM_CTRL) and, whatever vf_cap says, is charged %s: "
+		 "stop that VM, or update that PF's firmware%s",
+		 split->uncapped_vf_vm, split->uncapped_vf,
+		 split->uncapped_vf_pf, charge,
+		 split->uncapped_vfs > 1 ? " (and the others' without it)"
+					 : "");
+}
+
+/* ", 1 unlimited, charged its PF's total ICM" for the caps term. */
+static void unlimited_words(const struct split *split, char *buf, size_t len)
+{
+	unsigned n = split->unlimited_asked, at_mem;
+
+	at_mem = split->unlimited_asked_at_memtotal;
+	if (!n)
+		snprintf(buf, len, "%s", "");
+	else
+		snprintf(buf, len, "%u unlimited, charged %s", n,
+			 at_mem == n ? "MemTotal (total ICM unknown)"
+			 : at_mem    ? "their PF's total ICM (MemTotal where "
+				       "unknown)"
+				     : "their PF's total ICM");
+}
+
+/* Append to buf (what is there ends at *used), as far as it goes. */
+static void append(char *buf, size_t len, size_t *used, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void append(char *buf, size_t len, size_t *used, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (*used >= len)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *used, len - *used, fmt, ap);
+	va_end(ap);
+	*used = n < 0 ? len : *used + (size_t)n;
+}
+
+void split_caps_term(const struct split *split, char *buf, size_t len)
+{
+	char caps[32], part[32], uncapped[32], charge[160], unlimited[96];
+	unsigned n = split->uncapped_vfs;
+	size_t used = 0;
+
+	size_format(split->vf_caps, caps, sizeof(caps));
+	unlimited_words(split, unlimited, sizeof(unlimited));
+	append(buf, len, &used, "%s", caps);
+	if (n) {
+		/* The capped part beside the uncapped: 8GiB next to 2TiB
+		 * would vanish in one rounded sum. */
+		size_format(split->vf_caps - split->uncapped_vf_bytes, part,
+			    sizeof(part));
+		size_format(split->uncapped_vf_bytes, uncapped,
+			    sizeof(uncapped));
+		split_uncapped_charge(split, charge, sizeof(charge));
+		if (split->vf_caps > split->uncapped_vf_bytes)
+			append(buf, len, &used, " (%s capped%s%s + %s", part,
+			       unlimited[0] ? ", " : "", unlimited, uncapped);
+		else
+			append(buf, len, &used, " (all of it");
+		append(buf, len, &used,
+		       " for %u VF%s that run%s UNCAPPED: %s%s of VM %s on PF "
+		       "%s, whose firmware lacks VHCA_ICM_CTRL, charged %s)",
+		       n, n == 1 ? "" : "s", n == 1 ? "s" : "",
+		       n == 1 ? "" : "the first ", split->uncapped_vf,
+		       split->uncapped_vf_vm, split->uncapped_vf_pf, charge);
+	} else if (unlimited[0]) {
+		append(buf, len, &used, " (%s)", unlimited);
+	}
+	if (!split->vf_caps_assumed_vfs)
+		return;
+	size_format(split->vf_caps_assumed, part, sizeof(part));
+	append(buf, len, &used,
+	       " (%s of it ASSUMED: %u VF%s on %s%s, which did not answer, "
+	       "counted at the policy's cap, not read back)",
+	       part, split->vf_caps_assumed_vfs,
+	       split->vf_caps_assumed_vfs == 1 ? "" : "s",
+	       split->unreachable_pfs > 1 ? "PFs like " : "PF ",
+	       split->unreachable_pf);
 }
 
 void split_unreachable_advice(const struct split *split, char *buf, size_t len)
@@ -242,8 +371,8 @@ void split_idle_term(const struct split *split, char *buf, size_t len)
 
 void split_describe(const struct split *split, char *buf, size_t len)
 {
-	char total[32], reserve[32], caps[256], pf[256], nonhuge[32], pools[32],
-		headroom[32], unlimited[64] = "", idle[384], pfs[224] = "";
+	char total[32], reserve[32], caps[768], pf[256], nonhuge[32], pools[32],
+		headroom[32], idle[384], pfs[224] = "";
 
 	size_format(split->mem_total, total, sizeof(total));
 	size_format(split->reserve, reserve, sizeof(reserve));
@@ -253,10 +382,6 @@ void split_describe(const struct split *split, char *buf, size_t len)
 	size_format(split->hugepage_pools, pools, sizeof(pools));
 	size_format_signed(split->headroom, headroom, sizeof(headroom));
 	split_idle_term(split, idle, sizeof(idle));
-	if (split->unlimited_caps)
-		snprintf(unlimited, sizeof(unlimited),
-			 " (%u unlimited, counted at total ICM)",
-			 split->unlimited_caps);
 	if (split->uncapped_pfs)
 		snprintf(pfs, sizeof(pfs),
 			 " - UNKNOWN for %u whole PF%s passed through (%s)",
@@ -264,11 +389,10 @@ void split_describe(const struct split *split, char *buf, size_t len)
 			 split->uncapped_pfs == 1 ? "" : "s",
 			 split->uncapped_pf_why);
 	snprintf(buf, len,
-		 "MemTotal %s - reserve %s - VF caps %s%s - PF firmware %s - "
+		 "MemTotal %s - reserve %s - VF caps %s - PF firmware %s - "
 		 "idle VFs' firmware pages %s%s - non-hugepage VM memory %s - "
 		 "huge page pools %s = headroom %s",
-		 total, reserve, caps, unlimited, pf, idle, pfs, nonhuge, pools,
-		 headroom);
+		 total, reserve, caps, pf, idle, pfs, nonhuge, pools, headroom);
 }
 
 /* The shortfall of a split that does not fit, for people. */
@@ -287,7 +411,7 @@ void split_shortfall_text(const struct split *split, char *buf, size_t len)
 
 bool split_overcommit_describe(const struct split *split, char *buf, size_t len)
 {
-	char over[32], terms[1024];
+	char over[32], terms[1536];
 
 	if (split->headroom >= 0) {
 		snprintf(buf, len, "%s", "");

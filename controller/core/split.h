@@ -33,6 +33,24 @@ struct split {
 	uint64_t reserve;
 	uint64_t vf_caps;	 /* unlimited caps count as total ICM */
 	unsigned unlimited_caps; /* how many VF caps were unlimited */
+	/* Of them, asked unlimited by the policy (not a PF without
+	 * VHCA_ICM_CTRL), and how many were charged MemTotal because their
+	 * PF's total ICM is unknown. */
+	unsigned unlimited_asked;
+	unsigned unlimited_asked_at_memtotal;
+	/*
+	 * Running VMs' VFs on a PF whose firmware lacks VHCA_ICM_CTRL: they
+	 * run UNCAPPED whatever the policy says, so each is in vf_caps at
+	 * its PF's total ICM, or MemTotal when that is unknown (no
+	 * NIC_CAP_REG): uncapped_vf_bytes in all, uncapped_vfs_at_memtotal
+	 * of them at MemTotal. The first one named (VF, its PF, its VM).
+	 */
+	unsigned uncapped_vfs;
+	unsigned uncapped_vfs_at_memtotal;
+	uint64_t uncapped_vf_bytes;
+	char uncapped_vf[PCI_ADDR_LEN];
+	char uncapped_vf_pf[PCI_ADDR_LEN];
+	char uncapped_vf_vm[256];
 	/*
 	 * Running VMs' VFs on a PF whose firmware did not answer
 	 * (host_pf.unreachable): their caps cannot be read back, so they
@@ -87,7 +105,12 @@ void split_pf_term(const struct split *split, char *buf, size_t len);
 /*
  * The VF caps' term: "33.0GiB", or with a PF that did not answer
  * "33.0GiB (32.0GiB of it ASSUMED: 2 VFs on PF 0000:0c:00.0, which did
- * not answer, counted at their policy cap)".
+ * not answer, counted at their policy cap)", or with VFs that run
+ * UNCAPPED "2.0TiB (8.0GiB capped + 2.0TiB for 1 VF that runs UNCAPPED:
+ * 0000:2a:00.1 of VM un on PF 0000:2a:00.0, whose firmware lacks
+ * VHCA_ICM_CTRL, charged MemTotal as that PF's total ICM is unknown)";
+ * unlimited caps the policy asked for are said too ("1 unlimited,
+ * charged its PF's total ICM").
  */
 void split_caps_term(const struct split *split, char *buf, size_t len);
 
@@ -112,6 +135,28 @@ void split_describe(const struct split *split, char *buf, size_t len);
  */
 bool split_overcommit_describe(const struct split *split, char *buf,
 			       size_t len);
+
+/*
+ * The firmware said the PF's total ICM (NIC_CAP_REG): an unlimited cap,
+ * or a VF its PF cannot cap, is charged that (plan_vf_cap_charge), else
+ * MemTotal.
+ */
+bool split_total_icm_known(const struct host_pf *pf);
+
+/*
+ * What a VF that runs UNCAPPED is charged, for people: "its PF's total
+ * ICM 64.0GiB" or "MemTotal 2.0TiB, as that PF's total ICM is unknown"
+ * (the first such VF of the split; "" when there is none).
+ */
+void split_uncapped_charge(const struct split *split, char *buf, size_t len);
+
+/*
+ * What makes room when VFs that run UNCAPPED are charged (no vf_cap
+ * does): "VM un's VF 0000:2a:00.1 runs UNCAPPED (...) and is charged
+ * MemTotal 2.0TiB ...: stop that VM, or update that PF's firmware" (""
+ * when there is none).
+ */
+void split_uncapped_advice(const struct split *split, char *buf, size_t len);
 
 /* The shortfall of a split that does not fit: "32.5GiB" ("more than
  * 16EiB" when the sum saturates). */
