@@ -58,16 +58,10 @@ size_t report_overcommit_host(const struct run_ctx *ctx, const char *cmd,
 			      const struct split *split)
 {
 	bool warn_only = policy->admission == POLICY_ADMIT_WARN;
-	char what[1800], uncapped[512];
+	char what[2048];
 
 	if (!split_overcommit_describe(split, what, sizeof(what)))
 		return 0;
-	/* A VF no cap bounds is charged what no vf_cap lowers: first. */
-	split_uncapped_advice(split, uncapped, sizeof(uncapped));
-	run_note(ctx,
-		 "%s: %s%s; %s%slower vf_cap (policy vms/classes/defaults) "
-		 "or host.reserve, or stop a VM",
-		 cmd, warn_only ? "warning: " : "", what, uncapped,
-		 uncapped[0] ? "; else " : "");
+	run_note(ctx, "%s: %s%s", cmd, warn_only ? "warning: " : "", what);
 	return warn_only ? 0 : 1;
 }

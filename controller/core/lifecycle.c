@@ -72,6 +72,22 @@ static int idle_held_for_split(struct session *s, struct plan *plan,
 	return plan_read_idle_held(&s->host, plan, err);
 }
 
+/*
+ * The split as every path computes it (apply, a VM start, a reconcile):
+ * the VFs this run writes charged at what they will hold, what idle VFs
+ * hold read (debugfs, else the firmware), and the other VMs' vHCA
+ * groups read. A VF read back already is not asked again.
+ */
+static int split_inputs(struct session *s, struct plan *plan,
+			struct iq_err *err)
+{
+	int rc = idle_held_for_split(s, plan, err);
+
+	if (rc == IQ_OK)
+		rc = plan_read_groups_held(plan, err);
+	return rc;
+}
+
 static int vm_program(struct session *s, const struct vm_facts *vm,
 		      const char *origin, bool admit,
 		      struct lifecycle_result *r, struct iq_err *err)
@@ -112,10 +128,8 @@ static int vm_program(struct session *s, const struct vm_facts *vm,
 		return rc;
 	plan_mark_will_write(&r->plan);
 	r->unsupported_vfs = count_unsupported(&r->plan);
-	if (admit)
-		rc = idle_held_for_split(s, &r->plan, err);
-	if (rc == IQ_OK && admit)
-		rc = plan_read_groups_held(&r->plan, err);
+	/* A reconcile's split is apply's too (the daemon reports it). */
+	rc = split_inputs(s, &r->plan, err);
 	if (rc)
 		return rc;
 	if (admit) {
@@ -404,12 +418,13 @@ int lifecycle_apply(struct session *s, struct vm_list *listed_vms,
 			    r->nrunning, &r->plan, err);
 	if (rc == IQ_OK)
 		rc = plan_read_back(&s->host, &r->plan, err);
-	if (rc == IQ_OK) {
-		if (mode != LIFECYCLE_SHOW)
-			plan_mark_will_write(&r->plan);
+	if (rc == IQ_OK && mode != LIFECYCLE_SHOW)
+		plan_mark_will_write(&r->plan);
+	if (rc == IQ_OK)
+		rc = split_inputs(s, &r->plan, err);
+	if (rc == IQ_OK)
 		split_compute(&s->host, &s->policy, &r->plan, r->running,
 			      r->nrunning, &r->split);
-	}
 	if (rc || mode != LIFECYCLE_APPLY)
 		return rc;
 	rc = plan_execute(&s->host, &r->plan, err);
@@ -461,11 +476,13 @@ int lifecycle_reconcile_pf(struct session *s, const char *pf_pci,
 	rc = plan_read_back(&s->host, &r->plan, err);
 	if (rc == IQ_OK) {
 		plan_mark_will_write(&r->plan);
+		rc = split_inputs(s, &r->plan, err);
+	}
+	if (rc == IQ_OK) {
 		split_compute(&s->host, &s->policy, &r->plan, r->running,
 			      r->nrunning, &r->split);
-	}
-	if (rc == IQ_OK)
 		rc = plan_execute(&s->host, &r->plan, err);
+	}
 	if (rc == IQ_OK)
 		rc = plan_record(&r->plan, &s->policy, &s->state, err);
 	if (rc == IQ_OK)

@@ -411,7 +411,7 @@ void split_shortfall_text(const struct split *split, char *buf, size_t len)
 
 bool split_overcommit_describe(const struct split *split, char *buf, size_t len)
 {
-	char over[32], terms[1536];
+	char over[32], terms[1536], uncapped[512];
 
 	if (split->headroom >= 0) {
 		snprintf(buf, len, "%s", "");
@@ -419,6 +419,11 @@ bool split_overcommit_describe(const struct split *split, char *buf, size_t len)
 	}
 	split_shortfall_text(split, over, sizeof(over));
 	split_describe(split, terms, sizeof(terms));
-	snprintf(buf, len, "the host is overcommitted by %s (%s)", over, terms);
+	/* A VF no cap bounds is charged what no vf_cap lowers: first. */
+	split_uncapped_advice(split, uncapped, sizeof(uncapped));
+	snprintf(buf, len,
+		 "the host is overcommitted by %s (%s); %s%slower vf_cap "
+		 "(policy vms/classes/defaults) or host.reserve, or stop a VM",
+		 over, terms, uncapped, uncapped[0] ? "; else " : "");
 	return true;
 }

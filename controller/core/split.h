@@ -130,8 +130,9 @@ void split_describe(const struct split *split, char *buf, size_t len);
 /*
  * An overcommitted host (headroom below 0), for the line apply, status,
  * metrics and the daemon print: "the host is overcommitted by 32.5GiB
- * (MemTotal ... = headroom -32.5GiB)". Returns false (buf "") when the
- * split fits.
+ * (MemTotal ... = headroom -32.5GiB); lower vf_cap ..." (what makes room:
+ * split_uncapped_advice first, when a VF runs UNCAPPED). Returns false
+ * (buf "") when the split fits.
  */
 bool split_overcommit_describe(const struct split *split, char *buf,
 			       size_t len);

@@ -145,6 +145,7 @@ int dm_vm_running(struct daemon *d, const struct vm_facts *vm, const char *why,
 				 r.unsupported_vfs == 1 ? "" : "s");
 		snprintf(d->status, sizeof(d->status), "%s: VM %s", why,
 			 vm->name);
+		host_notes_say(&d->said, d->ctx, &s.policy, &r);
 		remember_vfs(d, &s.host);
 	} else {
 		iq_err_prefix(err, "%s: VM %s", why, vm->name);
@@ -342,6 +343,7 @@ int dm_reconcile(struct daemon *d, const char *why, bool drift,
 		snprintf(d->status, sizeof(d->status),
 			 "%s: %zu VMs, %lu caps written", why, r.nrunning,
 			 writes);
+		host_notes_say(&d->said, d->ctx, &s.policy, &r);
 		remember_vfs(d, &s.host);
 		if (d->opts->metrics_dir) {
 			struct iq_err merr = {0};
@@ -390,6 +392,7 @@ int dm_reconcile_pf(struct daemon *d, const char *pf, const char *why,
 			 "daemon: %s: PF %s re-discovered: %zu VFs, %lu "
 			 "cap%s written",
 			 why, pf, nvfs, writes, writes == 1 ? "" : "s");
+		host_notes_say(&d->said, d->ctx, &s.policy, &r);
 		remember_vfs(d, &s.host);
 	} else {
 		iq_err_prefix(err, "%s: PF %s", why, pf);
