@@ -160,7 +160,16 @@ const struct help_entry help_commands[] = {
 	 "  caps rose: its VFs, by how much, the shortfall, the fix); under\n"
 	 "  host.admission: warn it is a warning only (exit 0). A whole\n"
 	 "  ConnectX PF passed through to a VM cannot be capped: a warning,\n"
-	 "  and UNCAPPED in the table.\n"},
+	 "  and UNCAPPED in the table.\n"
+	 "  Caps host.admission: scale lowered at a VM's start rise back\n"
+	 "  (plan shows it; the RULE column says \"scaled from\" and \"raised\n"
+	 "  from\"), by this rule: only on a split that is all known, into\n"
+	 "  its headroom, the VM that started first first; each VF by the\n"
+	 "  same share of what scaling took from it, never above the\n"
+	 "  policy's cap; a rise short of the policy's caps takes 1GiB at\n"
+	 "  least; caps never go down here (only a VM start scales), so\n"
+	 "  repeated applies converge. One line per scaled VM: raised, back\n"
+	 "  at the policy's caps, or why it stays.\n"},
 	{"vm", "one VM's lifecycle: start, stop, inspect",
 	 "icmquota vm start (--libvirt-xml FILE | --ch-socket PATH) [-j]\n"
 	 "icmquota vm stop (--libvirt-xml FILE | --ch-socket PATH | NAME) "
@@ -231,7 +240,10 @@ const struct help_entry help_commands[] = {
 	 "icmquota explain (--libvirt-xml FILE | VM) [-j]\n"
 	 "  For each VF of the VM: the cap and the rule (vms[i], class, "
 	 "device,\n"
-	 "  defaults) with its policy file:line:col.\n"},
+	 "  defaults) with its policy file:line:col. A cap host.admission:\n"
+	 "  scale lowered: the cap in force, the policy's, when and by how\n"
+	 "  much the host was short at the VM's start, and when it rises\n"
+	 "  again (see apply).\n"},
 	{"policy", "validate, show, edit (drop-ins) and diff the policy",
 	 "icmquota policy validate [--no-host] [FILE] [-j]\n"
 	 "icmquota policy show [--effective] [-j]\n"

@@ -204,6 +204,30 @@ static const char *action_of(const struct plan_vf *pv)
 	return pv->write ? "write" : "ok";
 }
 
+void report_scale_note(const struct plan_vf *pv, char *buf, size_t len)
+{
+	char policy[32], from[32];
+
+	buf[0] = '\0';
+	if (!pv->scaled && !pv->raised_from)
+		return;
+	size_format(pv->decision.cap_bytes, policy, sizeof(policy));
+	size_format(pv->raised_from, from, sizeof(from));
+	if (!pv->raised_from)
+		snprintf(buf, len, "scaled from %s (host.admission: scale)",
+			 policy);
+	else if (pv->scaled)
+		snprintf(buf, len,
+			 "scaled from %s (host.admission: scale), raised "
+			 "from %s (room in the split)",
+			 policy, from);
+	else
+		snprintf(buf, len,
+			 "raised from %s back to the policy's cap (room in the "
+			 "split; host.admission: scale had lowered it)",
+			 from);
+}
+
 /* A VF's vHCA group (vm_cap) in plan and explain JSON. */
 static void report_group_json(const struct policy *policy,
 			      const struct plan *plan, const struct plan_vf *pv,
@@ -276,6 +300,13 @@ json_object *report_plan_json(const struct policy *policy,
 			json_object_object_add(
 				o, "note",
 				json_object_new_string(pv->decision.note));
+		/* Below the policy's cap by host.admission: scale; raised
+		 * back this run from raised_from_bytes. */
+		json_object_object_add(o, "scaled",
+				       json_object_new_boolean(pv->scaled));
+		json_object_object_add(
+			o, "raised_from_bytes",
+			pv->raised_from ? json_size(pv->raised_from) : NULL);
 		report_group_json(policy, plan, pv, o);
 		json_object_array_add(rows, o);
 	}
@@ -290,7 +321,7 @@ void report_plan_table(FILE *out, const struct policy *policy,
 	for (size_t i = 0; i < plan->nvfs; i++) {
 		const struct plan_vf *pv = &plan->vfs[i];
 		char desired[32], actual[32] = "-", vhca[16] = "-", rule[512];
-		char name[1024];
+		char name[1024], scale[256];
 
 		if (only_scope && !pv->in_scope)
 			continue;
@@ -302,13 +333,15 @@ void report_plan_table(FILE *out, const struct policy *policy,
 		if (pv->vf->vhca_known)
 			snprintf(vhca, sizeof(vhca), "0x%x", pv->vf->vhca_id);
 		report_rule(policy, &pv->decision, rule, sizeof(rule));
+		report_scale_note(pv, scale, sizeof(scale));
 		fprintf(out,
-			"%-13s %-13s %-6s %-16s %-10s %-10s %-11s %s%s%s\n",
+			"%-13s %-13s %-6s %-16s %-10s %-10s %-11s %s%s%s%s%s\n",
 			pv->vf->pci, pv->pf->pci, vhca,
 			pv->vm ? text_shown(pv->vm->name, name, sizeof(name))
 			       : "(idle)",
 			desired, actual, action_of(pv), rule,
-			pv->decision.note[0] ? "; " : "", pv->decision.note);
+			pv->decision.note[0] ? "; " : "", pv->decision.note,
+			scale[0] ? "; " : "", scale);
 	}
 	report_uncapped_pfs_table(out, plan, only_scope);
 }

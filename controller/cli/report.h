@@ -23,6 +23,14 @@
 void report_rule(const struct policy *policy, const struct policy_decision *d,
 		 char *buf, size_t len);
 
+/*
+ * A cap below the policy's by host.admission: scale, for the RULE column:
+ * "scaled from 4.0GiB (host.admission: scale)", with ", raised from
+ * 2.4GiB (room in the split)" when apply raised it this run; "" when the
+ * cap is the policy's.
+ */
+void report_scale_note(const struct plan_vf *pv, char *buf, size_t len);
+
 json_object *report_split_json(const struct split *split);
 void report_split_table(FILE *out, const struct split *split);
 

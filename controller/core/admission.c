@@ -155,6 +155,7 @@ static bool scale_caps(struct plan *plan, const struct vm_facts *vm,
 		      ICM_PAGE_BYTES;
 		pv->desired_bytes =
 			charge - cut < min_cap ? min_cap : charge - cut;
+		pv->scaled = pv->desired_bytes < pv->decision.cap_bytes;
 		adm->scaled_to += pv->desired_bytes;
 	}
 	adm->scaled = true;
@@ -178,6 +179,7 @@ static void floor_caps(struct plan *plan, const struct vm_facts *vm,
 			continue;
 		if (pv->desired_bytes > min_cap)
 			pv->desired_bytes = min_cap;
+		pv->scaled = pv->desired_bytes < pv->decision.cap_bytes;
 		adm->scaled_to += plan_vf_cap_charge(pv, mem_total);
 	}
 }
@@ -405,6 +407,7 @@ int split_admit(struct host *host, const struct policy *policy,
 			kept[i] = plan->vfs[i].desired_bytes;
 		/* With a vm_cap the group may bind before the VF caps do:
 		 * scaled VF caps must make it fit in the end. */
+		adm->scaled_short = shortfall;
 		if (scale_caps(plan, vm, policy->min_vf_cap.bytes,
 			       split->mem_total, shortfall, adm) &&
 		    (split_compute(host, policy, plan, vms, nvms, split),
@@ -439,8 +442,10 @@ int split_admit(struct host *host, const struct policy *policy,
 		adm->scaled = false;
 		split_shortfall_text(split, shortfall_h, sizeof(shortfall_h));
 		split_describe(split, terms, sizeof(terms));
-		for (size_t i = 0; i < plan->nvfs; i++)
+		for (size_t i = 0; i < plan->nvfs; i++) {
 			plan->vfs[i].desired_bytes = kept[i];
+			plan->vfs[i].scaled &= plan->vfs[i].vm != vm;
+		}
 		free(kept);
 		size_format(policy->min_vf_cap.bytes, min, sizeof(min));
 		/* A PF that did not answer is the first thing to fix: the

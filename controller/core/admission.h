@@ -20,6 +20,7 @@ struct admission {
 	bool scaled;		     /* caps of the VM were lowered */
 	uint64_t scaled_from;	     /* the VM's caps before, summed */
 	uint64_t scaled_to;	     /* after */
+	uint64_t scaled_short;	     /* how short the host was before */
 	uint64_t released_hugepages; /* count, hugepages: manage */
 	char message[1536];	     /* one line: what was done, warnings */
 };

@@ -94,17 +94,17 @@ static int vm_program(struct session *s, const struct vm_facts *vm,
 {
 	struct state_vm *svm = state_find_vm(&s->state, vm->name);
 	/* A reconcile keeps what admission decided when the VM started. */
-	bool kept_scaled = !admit && svm && svm->scaled;
-	uint64_t kept_scaled_to =
-		kept_scaled && svm ? svm->scaled_cap_bytes : 0;
+	struct state_scaling kept = {0};
 	const struct vm_facts *self;
 	struct vm_facts scope;
 	int rc;
 
 	memset(r, 0, sizeof(*r));
+	if (!admit && svm)
+		kept = svm->scale;
 	/* A fresh start is admitted afresh: its old scaling does not hold. */
 	if (admit && svm)
-		svm->scaled = false;
+		svm->scale.scaled = false;
 	rc = running_set(&s->state, vm->name, vm, 1, r, err);
 	if (rc)
 		return rc;
@@ -151,8 +151,14 @@ static int vm_program(struct session *s, const struct vm_facts *vm,
 	if (rc)
 		return rc;
 	svm = state_find_vm(&s->state, vm->name);
-	svm->scaled = kept_scaled || r->adm.scaled;
-	svm->scaled_cap_bytes = kept_scaled ? kept_scaled_to : r->adm.scaled_to;
+	if (kept.scaled) {
+		svm->scale = kept;
+	} else if (r->adm.scaled) {
+		svm->scale.scaled = true;
+		svm->scale.cap_bytes = r->adm.scaled_to;
+		svm->scale.from_bytes = r->adm.scaled_from;
+		svm->scale.short_bytes = r->adm.scaled_short;
+	}
 	s->state.released_hugepages += r->adm.released_hugepages;
 	rc = plan_record(&r->plan, &s->policy, &s->state, err);
 	if (rc == IQ_OK)
@@ -425,6 +431,11 @@ int lifecycle_apply(struct session *s, struct vm_list *listed_vms,
 	if (rc == IQ_OK)
 		split_compute(&s->host, &s->policy, &r->plan, r->running,
 			      r->nrunning, &r->split);
+	/* Room again: scaled caps rise back (plan shows what apply does). */
+	if (rc == IQ_OK && mode != LIFECYCLE_SHOW)
+		rc = rescale_raise(&s->host, &s->policy, &s->state, &r->plan,
+				   r->running, r->nrunning, &r->split,
+				   &r->rescale, err);
 	if (rc || mode != LIFECYCLE_APPLY)
 		return rc;
 	rc = plan_execute(&s->host, &r->plan, err);
@@ -450,11 +461,12 @@ int lifecycle_apply(struct session *s, struct vm_list *listed_vms,
 		rc = state_put_vm(&s->state, &vms[j], kept.origin, err);
 		svm = state_find_vm(&s->state, vms[j].name);
 		svm->started = kept.started;
-		svm->scaled = kept.scaled;
-		svm->scaled_cap_bytes = kept.scaled_cap_bytes;
+		svm->scale = kept.scale;
 	}
-	if (rc == IQ_OK)
+	if (rc == IQ_OK) {
+		rescale_record(&r->rescale, &r->plan, &s->state);
 		rc = session_save_state(s, err);
+	}
 	return rc;
 }
 
@@ -492,6 +504,7 @@ int lifecycle_reconcile_pf(struct session *s, const char *pf_pci,
 
 void lifecycle_result_free(struct lifecycle_result *r)
 {
+	rescale_free(&r->rescale);
 	plan_free(&r->plan);
 	free(r->running);
 	memset(r, 0, sizeof(*r));

@@ -11,6 +11,7 @@
 
 #include "controller/core/admission.h"
 #include "controller/core/plan.h"
+#include "controller/core/rescale.h"
 #include "controller/core/session.h"
 #include "controller/sources/vm_list.h"
 #include "controller/core/split.h"
@@ -21,6 +22,8 @@ struct lifecycle_result {
 	struct plan plan;
 	struct split split;
 	struct admission adm;
+	/* apply, plan: scaled caps raised back as room allows (rescale.h) */
+	struct rescale rescale;
 	unsigned unsupported_vfs; /* VFs of the VM on PFs without ICM ctrl */
 	size_t mismatches;	  /* verify: journalled caps that differ */
 	/* verify: the VM's VFs the journal holds no cap for (nothing capped

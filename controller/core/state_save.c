@@ -63,10 +63,15 @@ static json_object *vm_json(const struct state_vm *vm)
 	json_object_object_add(o, "started",
 			       json_object_new_int64(vm->started));
 	json_object_object_add(o, "scaled",
-			       json_object_new_boolean(vm->scaled));
-	if (vm->scaled)
+			       json_object_new_boolean(vm->scale.scaled));
+	if (vm->scale.scaled) {
 		json_object_object_add(o, "scaled_cap_bytes",
-				       json_size(vm->scaled_cap_bytes));
+				       json_size(vm->scale.cap_bytes));
+		json_object_object_add(o, "scaled_from_bytes",
+				       json_size(vm->scale.from_bytes));
+		json_object_object_add(o, "scaled_short_bytes",
+				       json_size(vm->scale.short_bytes));
+	}
 	return o;
 }
 
