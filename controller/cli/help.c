@@ -78,12 +78,9 @@ const char help_exit_codes[] =
 	"no,\n"
 	"     the lock not had in time, a corrupt journal; or a partial "
 	"result:\n"
-	"     apply, plan, status, metrics, policy validate did all else and "
-	"print one line "
-	"per\n"
-	"     problem on stderr (a stale fact, caps that overcommit the host, "
-	"a PF\n"
-	"     that does not answer)\n"
+	"     apply, plan, status, metrics, policy validate did all else and\n"
+	"     print one line per problem on stderr (a stale fact, caps that\n"
+	"     overcommit the host, a PF that does not answer)\n"
 	"  The libvirt hook: 0 lets the VM start, any other refuses it "
 	"(libvirt).\n";
 
