@@ -35,6 +35,10 @@ SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer \
 # after ASan resolved its interceptors and the call jumps to NULL (libvirt's
 # remote driver, whenever a libvirt daemon socket is up). Loading libtirpc
 # (libvirt0's own dependency) at startup resolves it.
+# The test build checks itself where a release build trusts a shortcut:
+# every memo hit (journal, simulated firmware) is parsed as well and
+# compared (state_load.c, simfw_memo.c).
+SAN       += -DMEMO_VERIFY
 TIRPC     := -Wl,--no-as-needed -l:libtirpc.so.3 -Wl,--as-needed
 SAN_LIBS  := $(if $(wildcard /usr/lib/*/libtirpc.so.3 /lib/*/libtirpc.so.3),$(TIRPC))
 

@@ -35,50 +35,63 @@ int file_read_all(const char *path, char **out, size_t *len, struct iq_err *err)
 int file_read_max(const char *path, size_t max, char **out, size_t *len,
 		  struct iq_err *err)
 {
-	FILE *f = fopen(path, "rb");
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
 	char *buf = NULL;
-	size_t used = 0, cap = 0;
+	size_t used = 0, cap;
 
-	if (!f)
+	if (fd < 0)
 		return iq_fail(err, IQ_EENV, "%s: %s", path, strerror(errno));
+	/*
+	 * A regular file's size is known: one buffer, one read (a journal
+	 * or a memo of hundreds of KiB is not copied through stdio and a
+	 * growing buffer). sysfs and procfs files say 4096 or 0: grown.
+	 */
+	cap = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+			      (uint64_t)st.st_size <= max
+		      ? (size_t)st.st_size + 1
+		      : 8192;
 	for (;;) {
-		size_t n;
+		ssize_t n;
 
-		if (cap - used < 4096) {
+		if (used == cap || !buf) {
 			char *grown;
 
-			cap = cap ? cap * 2 : 8192;
+			if (buf)
+				cap *= 2;
 			grown = realloc(buf, cap + 1);
 			if (!grown) {
 				free(buf);
-				fclose(f);
+				close(fd);
 				return iq_fail(err, IQ_EENV,
 					       "%s: out of memory", path);
 			}
 			buf = grown;
 		}
-		n = fread(buf + used, 1, cap - used, f);
-		used += n;
+		n = read(fd, buf + used, cap - used);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int saved = errno;
+
+			free(buf);
+			close(fd);
+			return iq_fail(err, IQ_EENV, "%s: read failed: %s",
+				       path, strerror(saved));
+		}
 		if (n == 0)
 			break;
+		used += (size_t)n;
 		if (used > max) {
 			free(buf);
-			fclose(f);
+			close(fd);
 			return iq_fail(err, IQ_EENV,
 				       "%s: larger than %zu bytes (the limit "
 				       "for this file)",
 				       path, max);
 		}
 	}
-	if (ferror(f)) {
-		int saved = errno;
-
-		free(buf);
-		fclose(f);
-		return iq_fail(err, IQ_EENV, "%s: read failed: %s", path,
-			       strerror(saved));
-	}
-	fclose(f);
+	close(fd);
 	buf[used] = '\0';
 	*out = buf;
 	if (len)

@@ -69,6 +69,23 @@ static bool parse_hex_part(const char **p, unsigned max_digits, char delim,
 	return true;
 }
 
+/* "dddd:bb:ss.f" as pci_addr_format writes it (lowercase, in range). */
+static bool is_normal(const char *in)
+{
+	static const char shape[] = "xxxx:xx:xx.x";
+
+	for (size_t i = 0; i < sizeof(shape) - 1; i++) {
+		char c = in[i];
+
+		if (shape[i] != 'x' ? c != shape[i]
+				    : !((c >= '0' && c <= '9') ||
+					(c >= 'a' && c <= 'f')))
+			return false;
+	}
+	return in[12] == '\0' && (in[8] == '0' || in[8] == '1') &&
+	       in[11] >= '0' && in[11] <= '7';
+}
+
 bool pci_addr_normalize(const char *in, char out[PCI_ADDR_LEN])
 {
 	unsigned long domain = 0, bus, slot, function;
@@ -77,6 +94,11 @@ bool pci_addr_normalize(const char *in, char out[PCI_ADDR_LEN])
 
 	if (!in)
 		return false;
+	/* Journals, caches and sysfs names are normal already: copied. */
+	if (is_normal(in)) {
+		memcpy(out, in, 13);
+		return true;
+	}
 	for (const char *c = in; *c; c++)
 		colons += *c == ':';
 	if (colons == 2 && !parse_hex_part(&p, 8, ':', true, &domain))

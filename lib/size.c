@@ -151,6 +151,31 @@ void size_format(uint64_t bytes, char *buf, size_t len)
 		v /= 1024.0;
 		u++;
 	}
+	/*
+	 * A whole number of the unit (caps and budgets nearly always are):
+	 * "%.1f" would print "N.0"; written by hand, as a plan of 1,016 VFs
+	 * formats two sizes a row. v < 1024 is exact then (N < 2^10 times
+	 * a power of two), so the unit is the one the loop picked.
+	 */
+	if (u > 0 && bytes % (1ull << (10 * u)) == 0) {
+		uint64_t n = bytes >> (10 * u);
+		char digits[8];
+		int nd = 0;
+
+		do {
+			digits[nd++] = (char)('0' + n % 10);
+			n /= 10;
+		} while (n);
+		if (len < (size_t)nd + 6) {
+			snprintf(buf, len, "%.1f%s", v, units[u]);
+			return;
+		}
+		for (int i = 0; i < nd; i++)
+			buf[i] = digits[nd - 1 - i];
+		memcpy(buf + nd, ".0", 2);
+		strcpy(buf + nd + 2, units[u]);
+		return;
+	}
 	if (u == 0)
 		snprintf(buf, len, "%" PRIu64 "B", bytes);
 	else

@@ -75,3 +75,12 @@ void text_excerpt(const char *text, size_t text_len, size_t max, char *out,
 		n++;
 	text_escape(text, n, out, len);
 }
+
+char *text_copy(char *dst, size_t len, const char *src)
+{
+	size_t n = src ? strnlen(src, len - 1) : 0;
+
+	memcpy(dst, src ? src : "", n);
+	dst[n] = '\0';
+	return dst;
+}

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* icmquota plan / apply: every VF to its desired cap, fewest writes. */
 #include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +13,7 @@
 #include "controller/sources/vm_ch.h"
 #include "controller/sources/vm_libvirt_live.h"
 #include "controller/sources/vm_list.h"
+#include "controller/sources/vm_memo.h"
 #include "lib/json.h"
 #include "lib/size.h"
 #include "lib/text.h"
@@ -414,12 +417,31 @@ static int plan_or_apply(struct run_ctx *ctx, int argc, char **argv, bool apply,
 	return rc;
 }
 
+/*
+ * A plan or apply reads every running domain's XML; those unchanged since
+ * the last run take the facts parsed then (STATE.domains.memo beside the
+ * journal: the same owner and trust).
+ */
+static int with_domain_memo(struct run_ctx *ctx, int argc, char **argv,
+			    bool apply, struct iq_err *err)
+{
+	char path[PATH_MAX];
+	int rc;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s.domains.memo",
+			     ctx->state_path) < sizeof(path))
+		vm_memo_open(path);
+	rc = plan_or_apply(ctx, argc, argv, apply, err);
+	vm_memo_close();
+	return rc;
+}
+
 int cmd_plan(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err)
 {
-	return plan_or_apply(ctx, argc, argv, false, err);
+	return with_domain_memo(ctx, argc, argv, false, err);
 }
 
 int cmd_apply(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err)
 {
-	return plan_or_apply(ctx, argc, argv, true, err);
+	return with_domain_memo(ctx, argc, argv, true, err);
 }

@@ -16,8 +16,9 @@
 int host_join(char *out, size_t len, const char *root, const char *path,
 	      struct iq_err *err);
 /*
- * The entry names of directory path (no dot entries), in natural order
- * (virtfn2 before virtfn10), malloc'd; *missing when path does not exist
+ * The entry names of directory path (no dot entries): PCI addresses first,
+ * in address order, then the others in natural order (virtfn2 before
+ * virtfn10), malloc'd; *missing when path does not exist
  * (then *n is 0 and IQ_OK). IQ_EENV naming path on other errors.
  */
 int host_list_dir(const char *path, char ***names, size_t *n, bool *missing,

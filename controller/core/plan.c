@@ -9,6 +9,7 @@
 #include "devx/prm.h"
 #include "lib/pci.h"
 #include "lib/size.h"
+#include "lib/text.h"
 
 struct plan_vf *plan_find_vf(const struct plan *plan, const struct host_vf *vf)
 {
@@ -691,15 +692,14 @@ int plan_record(const struct plan *plan, const struct policy *policy,
 		    (pv->write && !pv->written))
 			continue;
 		memset(&rec, 0, sizeof(rec));
-		snprintf(rec.pci, sizeof(rec.pci), "%s", pv->vf->pci);
-		snprintf(rec.pf, sizeof(rec.pf), "%s", pv->pf->pci);
+		text_copy(rec.pci, sizeof(rec.pci), pv->vf->pci);
+		text_copy(rec.pf, sizeof(rec.pf), pv->pf->pci);
 		rec.vhca_id = pv->vf->vhca_id;
-		snprintf(rec.vm, sizeof(rec.vm), "%s",
-			 pv->vm ? pv->vm->name : "");
+		text_copy(rec.vm, sizeof(rec.vm), pv->vm ? pv->vm->name : "");
 		rec.cap_bytes = pv->desired_bytes;
-		snprintf(rec.rule, sizeof(rec.rule), "%s", pv->decision.rule);
-		snprintf(rec.policy_digest, sizeof(rec.policy_digest), "%s",
-			 policy->digest);
+		text_copy(rec.rule, sizeof(rec.rule), pv->decision.rule);
+		text_copy(rec.policy_digest, sizeof(rec.policy_digest),
+			  policy->digest);
 		rec.time = now;
 		if (pv->group >= 0) {
 			rec.group_id = plan->groups[pv->group].id;

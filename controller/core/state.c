@@ -54,6 +54,7 @@ void state_free(struct state *state)
 	free(state->vms);
 	free(state->vfs);
 	free(state->loaded_text);
+	free(state->loaded_form);
 	memset(state, 0, sizeof(*state));
 }
 

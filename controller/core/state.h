@@ -53,10 +53,10 @@ struct state_scaling {
 
 /* A VM the journal considers running (its facts, for the memory split). */
 struct state_vm {
-	struct vm_facts facts;
 	char origin[32]; /* "libvirt-hook", "cli", "ch" */
 	int64_t started;
 	struct state_scaling scale;
+	struct vm_facts facts; /* last: see vm_facts.source */
 };
 
 struct state {
@@ -72,6 +72,10 @@ struct state {
 	/* The file's text as loaded (NULL: none): state_save() skips a
 	 * write that would not change it. */
 	char *loaded_text;
+	/* Its fields in the memo's form (state_memo.c) as loaded (NULL:
+	 * none): state_save() compares forms before formatting text. */
+	char *loaded_form;
+	size_t loaded_form_len;
 };
 
 /*

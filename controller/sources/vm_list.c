@@ -9,15 +9,36 @@
 #include <string.h>
 #include <sys/stat.h>
 
-int vm_list_push(struct vm_list *list, struct vm_facts *facts,
-		 struct iq_err *err)
+/* Room for n more: every entry copied once at most, not per doubling. */
+static int reserve(struct vm_list *list, size_t n, struct iq_err *err)
 {
-	struct vm_facts *grown =
-		realloc(list->vms, (list->n + 1) * sizeof(*list->vms));
+	struct vm_facts *grown;
 
+	if (list->cap - list->n >= n)
+		return IQ_OK;
+	grown = realloc(list->vms, (list->n + n) * sizeof(*list->vms));
 	if (!grown)
 		return iq_fail(err, IQ_EENV, "out of memory");
 	list->vms = grown;
+	list->cap = list->n + n;
+	return IQ_OK;
+}
+
+int vm_list_push(struct vm_list *list, struct vm_facts *facts,
+		 struct iq_err *err)
+{
+	/* Doubling: facts are 4.6 KiB each, a copy per push would be
+	 * quadratic on a fleet host's 127 domains. */
+	if (list->n == list->cap) {
+		size_t cap = list->cap ? list->cap * 2 : 16;
+		struct vm_facts *grown =
+			realloc(list->vms, cap * sizeof(*list->vms));
+
+		if (!grown)
+			return iq_fail(err, IQ_EENV, "out of memory");
+		list->vms = grown;
+		list->cap = cap;
+	}
 	list->vms[list->n++] = *facts;
 	memset(facts, 0, sizeof(*facts));
 	return IQ_OK;
@@ -59,6 +80,7 @@ int vm_list_add_libvirt_path(struct vm_list *list, const char *path,
 	if (n < 0)
 		return iq_fail(err, IQ_EENV, "%s: cannot list directory: %s",
 			       path, strerror(errno));
+	rc = reserve(list, (size_t)n, err);
 	for (int i = 0; i < n; i++) {
 		char file[PATH_MAX];
 

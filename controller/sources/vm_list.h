@@ -23,6 +23,7 @@ struct vm_socket_answer {
 struct vm_list {
 	struct vm_facts *vms;
 	size_t n;
+	size_t cap; /* entries allocated (vm_list_push doubles it) */
 	/* The sockets asked (vm_ch_list_dir, vm_ch_confirmed_gone). */
 	struct vm_socket_answer *answers;
 	size_t nanswers;

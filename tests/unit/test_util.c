@@ -341,6 +341,24 @@ static void test_size_format(void)
 	CHECK_STR(formatted(1024 * 1024 * TiB, buf, sizeof(buf)), "1.0EiB");
 	CHECK_STR(formatted(UINT64_MAX - 1, buf, sizeof(buf)), "16.0EiB");
 	CHECK_STR(formatted(IQ_UNLIMITED, buf, sizeof(buf)), "unlimited");
+	/* Whole units are written by hand: as "%.1f" writes them. */
+	for (unsigned u = 1; u <= 6; u++) {
+		static const char *const units[] = {"",	   "KiB", "MiB", "GiB",
+						    "TiB", "PiB", "EiB"};
+		static const uint64_t ks[] = {1, 2, 9, 10, 99, 100, 512, 1023};
+
+		for (size_t i = 0; i < sizeof(ks) / sizeof(ks[0]); i++) {
+			char want[32];
+
+			if (u == 6 && ks[i] > 15)
+				continue; /* past 2^64 */
+			snprintf(want, sizeof(want), "%.1f%s", (double)ks[i],
+				 units[u]);
+			CHECK_STR(
+				formatted(ks[i] << (10 * u), buf, sizeof(buf)),
+				want);
+		}
+	}
 	/* A short buffer is cut, never overrun. */
 	memset(buf, 'x', sizeof(buf));
 	size_format(8 * GiB, buf, 4);

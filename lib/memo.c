@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Memos (memo.h). The file: a header (magic, kind, the writer's build-id,
+ * the lengths), the input's bytes, the blob. The input is kept whole, not
+ * as a digest: comparing 300 KB costs less than hashing it, and equal
+ * bytes cannot collide.
+ */
+#include "lib/memo.h"
+
+#include <elf.h>
+#include <fcntl.h>
+#include <link.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/file.h"
+
+#define MEMO_MAGIC    "icmquota memo 1\n"
+#define MEMO_KIND_LEN 16
+#define MEMO_ID_MAX   64
+/* A memo is a few times its input; inputs are bounded far below this. */
+#define MEMO_MAX_BYTES (512u << 20)
+
+struct memo_header {
+	char magic[16];
+	char kind[MEMO_KIND_LEN];
+	uint32_t id_len;
+	uint8_t id[MEMO_ID_MAX];
+	uint64_t input_len;
+	uint64_t blob_len;
+};
+
+struct id_search {
+	uint8_t id[MEMO_ID_MAX];
+	size_t len;
+};
+
+/* The main program is the first object dl_iterate_phdr reports. */
+static int find_build_id(struct dl_phdr_info *info, size_t size, void *data)
+{
+	struct id_search *s = data;
+
+	(void)size;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		const char *p = (const char *)(info->dlpi_addr + ph->p_vaddr);
+		const char *end = p + ph->p_memsz;
+
+		if (ph->p_type != PT_NOTE)
+			continue; /* only notes carry the build-id */
+		while (p + sizeof(ElfW(Nhdr)) <= end) {
+			const ElfW(Nhdr) *n = (const ElfW(Nhdr) *)p;
+			const char *name = p + sizeof(*n);
+			const char *desc = name + ((n->n_namesz + 3) & ~3u);
+
+			if (desc + n->n_descsz > end)
+				break;
+			if (n->n_type == NT_GNU_BUILD_ID && n->n_namesz == 4 &&
+			    memcmp(name, "GNU", 4) == 0 &&
+			    n->n_descsz <= MEMO_ID_MAX) {
+				memcpy(s->id, desc, n->n_descsz);
+				s->len = n->n_descsz;
+				return 1;
+			}
+			p = desc + ((n->n_descsz + 3) & ~3u);
+		}
+	}
+	return 1;
+}
+
+const uint8_t *memo_build_id(size_t *len)
+{
+	static struct id_search s;
+	static bool done;
+
+	if (!done) {
+		dl_iterate_phdr(find_build_id, &s);
+		done = true;
+	}
+	*len = s.len;
+	return s.id;
+}
+
+static bool header_for(struct memo_header *h, const char *kind,
+		       size_t input_len, size_t blob_len)
+{
+	size_t id_len;
+	const uint8_t *id = memo_build_id(&id_len);
+
+	memset(h, 0, sizeof(*h));
+	if (!id_len || strlen(kind) >= MEMO_KIND_LEN)
+		return false;
+	memcpy(h->magic, MEMO_MAGIC, sizeof(h->magic));
+	memcpy(h->kind, kind, strlen(kind));
+	h->id_len = (uint32_t)id_len;
+	memcpy(h->id, id, id_len);
+	h->input_len = input_len;
+	h->blob_len = blob_len;
+	return true;
+}
+
+bool memo_read(const char *path, const char *kind, const void *input,
+	       size_t input_len, struct memo_view *v)
+{
+	struct memo_header want, have;
+	struct stat st;
+	const char *data;
+	size_t len;
+	int fd;
+
+	memset(v, 0, sizeof(*v));
+	if (!header_for(&want, kind, input_len, 0))
+		return false;
+	/* No memo, or one we cannot read: a parse, as without memos. */
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    (uint64_t)st.st_size < sizeof(have) ||
+	    (uint64_t)st.st_size > MEMO_MAX_BYTES) {
+		close(fd);
+		return false;
+	}
+	len = (size_t)st.st_size;
+	v->map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (v->map == MAP_FAILED) {
+		v->map = NULL;
+		return false;
+	}
+	v->map_len = len;
+	data = v->map;
+	memcpy(&have, data, sizeof(have));
+	want.blob_len = have.blob_len;
+	if (memcmp(&want, &have, sizeof(want)) != 0 ||
+	    len - sizeof(have) < input_len ||
+	    have.blob_len != len - sizeof(have) - input_len ||
+	    memcmp(data + sizeof(have), input, input_len) != 0) {
+		memo_release(v);
+		return false;
+	}
+	v->blob = data + sizeof(have) + input_len;
+	v->blob_len = (size_t)have.blob_len;
+	return true;
+}
+
+void memo_release(struct memo_view *v)
+{
+	if (v->map)
+		munmap(v->map, v->map_len);
+	memset(v, 0, sizeof(*v));
+}
+
+int memo_write(const char *path, const char *kind, const void *input,
+	       size_t input_len, const void *blob, size_t blob_len,
+	       struct iq_err *err)
+{
+	struct memo_header h;
+	size_t len = sizeof(h) + input_len + blob_len;
+	char *data;
+	int rc;
+
+	if (!header_for(&h, kind, input_len, blob_len))
+		return iq_fail(err, IQ_EENV,
+			       "%s: no memo: this binary has no build-id",
+			       path);
+	data = malloc(len);
+	if (!data)
+		return iq_fail(err, IQ_EENV, "%s: out of memory", path);
+	memcpy(data, &h, sizeof(h));
+	memcpy(data + sizeof(h), input, input_len);
+	memcpy(data + sizeof(h) + input_len, blob, blob_len);
+	rc = file_write_atomic(path, data, len, false, err);
+	free(data);
+	return rc;
+}
+
+void memo_put(struct memo_buf *b, const void *data, size_t len)
+{
+	if (!b->ok)
+		return;
+	if (b->len + len > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		char *grown;
+
+		while (cap < b->len + len)
+			cap *= 2;
+		grown = realloc(b->data, cap);
+		if (!grown) {
+			b->ok = false;
+			return;
+		}
+		b->data = grown;
+		b->cap = cap;
+	}
+	memcpy(b->data + b->len, data, len);
+	b->len += len;
+}
+
+const void *memo_take(struct memo_reader *r, size_t len)
+{
+	const void *p;
+
+	if (!r->ok || len > r->len - r->pos) {
+		r->ok = false;
+		return NULL;
+	}
+	p = r->data + r->pos;
+	r->pos += len;
+	return p;
+}
+
+/* LEB128: most values are small (ids, flags, lengths); a fleet journal's
+ * memo is half the size it is at 8 bytes a value. */
+void memo_put_u64(struct memo_buf *b, uint64_t v)
+{
+	unsigned char out[10];
+	size_t n = 0;
+
+	do {
+		out[n] = (unsigned char)(v & 0x7f);
+		v >>= 7;
+		out[n++] |= v ? 0x80 : 0;
+	} while (v);
+	memo_put(b, out, n);
+}
+
+void memo_put_str(struct memo_buf *b, const char *s)
+{
+	size_t n = strlen(s);
+
+	memo_put_u64(b, n);
+	memo_put(b, s, n);
+}
+
+uint64_t memo_get_u64(struct memo_reader *r)
+{
+	uint64_t v = 0;
+
+	for (unsigned shift = 0; r->ok && r->pos < r->len; shift += 7) {
+		unsigned char c = (unsigned char)r->data[r->pos++];
+
+		/* Ten bytes at most, the tenth holding bit 63 only. */
+		if (shift == 63 && c > 1)
+			break;
+		v |= (uint64_t)(c & 0x7f) << shift;
+		if (!(c & 0x80))
+			return v;
+		if (shift == 63)
+			break;
+	}
+	r->ok = false;
+	return 0;
+}
+
+void memo_get_str(struct memo_reader *r, char *dst, size_t len)
+{
+	uint64_t n = memo_get_u64(r);
+	const char *p;
+
+	dst[0] = '\0';
+	if (n >= len) {
+		r->ok = false;
+		return;
+	}
+	p = memo_take(r, (size_t)n);
+	if (!p || memchr(p, '\0', (size_t)n)) {
+		r->ok = false;
+		return;
+	}
+	memcpy(dst, p, (size_t)n);
+	dst[n] = '\0';
+}
