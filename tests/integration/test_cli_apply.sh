@@ -79,7 +79,7 @@ run status -j
 expect_rc 0 "status"
 expect_eq "$(json 'len(d["pfs"])')" 2 "status PFs"
 expect_eq "$(json '[v["vm"] for p in d["pfs"] for v in p["vfs"] if v["pci"]=="'$VF00'"][0]')" train-0 "status VM of VF"
-expect_eq "$(json 'sorted(d["split"].keys())')" "['committed_bytes', 'fits', 'fw_pages_bytes', 'headroom_bytes', 'hugepage_pools_bytes', 'idle_vf_held_bytes', 'idle_vf_held_known_bytes', 'idle_vf_held_reason', 'idle_vf_held_unknown_vfs', 'mem_available_bytes', 'mem_total_bytes', 'pf_fw_pages_bytes', 'pf_fw_pages_known_bytes', 'pf_fw_pages_reason', 'pf_fw_pages_source', 'pf_fw_pages_unknown_pfs', 'reserve_bytes', 'uncapped_pfs', 'uncapped_pfs_reason', 'unlimited_caps', 'unreachable_pfs', 'unreachable_why', 'vf_caps_assumed_bytes', 'vf_caps_assumed_vfs', 'vf_caps_bytes', 'vm_nonhuge_bytes']" "split terms"
+expect_eq "$(json 'sorted(d["split"].keys())')" "['committed_bytes', 'fits', 'fw_pages_bytes', 'headroom_bytes', 'hugepage_pools_bytes', 'idle_vf_held_bytes', 'idle_vf_held_known_bytes', 'idle_vf_held_reason', 'idle_vf_held_unknown_vfs', 'mem_available_bytes', 'mem_total_bytes', 'pf_fw_pages_bytes', 'pf_fw_pages_known_bytes', 'pf_fw_pages_reason', 'pf_fw_pages_source', 'pf_fw_pages_unknown_pfs', 'reserve_bytes', 'uncapped_pfs', 'uncapped_pfs_reason', 'uncapped_vf_bytes', 'uncapped_vfs', 'uncapped_vfs_at_memtotal', 'unlimited_caps', 'unreachable_pfs', 'unreachable_why', 'vf_caps_assumed_bytes', 'vf_caps_assumed_vfs', 'vf_caps_bytes', 'vm_nonhuge_bytes']" "split terms"
 # caps of running VMs: train-0 8+8, web-1 4 ; non-hugepage memory: web-1 8GiB
 expect_eq "$(json 'd["split"]["vf_caps_bytes"]')" $((20 << 30)) "split VF caps"
 expect_eq "$(json 'd["split"]["vm_nonhuge_bytes"]')" $((8 << 30)) "split non-hugepage VM memory"
