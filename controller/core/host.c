@@ -84,12 +84,25 @@ static bool link_pci(const char *link, char pci[PCI_ADDR_LEN])
 }
 
 /* "DDDD:BB:SS.F" as sysfs names PCI functions (any domain width). */
-static bool pci_shaped(const char *s)
+static bool pci_shaped(const char *s, size_t len)
 {
-	size_t len = strlen(s);
-
 	return len >= 12 && s[len - 2] == '.' && s[len - 5] == ':' &&
 	       s[len - 8] == ':';
+}
+
+/*
+ * qsort, after an O(n) look: what discovery sorts (a PF's VFs by index,
+ * the VFs of PFs found in address order) mostly arrives sorted.
+ */
+static void sort_unless_sorted(void *base, size_t n, size_t size,
+			       int (*cmp)(const void *, const void *))
+{
+	for (size_t i = 1; i < n; i++)
+		if (cmp((const char *)base + (i - 1) * size,
+			(const char *)base + i * size) > 0) {
+			qsort(base, n, size, cmp);
+			return;
+		}
 }
 
 /*
@@ -101,10 +114,12 @@ static bool pci_shaped(const char *s)
 static int cmp_natural(const void *a, const void *b)
 {
 	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
-	bool px = pci_shaped(x), py = pci_shaped(y);
+	size_t lx = strlen(x), ly = strlen(y);
+	bool px = pci_shaped(x, lx), py = pci_shaped(y, ly);
 
+	/* pci_addr_cmp: a longer domain is larger, else the text decides. */
 	if (px && py)
-		return pci_addr_cmp(x, y);
+		return lx != ly ? (lx < ly ? -1 : 1) : strcmp(x, y);
 	if (px != py)
 		return px ? -1 : 1;
 	return strverscmp(x, y);
@@ -436,7 +451,7 @@ static int find_vfs(const char *root, struct host_pf *pf,
 	free(links);
 	closedir(d); /* closes dfd */
 	if (!rc && pf->nvfs)
-		qsort(pf->vfs, pf->nvfs, sizeof(*pf->vfs), cmp_vf);
+		sort_unless_sorted(pf->vfs, pf->nvfs, sizeof(*pf->vfs), cmp_vf);
 	return rc;
 }
 
@@ -590,8 +605,8 @@ static int index_vfs(struct host *host, struct iq_err *err)
 						     .vf = vf};
 		}
 	}
-	qsort(host->vf_index, host->nvf_index, sizeof(*host->vf_index),
-	      cmp_vf_ref);
+	sort_unless_sorted(host->vf_index, host->nvf_index,
+			   sizeof(*host->vf_index), cmp_vf_ref);
 	return IQ_OK;
 }
 
@@ -624,7 +639,7 @@ static int known_vfs_add(struct known_vfs *k, const struct host_pf *pf,
 	k->pcis = grown;
 	for (size_t i = 0; i < pf->nvfs; i++)
 		memcpy(k->pcis[k->n++], pf->vfs[i].pci, PCI_ADDR_LEN);
-	qsort(k->pcis, k->n, sizeof(*k->pcis), cmp_pci);
+	sort_unless_sorted(k->pcis, k->n, sizeof(*k->pcis), cmp_pci);
 	return IQ_OK;
 }
 

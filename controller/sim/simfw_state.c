@@ -24,6 +24,7 @@
 
 #include "controller/sim/simfw_memo.h"
 #include "lib/file.h"
+#include "lib/json_writer.h"
 #include "lib/pci.h"
 #include "lib/size.h"
 
@@ -39,64 +40,75 @@ static int state_path(char *out, size_t len, const char *root, const char *pci,
 	return IQ_OK;
 }
 
-static void add_u64(json_object *obj, const char *key, uint64_t value)
+/* Integers as json_object_new_int64 writes them (the file's history). */
+static void put_u64(struct jw *w, const char *key, uint64_t value)
 {
-	json_object_object_add(obj, key, json_object_new_int64((int64_t)value));
+	jw_key(w, key, false);
+	jw_i64(w, (int64_t)value);
 }
 
+/*
+ * The file's text (lib/json_writer.c: what json-c writes, a tenth of the
+ * cost; a hook call on a fleet host saves 8 PFs of 128 functions).
+ */
 static char *pf_to_json(const struct simfw_pf *pf)
 {
-	json_object *root = json_object_new_object();
-	json_object *funcs = json_object_new_array();
-	json_object *groups = json_object_new_array();
-	char *text;
+	struct jw w = {.ok = true};
 
-	json_object_object_add(root, "pci", json_object_new_string(pf->pci));
-	add_u64(root, "total_icm", pf->total_icm);
-	json_object_object_add(root, "nic_cap_reg",
-			       json_object_new_boolean(pf->nic_cap_reg));
-	json_object_object_add(root, "vhca_icm_ctrl",
-			       json_object_new_boolean(pf->vhca_icm_ctrl));
-	add_u64(root, "group_id_max", pf->group_id_max);
-	add_u64(root, "enabled_vfs", pf->enabled_vfs);
-	add_u64(root, "inject_status", pf->inject_status);
-	add_u64(root, "inject_count", pf->inject_count);
-	add_u64(root, "inject_after", pf->inject_after);
-	json_object_object_add(
-		root, "access_register_user",
-		json_object_new_boolean(pf->access_register_user));
-	add_u64(root, "cap_round", pf->cap_round);
+	jw_raw(&w, "{");
+	jw_key(&w, "pci", true);
+	jw_str(&w, pf->pci);
+	put_u64(&w, "total_icm", pf->total_icm);
+	jw_key(&w, "nic_cap_reg", false);
+	jw_bool(&w, pf->nic_cap_reg);
+	jw_key(&w, "vhca_icm_ctrl", false);
+	jw_bool(&w, pf->vhca_icm_ctrl);
+	put_u64(&w, "group_id_max", pf->group_id_max);
+	put_u64(&w, "enabled_vfs", pf->enabled_vfs);
+	put_u64(&w, "inject_status", pf->inject_status);
+	put_u64(&w, "inject_count", pf->inject_count);
+	put_u64(&w, "inject_after", pf->inject_after);
+	jw_key(&w, "access_register_user", false);
+	jw_bool(&w, pf->access_register_user);
+	put_u64(&w, "cap_round", pf->cap_round);
+	jw_key(&w, "funcs", false);
+	jw_raw(&w, "[");
 	for (size_t i = 0; i < pf->nfuncs; i++) {
 		const struct simfw_func *fn = &pf->funcs[i];
-		json_object *f = json_object_new_object();
 
-		add_u64(f, "function_id", fn->function_id);
-		add_u64(f, "vhca_id", fn->vhca_id);
-		add_u64(f, "cap", fn->cap);
-		add_u64(f, "cur", fn->cur);
-		add_u64(f, "max_reached", fn->max_reached);
-		add_u64(f, "group", fn->group);
-		add_u64(f, "granted", fn->granted);
-		add_u64(f, "refused", fn->refused);
-		json_object_array_add(funcs, f);
+		jw_raw(&w, i ? ",{" : "{");
+		jw_key(&w, "function_id", true);
+		jw_i64(&w, fn->function_id);
+		put_u64(&w, "vhca_id", fn->vhca_id);
+		put_u64(&w, "cap", fn->cap);
+		put_u64(&w, "cur", fn->cur);
+		put_u64(&w, "max_reached", fn->max_reached);
+		put_u64(&w, "group", fn->group);
+		put_u64(&w, "granted", fn->granted);
+		put_u64(&w, "refused", fn->refused);
+		jw_raw(&w, "}");
 	}
-	json_object_object_add(root, "funcs", funcs);
+	jw_raw(&w, "]");
+	jw_key(&w, "groups", false);
+	jw_raw(&w, "[");
 	for (uint16_t g = 0; g < pf->group_id_max; g++) {
 		const struct simfw_group *grp = &pf->groups[g];
-		json_object *o = json_object_new_object();
 
-		add_u64(o, "id", grp->id);
-		add_u64(o, "cap", grp->cap);
+		jw_raw(&w, g ? ",{" : "{");
+		jw_key(&w, "id", true);
+		jw_i64(&w, grp->id);
+		put_u64(&w, "cap", grp->cap);
 		/* Derived from the members; kept for whoever reads the file. */
-		add_u64(o, "cur", grp->cur);
-		add_u64(o, "max_reached", grp->max_reached);
-		json_object_array_add(groups, o);
+		put_u64(&w, "cur", grp->cur);
+		put_u64(&w, "max_reached", grp->max_reached);
+		jw_raw(&w, "}");
 	}
-	json_object_object_add(root, "groups", groups);
-	text = strdup(json_object_to_json_string_ext(
-		root, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(root);
-	return text;
+	jw_raw(&w, "]}");
+	if (!w.ok) {
+		jw_free(&w);
+		return NULL;
+	}
+	return w.data;
 }
 
 /* Reads a JSON file's field, range-checked; the errors name path and key. */
