@@ -100,6 +100,49 @@ static size_t report_overcommit(struct run_ctx *ctx, const char *name,
 	return warn_only ? 0 : lines;
 }
 
+/*
+ * Huge page demand of the running VMs that their pools cannot serve (or
+ * cannot say): one line per size with the figures and the fix; a problem
+ * (exit 3) unless host.admission: warn. Returns the problems.
+ */
+static size_t report_hugepages_short(struct run_ctx *ctx, const char *name,
+				     const struct session *s,
+				     const struct lifecycle_result *r)
+{
+	bool warn_only = s->policy.admission == POLICY_ADMIT_WARN;
+	size_t lines = 0, failing = 0;
+
+	for (size_t i = 0; i < r->split.nhuge; i++) {
+		const struct split_huge *h = &r->split.huge[i];
+		bool fails = split_huge_fails(h);
+		char text[900], fix[300];
+
+		if (!fails && !h->unknown)
+			continue;
+		failing += fails;
+		split_huge_text(&s->host, h, NULL, text, sizeof(text));
+		split_huge_fix(h, fix, sizeof(fix));
+		run_note(ctx,
+			 "%s: %sthe running VMs' huge pages %s: %s; %s, or "
+			 "stop a VM using them",
+			 name, warn_only ? "warning: " : "",
+			 fails ? "cannot all be served"
+			       : "may not all be served",
+			 text, fix);
+		lines++;
+	}
+	/* Sizes past the split's table: none has a pool here. */
+	if (r->split.huge_short > failing) {
+		run_note(ctx,
+			 "%s: %sthe running VMs ask for huge pages of %u more "
+			 "sizes, of which this host has no pool",
+			 name, warn_only ? "warning: " : "",
+			 r->split.huge_short - (unsigned)failing);
+		lines++;
+	}
+	return warn_only ? 0 : lines;
+}
+
 /* A whole ConnectX PF in a running VM: never capped, said each run. */
 static void report_whole_pfs(struct run_ctx *ctx, const char *name,
 			     const struct plan *plan)
@@ -382,6 +425,7 @@ static int plan_or_apply(struct run_ctx *ctx, int argc, char **argv, bool apply,
 	if (rc == IQ_OK) {
 		report_whole_pfs(ctx, name, &r.plan);
 		over = report_overcommit(ctx, name, apply, &s, &r);
+		over += report_hugepages_short(ctx, name, &s, &r);
 	}
 	/* Say only what is true of the rest: an unreachable PF's VFs were
 	 * neither checked nor capped. */

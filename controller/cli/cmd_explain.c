@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* icmquota explain: which policy rule gave each VF of a VM its cap. */
 #include <getopt.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -108,6 +109,30 @@ static json_object *scaled_json(const struct state_vm *svm)
 			       json_size(svm->scale.from_bytes));
 	json_object_object_add(o, "cap_bytes", json_size(svm->scale.cap_bytes));
 	return o;
+}
+
+/*
+ * The huge page terms with the VM among the running ones (the journal's,
+ * the VM itself in place of a running VM of its name): what its pages ask
+ * of each pool, and whether the pool can serve all.
+ */
+static int explain_hugepages(const struct session *s, const struct vm_facts *vm,
+			     struct split *split, struct iq_err *err)
+{
+	struct vm_facts *vms =
+		calloc(s->state.nvms + 1, sizeof(*vms)); /* shallow */
+	size_t n = 0;
+
+	if (!vms)
+		return iq_fail(err, IQ_EENV, "explain: out of memory");
+	for (size_t i = 0; i < s->state.nvms; i++)
+		if (strcmp(s->state.vms[i].facts.name, vm->name) != 0)
+			vms[n++] = s->state.vms[i].facts;
+	vms[n++] = *vm;
+	memset(split, 0, sizeof(*split));
+	split_hugepages(&s->host, vms, n, split);
+	free(vms);
+	return IQ_OK;
 }
 
 static void explain_table(struct run_ctx *ctx, const struct policy *policy,
@@ -222,8 +247,13 @@ int cmd_explain(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err)
 		rc = plan_build(&s.host, &s.policy, &s.state, &vm, 1, &vm,
 				&plan, err);
 	if (rc == IQ_OK) {
-		if (ctx->json) {
+		struct split *split = malloc(sizeof(*split));
+
+		rc = split ? explain_hugepages(&s, &vm, split, err)
+			   : iq_fail(err, IQ_EENV, "explain: out of memory");
+		if (rc == IQ_OK && ctx->json) {
 			json_object *o = report_vm_json(&vm, &s.host);
+			json_object *huge = report_hugepages_json(split);
 
 			json_object_object_add(
 				o, "caps",
@@ -234,11 +264,26 @@ int cmd_explain(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err)
 			json_object_object_add(
 				o, "scaled",
 				scaled_json(state_find_vm(&s.state, vm.name)));
+			/* Each size: the pool against all running VMs, and
+			 * this VM's share. */
+			for (size_t i = 0; i < split->nhuge; i++)
+				json_object_object_add(
+					json_object_array_get_idx(huge, i),
+					"vm_demand_pages",
+					json_object_new_uint64(
+						split_vm_huge_pages(
+							&s.host, &vm,
+							split->huge[i]
+								.page_bytes)));
+			json_object_object_add(o, "hugepages", huge);
 			json_print(ctx->out, o);
-		} else {
+		} else if (rc == IQ_OK) {
 			explain_table(ctx, &s.policy, &plan, &vm,
 				      state_find_vm(&s.state, vm.name));
+			report_hugepages_table(ctx->out, &s.host, split, &vm,
+					       "  ");
 		}
+		free(split);
 		plan_free(&plan);
 	}
 	vm_facts_free(&vm);

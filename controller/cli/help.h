@@ -20,6 +20,8 @@ extern const char help_global[];
 extern const char help_exit_codes[];
 /* The man page's LIMITS and SECURITY sections (issue 8). */
 void help_print_limits(FILE *out);
+/* The memory split's terms and the huge page check (man MEMORY SPLIT). */
+void help_print_split(FILE *out);
 void help_print_security(FILE *out);
 
 const struct help_entry *help_find(const char *name);

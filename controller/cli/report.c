@@ -36,6 +36,96 @@ void report_rule(const struct policy *policy, const struct policy_decision *d,
 		snprintf(buf, len, "%s (built-in)", d->rule);
 }
 
+/* A node set as a list of node numbers. */
+static json_object *nodes_json(uint64_t nodes)
+{
+	json_object *a = json_object_new_array();
+
+	for (int n = 0; n < 64; n++)
+		if (nodes >> n & 1)
+			json_object_array_add(a, json_object_new_int(n));
+	return a;
+}
+
+json_object *report_hugepages_json(const struct split *split)
+{
+	json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < split->nhuge; i++) {
+		const struct split_huge *h = &split->huge[i];
+		json_object *o = json_object_new_object();
+		bool fails = split_huge_fails(h);
+
+		/* null: the host's default size, and the host has none. */
+		json_object_object_add(o, "page_bytes",
+				       h->page_bytes ? json_size(h->page_bytes)
+						     : NULL);
+		json_object_object_add(o, "pool",
+				       json_object_new_boolean(h->pool));
+		json_object_object_add(o, "demand_pages",
+				       json_object_new_uint64(h->demand));
+		json_object_object_add(o, "demand_bytes",
+				       json_size(h->demand_bytes));
+		json_object_object_add(o, "nr_hugepages",
+				       json_object_new_uint64(h->total));
+		json_object_object_add(o, "free_hugepages",
+				       json_object_new_uint64(h->free));
+		json_object_object_add(o, "surplus_hugepages",
+				       json_object_new_uint64(h->surplus));
+		json_object_object_add(
+			o, "nr_overcommit_hugepages",
+			h->overcommit_known
+				? json_object_new_uint64(h->overcommit)
+				: NULL);
+		json_object_object_add(
+			o, "surplus_needed_pages",
+			json_object_new_uint64(h->surplus_needed));
+		json_object_object_add(
+			o, "surplus_charged_pages",
+			json_object_new_uint64(h->surplus_charged));
+		json_object_object_add(o, "short_pages",
+				       json_object_new_uint64(h->short_pages));
+		/* null: unknown whether the pool can serve the demand. */
+		json_object_object_add(
+			o, "servable",
+			!fails && h->unknown ? NULL
+					     : json_object_new_boolean(!fails));
+		json_object_object_add(
+			o, "short_host_nodes",
+			h->short_nodes ? nodes_json(h->short_nodes) : NULL);
+		json_object_object_add(
+			o, "node_demand_pages",
+			h->short_nodes ? json_object_new_uint64(h->node_demand)
+				       : NULL);
+		json_object_object_add(
+			o, "node_pool_pages",
+			h->short_nodes ? json_object_new_uint64(h->node_pool)
+				       : NULL);
+		json_object_object_add(
+			o, "reason",
+			h->unknown ? json_object_new_string(h->why) : NULL);
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
+void report_hugepages_table(FILE *out, const struct host *host,
+			    const struct split *split,
+			    const struct vm_facts *vm, const char *indent)
+{
+	for (size_t i = 0; i < split->nhuge; i++) {
+		const struct split_huge *h = &split->huge[i];
+		char text[900];
+
+		/* explain: only the sizes the VM uses. */
+		if (vm && !vm_huge_bytes_of_size(vm, h->page_bytes,
+						 host->mem.default_page_bytes))
+			continue;
+		split_huge_text(host, h, vm, text, sizeof(text));
+		fprintf(out, "%s%s\n", indent, text);
+	}
+}
+
 json_object *report_split_json(const struct split *split)
 {
 	json_object *o = json_object_new_object();
@@ -112,8 +202,17 @@ json_object *report_split_json(const struct split *split)
 			: NULL);
 	json_object_object_add(o, "vm_nonhuge_bytes",
 			       json_size(split->vm_nonhuge));
+	/* Persistent pages (nr_hugepages - surplus_hugepages), all sizes. */
 	json_object_object_add(o, "hugepage_pools_bytes",
 			       json_size(split->hugepage_pools));
+	/* Surplus pages, from ordinary memory: now, or to serve the VMs. */
+	json_object_object_add(o, "hugepage_surplus_bytes",
+			       json_size(split->hugepage_surplus));
+	json_object_object_add(o, "hugepages", report_hugepages_json(split));
+	json_object_object_add(o, "hugepage_short_sizes",
+			       json_object_new_int((int)split->huge_short));
+	json_object_object_add(o, "hugepage_unknown_sizes",
+			       json_object_new_int((int)split->huge_unknown));
 	json_object_object_add(o, "committed_bytes",
 			       json_size(split->committed));
 	json_object_object_add(o, "headroom_bytes",
@@ -178,9 +277,11 @@ void report_split_table(FILE *out, const struct split *split)
 			split->uncapped_pf_why);
 	split_row(out, "- VM memory not in huge pages", split->vm_nonhuge);
 	split_row(out, "- huge page pools", split->hugepage_pools);
+	split_row(out, "- huge page surplus", split->hugepage_surplus);
 	size_format_signed(split->headroom, h, sizeof(h));
 	fprintf(out, "  %-34s %12s  %s\n", "= headroom", h,
 		split->headroom >= 0 ? "(fits)" : "(OVERCOMMITTED)");
+	report_hugepages_table(out, NULL, split, NULL, "  ");
 	if (split->unreachable_pfs) {
 		char advice[512];
 
@@ -454,6 +555,12 @@ json_object *report_vm_json(const struct vm_facts *vm, struct host *host)
 				: NULL);
 		json_object_object_add(
 			h, "bytes", json_object_new_uint64(vm->huge[i].bytes));
+		/* null: from any host node. */
+		json_object_object_add(
+			h, "host_nodes",
+			vm->huge[i].host_nodes
+				? nodes_json(vm->huge[i].host_nodes)
+				: NULL);
 		json_object_array_add(huge, h);
 	}
 	json_object_object_add(o, "huge", huge);
@@ -478,20 +585,29 @@ void report_vm_table(FILE *out, const struct vm_facts *vm, struct host *host)
 {
 	char mem[32], name[1024], class_name[512];
 
-	char huge[160] = "no";
+	char huge[1024] = "no";
 	size_t used = 0;
 
 	size_format(vm->memory_bytes, mem, sizeof(mem));
-	/* "hugepages 512.0GiB in 1.0GiB pages, 16.0GiB in default pages" */
+	/* "hugepages 512.0GiB in 1.0GiB pages on host node 1, 16.0GiB in
+	 * default pages" */
 	for (size_t i = 0; i < vm->nhuge && used < sizeof(huge); i++) {
-		char bytes[32], page[32];
+		char bytes[32], page[32], nodes[96] = "";
 
 		size_format(vm->huge[i].bytes, bytes, sizeof(bytes));
 		size_format(vm->huge[i].page_bytes, page, sizeof(page));
+		if (vm->huge[i].host_nodes) {
+			char set[80];
+
+			split_nodes_text(vm->huge[i].host_nodes, set,
+					 sizeof(set));
+			snprintf(nodes, sizeof(nodes), " on host node%s %s",
+				 strpbrk(set, ",-") ? "s" : "", set);
+		}
 		used += (size_t)snprintf(
-			huge + used, sizeof(huge) - used, "%s%s in %s pages",
+			huge + used, sizeof(huge) - used, "%s%s in %s pages%s",
 			i ? ", " : "", bytes,
-			vm->huge[i].page_bytes ? page : "default");
+			vm->huge[i].page_bytes ? page : "default", nodes);
 	}
 	fprintf(out, "vm %s uuid %s memory %s hugepages %s class %s\n",
 		text_shown(vm->name, name, sizeof(name)),

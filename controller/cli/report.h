@@ -33,6 +33,15 @@ void report_scale_note(const struct plan_vf *pv, char *buf, size_t len);
 
 json_object *report_split_json(const struct split *split);
 void report_split_table(FILE *out, const struct split *split);
+/*
+ * Each huge page size of the split: demand against the pool (struct
+ * split_huge). The table prints one line per size, after indent; with vm
+ * (then host too) only the sizes the VM uses, naming its share.
+ */
+json_object *report_hugepages_json(const struct split *split);
+void report_hugepages_table(FILE *out, const struct host *host,
+			    const struct split *split,
+			    const struct vm_facts *vm, const char *indent);
 
 /* Plan rows; only_scope: the VFs a VM start/stop touched. */
 json_object *report_plan_json(const struct policy *policy,

@@ -35,12 +35,15 @@ static void adm_say(struct admission *adm, const char *fmt, ...)
 
 /*
  * Plan a release of free huge pages covering shortfall, on host->mem's
- * pools: never reserved pages, never what the starting VM will need.
- * Largest pages first: fewest pages for the most room. Nothing is
- * written here.
+ * pools: never reserved pages, never what the starting VM will need from
+ * the free ones, never below what the running VMs' demand needs of the
+ * pool or of a node set a VM is bound to (split_huge.spare: the kernel
+ * may take the pages from any node). Largest pages first: fewest pages
+ * for the most room. Nothing is written here.
  */
-static void plan_release(const struct host *host, const struct vm_facts *vm,
-			 uint64_t shortfall, uint64_t release[8])
+static void plan_release(const struct host *host, const struct split *split,
+			 const struct vm_facts *vm, uint64_t shortfall,
+			 uint64_t release[8])
 {
 	size_t order[8];
 	size_t n = host->mem.npools;
@@ -66,7 +69,13 @@ static void plan_release(const struct host *host, const struct vm_facts *vm,
 		uint64_t keep = vm_huge_bytes_of_size(
 			vm, pool->page_bytes, host->mem.default_page_bytes);
 		uint64_t spare = free_bytes > keep ? free_bytes - keep : 0;
-		uint64_t pages;
+		uint64_t pages, room = 0;
+
+		for (size_t h = 0; h < split->nhuge; h++)
+			if (split->huge[h].page_bytes == pool->page_bytes)
+				room = split->huge[h].spare;
+		if (spare / pool->page_bytes > room)
+			spare = room * pool->page_bytes;
 
 		pages = (shortfall + pool->page_bytes - 1) / pool->page_bytes;
 		if (pages * pool->page_bytes > spare)
@@ -96,8 +105,10 @@ static int release_hugepages(struct host *host, const uint64_t release[8],
 			 pool->page_bytes / 1024);
 		if (path_join(path, sizeof(path), host->root, rel))
 			return iq_fail(err, IQ_EENV, "%s: path too long", rel);
+		/* nr_hugepages counts surplus pages, but a write sets the
+		 * persistent pool (set_max_huge_pages). */
 		snprintf(value, sizeof(value), "%" PRIu64 "\n",
-			 pool->total - release[i]);
+			 pool->total - pool->surplus - release[i]);
 		rc = file_write_str(path, value, err);
 		if (rc == IQ_OK)
 			rc = file_read_u64(path, &now, err);
@@ -222,6 +233,79 @@ static int admit_whole_pfs(const struct policy *policy, const struct plan *plan,
 }
 
 /*
+ * The sizes of the VM's huge pages whose pool cannot serve the demand
+ * (or cannot say): strict and scale refuse (one line: the VM, the size,
+ * the figures, the fix), warn says so in adm->message.
+ */
+static int admit_hugepages(const struct host *host, const struct policy *policy,
+			   const struct vm_facts *vm, const struct split *split,
+			   struct admission *adm, struct iq_err *err)
+{
+	const char *mode = policy->admission == POLICY_ADMIT_WARN    ? "warn"
+			   : policy->admission == POLICY_ADMIT_SCALE ? "scale"
+								     : "strict";
+
+	for (size_t k = 0; k < vm->nhuge && k < VM_HUGE_MAX; k++) {
+		uint64_t page = vm->huge[k].page_bytes
+					? vm->huge[k].page_bytes
+					: host->mem.default_page_bytes;
+		const struct split_huge *h = NULL;
+		char text[900], fix[300], size[32];
+		bool seen = false;
+
+		for (size_t j = 0; j < k && !seen; j++)
+			seen = (vm->huge[j].page_bytes
+					? vm->huge[j].page_bytes
+					: host->mem.default_page_bytes) == page;
+		for (size_t i = 0; !seen && i < split->nhuge; i++)
+			if (split->huge[i].page_bytes == page)
+				h = &split->huge[i];
+		if (seen || (h && !split_huge_fails(h) && !h->unknown))
+			continue;
+		size_format(page, size, sizeof(size));
+		if (!h) {
+			/* Past the table: a size of no pool here. */
+			snprintf(text, sizeof(text),
+				 "%s huge pages: no pool of that size here",
+				 size);
+			snprintf(fix, sizeof(fix),
+				 "back the VM with a size this host has");
+		} else {
+			split_huge_text(host, h, vm, text, sizeof(text));
+			split_huge_fix(h, fix, sizeof(fix));
+		}
+		if (policy->admission == POLICY_ADMIT_WARN) {
+			adm_say(adm,
+				"warning: VM %s admitted although %s its huge "
+				"pages can be served (host.admission: warn): "
+				"%s; QEMU may fail to start it or the guest "
+				"get "
+				"SIGBUS: %s",
+				vm->name,
+				h && !split_huge_fails(h)
+					? "it is UNKNOWN whether"
+					: "NOT all",
+				text, fix);
+			continue;
+		}
+		if (h && !split_huge_fails(h))
+			return iq_fail(
+				err, IQ_EREFUSED,
+				"VM %s not started: whether its huge "
+				"pages can be served is unknown: %s; %s, "
+				"or set host.admission: warn "
+				"(host.admission: %s)",
+				vm->name, text, fix, mode);
+		return iq_fail(err, IQ_EREFUSED,
+			       "VM %s not started: its huge pages cannot be "
+			       "served: %s; %s, or stop a VM using them "
+			       "(host.admission: %s)",
+			       vm->name, text, fix, mode);
+	}
+	return IQ_OK;
+}
+
+/*
  * A running VM's VF on a PF whose firmware lacks VHCA_ICM_CTRL (it runs
  * UNCAPPED): the first of vm's (own) or of another VM's; NULL if none.
  */
@@ -311,6 +395,9 @@ int split_admit(struct host *host, const struct policy *policy,
 	if (rc)
 		return rc;
 	split_compute(host, policy, plan, vms, nvms, split);
+	rc = admit_hugepages(host, policy, vm, split, adm, err);
+	if (rc)
+		return rc;
 	if (split->headroom >= 0) {
 		adm->admitted = true;
 		if (split->pf_fw_unknown) {
@@ -356,7 +443,8 @@ int split_admit(struct host *host, const struct policy *policy,
 
 		/* Release only when that alone makes the VM fit: a refused
 		 * start leaves the host as it was. */
-		plan_release(host, vm, (uint64_t)-split->headroom, release);
+		plan_release(host, split, vm, (uint64_t)-split->headroom,
+			     release);
 		for (size_t i = 0; i < host->mem.npools; i++)
 			freed += release[i] * host->mem.pools[i].page_bytes;
 		if (freed >= (uint64_t)-split->headroom) {

@@ -32,9 +32,14 @@ struct admission {
  * refuses only when even that does not fit, quoting the split at
  * min_vf_cap; warn admits and says so. A whole ConnectX PF among the
  * VM's devices (plan->others) cannot be capped: strict refuses the VM,
- * scale and warn admit it with a warning in adm->message. With hugepages: manage,
- * free huge pages (never those a running VM needs) may be released first
- * (the pool sizes under host->root are written). A refusal is IQ_EREFUSED
+ * scale and warn admit it with a warning in adm->message. A VM whose huge
+ * pages its pool cannot serve (struct split_huge: short or unknown, in a
+ * size the VM uses) is refused by strict and scale (lower caps do not
+ * help), with one line naming the VM, the size, the demand, the pool,
+ * its free pages, the surplus allowed and the fix; warn admits it and
+ * says so. With hugepages: manage, free huge pages (never those the
+ * running VMs' demand needs: split_huge.spare) may be released first (the
+ * pool sizes under host->root are written). A refusal is IQ_EREFUSED
  * with the message naming the VM, the shortfall and the policy knob. A
  * VF on a PF without VHCA_ICM_CTRL runs UNCAPPED and is charged its PF's
  * total ICM (MemTotal when unknown) whatever vf_cap or scale say: when it

@@ -85,12 +85,43 @@ struct host_pf {
 	struct vhca_cache *vhca_cache;
 };
 
+/*
+ * NUMA nodes whose huge page pools are read: node sets are 64-bit masks
+ * (bit N: node N), as in vm.h. A node numbered 64 or more is not read,
+ * and a VM bound to one is checked against the host's pools as a whole.
+ */
+#define HOST_MAX_NODES 64
+
+/* One node's share of a pool (the kernel's per-node files), in pages. */
+struct hugepage_node {
+	uint64_t total;	  /* nr_hugepages: persistent + surplus pages */
+	uint64_t free;	  /* free_hugepages */
+	uint64_t surplus; /* surplus_hugepages */
+};
+
+/*
+ * A huge page pool, /sys/kernel/mm/hugepages/hugepages-<size>kB, in
+ * pages. total is nr_hugepages, which counts the surplus pages too
+ * (mm/hugetlb_sysfs.c shows h->nr_huge_pages): the persistent pool is
+ * total - surplus. overcommit is nr_overcommit_hugepages, the most
+ * surplus pages the kernel may take from ordinary memory when the pool
+ * runs out (always 0 for gigantic sizes such as 1 GiB on x86_64 until
+ * "mm/hugetlb: allow overcommitting gigantic hugepages", 2025: the kernel
+ * refused to set it and alloc_surplus_hugetlb_folio() gave up on them);
+ * overcommit_known is false when it cannot be read, never taken as 0.
+ */
 struct hugepage_pool {
 	uint64_t page_bytes;
 	uint64_t total;
 	uint64_t free;
 	uint64_t resv;
 	uint64_t surplus;
+	uint64_t overcommit;
+	bool overcommit_known;
+	char overcommit_why[200]; /* why it is unknown */
+	/* Per node: bit N of nodes_read when node N's files were read. */
+	uint64_t nodes_read;
+	struct hugepage_node node[HOST_MAX_NODES];
 };
 
 struct host_mem {
@@ -102,6 +133,16 @@ struct host_mem {
 	/* Hugepagesize of /proc/meminfo: the size a VM asking for huge
 	 * pages without a size gets; 0 when the kernel has none. */
 	uint64_t default_page_bytes;
+	/*
+	 * The per-node pools (/sys/devices/system/node/nodeN/hugepages):
+	 * nodes_listed when that directory could be listed (a node missing
+	 * there has no memory, so no pool); nodes_unreadable has bit N when
+	 * node N's pools could not be read (node_why says the first), which
+	 * leaves a VM bound to it unknown, never checked against 0.
+	 */
+	bool nodes_listed;
+	uint64_t nodes_unreadable;
+	char node_why[256];
 };
 
 /* A VF by address (host->vf_index, sorted by pci). */
@@ -160,6 +201,12 @@ int host_read_memory(struct host *host, struct iq_err *err);
 /*
  * Only the huge page pools (ROOT/sys/kernel/mm/hugepages/hugepages-*kB),
  * sorted by page size, into mem->pools; no pools directory = no pools.
+ * A pool file that cannot be read is IQ_EENV naming it, except
+ * nr_overcommit_hugepages (overcommit_known false, the reason in the
+ * pool's overcommit_why) and the per-node files
+ * (ROOT/sys/devices/system/node/nodeN/hugepages/hugepages-*kB/
+ * {nr,free,surplus}_hugepages: mem->nodes_unreadable, mem->node_why),
+ * which only some checks need.
  */
 int host_read_hugepage_pools(const char *root, struct host_mem *mem,
 			     struct iq_err *err);

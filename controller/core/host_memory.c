@@ -44,7 +44,8 @@ static int read_pool(const char *dir, const char *name,
 		{"surplus_hugepages", offsetof(struct hugepage_pool, surplus)},
 	};
 	unsigned long long kb;
-	char tail[8];
+	char tail[8], path[PATH_MAX];
+	struct iq_err why = {0};
 
 	memset(pool, 0, sizeof(*pool));
 	if (sscanf(name, "hugepages-%llukB%7s", &kb, tail) != 1 || kb == 0)
@@ -53,7 +54,6 @@ static int read_pool(const char *dir, const char *name,
 			       name);
 	pool->page_bytes = (uint64_t)kb * 1024;
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		char path[PATH_MAX];
 		int rc;
 
 		snprintf(path, sizeof(path), "%s/%s/%s", dir, name,
@@ -64,7 +64,120 @@ static int read_pool(const char *dir, const char *name,
 		if (rc)
 			return rc;
 	}
+	/* Needed only when VMs ask for more than the pool: unknown then. */
+	snprintf(path, sizeof(path), "%s/%s/nr_overcommit_hugepages", dir,
+		 name);
+	pool->overcommit_known =
+		file_read_u64(path, &pool->overcommit, &why) == IQ_OK;
+	if (!pool->overcommit_known)
+		snprintf(pool->overcommit_why, sizeof(pool->overcommit_why),
+			 "%s", why.msg);
 	return IQ_OK;
+}
+
+/* Node id of a "nodeN" entry, or -1. */
+static int node_id(const char *name)
+{
+	char *end;
+	unsigned long id;
+
+	if (strncmp(name, "node", 4) != 0 || name[4] < '0' || name[4] > '9')
+		return -1;
+	id = strtoul(name + 4, &end, 10);
+	return *end || id >= HOST_MAX_NODES ? -1 : (int)id;
+}
+
+/* The pool of this page size in mem, or NULL. */
+static struct hugepage_pool *pool_of(struct host_mem *mem, const char *name)
+{
+	unsigned long long kb;
+	char tail[8];
+
+	if (sscanf(name, "hugepages-%llukB%7s", &kb, tail) != 1)
+		return NULL;
+	for (size_t i = 0; i < mem->npools; i++)
+		if (mem->pools[i].page_bytes == (uint64_t)kb * 1024)
+			return &mem->pools[i];
+	return NULL;
+}
+
+/* One node's pools: nr, free and surplus pages of each size. */
+static void read_node(const char *nodes_dir, const char *node_name, unsigned id,
+		      struct host_mem *mem)
+{
+	char dir[PATH_MAX];
+	char **names = NULL;
+	size_t n = 0;
+	bool missing;
+	struct iq_err why = {0};
+	int rc;
+
+	snprintf(dir, sizeof(dir), "%s/%s/hugepages", nodes_dir, node_name);
+	rc = host_list_dir(dir, &names, &n, &missing, &why);
+	/* A node without hugepages/ (no memory) holds no huge pages. */
+	for (size_t i = 0; rc == IQ_OK && i < n; i++) {
+		struct hugepage_pool *pool = pool_of(mem, names[i]);
+		struct hugepage_node *node;
+		char path[PATH_MAX];
+
+		if (!pool)
+			continue;
+		node = &pool->node[id];
+		snprintf(path, sizeof(path), "%s/%s/nr_hugepages", dir,
+			 names[i]);
+		rc = file_read_u64(path, &node->total, &why);
+		snprintf(path, sizeof(path), "%s/%s/free_hugepages", dir,
+			 names[i]);
+		if (!rc)
+			rc = file_read_u64(path, &node->free, &why);
+		snprintf(path, sizeof(path), "%s/%s/surplus_hugepages", dir,
+			 names[i]);
+		if (!rc)
+			rc = file_read_u64(path, &node->surplus, &why);
+	}
+	host_free_names(names, n);
+	for (size_t i = 0; i < mem->npools; i++)
+		if (rc == IQ_OK)
+			mem->pools[i].nodes_read |= 1ULL << id;
+	if (rc == IQ_OK)
+		return;
+	mem->nodes_unreadable |= 1ULL << id;
+	if (!mem->node_why[0])
+		snprintf(mem->node_why, sizeof(mem->node_why), "%s", why.msg);
+}
+
+/*
+ * The per-node pools, read only to check VMs bound to some nodes: what
+ * cannot be read is said (mem->nodes_unreadable), not an error.
+ */
+static void read_nodes(const char *root, struct host_mem *mem)
+{
+	char dir[PATH_MAX];
+	char **names = NULL;
+	size_t n = 0;
+	bool missing = true;
+	struct iq_err why = {0};
+
+	mem->nodes_listed = false;
+	mem->nodes_unreadable = 0;
+	mem->node_why[0] = '\0';
+	if (host_join(dir, sizeof(dir), root, "/sys/devices/system/node",
+		      &why) ||
+	    host_list_dir(dir, &names, &n, &missing, &why) || missing) {
+		snprintf(mem->node_why, sizeof(mem->node_why), "%s",
+			 missing && !why.msg[0] ? "no /sys/devices/system/node "
+						  "(a kernel without NUMA)"
+						: why.msg);
+		return;
+	}
+	mem->nodes_listed = true;
+	for (size_t i = 0; i < n; i++) {
+		int id = node_id(names[i]);
+
+		if (id >= 0)
+			read_node(dir, names[i], (unsigned)id, mem);
+	}
+	host_free_names(names, n);
 }
 
 int host_read_hugepage_pools(const char *root, struct host_mem *mem,
@@ -100,6 +213,8 @@ int host_read_hugepage_pools(const char *root, struct host_mem *mem,
 	host_free_names(names, n);
 	if (!rc && mem->npools)
 		qsort(mem->pools, mem->npools, sizeof(mem->pools[0]), cmp_pool);
+	if (!rc)
+		read_nodes(root, mem);
 	return rc;
 }
 

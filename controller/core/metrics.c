@@ -242,6 +242,7 @@ static void split_metrics(FILE *out, const struct metrics_input *in)
 		{"idle_vf_held", sp->idle_vf_held},
 		{"vm_nonhuge", sp->vm_nonhuge},
 		{"hugepage_pools", sp->hugepage_pools},
+		{"hugepage_surplus", sp->hugepage_surplus},
 		{"committed", sp->committed},
 	};
 
@@ -263,7 +264,8 @@ static void split_metrics(FILE *out, const struct metrics_input *in)
 		      out);
 	family(out, "host_split_bytes", "gauge",
 	       "Terms of the memory split: committed = reserve + vf_caps + "
-	       "pf_fw_pages + idle_vf_held + vm_nonhuge + hugepage_pools");
+	       "pf_fw_pages + idle_vf_held + vm_nonhuge + hugepage_pools + "
+	       "hugepage_surplus");
 	for (size_t i = 0; i < sizeof(terms) / sizeof(terms[0]); i++) {
 		fputs("icmquota_host_split_bytes{", out);
 		label(out, "term", terms[i].term, true);

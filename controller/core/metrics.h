@@ -22,7 +22,8 @@
  *   icmquota_host_memtotal_bytes, icmquota_host_memavailable_bytes
  *   icmquota_host_split_bytes{term}             reserve, vf_caps,
  *                                                 pf_fw_pages, vm_nonhuge,
- *                                                 hugepage_pools, committed
+ *                                                 hugepage_pools,
+ *                                                 hugepage_surplus, committed
  *   icmquota_host_headroom_bytes                MemTotal - committed
  *   icmquota_host_memory_pressure_ratio{kind,window}       /proc/pressure/
  *   icmquota_host_memory_pressure_stall_seconds_total{kind}  memory

@@ -32,6 +32,11 @@ static const char *unknown_room(const struct split *sp, char *buf, size_t len)
 		snprintf(buf, len, "what %u idle VF%s hold is unknown (%s)",
 			 sp->idle_vf_unknown,
 			 sp->idle_vf_unknown == 1 ? "" : "s", sp->idle_vf_why);
+	else if (sp->huge_unknown)
+		snprintf(buf, len,
+			 "whether %u huge page size%s can serve the VMs is "
+			 "unknown",
+			 sp->huge_unknown, sp->huge_unknown == 1 ? "" : "s");
 	else if (sp->uncapped_pfs)
 		snprintf(buf, len, "a whole PF passed through is uncapped (%s)",
 			 sp->uncapped_pf_why);

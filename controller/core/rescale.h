@@ -6,8 +6,8 @@
  *
  * The rule, deterministic and without flapping:
  *  - only on a split that is all known (every PF answered, the PFs' and
- *    idle VFs' pages known, no whole PF passed through): room that is not
- *    known is not spent;
+ *    idle VFs' pages known, every huge page pool's demand known, no whole
+ *    PF passed through): room that is not known is not spent;
  *  - the room is the headroom the run leaves; the scaled VMs take from it
  *    in the order they started (the journal's start time, then name);
  *  - a VM takes all it lacks when the room holds it, else as much as the

@@ -181,15 +181,12 @@ void split_compute(const struct host *host, const struct policy *policy,
 		split->vm_nonhuge =
 			sat_add(split->vm_nonhuge,
 				vms[i].memory_bytes - vm_huge_bytes(&vms[i]));
-	for (size_t i = 0; i < host->mem.npools; i++)
-		split->hugepage_pools =
-			sat_add(split->hugepage_pools,
-				host->mem.pools[i].total *
-					host->mem.pools[i].page_bytes);
-	split->committed =
-		sat_add(sat_add(sat_add(split->reserve, split->vf_caps),
-				sat_add(split->pf_fw_pages, split->vm_nonhuge)),
-			sat_add(split->hugepage_pools, split->idle_vf_held));
+	split_hugepages(host, vms, nvms, split);
+	split->committed = sat_add(
+		sat_add(sat_add(split->reserve, split->vf_caps),
+			sat_add(split->pf_fw_pages, split->vm_nonhuge)),
+		sat_add(sat_add(split->hugepage_pools, split->hugepage_surplus),
+			split->idle_vf_held));
 	if (split->committed >= (uint64_t)INT64_MAX / 2)
 		split->headroom = INT64_MIN / 2;
 	else
@@ -372,7 +369,7 @@ void split_idle_term(const struct split *split, char *buf, size_t len)
 void split_describe(const struct split *split, char *buf, size_t len)
 {
 	char total[32], reserve[32], caps[768], pf[256], nonhuge[32], pools[32],
-		headroom[32], idle[384], pfs[224] = "";
+		surplus[32], headroom[32], idle[384], pfs[224] = "";
 
 	size_format(split->mem_total, total, sizeof(total));
 	size_format(split->reserve, reserve, sizeof(reserve));
@@ -380,6 +377,7 @@ void split_describe(const struct split *split, char *buf, size_t len)
 	split_pf_term(split, pf, sizeof(pf));
 	size_format(split->vm_nonhuge, nonhuge, sizeof(nonhuge));
 	size_format(split->hugepage_pools, pools, sizeof(pools));
+	size_format(split->hugepage_surplus, surplus, sizeof(surplus));
 	size_format_signed(split->headroom, headroom, sizeof(headroom));
 	split_idle_term(split, idle, sizeof(idle));
 	if (split->uncapped_pfs)
@@ -391,8 +389,9 @@ void split_describe(const struct split *split, char *buf, size_t len)
 	snprintf(buf, len,
 		 "MemTotal %s - reserve %s - VF caps %s - PF firmware %s - "
 		 "idle VFs' firmware pages %s%s - non-hugepage VM memory %s - "
-		 "huge page pools %s = headroom %s",
-		 total, reserve, caps, pf, idle, pfs, nonhuge, pools, headroom);
+		 "huge page pools %s - huge page surplus %s = headroom %s",
+		 total, reserve, caps, pf, idle, pfs, nonhuge, pools, surplus,
+		 headroom);
 }
 
 /* The shortfall of a split that does not fit, for people. */

@@ -7,8 +7,22 @@
  *             + the PFs' own firmware pages
  *             + what idle VFs hold (cur_alloc_icm)
  *             + memory of running VMs not backed by huge pages
- *             + the huge page pools (all pages)
+ *             + the huge page pools (persistent pages, used or free)
+ *             + huge page surplus (pages beyond the pools)
  *   headroom  = MemTotal - committed      (>= 0 to admit)
+ *
+ * Huge pages, per page size (split_hugepages): the running VMs' huge page
+ * memory (the one starting included) is the demand on that size's pool.
+ * What the persistent pool (nr_hugepages - surplus_hugepages) does not
+ * hold, the kernel takes at fault time as surplus pages from ordinary
+ * memory, up to nr_overcommit_hugepages: those pages are committed like
+ * ordinary memory (the surplus term, at least the surplus pages there
+ * are now). Demand beyond the pool and that allowance cannot be served
+ * at all: QEMU fails to start the VM (libvirt preallocates huge pages) or
+ * the guest gets SIGBUS later; a start adding to it is refused
+ * (split_admit). A VM bound to some host NUMA nodes (libvirt <numatune>
+ * strict/restrictive, Cloud Hypervisor host_numa_node) is checked
+ * against those nodes' pools too.
  *
  * An idle VF (no VM) is charged what the firmware says it holds, not its
  * idle cap: nothing in it grows without a guest, and the cap bounds new
@@ -27,6 +41,48 @@
 #include "lib/err.h"
 #include "lib/pci.h"
 #include "policy/policy.h"
+
+/* Huge page sizes checked: every pool, and sizes VMs ask of none. */
+#define SPLIT_HUGE_SIZES 12
+
+/*
+ * One huge page size: what the running VMs ask of its pool and what the
+ * pool can serve, in pages of page_bytes (the pool's figures from sysfs).
+ */
+struct split_huge {
+	/* 0: VMs ask for the host's default size and the host has none */
+	uint64_t page_bytes;
+	bool pool;	       /* the host has a pool of this size */
+	uint64_t demand;       /* pages the VMs' memory in this size needs */
+	uint64_t demand_bytes; /* that memory, bytes */
+	uint64_t total, free, surplus; /* nr_, free_, surplus_hugepages */
+	uint64_t overcommit;	       /* nr_overcommit_hugepages */
+	bool overcommit_known;
+	/*
+	 * Surplus pages: allowed = max(overcommit, surplus) (the kernel
+	 * keeps surplus pages in use past a lowered allowance); needed =
+	 * demand beyond the persistent pool (total - surplus), of the
+	 * whole pool or of the node set that needs most; charged = max(surplus
+	 * now, needed and allowed), all of them ordinary memory.
+	 */
+	uint64_t surplus_needed;
+	uint64_t surplus_charged;
+	/*
+	 * Demand no page can serve (beyond the persistent pool and the
+	 * surplus allowed), 0 when it can all be served; unknown when that
+	 * cannot be said (why). short_nodes: the host node set whose pool
+	 * binds (0: the whole pool), with its demand and persistent pages.
+	 */
+	uint64_t short_pages;
+	bool unknown;
+	uint64_t short_nodes;
+	uint64_t node_demand, node_pool, node_free;
+	char why[320];
+	/* Free pages that may be released (hugepages: manage) without
+	 * leaving any demand to surplus pages, of the pool and every node
+	 * set a VM is bound to. */
+	uint64_t spare;
+};
 
 struct split {
 	uint64_t mem_total;
@@ -82,7 +138,13 @@ struct split {
 	unsigned uncapped_pfs;
 	char uncapped_pf_why[160];
 	uint64_t vm_nonhuge;
-	uint64_t hugepage_pools;
+	uint64_t hugepage_pools;   /* persistent pages of every pool, bytes */
+	uint64_t hugepage_surplus; /* surplus pages charged, bytes */
+	/* Per huge page size: demand against the pool (split_hugepages). */
+	struct split_huge huge[SPLIT_HUGE_SIZES];
+	size_t nhuge;
+	unsigned huge_short;   /* sizes whose demand cannot all be served */
+	unsigned huge_unknown; /* sizes where whether it can is unknown */
 	uint64_t committed;
 	int64_t headroom;
 	/* Observed, for people: what the firmware holds now. */
@@ -94,6 +156,40 @@ struct split {
 void split_compute(const struct host *host, const struct policy *policy,
 		   const struct plan *plan, const struct vm_facts *vms,
 		   size_t nvms, struct split *split);
+
+/*
+ * The huge page terms alone (split_huge.c; split_compute calls it): split->huge per
+ * size, split->hugepage_pools, split->hugepage_surplus, huge_short and
+ * huge_unknown, for the VMs given (running, the starting one included).
+ * Other terms are left as they are.
+ */
+void split_hugepages(const struct host *host, const struct vm_facts *vms,
+		     size_t nvms, struct split *split);
+
+/* Whether some of the size's demand cannot be served (short_pages, or
+ * the host has no default size for VMs that ask for it). */
+bool split_huge_fails(const struct split_huge *h);
+
+/* Pages of page_bytes the VM's memory of that size needs (all nodes). */
+uint64_t split_vm_huge_pages(const struct host *host, const struct vm_facts *vm,
+			     uint64_t page_bytes);
+
+/*
+ * One size for people: "1.0GiB huge pages: demand 260 (this VM 260), pool
+ * 128 (128 free, 0 surplus), surplus allowed 0: CANNOT serve 132 pages".
+ * vm (NULL: none) is the VM whose share is named.
+ */
+void split_huge_text(const struct host *host, const struct split_huge *h,
+		     const struct vm_facts *vm, char *buf, size_t len);
+
+/* A host node set (bit N: node N) as libvirt writes one: "1", "0-1,3". */
+void split_nodes_text(uint64_t nodes, char *buf, size_t len);
+
+/*
+ * What to do about a size that cannot serve its demand: "raise nr_hugepages
+ * to 260 (echo 260 > /sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages)".
+ */
+void split_huge_fix(const struct split_huge *h, char *buf, size_t len);
 
 /*
  * The PF firmware term for people: "512.0MiB", "256.0MiB + UNKNOWN for 1

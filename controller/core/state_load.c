@@ -209,14 +209,46 @@ static int jsize(struct jctx *j, json_object *obj, const char *where,
 }
 
 /*
- * "huge": [{page_bytes, bytes}...], the guest memory per huge page size;
- * absent in a journal from before per-size backing: all of it in the
- * host's default size when hugepages is true.
+ * "host_nodes": [N, ...], the host NUMA nodes (0..63) a backing is bound
+ * to; absent: any node (a journal from before node sets, or none).
+ */
+static int load_host_nodes(struct jctx *j, json_object *h, const char *at,
+			   uint64_t *mask)
+{
+	json_object *arr;
+
+	*mask = 0;
+	if (!json_object_object_get_ex(h, "host_nodes", &arr))
+		return IQ_OK;
+	if (!json_object_is_type(arr, json_type_array) ||
+	    !json_object_array_length(arr))
+		return corrupt(j, at, "host_nodes", "is not a non-empty array");
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		json_object *v = json_object_array_get_idx(arr, i);
+		int64_t node;
+
+		if (!json_object_is_type(v, json_type_int))
+			return corrupt(j, at, "host_nodes",
+				       "holds a non-integer");
+		node = json_object_get_int64(v);
+		if (node < 0 || node > 63)
+			return corrupt(j, at, "host_nodes",
+				       "holds a node out of 0..63");
+		*mask |= 1ULL << node;
+	}
+	return IQ_OK;
+}
+
+/*
+ * "huge": [{page_bytes, bytes, host_nodes}...], the guest memory per huge
+ * page size and host node set; absent in a journal from before per-size
+ * backing: all of it in the host's default size when hugepages is true.
  */
 static int load_huge(struct jctx *j, json_object *jvm, const char *where,
 		     struct vm_facts *f)
 {
-	static const char *const keys[] = {"page_bytes", "bytes", NULL};
+	static const char *const keys[] = {"page_bytes", "bytes", "host_nodes",
+					   NULL};
 	json_object *arr;
 	int rc;
 
@@ -232,7 +264,7 @@ static int load_huge(struct jctx *j, json_object *jvm, const char *where,
 		return corrupt(j, where, "huge", "is not an array");
 	for (size_t i = 0; i < json_object_array_length(arr); i++) {
 		json_object *h = json_object_array_get_idx(arr, i);
-		uint64_t page_bytes, bytes;
+		uint64_t page_bytes, bytes, nodes;
 		char at[64];
 
 		snprintf(at, sizeof(at), "%s.huge[%zu]", where, i);
@@ -243,7 +275,9 @@ static int load_huge(struct jctx *j, json_object *jvm, const char *where,
 			rc = jsize(j, h, at, "page_bytes", false, &page_bytes);
 		if (!rc)
 			rc = jsize(j, h, at, "bytes", false, &bytes);
-		if (!rc && vm_add_huge(f, page_bytes, bytes, j->err)) {
+		if (!rc)
+			rc = load_host_nodes(j, h, at, &nodes);
+		if (!rc && vm_add_huge(f, page_bytes, nodes, bytes, j->err)) {
 			iq_err_prefix(j->err, "%s: corrupt journal: %s",
 				      j->path, at);
 			j->err->code = IQ_EENV;

@@ -22,7 +22,10 @@
 #include "controller/core/state_json.h"
 #include "lib/memo.h"
 
-#define MEMO_KIND "journal 2"
+/* 2: huge page backings carry their host node set; 3: a scaled VM's
+ * scaling carries what it was scaled from and how short the host was (an
+ * older memo lacks them and is a miss: the journal is parsed). */
+#define MEMO_KIND "journal 3"
 
 static void put_vm(struct memo_buf *b, const struct state_vm *vm)
 {
@@ -35,6 +38,7 @@ static void put_vm(struct memo_buf *b, const struct state_vm *vm)
 	memo_put_u64(b, f->nhuge);
 	for (size_t i = 0; i < f->nhuge; i++) {
 		memo_put_u64(b, f->huge[i].page_bytes);
+		memo_put_u64(b, f->huge[i].host_nodes);
 		memo_put_u64(b, f->huge[i].bytes);
 	}
 	memo_put_u64(b, f->pending_ifaces);
@@ -106,13 +110,14 @@ static bool get_vm(struct memo_reader *r, struct state_vm *vm)
 	f->memory_bytes = memo_get_u64(r);
 	f->hugepages = memo_get_u64(r) != 0;
 	n = memo_get_u64(r);
-	if (n > VM_HUGE_SIZES)
+	if (n > VM_HUGE_MAX)
 		return false;
 	for (uint64_t i = 0; i < n && r->ok; i++) {
 		uint64_t page_bytes = memo_get_u64(r);
+		uint64_t nodes = memo_get_u64(r);
 		uint64_t bytes = memo_get_u64(r);
 
-		if (vm_add_huge(f, page_bytes, bytes, &ignored))
+		if (vm_add_huge(f, page_bytes, nodes, bytes, &ignored))
 			return false;
 	}
 	n = memo_get_u64(r);

@@ -52,6 +52,22 @@ static void put_vm(struct jw *w, const struct state_vm *vm)
 		else
 			jw_u64(w, f->huge[i].page_bytes);
 		put_size(w, "bytes", f->huge[i].bytes);
+		/* The host nodes the backing is bound to; absent: any. */
+		if (f->huge[i].host_nodes) {
+			bool first = true;
+
+			jw_key(w, "host_nodes", false);
+			jw_raw(w, "[");
+			for (int n = 0; n < 64; n++) {
+				if (!(f->huge[i].host_nodes >> n & 1))
+					continue;
+				if (!first)
+					jw_raw(w, ",");
+				jw_i64(w, n);
+				first = false;
+			}
+			jw_raw(w, "]");
+		}
 		jw_raw(w, "}");
 	}
 	jw_raw(w, "]");

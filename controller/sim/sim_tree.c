@@ -535,9 +535,29 @@ static int pool_dir(char *out, size_t len, const char *base,
 		      (unsigned long long)(page_bytes / 1024));
 }
 
+/* A node1 pool file under root, 0 when it cannot be read. */
+static uint64_t node1_value(const char *root, uint64_t page_bytes,
+			    const char *name)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+	struct iq_err ignored = {0};
+	uint64_t value = 0;
+
+	if (pool_dir(dir, sizeof(dir),
+		     "/sys/devices/system/node/node1/hugepages", page_bytes,
+		     &ignored) ||
+	    format(path, sizeof(path), &ignored, "%s%s/%s", root, dir, name) ||
+	    file_read_u64(path, &value, &ignored))
+		return 0;
+	return value;
+}
+
 int sim_tree_write_pool(const char *root, uint64_t page_bytes, uint64_t count,
 			uint64_t free_pages, struct iq_err *err)
 {
+	/* Node 1 keeps what a test wrote there; node 0 holds the rest. */
+	uint64_t node1 = node1_value(root, page_bytes, "nr_hugepages");
+	uint64_t node1_free = node1_value(root, page_bytes, "free_hugepages");
 	char dir[PATH_MAX];
 	int rc;
 
@@ -547,15 +567,18 @@ int sim_tree_write_pool(const char *root, uint64_t page_bytes, uint64_t count,
 		rc = put_u64(root, dir, "nr_hugepages", count, err);
 	if (!rc)
 		rc = put_u64(root, dir, "free_hugepages", free_pages, err);
-	/* All huge pages of the simulation sit on NUMA node 0. */
 	if (!rc)
 		rc = pool_dir(dir, sizeof(dir),
 			      "/sys/devices/system/node/node0/hugepages",
 			      page_bytes, err);
 	if (!rc)
-		rc = put_u64(root, dir, "nr_hugepages", count, err);
+		rc = put_u64(root, dir, "nr_hugepages",
+			     count > node1 ? count - node1 : 0, err);
 	if (!rc)
-		rc = put_u64(root, dir, "free_hugepages", free_pages, err);
+		rc = put_u64(root, dir, "free_hugepages",
+			     free_pages > node1_free ? free_pages - node1_free
+						     : 0,
+			     err);
 	return rc;
 }
 
@@ -575,6 +598,9 @@ int sim_tree_add_pool(const char *root, uint64_t page_bytes, uint64_t count,
 		rc = put_u64(root, dir, "resv_hugepages", 0, err);
 	if (!rc)
 		rc = put_u64(root, dir, "surplus_hugepages", 0, err);
+	/* As the kernel boots: no surplus pages allowed. */
+	if (!rc)
+		rc = put_u64(root, dir, "nr_overcommit_hugepages", 0, err);
 	for (size_t i = 0; !rc && i < 2; i++) {
 		rc = pool_dir(dir, sizeof(dir), nodes[i], page_bytes, err);
 		if (!rc)

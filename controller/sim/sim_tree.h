@@ -43,10 +43,16 @@ int sim_tree_add_pf(const char *root, const struct sim_tree_pf *pf,
 /* An NVIDIA GPU at 0000:BB:00.0 bound to nvidia. */
 int sim_tree_add_gpu(const char *root, unsigned bus, unsigned numa_node,
 		     unsigned *iommu_group, struct iq_err *err);
-/* A huge page pool (global and NUMA node 0 files); resv/surplus 0. */
+/*
+ * A huge page pool (global and NUMA node 0 and 1 files, all of it on node
+ * 0); resv, surplus and nr_overcommit_hugepages 0.
+ */
 int sim_tree_add_pool(const char *root, uint64_t page_bytes, uint64_t count,
 		      uint64_t free_pages, struct iq_err *err);
-/* Rewrite a pool's nr_hugepages/free_hugepages (global and node 0). */
+/*
+ * Rewrite a pool's nr_hugepages/free_hugepages: global, and node 0 with
+ * what node 1's files (a test may write them) do not hold.
+ */
 int sim_tree_write_pool(const char *root, uint64_t page_bytes, uint64_t count,
 			uint64_t free_pages, struct iq_err *err);
 

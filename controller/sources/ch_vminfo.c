@@ -329,6 +329,36 @@ static int add_bytes(uint64_t *total, uint64_t bytes, const char *label,
 }
 
 /*
+ * A zone's host_numa_node: Cloud Hypervisor binds the zone's memory to
+ * that host node (mbind MPOL_BIND), so its huge pages come from that
+ * node's pool. Absent or null: any node (0). A node numbered 64 or more
+ * (past the 64-bit node masks of vm.h) is taken as any node: the host's
+ * pools as a whole are still checked.
+ */
+static int zone_host_nodes(json_object *zone, const char *where,
+			   const char *label, uint64_t *nodes,
+			   struct iq_err *err)
+{
+	json_object *value;
+	int rc = member(zone, where, "host_numa_node", json_type_int, false,
+			label, &value, err);
+	int64_t node;
+
+	*nodes = 0;
+	if (rc || !value)
+		return rc;
+	node = json_object_get_int64(value);
+	if (node < 0)
+		return iq_fail(err, IQ_EREFUSED,
+			       "%s: malformed vm.info: %s.host_numa_node is "
+			       "negative",
+			       label, where);
+	if (node < 64)
+		*nodes = 1ULL << node;
+	return IQ_OK;
+}
+
+/*
  * Guest RAM: config.memory.size plus every zone's size (CH's zones come in
  * addition; with zones the default region is usually size 0), each with
  * its hotplugged_size (memory plugged since boot). Each region with
@@ -339,7 +369,7 @@ static int parse_memory(json_object *config, const char *label,
 			struct vm_facts *vm, struct iq_err *err)
 {
 	json_object *memory, *zones;
-	uint64_t size, plugged, page, total = 0;
+	uint64_t size, plugged, page, nodes, total = 0;
 	bool hugepages;
 	int rc;
 
@@ -367,7 +397,7 @@ static int parse_memory(json_object *config, const char *label,
 		rc = add_bytes(&total, plugged, label, err);
 	/* hugepage_size absent or null: the host's default size (0). */
 	if (!rc && hugepages)
-		rc = vm_add_huge(vm, page, size + plugged, err);
+		rc = vm_add_huge(vm, page, 0, size + plugged, err);
 	if (rc)
 		return rc;
 	for (size_t i = 0; zones && i < json_object_array_length(zones); i++) {
@@ -394,8 +424,10 @@ static int parse_memory(json_object *config, const char *label,
 			rc = add_bytes(&total, size, label, err);
 		if (!rc)
 			rc = add_bytes(&total, plugged, label, err);
+		if (!rc)
+			rc = zone_host_nodes(zone, where, label, &nodes, err);
 		if (!rc && hugepages)
-			rc = vm_add_huge(vm, page, size + plugged, err);
+			rc = vm_add_huge(vm, page, nodes, size + plugged, err);
 		if (rc)
 			return rc;
 	}

@@ -58,22 +58,24 @@ int vm_add_pci(struct vm_facts *vm, const char *pci, struct iq_err *err)
 	return IQ_OK;
 }
 
-int vm_add_huge(struct vm_facts *vm, uint64_t page_bytes, uint64_t bytes,
-		struct iq_err *err)
+int vm_add_huge(struct vm_facts *vm, uint64_t page_bytes, uint64_t host_nodes,
+		uint64_t bytes, struct iq_err *err)
 {
 	size_t i = 0;
 
 	if (!bytes)
 		return IQ_OK;
-	while (i < vm->nhuge && vm->huge[i].page_bytes != page_bytes)
+	while (i < vm->nhuge && (vm->huge[i].page_bytes != page_bytes ||
+				 vm->huge[i].host_nodes != host_nodes))
 		i++;
-	if (i == VM_HUGE_SIZES)
+	if (i == VM_HUGE_MAX)
 		return iq_fail(err, IQ_EREFUSED,
 			       "%s: memory backed by more than %d huge page "
-			       "sizes",
-			       vm->name[0] ? vm->name : "VM", VM_HUGE_SIZES);
+			       "sizes and host node sets",
+			       vm->name[0] ? vm->name : "VM", VM_HUGE_MAX);
 	if (i == vm->nhuge) {
 		vm->huge[i].page_bytes = page_bytes;
+		vm->huge[i].host_nodes = host_nodes;
 		vm->huge[i].bytes = 0;
 		vm->nhuge++;
 	}
@@ -88,7 +90,7 @@ uint64_t vm_huge_bytes(const struct vm_facts *vm)
 {
 	uint64_t sum = 0;
 
-	for (size_t i = 0; i < vm->nhuge && i < VM_HUGE_SIZES; i++)
+	for (size_t i = 0; i < vm->nhuge && i < VM_HUGE_MAX; i++)
 		sum = sum > UINT64_MAX - vm->huge[i].bytes
 			      ? UINT64_MAX
 			      : sum + vm->huge[i].bytes;
@@ -100,7 +102,7 @@ uint64_t vm_huge_bytes_of_size(const struct vm_facts *vm, uint64_t page_bytes,
 {
 	uint64_t sum = 0;
 
-	for (size_t i = 0; i < vm->nhuge && i < VM_HUGE_SIZES; i++) {
+	for (size_t i = 0; i < vm->nhuge && i < VM_HUGE_MAX; i++) {
 		uint64_t size = vm->huge[i].page_bytes ? vm->huge[i].page_bytes
 						       : default_page_bytes;
 

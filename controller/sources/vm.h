@@ -34,13 +34,23 @@
 #define VM_XML_MAX_BYTES (16u << 20)
 #define VM_XML_MAX_DEPTH 256u
 
-/* Page sizes a VM's memory may be backed by at once (2 MiB, 1 GiB, ...). */
-#define VM_HUGE_SIZES 4
+/*
+ * Huge page backings of one VM: a page size (2 MiB, 1 GiB, ...) and the
+ * host NUMA nodes it is bound to. 16 covers a guest of 8 NUMA cells each
+ * bound to its own node, in two page sizes; a real VM has one or two.
+ */
+#define VM_HUGE_MAX 16
 
-/* Guest memory backed by huge pages of one size. */
+/*
+ * Guest memory backed by huge pages of one size, from the host nodes
+ * host_nodes (bit N: node N; libvirt <numatune> mode strict or
+ * restrictive, Cloud Hypervisor's host_numa_node): the kernel serves
+ * those pages from those nodes' pools only. 0: from any node.
+ */
 struct vm_huge {
 	uint64_t page_bytes; /* 0: the host's default size (Hugepagesize) */
-	uint64_t bytes;	     /* guest memory in pages of that size */
+	uint64_t host_nodes;
+	uint64_t bytes; /* guest memory in pages of that size */
 };
 
 struct vm_facts {
@@ -53,7 +63,7 @@ struct vm_facts {
 	 * ordinary memory. hugepages: some memory is huge-page backed.
 	 */
 	bool hugepages;
-	struct vm_huge huge[VM_HUGE_SIZES];
+	struct vm_huge huge[VM_HUGE_MAX];
 	size_t nhuge;
 	char class_name[128]; /* "" when the VM names no class */
 	/* Every passed-through PCI source address, normalised, sorted. */
@@ -100,16 +110,17 @@ int vm_from_libvirt_xml_file(const char *path, struct vm_facts *vm,
 int vm_add_pci(struct vm_facts *vm, const char *pci, struct iq_err *err);
 /*
  * bytes more of the guest's memory in pages of page_bytes (0: the host's
- * default size); merged with that size's entry. More than VM_HUGE_SIZES
- * sizes: IQ_EREFUSED.
+ * default size) from host nodes host_nodes (0: any); merged with the entry
+ * of that size and nodes. More than VM_HUGE_MAX entries: IQ_EREFUSED.
  */
-int vm_add_huge(struct vm_facts *vm, uint64_t page_bytes, uint64_t bytes,
-		struct iq_err *err);
+int vm_add_huge(struct vm_facts *vm, uint64_t page_bytes, uint64_t host_nodes,
+		uint64_t bytes, struct iq_err *err);
 /* Guest memory backed by huge pages (all sizes), at most memory_bytes. */
 uint64_t vm_huge_bytes(const struct vm_facts *vm);
 /*
- * Guest memory in pages of page_bytes, default_page_bytes being the
- * host's default size (what an entry of size 0 means).
+ * Guest memory in pages of page_bytes (from any host node),
+ * default_page_bytes being the host's default size (what an entry of size
+ * 0 means).
  */
 uint64_t vm_huge_bytes_of_size(const struct vm_facts *vm, uint64_t page_bytes,
 			       uint64_t default_page_bytes);

@@ -3,8 +3,9 @@
  * A libvirt domain's memory: <memory> (or <currentMemory>) with libvirt's
  * units, and its huge page backing per guest NUMA cell (<memoryBacking>
  * <hugepages><page size nodeset>, <cpu><numa><cell memory>), charged to
- * the page size QEMU gets from libvirt. Numbers and units are parsed as
- * libvirt parses them, rounded up to KiB as libvirt keeps them.
+ * the page size QEMU gets from libvirt and to the host nodes <numatune>
+ * binds the cell to. Numbers and units are parsed as libvirt parses them,
+ * rounded up to KiB as libvirt keeps them.
  */
 #include "controller/sources/vm.h"
 #include "controller/sources/vm_libvirt_xml.h"
@@ -290,10 +291,123 @@ static int node_page(const struct xml_node *hugepages, unsigned node,
 }
 
 /*
+ * A host node set of <numatune> ("0-1", "0-7,^3") as a mask of nodes
+ * 0..63. A set naming a node of 64 or more is 0 (any node): such a VM is
+ * checked against the host's pools as a whole. Malformed or empty:
+ * IQ_EREFUSED naming the element.
+ */
+static int host_nodeset(const struct xml_node *el, const char *text,
+			const char *label, uint64_t *mask, struct iq_err *err)
+{
+	uint64_t in = 0, out = 0;
+	bool beyond = false;
+	const char *p = text;
+
+	while (*p) {
+		bool negate = *p == '^';
+		unsigned long lo, hi;
+		char *end;
+
+		p += negate;
+		if (!isdigit((unsigned char)*p))
+			goto bad;
+		lo = hi = strtoul(p, &end, 10);
+		p = end;
+		if (*p == '-' && !negate) {
+			if (!isdigit((unsigned char)p[1]))
+				goto bad;
+			hi = strtoul(p + 1, &end, 10);
+			p = end;
+		}
+		if (hi < lo || (*p && *p != ',') || (*p == ',' && !p[1]))
+			goto bad;
+		p += *p == ',';
+		beyond |= !negate && hi >= 64;
+		for (unsigned long id = lo; id <= hi && id < 64; id++) {
+			if (negate)
+				out |= 1ULL << id;
+			else
+				in |= 1ULL << id;
+		}
+	}
+	if (p == text || (!beyond && !(in & ~out)))
+		goto bad;
+	*mask = beyond ? 0 : in & ~out;
+	return IQ_OK;
+bad : {
+	char shown[48];
+
+	lvxml_printable_excerpt(text, shown, sizeof(shown));
+	return iq_fail(err, IQ_EREFUSED,
+		       "%s:%ld: <numatune><%s nodeset='%s'>: not a set of host "
+		       "NUMA nodes (e.g. nodeset='0' or '0-1,3')",
+		       label, lvxml_line_of(el), el->name, shown);
+}
+}
+
+/*
+ * The host nodes a <numatune> element (<memory> or <memnode>) binds
+ * memory to: its nodeset when mode is strict (libvirt's default) or
+ * restrictive, where the kernel takes huge pages from those nodes' pools
+ * only (mempolicy MPOL_BIND, cgroup cpuset.mems). interleave and
+ * preferred fall back to other nodes, placement='auto' leaves the nodes
+ * to numad at start: any node (0), as without <numatune>.
+ */
+static int numatune_nodes(const struct xml_node *el, const char *label,
+			  uint64_t *mask, struct iq_err *err)
+{
+	char mode[32], nodeset[256];
+	bool has_mode, has_nodeset;
+
+	*mask = 0;
+	if (!el)
+		return IQ_OK;
+	if (!lvxml_attr_copy(el, "mode", mode, sizeof(mode), &has_mode))
+		has_mode = false, mode[0] = '\0';
+	if (has_mode && strcmp(mode, "strict") && strcmp(mode, "restrictive"))
+		return IQ_OK;
+	if (!lvxml_attr_copy(el, "nodeset", nodeset, sizeof(nodeset),
+			     &has_nodeset))
+		return iq_fail(err, IQ_EREFUSED,
+			       "%s:%ld: <numatune><%s nodeset>: too long",
+			       label, lvxml_line_of(el), el->name);
+	if (!has_nodeset || lvxml_attr_equals(el, "placement", "auto"))
+		return IQ_OK;
+	return host_nodeset(el, nodeset, label, mask, err);
+}
+
+/*
+ * The host nodes guest cell cell's memory is bound to: its <memnode
+ * cellid> when there is one, else <numatune><memory>. Memory outside the
+ * cells (cell UINT_MAX) follows <memory>.
+ */
+static int cell_host_nodes(const struct xml_node *domain, unsigned cell,
+			   const char *label, uint64_t *mask,
+			   struct iq_err *err)
+{
+	const struct xml_node *numatune = xml_child(domain, "numatune");
+
+	for (const struct xml_node *el = numatune ? numatune->child : NULL;
+	     el && cell != UINT_MAX; el = el->next) {
+		char id[16], *end;
+		bool has_id;
+
+		if (!lvxml_is_element(el, "memnode") ||
+		    !lvxml_attr_copy(el, "cellid", id, sizeof(id), &has_id) ||
+		    !has_id || !isdigit((unsigned char)id[0]))
+			continue;
+		if (strtoul(id, &end, 10) == cell && !*end)
+			return numatune_nodes(el, label, mask, err);
+	}
+	return numatune_nodes(xml_child(numatune, "memory"), label, mask, err);
+}
+
+/*
  * Huge page backing per guest NUMA cell (<cpu><numa><cell memory>): each
- * cell's memory is charged to the page size libvirt gives it (node_page),
- * or stays ordinary memory. Memory outside every cell (no <numa>: all of
- * it, node 0) follows node 0's rule without cells, else the default page.
+ * cell's memory is charged to the page size libvirt gives it (node_page)
+ * and the host nodes <numatune> binds it to (cell_host_nodes), or stays
+ * ordinary memory. Memory outside every cell (no <numa>: all of it, node
+ * 0) follows node 0's rule without cells, else the default page.
  */
 int lvxml_parse_hugepages(const struct xml_node *domain, const char *label,
 			  struct vm_facts *vm, struct iq_err *err)
@@ -302,7 +416,7 @@ int lvxml_parse_hugepages(const struct xml_node *domain, const char *label,
 		xml_child(xml_child(domain, "memoryBacking"), "hugepages");
 	const struct xml_node *numa =
 		xml_child(xml_child(domain, "cpu"), "numa");
-	uint64_t in_cells = 0, page_bytes;
+	uint64_t in_cells = 0, page_bytes, nodes = 0;
 	unsigned index = 0;
 	bool huge;
 	int rc;
@@ -339,7 +453,10 @@ int lvxml_parse_hugepages(const struct xml_node *domain, const char *label,
 			rc = node_page(hugepages, (unsigned)id, label, &huge,
 				       &page_bytes, err);
 		if (!rc && huge)
-			rc = vm_add_huge(vm, page_bytes, bytes, err);
+			rc = cell_host_nodes(domain, (unsigned)id, label,
+					     &nodes, err);
+		if (!rc && huge)
+			rc = vm_add_huge(vm, page_bytes, nodes, bytes, err);
 		if (rc)
 			return rc;
 		in_cells += bytes;
@@ -354,7 +471,9 @@ int lvxml_parse_hugepages(const struct xml_node *domain, const char *label,
 			       err);
 	}
 	if (!rc && huge)
-		rc = vm_add_huge(vm, page_bytes, vm->memory_bytes - in_cells,
-				 err);
+		rc = cell_host_nodes(domain, UINT_MAX, label, &nodes, err);
+	if (!rc && huge)
+		rc = vm_add_huge(vm, page_bytes, nodes,
+				 vm->memory_bytes - in_cells, err);
 	return rc;
 }

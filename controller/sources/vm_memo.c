@@ -14,7 +14,9 @@
 
 #include "lib/memo.h"
 
-#define MEMO_KIND "domains 1"
+/* 2: huge page backings carry their host node set (a memo of 1 lacks it
+ * and is a miss, never facts without the binding). */
+#define MEMO_KIND "domains 2"
 /* Beyond this many domains the memo keeps those used by the last run. */
 #define VM_MEMO_MAX 4096
 
@@ -61,6 +63,7 @@ static void put_facts(struct memo_buf *b, const struct vm_facts *f)
 	memo_put_u64(b, f->nhuge);
 	for (size_t i = 0; i < f->nhuge; i++) {
 		memo_put_u64(b, f->huge[i].page_bytes);
+		memo_put_u64(b, f->huge[i].host_nodes);
 		memo_put_u64(b, f->huge[i].bytes);
 	}
 	memo_put_str(b, f->class_name);
@@ -81,11 +84,12 @@ static bool get_facts(struct memo_reader *r, struct vm_facts *f)
 	f->memory_bytes = memo_get_u64(r);
 	f->hugepages = memo_get_u64(r) != 0;
 	n = memo_get_u64(r);
-	if (n > VM_HUGE_SIZES)
+	if (n > VM_HUGE_MAX)
 		return false;
 	f->nhuge = (size_t)n;
 	for (size_t i = 0; i < f->nhuge; i++) {
 		f->huge[i].page_bytes = memo_get_u64(r);
+		f->huge[i].host_nodes = memo_get_u64(r);
 		f->huge[i].bytes = memo_get_u64(r);
 	}
 	memo_get_str(r, f->class_name, sizeof(f->class_name));

@@ -112,7 +112,7 @@ run policy unset --class gpu vm_cap
 expect_rc 0 "unset vm_cap"
 ROOT2=$SCRATCH/host2
 "$BIN" --config none sim init "$ROOT2" --pfs 2 --vfs 4 --enabled-vfs 4 --mem 256GiB \
-	--total-icm 64GiB --no-groups "${PFS[1]}" >/dev/null
+	--hugepages 1GiB:128 --total-icm 64GiB --no-groups "${PFS[1]}" >/dev/null
 ROOT_SAVE=$ROOT; ROOT=$ROOT2; mv "$SCRATCH/state.json" "$SCRATCH/state1.json"
 run vm start --libvirt-xml "$SCRATCH/job-1.xml" -j
 expect_rc 0 "start on a host with a group-less PF"

@@ -152,8 +152,9 @@ static struct vm_facts vm_named(const char *name, const char *pci0,
 	memset(&f, 0, sizeof(f));
 	snprintf(f.name, sizeof(f.name), "%s", name);
 	f.memory_bytes = 8ull << 30;
-	vm_add_huge(&f, 2u << 20, 2ull << 30, &err);
-	vm_add_huge(&f, 1u << 30, 4ull << 30, &err);
+	vm_add_huge(&f, 2u << 20, 0, 2ull << 30, &err);
+	/* Bound to host node 1 (<numatune>): kept by both memos. */
+	vm_add_huge(&f, 1u << 30, 1u << 1, 4ull << 30, &err);
 	vm_add_pci(&f, pci0, &err);
 	vm_add_pci(&f, pci1, &err);
 	f.hidden_vfs = 2; /* not in the journal: 0 read back */

@@ -149,7 +149,7 @@ static void make_vm(struct vm_facts *vm, const char *name,
 	snprintf(vm->name, sizeof(vm->name), "%s", name);
 	vm->memory_bytes = memory_bytes;
 	/* All of it in the host's default huge page size. */
-	if (hugepages && vm_add_huge(vm, 0, memory_bytes, &err))
+	if (hugepages && vm_add_huge(vm, 0, 0, memory_bytes, &err))
 		fprintf(stderr, "vm_add_huge: %s\n", err.msg);
 	snprintf(vm->class_name, sizeof(vm->class_name), "%s", class_name);
 	snprintf(vm->source, sizeof(vm->source), "test:%s", name);

@@ -96,7 +96,7 @@ static void make_facts(struct vm_facts *vm, const char *name,
 	snprintf(vm->uuid, sizeof(vm->uuid),
 		 "4dea22b3-1d52-d8f3-2516-782e98ab3f%02zx", strlen(name));
 	vm->memory_bytes = memory_bytes;
-	if (hugepages && vm_add_huge(vm, 0, memory_bytes, &err))
+	if (hugepages && vm_add_huge(vm, 0, 0, memory_bytes, &err))
 		fprintf(stderr, "vm_add_huge: %s\n", err.msg);
 	snprintf(vm->class_name, sizeof(vm->class_name), "%s", class_name);
 	snprintf(vm->source, sizeof(vm->source), "/etc/libvirt/qemu/%s.xml",
@@ -160,9 +160,10 @@ static void test_round_trip(void)
 	setup();
 	make_facts(&train, "train-01", 512 * GiB, true, "gpu-8x", train_pci);
 	make_facts(&web, "web", 8 * GiB, false, "", NULL);
-	/* 256 GiB in 1 GiB pages, 256 GiB in the default size. */
+	/* 256 GiB in 1 GiB pages bound to host nodes 0 and 2, 256 GiB in
+	 * the default size. */
 	train.huge[0].bytes = 256 * GiB;
-	CHECK_U64(vm_add_huge(&train, GiB, 256 * GiB, &err), IQ_OK);
+	CHECK_U64(vm_add_huge(&train, GiB, 5, 256 * GiB, &err), IQ_OK);
 	snprintf(train.origin, sizeof(train.origin), VM_ORIGIN_LIBVIRT);
 	snprintf(web.origin, sizeof(web.origin), VM_ORIGIN_CH);
 	CHECK_U64(state_put_vm(&st, &train, "libvirt-hook", &err), IQ_OK);
@@ -208,6 +209,11 @@ static void test_round_trip(void)
 			  256 * GiB);
 		CHECK_U64(vm_huge_bytes_of_size(&a->facts, 2 * MiB, 2 * MiB),
 			  256 * GiB);
+		/* The node binding survives: later starts are checked
+		 * against those nodes' pools. */
+		CHECK_U64(a->facts.huge[0].host_nodes, 0);
+		CHECK_U64(a->facts.huge[1].page_bytes, GiB);
+		CHECK_U64(a->facts.huge[1].host_nodes, 5);
 		CHECK_STR(a->facts.class_name, "gpu-8x");
 		CHECK_STR(a->facts.source, "/etc/libvirt/qemu/train-01.xml");
 		CHECK_STR(a->origin, "libvirt-hook");
@@ -378,6 +384,15 @@ static void test_corrupt(void)
 		       "\"0000:3b:00.2\", \"vhca_id\": 70000}]}",
 		       "vfs[0].vhca_id is out of range");
 	expect_corrupt("{\"version\": \"1\"}", "version is not an integer");
+	/* A node set holds node numbers 0..63, at least one. */
+	expect_corrupt("{\"version\": 1, \"vms\": [{\"name\": \"a\", "
+		       "\"huge\": [{\"page_bytes\": 1073741824, \"bytes\": "
+		       "1073741824, \"host_nodes\": [64]}]}]}",
+		       "vms[0].huge[0].host_nodes holds a node out of 0..63");
+	expect_corrupt("{\"version\": 1, \"vms\": [{\"name\": \"a\", "
+		       "\"huge\": [{\"page_bytes\": 1073741824, \"bytes\": "
+		       "1073741824, \"host_nodes\": []}]}]}",
+		       "host_nodes is not a non-empty array");
 	teardown();
 }
 

@@ -137,7 +137,8 @@ static void test_fixture_gpu_8x(void)
 
 /*
  * Memory zones with huge pages per zone: 512 GiB in 1 GiB pages, 512 GiB
- * ordinary, 16 GiB in the default size (hugepage_size null).
+ * ordinary, 16 GiB in the default size (hugepage_size null); the zones'
+ * host_numa_node 0 and 1.
  */
 static void test_fixture_zones_mixed_hugepages(void)
 {
@@ -155,6 +156,11 @@ static void test_fixture_zones_mixed_hugepages(void)
 	/* null: the host's default size, here 2 MiB. */
 	CHECK_U64(vm_huge_bytes_of_size(&vm, 2 << 20, 2 << 20), 16 * GiB);
 	CHECK_U64(vm_huge_bytes(&vm), 528 * GiB);
+	/* Each zone's host_numa_node binds its pages to that node's pool. */
+	CHECK_U64(vm.huge[0].page_bytes, GiB);
+	CHECK_U64(vm.huge[0].host_nodes, 1u << 0);
+	CHECK_U64(vm.huge[1].page_bytes, 0);
+	CHECK_U64(vm.huge[1].host_nodes, 1u << 1);
 	vm_facts_free(&vm);
 }
 

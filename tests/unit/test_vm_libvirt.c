@@ -346,6 +346,63 @@ static void test_hugepages_numa_partial(void)
 }
 
 /*
+ * <numatune> binds each guest cell's huge pages to host nodes: the
+ * fixture (as virsh dumpxml writes it) has <memnode> cell 0 on node 0,
+ * cell 1 on node 1, 48 GiB each in 1 GiB pages. Only strict (the
+ * default) and restrictive bind; interleave, preferred and
+ * placement='auto' leave any node; a node of 64 or more: any node.
+ */
+static void test_hugepages_numatune(void)
+{
+	static const struct {
+		const char *numatune;
+		uint64_t nodes;
+	} cases[] = {
+		{"<memory nodeset='1'/>", 1u << 1},
+		{"<memory mode='restrictive' nodeset='0-2,^1'/>", 5},
+		{"<memory mode='interleave' nodeset='1'/>", 0},
+		{"<memory mode='preferred' nodeset='1'/>", 0},
+		{"<memory mode='strict' placement='auto'/>", 0},
+		{"<memory mode='strict' nodeset='1,64'/>", 0},
+		{"<memory mode='strict' nodeset='3'/><memnode cellid='0' "
+		 "mode='strict' nodeset='2'/>",
+		 1u << 3},
+	};
+	struct vm_facts vm;
+	struct iq_err err;
+
+	CHECK_U64(load("hugepages-numatune.xml", &vm, &err), IQ_OK);
+	CHECK_U64(vm.memory_bytes, 96 * GiB);
+	CHECK_U64(vm.nhuge, 2);
+	CHECK_U64(vm.huge[0].page_bytes, GiB);
+	CHECK_U64(vm.huge[0].host_nodes, 1u << 0);
+	CHECK_U64(vm.huge[0].bytes, 48 * GiB);
+	CHECK_U64(vm.huge[1].host_nodes, 1u << 1);
+	CHECK_U64(vm.huge[1].bytes, 48 * GiB);
+	CHECK_U64(vm_huge_bytes_of_size(&vm, GiB, 2 << 20), 96 * GiB);
+	vm_facts_free(&vm);
+	/* Without <numa> cells, <memnode> names none: <memory> binds. */
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		CHECK_U64(
+			parse_domain(&vm, &err,
+				     "<memory unit='GiB'>8</memory>"
+				     "<memoryBacking><hugepages/>"
+				     "</memoryBacking><numatune>%s</numatune>",
+				     cases[i].numatune),
+			IQ_OK);
+		CHECK_U64(vm.nhuge, 1);
+		CHECK_U64(vm.huge[0].host_nodes, cases[i].nodes);
+	}
+	CHECK_U64(parse_domain(&vm, &err,
+			       "<memory unit='GiB'>8</memory><memoryBacking>"
+			       "<hugepages/></memoryBacking><numatune><memory "
+			       "nodeset='1-'/></numatune>"),
+		  IQ_EREFUSED);
+	CHECK_CONTAINS(err.msg, "<numatune><memory nodeset='1-'>: not a set "
+				"of host NUMA nodes");
+}
+
+/*
  * Several <page> sizes: cell 0 in 1 GiB pages (nodeset 0), cell 1 in 2 MiB
  * (nodeset '1-2,^2'), cell 2 in the page without nodeset (2048 KiB); the
  * two 2 MiB spellings are one pool.
@@ -915,6 +972,7 @@ int main(void)
 	RUN(test_not_well_formed);
 	RUN(test_wrong_document);
 	RUN(test_doctype_refused);
+	RUN(test_hugepages_numatune);
 	RUN(test_depth_limit);
 	RUN(test_entities_decoded);
 	RUN(test_bad_values_stay_one_line);
