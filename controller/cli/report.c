@@ -414,15 +414,41 @@ json_object *report_plan_json(const struct policy *policy,
 	return rows;
 }
 
+/*
+ * A cell: text, padded with spaces to width, then the column gap; as
+ * printf's "%-Ns " (never cut). A plan of 1,016 VFs printed through
+ * fprintf cost a no-change apply 4 M instructions, a sixth of the run.
+ */
+static char *cell(char *p, const char *end, const char *text, size_t width)
+{
+	size_t n = strlen(text);
+
+	if (n > (size_t)(end - p) - 1)
+		n = (size_t)(end - p) - 1;
+	memcpy(p, text, n);
+	p += n;
+	while (n++ < width && p < end - 1)
+		*p++ = ' ';
+	if (p < end - 1)
+		*p++ = ' ';
+	return p;
+}
+
 void report_plan_table(FILE *out, const struct policy *policy,
 		       const struct plan *plan, bool only_scope)
 {
+	/* Rows in a run share a few rules: formatted once each. */
+	const struct policy_decision *last = NULL;
+	char rule[512] = "";
+
 	fprintf(out, "%-13s %-13s %-6s %-16s %-10s %-10s %-11s %s\n", "VF",
 		"PF", "VHCA", "VM", "DESIRED", "ACTUAL", "ACTION", "RULE");
 	for (size_t i = 0; i < plan->nvfs; i++) {
 		const struct plan_vf *pv = &plan->vfs[i];
-		char desired[32], actual[32] = "-", vhca[16] = "-", rule[512];
-		char name[1024], scale[256];
+		const struct policy_decision *d = &pv->decision;
+		char desired[32], actual[32] = "-", vhca[16] = "-";
+		char name[1024], scale[256], line[4096];
+		char *p = line, *end = line + sizeof(line);
 
 		if (only_scope && !pv->in_scope)
 			continue;
@@ -433,16 +459,28 @@ void report_plan_table(FILE *out, const struct policy *policy,
 				actual, sizeof(actual));
 		if (pv->vf->vhca_known)
 			snprintf(vhca, sizeof(vhca), "0x%x", pv->vf->vhca_id);
-		report_rule(policy, &pv->decision, rule, sizeof(rule));
+		if (!last || strcmp(last->rule, d->rule) ||
+		    last->pos.line != d->pos.line ||
+		    last->pos.col != d->pos.col ||
+		    last->pos.file != d->pos.file) {
+			report_rule(policy, d, rule, sizeof(rule));
+			last = d;
+		}
 		report_scale_note(pv, scale, sizeof(scale));
-		fprintf(out,
-			"%-13s %-13s %-6s %-16s %-10s %-10s %-11s %s%s%s%s%s\n",
-			pv->vf->pci, pv->pf->pci, vhca,
-			pv->vm ? text_shown(pv->vm->name, name, sizeof(name))
-			       : "(idle)",
-			desired, actual, action_of(pv), rule,
-			pv->decision.note[0] ? "; " : "", pv->decision.note,
-			scale[0] ? "; " : "", scale);
+		p = cell(p, end, pv->vf->pci, 13);
+		p = cell(p, end, pv->pf->pci, 13);
+		p = cell(p, end, vhca, 6);
+		p = cell(p, end,
+			 pv->vm ? text_shown(pv->vm->name, name, sizeof(name))
+				: "(idle)",
+			 16);
+		p = cell(p, end, desired, 10);
+		p = cell(p, end, actual, 10);
+		p = cell(p, end, action_of(pv), 11);
+		snprintf(p, (size_t)(end - p), "%s%s%s%s%s\n", rule,
+			 d->note[0] ? "; " : "", d->note, scale[0] ? "; " : "",
+			 scale);
+		fputs(line, out);
 	}
 	report_uncapped_pfs_table(out, plan, only_scope);
 }
