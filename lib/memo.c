@@ -178,6 +178,16 @@ int memo_write(const char *path, const char *kind, const void *input,
 	return rc;
 }
 
+bool memo_worth(size_t len)
+{
+#ifdef MEMO_VERIFY
+	(void)len;
+	return true;
+#else
+	return len >= MEMO_MIN_INPUT;
+#endif
+}
+
 void memo_put(struct memo_buf *b, const void *data, size_t len)
 {
 	if (!b->ok)

@@ -25,6 +25,17 @@ struct memo_view {
 };
 
 /*
+ * Below this many bytes of input a parse costs less than the memo's own
+ * file (a read, or a write and a rename: ~0.2 ms): callers keep no memo.
+ * The test build (MEMO_VERIFY) keeps one for every input, so that every
+ * test's small journal and firmware state go through a memo and its
+ * check against a parse.
+ */
+#define MEMO_MIN_INPUT 8192
+/* Whether an input of len bytes is worth a memo (see MEMO_MIN_INPUT). */
+bool memo_worth(size_t len);
+
+/*
  * The blob of the memo at path when it was written for kind (a short
  * name; a different kind is a miss) from these input bytes by this
  * build: true, v->blob and v->blob_len the result inside the file,

@@ -218,7 +218,7 @@ bool state_memo_read(const char *journal, const char *text, size_t len,
 	size_t form_len;
 	bool hit;
 
-	if (memo_path(journal, path, sizeof(path)) ||
+	if (!memo_worth(len) || memo_path(journal, path, sizeof(path)) ||
 	    !memo_read(path, MEMO_KIND, text, len, &v))
 		return false;
 	form = v.blob;
@@ -249,7 +249,7 @@ void state_memo_write(const char *journal, const char *text, size_t len,
 	 * the next run parses the journal, as every run did before memos
 	 * (a read-only status by a non-root user cannot write one).
 	 */
-	if (memo_path(journal, path, sizeof(path)) == IQ_OK)
+	if (memo_worth(len) && memo_path(journal, path, sizeof(path)) == IQ_OK)
 		(void)memo_write(path, MEMO_KIND, text, len, form, form_len,
 				 &ignored);
 }

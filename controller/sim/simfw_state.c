@@ -25,6 +25,7 @@
 #include "controller/sim/simfw_memo.h"
 #include "lib/file.h"
 #include "lib/json_writer.h"
+#include "lib/memo.h"
 #include "lib/pci.h"
 #include "lib/size.h"
 
@@ -373,7 +374,7 @@ static int pf_from_text(const char *path, const char *text, size_t len,
 			struct simfw_pf *pf, struct iq_err *err)
 {
 	char memo[PATH_MAX];
-	bool named = memo_path(memo, sizeof(memo), path);
+	bool named = memo_worth(len) && memo_path(memo, sizeof(memo), path);
 	int rc;
 
 	if (named && simfw_memo_read(memo, text, len, pf)) {
@@ -411,7 +412,8 @@ int simfw_pf_save(const char *root, const struct simfw_pf *pf,
 		return iq_fail(err, IQ_EENV, "%s: out of memory", path);
 	/* Not durable: a simulation need not survive a power cut. */
 	rc = file_write_atomic(path, text, strlen(text), false, err);
-	if (rc == IQ_OK && memo_path(memo, sizeof(memo), path))
+	if (rc == IQ_OK && memo_worth(strlen(text)) &&
+	    memo_path(memo, sizeof(memo), path))
 		simfw_memo_write(memo, text, strlen(text), pf);
 	free(text);
 	return rc;
