@@ -57,7 +57,7 @@ static size_t report_overcommit(struct run_ctx *ctx, const char *name,
 	bool warn_only = s->policy.admission == POLICY_ADMIT_WARN;
 	const char *tag = warn_only ? "warning: " : "";
 	uint64_t *before;
-	char over[32], headroom[32], terms[1024];
+	char over[32], headroom[32];
 	size_t lines = 0;
 
 	if (sp->headroom >= 0)
@@ -95,16 +95,8 @@ static size_t report_overcommit(struct run_ctx *ctx, const char *name,
 		lines++;
 	}
 	free(before);
-	if (!lines) {
-		split_describe(sp, terms, sizeof(terms));
-		run_note(
-			ctx,
-			"%s: %sthe host is overcommitted by %s (%s); lower "
-			"vf_cap (policy vms/classes/defaults) or host.reserve, "
-			"or stop a VM",
-			name, tag, over, terms);
-		lines = 1;
-	}
+	if (!lines)
+		return report_overcommit_host(ctx, name, &s->policy, sp);
 	return warn_only ? 0 : lines;
 }
 
@@ -169,6 +161,80 @@ static void report_whole_pfs(struct run_ctx *ctx, const char *name,
 					    sizeof(vm)),
 				 plan->others[i].pci);
 	}
+}
+
+/*
+ * The VMs whose caps host.admission: scale lowered: raised back (by how
+ * much, whether to the policy's caps) or why they stay (rescale.h).
+ */
+static void report_rescale(FILE *out, const char *name, bool apply,
+			   const struct lifecycle_result *r)
+{
+	const struct rescale *rs = &r->rescale;
+
+	for (size_t i = 0; i < rs->nvms; i++) {
+		const struct rescale_vm *rv = &rs->vms[i];
+		char from[32], to[32], policy[32], room[32], step[32], vm[1024];
+
+		size_format(rv->from, from, sizeof(from));
+		size_format(rv->to, to, sizeof(to));
+		size_format(rv->policy, policy, sizeof(policy));
+		size_format_signed(r->split.headroom, room, sizeof(room));
+		size_format(RESCALE_MIN_RAISE, step, sizeof(step));
+		text_shown(rv->name, vm, sizeof(vm));
+		if (rv->to > rv->from)
+			fprintf(out,
+				"%s: VM %s: scaled caps %s %s -> %s of the "
+				"policy's %s%s\n",
+				name, vm, apply ? "raised" : "to rise", from,
+				to, policy,
+				rv->restored
+					? ": back at the policy's caps"
+					: " (room in the split; the VM that "
+					  "started first rises first)");
+		else if (rv->restored)
+			fprintf(out,
+				"%s: VM %s: caps at the policy's %s: no longer "
+				"scaled\n",
+				name, vm, policy);
+		else if (rs->held_why[0])
+			fprintf(out,
+				"%s: VM %s: caps stay scaled at %s of the "
+				"policy's %s: %s\n",
+				name, vm, from, policy, rs->held_why);
+		else
+			fprintf(out,
+				"%s: VM %s: caps stay scaled at %s of the "
+				"policy's %s: headroom %s (a rise short of "
+				"the policy's caps takes %s at least)\n",
+				name, vm, from, policy, room, step);
+	}
+}
+
+static json_object *rescale_json(const struct rescale *rs)
+{
+	json_object *arr = json_object_new_array();
+
+	for (size_t i = 0; i < rs->nvms; i++) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "vm",
+				       json_object_new_string(rs->vms[i].name));
+		json_object_object_add(o, "from_bytes",
+				       json_size(rs->vms[i].from));
+		json_object_object_add(o, "to_bytes", json_size(rs->vms[i].to));
+		json_object_object_add(o, "policy_bytes",
+				       json_size(rs->vms[i].policy));
+		json_object_object_add(
+			o, "restored",
+			json_object_new_boolean(rs->vms[i].restored));
+		json_object_object_add(
+			o, "held",
+			rs->held_why[0] ? json_object_new_string(rs->held_why)
+					: NULL);
+		json_object_array_add(arr, o);
+	}
+	return arr;
 }
 
 static int plan_or_apply(struct run_ctx *ctx, int argc, char **argv, bool apply,
@@ -301,7 +367,7 @@ static int plan_or_apply(struct run_ctx *ctx, int argc, char **argv, bool apply,
 		vm_list_free(&vms);
 		return rc;
 	}
-	rc = lifecycle_apply(&s, vms.vms, vms.n, sources,
+	rc = lifecycle_apply(&s, &vms, sources,
 			     apply ? LIFECYCLE_APPLY : LIFECYCLE_PLAN, &r, err);
 	host_fw_counts(&s.host, &cmds, &writes);
 	if (rc == IQ_OK && ctx->json) {
@@ -322,6 +388,7 @@ static int plan_or_apply(struct run_ctx *ctx, int argc, char **argv, bool apply,
 			o, "fw_retries",
 			json_object_new_uint64(host_fw_retries(&s.host)));
 		json_object_object_add(o, "split", report_split_json(&r.split));
+		json_object_object_add(o, "rescale", rescale_json(&r.rescale));
 		json_print(ctx->out, o);
 	} else if (rc == IQ_OK) {
 		report_plan_table(ctx->out, &s.policy, &r.plan, false);
@@ -337,6 +404,7 @@ static int plan_or_apply(struct run_ctx *ctx, int argc, char **argv, bool apply,
 				"RESOURCE_BUSY/NOT_READY (--trace-fw shows "
 				"them)\n",
 				name, host_fw_retries(&s.host));
+		report_rescale(ctx->out, name, apply, &r);
 		for (size_t i = 0; i < r.plan.nothers; i++)
 			run_verbose(
 				ctx,

@@ -3,10 +3,12 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "controller/cli/cli.h"
 #include "controller/cli/help.h"
 #include "controller/cli/report.h"
+#include "controller/core/rescale.h"
 #include "controller/core/session.h"
 #include "controller/sources/vm_source.h"
 #include "lib/json.h"
@@ -51,6 +53,65 @@ static void explain_group(struct run_ctx *ctx, const struct policy *policy,
 }
 
 /*
+ * A cap host.admission: scale lowered at the VM's start: from what, to
+ * what, why, and when it rises again (rescale.h's rule).
+ */
+static void explain_scaled(struct run_ctx *ctx, const struct plan_vf *pv,
+			   const struct state_vm *svm)
+{
+	char policy[32], now[32], from[32], to[32], short_by[32], when[64],
+		step[32];
+	time_t t = svm ? (time_t)svm->started : 0;
+	struct tm tm;
+
+	if (!pv->scaled)
+		return;
+	size_format(pv->decision.cap_bytes, policy, sizeof(policy));
+	size_format(pv->desired_bytes, now, sizeof(now));
+	size_format(RESCALE_MIN_RAISE, step, sizeof(step));
+	if (t && gmtime_r(&t, &tm))
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", &tm);
+	else
+		snprintf(when, sizeof(when), "unknown");
+	fprintf(ctx->out,
+		"    scaled: %s, not the %s above: host.admission: scale "
+		"lowered it at the VM's start (%s)",
+		now, policy, when);
+	if (svm && svm->scale.short_bytes) {
+		size_format(svm->scale.short_bytes, short_by, sizeof(short_by));
+		size_format(svm->scale.from_bytes, from, sizeof(from));
+		size_format(svm->scale.cap_bytes, to, sizeof(to));
+		fprintf(ctx->out,
+			", the host short by %s: its VF caps %s -> %s in all "
+			"(now)",
+			short_by, from, to);
+	}
+	fprintf(ctx->out,
+		"; apply raises it back toward %s as the split has room "
+		"(the VM that started first rises first; a rise short of the "
+		"policy's caps takes %s at least)\n",
+		policy, step);
+}
+
+/* The VM's scaling as the journal has it, null when not scaled. */
+static json_object *scaled_json(const struct state_vm *svm)
+{
+	json_object *o;
+
+	if (!svm || !svm->scale.scaled)
+		return NULL;
+	o = json_object_new_object();
+	json_object_object_add(o, "started",
+			       json_object_new_int64(svm->started));
+	json_object_object_add(o, "short_bytes",
+			       json_size(svm->scale.short_bytes));
+	json_object_object_add(o, "from_bytes",
+			       json_size(svm->scale.from_bytes));
+	json_object_object_add(o, "cap_bytes", json_size(svm->scale.cap_bytes));
+	return o;
+}
+
+/*
  * The huge page terms with the VM among the running ones (the journal's,
  * the VM itself in place of a running VM of its name): what its pages ask
  * of each pool, and whether the pool can serve all.
@@ -75,7 +136,8 @@ static int explain_hugepages(const struct session *s, const struct vm_facts *vm,
 }
 
 static void explain_table(struct run_ctx *ctx, const struct policy *policy,
-			  const struct plan *plan, const struct vm_facts *vm)
+			  const struct plan *plan, const struct vm_facts *vm,
+			  const struct state_vm *svm)
 {
 	char mem[32], name[1024], class_name[512];
 
@@ -97,6 +159,7 @@ static void explain_table(struct run_ctx *ctx, const struct policy *policy,
 		fprintf(ctx->out, "  vf %s (pf %s): cap %s from %s%s%s\n",
 			pv->vf->pci, pv->pf->pci, cap, rule,
 			pv->decision.note[0] ? "; " : "", pv->decision.note);
+		explain_scaled(ctx, pv, svm);
 		explain_group(ctx, policy, plan, pv, vm);
 	}
 	for (size_t i = 0; i < plan->nothers; i++)
@@ -198,6 +261,9 @@ int cmd_explain(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err)
 			json_object_object_add(
 				o, "uncapped_pfs",
 				report_uncapped_pfs_json(&plan, true));
+			json_object_object_add(
+				o, "scaled",
+				scaled_json(state_find_vm(&s.state, vm.name)));
 			/* Each size: the pool against all running VMs, and
 			 * this VM's share. */
 			for (size_t i = 0; i < split->nhuge; i++)
@@ -212,7 +278,8 @@ int cmd_explain(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err)
 			json_object_object_add(o, "hugepages", huge);
 			json_print(ctx->out, o);
 		} else if (rc == IQ_OK) {
-			explain_table(ctx, &s.policy, &plan, &vm);
+			explain_table(ctx, &s.policy, &plan, &vm,
+				      state_find_vm(&s.state, vm.name));
 			report_hugepages_table(ctx->out, &s.host, split, &vm,
 					       "  ");
 		}

@@ -90,19 +90,22 @@ int cmd_metrics(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err)
 	if (rc)
 		return rc;
 	/* The journal's VMs: what icmquota programmed, read back now. */
-	rc = lifecycle_apply(&s, NULL, 0, 0, LIFECYCLE_SHOW, &r, err);
+	rc = lifecycle_apply(&s, NULL, 0, LIFECYCLE_SHOW, &r, err);
 	if (rc == IQ_OK)
 		rc = render(&s, &r, output, ctx->out, err);
-	/* Written all the same (the unknown left out, up = 0): then exit 3. */
+	/* Written all the same (the unknown left out, up = 0): then exit 3.
+	 * An overcommit is one too (a warning under host.admission: warn). */
 	if (rc == IQ_OK) {
 		size_t n = report_problems(ctx, "metrics", &s.host, &r.plan);
+		size_t over = report_overcommit_host(ctx, "metrics", &s.policy,
+						     &r.split);
 
-		if (n)
+		if (n + over)
 			rc = iq_fail(
 				err, IQ_EENV,
-				"metrics: %zu problem%s above; every other "
-				"series is there",
-				n, n == 1 ? "" : "s");
+				"metrics: %zu problem%s above; %s is there",
+				n + over, n + over == 1 ? "" : "s",
+				n ? "every other series" : "every series");
 	}
 	lifecycle_result_free(&r);
 	session_close(&s);

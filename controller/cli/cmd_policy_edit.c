@@ -206,7 +206,7 @@ int pcmd_split_now_and_with(struct run_ctx *ctx, const struct policy *with,
 
 	if (rc)
 		return rc;
-	rc = lifecycle_apply(s, NULL, 0, 0, LIFECYCLE_SHOW, now, err);
+	rc = lifecycle_apply(s, NULL, 0, LIFECYCLE_SHOW, now, err);
 	if (rc == IQ_OK)
 		rc = plan_build(&s->host, with, &s->state, now->running,
 				now->nrunning, NULL, after, err);

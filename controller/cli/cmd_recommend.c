@@ -243,7 +243,7 @@ int cmd_recommend(struct run_ctx *ctx, int argc, char **argv,
 		free(hist);
 		return rc;
 	}
-	rc = lifecycle_apply(&s, NULL, 0, 0, LIFECYCLE_SHOW, &r, err);
+	rc = lifecycle_apply(&s, NULL, 0, LIFECYCLE_SHOW, &r, err);
 	if (rc) {
 		session_close(&s);
 		free(hist);

@@ -3,7 +3,8 @@
  * icmquota status: what the firmware holds, per PF and VF, and the split.
  * A PF whose firmware does not answer, or a VF whose read fails, is shown
  * as unknown with the reason, every other VF as usual, then exit 3 (a
- * partial result, as apply's).
+ * partial result, as apply's); so are caps in force that overcommit the
+ * host (a warning only under host.admission: warn, as for apply).
  */
 #include <getopt.h>
 #include <string.h>
@@ -62,8 +63,7 @@ int cmd_status(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err)
 		return rc;
 	}
 	/* Running VMs (libvirt's, else the journal's), read back, no writes. */
-	rc = lifecycle_apply(&s, vms.vms, vms.n, sources, LIFECYCLE_SHOW, &r,
-			     err);
+	rc = lifecycle_apply(&s, &vms, sources, LIFECYCLE_SHOW, &r, err);
 	/* devlink's view beside the firmware's (status only, never the hook). */
 	if (rc == IQ_OK)
 		rc = devlink_view_read(&s.host, devlink_view_channel(ctx),
@@ -101,15 +101,18 @@ int cmd_status(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err)
 					ctx->policy_path);
 		}
 	}
-	/* Everything is shown; what is unknown is said, and exit 3. */
+	/* Everything is shown; what is unknown is said, so is an
+	 * overcommit (as apply says it), and exit 3. */
 	if (rc == IQ_OK) {
 		size_t n = report_problems(ctx, "status", &s.host, &r.plan);
+		size_t over = report_overcommit_host(ctx, "status", &s.policy,
+						     &r.split);
 
-		if (n)
+		if (n + over)
 			rc = iq_fail(err, IQ_EENV,
-				     "status: %zu problem%s above; every other "
-				     "VF is shown",
-				     n, n == 1 ? "" : "s");
+				     "status: %zu problem%s above; %s is shown",
+				     n + over, n + over == 1 ? "" : "s",
+				     n ? "every other VF" : "every VF");
 	}
 	devlink_view_free(&view);
 	lifecycle_result_free(&r);

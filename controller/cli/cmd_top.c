@@ -120,7 +120,7 @@ static int refresh(struct run_ctx *ctx, bool tty, unsigned long iteration,
 			  &s, err);
 	if (rc)
 		return rc;
-	rc = lifecycle_apply(&s, NULL, 0, 0, LIFECYCLE_SHOW, &r, err);
+	rc = lifecycle_apply(&s, NULL, 0, LIFECYCLE_SHOW, &r, err);
 	if (rc) {
 		session_close(&s);
 		return rc;

@@ -4,8 +4,6 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "controller/core/hwm.h"
-#include "controller/core/readback.h"
 #include "lib/json.h"
 #include "lib/text.h"
 #include "lib/size.h"
@@ -138,6 +136,15 @@ json_object *report_split_json(const struct split *split)
 	json_object_object_add(o, "vf_caps_bytes", json_size(split->vf_caps));
 	json_object_object_add(o, "unlimited_caps",
 			       json_object_new_int(split->unlimited_caps));
+	/* Of vf_caps_bytes: running VMs' VFs on PFs without VHCA_ICM_CTRL,
+	 * each charged its PF's total ICM (MemTotal when unknown). */
+	json_object_object_add(o, "uncapped_vfs",
+			       json_object_new_int((int)split->uncapped_vfs));
+	json_object_object_add(o, "uncapped_vf_bytes",
+			       json_size(split->uncapped_vf_bytes));
+	json_object_object_add(
+		o, "uncapped_vfs_at_memtotal",
+		json_object_new_int((int)split->uncapped_vfs_at_memtotal));
 	/* In vf_caps_bytes at the policy's cap: their PF did not answer. */
 	json_object_object_add(o, "vf_caps_assumed_bytes",
 			       json_size(split->vf_caps_assumed));
@@ -234,14 +241,11 @@ void report_split_table(FILE *out, const struct split *split)
 	fprintf(out, "memory split:\n");
 	split_row(out, "MemTotal", split->mem_total);
 	split_row(out, "- host.reserve", split->reserve);
-	if (split->unlimited_caps)
-		snprintf(caps, sizeof(caps),
-			 "- VF caps (%u unlimited=total ICM)",
-			 split->unlimited_caps);
-	else
-		snprintf(caps, sizeof(caps), "- VF caps of running VMs");
-	if (split->vf_caps_assumed_vfs) {
-		char term[256];
+	snprintf(caps, sizeof(caps), "- VF caps of running VMs");
+	/* An unlimited or UNCAPPED VF's charge is said in words. */
+	if (split->vf_caps_assumed_vfs || split->uncapped_vfs ||
+	    split->unlimited_asked) {
+		char term[768];
 
 		split_caps_term(split, term, sizeof(term));
 		fprintf(out, "  %-34s %s\n", caps, term);
@@ -299,6 +303,30 @@ static const char *action_of(const struct plan_vf *pv)
 	if (pv->written)
 		return "written";
 	return pv->write ? "write" : "ok";
+}
+
+void report_scale_note(const struct plan_vf *pv, char *buf, size_t len)
+{
+	char policy[32], from[32];
+
+	buf[0] = '\0';
+	if (!pv->scaled && !pv->raised_from)
+		return;
+	size_format(pv->decision.cap_bytes, policy, sizeof(policy));
+	size_format(pv->raised_from, from, sizeof(from));
+	if (!pv->raised_from)
+		snprintf(buf, len, "scaled from %s (host.admission: scale)",
+			 policy);
+	else if (pv->scaled)
+		snprintf(buf, len,
+			 "scaled from %s (host.admission: scale), raised "
+			 "from %s (room in the split)",
+			 policy, from);
+	else
+		snprintf(buf, len,
+			 "raised from %s back to the policy's cap (room in the "
+			 "split; host.admission: scale had lowered it)",
+			 from);
 }
 
 /* A VF's vHCA group (vm_cap) in plan and explain JSON. */
@@ -373,6 +401,13 @@ json_object *report_plan_json(const struct policy *policy,
 			json_object_object_add(
 				o, "note",
 				json_object_new_string(pv->decision.note));
+		/* Below the policy's cap by host.admission: scale; raised
+		 * back this run from raised_from_bytes. */
+		json_object_object_add(o, "scaled",
+				       json_object_new_boolean(pv->scaled));
+		json_object_object_add(
+			o, "raised_from_bytes",
+			pv->raised_from ? json_size(pv->raised_from) : NULL);
 		report_group_json(policy, plan, pv, o);
 		json_object_array_add(rows, o);
 	}
@@ -387,7 +422,7 @@ void report_plan_table(FILE *out, const struct policy *policy,
 	for (size_t i = 0; i < plan->nvfs; i++) {
 		const struct plan_vf *pv = &plan->vfs[i];
 		char desired[32], actual[32] = "-", vhca[16] = "-", rule[512];
-		char name[1024];
+		char name[1024], scale[256];
 
 		if (only_scope && !pv->in_scope)
 			continue;
@@ -399,13 +434,15 @@ void report_plan_table(FILE *out, const struct policy *policy,
 		if (pv->vf->vhca_known)
 			snprintf(vhca, sizeof(vhca), "0x%x", pv->vf->vhca_id);
 		report_rule(policy, &pv->decision, rule, sizeof(rule));
+		report_scale_note(pv, scale, sizeof(scale));
 		fprintf(out,
-			"%-13s %-13s %-6s %-16s %-10s %-10s %-11s %s%s%s\n",
+			"%-13s %-13s %-6s %-16s %-10s %-10s %-11s %s%s%s%s%s\n",
 			pv->vf->pci, pv->pf->pci, vhca,
 			pv->vm ? text_shown(pv->vm->name, name, sizeof(name))
 			       : "(idle)",
 			desired, actual, action_of(pv), rule,
-			pv->decision.note[0] ? "; " : "", pv->decision.note);
+			pv->decision.note[0] ? "; " : "", pv->decision.note,
+			scale[0] ? "; " : "", scale);
 	}
 	report_uncapped_pfs_table(out, plan, only_scope);
 }
@@ -443,8 +480,7 @@ uint64_t report_cap_rise(const struct plan *plan, const uint64_t *before,
 	return rise;
 }
 
-/* Why a whole PF passed through is uncapped, and what to do. */
-static const char uncapped_pf_why[] =
+const char report_uncapped_pf_why[] =
 	"whole ConnectX PF passed through: its firmware pages cannot be "
 	"capped from the host and are not in the split; pass one of its VFs "
 	"instead";
@@ -466,8 +502,9 @@ json_object *report_uncapped_pfs_json(const struct plan *plan, bool only_scope)
 				       json_object_new_string(po->vm->name));
 		json_object_object_add(o, "action",
 				       json_object_new_string("uncapped"));
-		json_object_object_add(o, "note",
-				       json_object_new_string(uncapped_pf_why));
+		json_object_object_add(
+			o, "note",
+			json_object_new_string(report_uncapped_pf_why));
 		json_object_array_add(rows, o);
 	}
 	return rows;
@@ -485,357 +522,7 @@ void report_uncapped_pfs_table(FILE *out, const struct plan *plan,
 		fprintf(out, "%-13s %-13s %-6s %-16s %-10s %-10s %-11s %s\n",
 			po->pci, "(whole PF)", "-",
 			text_shown(po->vm->name, name, sizeof(name)), "-", "-",
-			"UNCAPPED", uncapped_pf_why);
-	}
-}
-
-static json_object *fw_pages_json(const struct host_fw_pages *p)
-{
-	json_object *o = json_object_new_object();
-	const struct {
-		const char *name;
-		int64_t v;
-	} f[] = {{"total", p->total},
-		 {"vfs", p->vfs},
-		 {"ec_vfs", p->ec_vfs},
-		 {"sfs", p->sfs},
-		 {"host_pf", p->host_pf}};
-
-	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
-		json_object_object_add(
-			o, f[i].name,
-			f[i].v < 0 ? NULL : json_object_new_int64(f[i].v));
-	json_object_object_add(
-		o, "reason", p->why[0] ? json_object_new_string(p->why) : NULL);
-	return o;
-}
-
-static json_object *status_groups_json(const struct plan *plan,
-				       const struct host_pf *pf)
-{
-	json_object *arr = json_object_new_array();
-
-	for (size_t i = 0; i < plan->ngroups; i++) {
-		const struct plan_group *g = &plan->groups[i];
-		json_object *o, *members;
-
-		if (g->pf != pf)
-			continue;
-		o = json_object_new_object();
-		members = json_object_new_array();
-		json_object_object_add(o, "id", json_object_new_int(g->id));
-		json_object_object_add(o, "vm",
-				       json_object_new_string(g->vm->name));
-		json_object_object_add(o, "desired_cap_bytes",
-				       json_size(g->desired_bytes));
-		json_object_object_add(
-			o, "cap_bytes",
-			g->have_actual ? json_size(icm_pages_to_bytes(
-						 g->actual.max_alloc_icm_th))
-				       : NULL);
-		json_object_object_add(
-			o, "cur_bytes",
-			g->have_actual ? json_size(icm_pages_to_bytes(
-						 g->actual.cur_alloc_icm))
-				       : NULL);
-		json_object_object_add(
-			o, "max_reached_bytes",
-			g->have_actual
-				? json_size(icm_pages_to_bytes(
-					  g->actual.max_reached_alloc_icm))
-				: NULL);
-		for (size_t v = 0; v < plan->nvfs; v++)
-			if (plan->vfs[v].group >= 0 &&
-			    &plan->groups[plan->vfs[v].group] == g)
-				json_object_array_add(
-					members, json_object_new_string(
-							 plan->vfs[v].vf->pci));
-		json_object_object_add(o, "vfs", members);
-		json_object_array_add(arr, o);
-	}
-	return arr;
-}
-
-json_object *report_status_json(const struct host *host,
-				const struct plan *plan,
-				const struct state *state)
-{
-	json_object *pfs = json_object_new_array();
-
-	for (size_t p = 0; p < host->npfs; p++) {
-		const struct host_pf *pf = &host->pfs[p];
-		json_object *o = json_object_new_object();
-		json_object *vfs = json_object_new_array();
-
-		json_object_object_add(o, "pci",
-				       json_object_new_string(pf->pci));
-		json_object_object_add(
-			o, "rdma_device",
-			pf->ibdev[0] ? json_object_new_string(pf->ibdev)
-				     : NULL);
-		json_object_object_add(o, "total_icm_bytes",
-				       pf->probed && pf->supported
-					       ? json_size(pf->total_icm_bytes)
-					       : NULL);
-		/* Unreachable: whether it could cap is unknown, not "no". */
-		json_object_object_add(
-			o, "supported",
-			readback_pf_unreachable(pf)
-				? NULL
-				: json_object_new_boolean(pf->supported));
-		if (!pf->supported && !readback_pf_unreachable(pf))
-			json_object_object_add(
-				o, "unsupported_reason",
-				json_object_new_string(pf->unsupported_why));
-		json_object_object_add(
-			o, "reachable",
-			pf->probed ? json_object_new_boolean(!pf->unreachable)
-				   : NULL);
-		json_object_object_add(
-			o, "fw_error",
-			readback_pf_unreachable(pf)
-				? json_object_new_string(pf->unreachable_why)
-				: NULL);
-		json_object_object_add(
-			o, "fw_channel",
-			pf->fw ? json_object_new_string(pf->fw->ops->name)
-			       : NULL);
-		if (pf->channel_note[0])
-			json_object_object_add(
-				o, "fw_channel_note",
-				json_object_new_string(pf->channel_note));
-		/* learnt from caps asked for and read back; null: unknown */
-		json_object_object_add(
-			o, "icm_rounding_pages",
-			pf->icm_rounding_pages
-				? json_object_new_uint64(pf->icm_rounding_pages)
-				: NULL);
-		json_object_object_add(o, "fw_pages",
-				       fw_pages_json(&pf->fw_pages));
-		for (size_t v = 0; v < pf->nvfs; v++) {
-			const struct host_vf *vf = &pf->vfs[v];
-			const struct plan_vf *pv = plan_find_vf(plan, vf);
-			json_object *r = json_object_new_object();
-			bool have = pv && pv->have_actual;
-			char why[600];
-			enum readback_state st =
-				readback_vf(plan, pv, why, sizeof(why));
-
-			json_object_object_add(
-				r, "index",
-				json_object_new_int((int)vf->index));
-			json_object_object_add(r, "pci",
-					       json_object_new_string(vf->pci));
-			json_object_object_add(
-				r, "vhca_id",
-				vf->vhca_known
-					? json_object_new_int(vf->vhca_id)
-					: NULL);
-			json_object_object_add(
-				r, "vm",
-				pv && pv->vm
-					? json_object_new_string(pv->vm->name)
-					: NULL);
-			json_object_object_add(
-				r, "cap_bytes",
-				have ? json_size(icm_pages_to_bytes(
-					       pv->actual.max_alloc_icm_th))
-				     : NULL);
-			json_object_object_add(
-				r, "cur_bytes",
-				have ? json_size(icm_pages_to_bytes(
-					       pv->actual.cur_alloc_icm))
-				     : NULL);
-			json_object_object_add(
-				r, "max_reached_bytes",
-				have ? json_size(icm_pages_to_bytes(
-					       pv->actual
-						       .max_reached_alloc_icm))
-				     : NULL);
-			json_object_object_add(
-				r, "group_id",
-				have ? json_object_new_int(
-					       pv->actual.vhca_group_id)
-				     : NULL);
-			json_object_object_add(
-				r, "max_reached_since",
-				hwm_since(state, vf->pci)
-					? json_object_new_int64(
-						  hwm_since(state, vf->pci))
-					: NULL);
-			json_object_object_add(r, "desired_cap_bytes",
-					       pv ? json_size(pv->desired_bytes)
-						  : NULL);
-			json_object_object_add(
-				r, "over_cap",
-				json_object_new_boolean(pv &&
-							plan_vf_over_cap(pv)));
-			/* Why cap, cur and max_reached are null. */
-			json_object_object_add(
-				r, "reason",
-				st == READBACK_KNOWN
-					? NULL
-					: json_object_new_string(why));
-			json_object_array_add(vfs, r);
-		}
-		json_object_object_add(o, "vfs", vfs);
-		json_object_object_add(
-			o, "vhca_group_id_max",
-			pf->probed && pf->supported
-				? json_object_new_int(pf->group_id_max)
-				: NULL);
-		json_object_object_add(o, "groups",
-				       status_groups_json(plan, pf));
-		json_object_array_add(pfs, o);
-	}
-	return pfs;
-}
-
-/* A PF's vHCA groups (vm_cap), under its VF rows. */
-static void status_groups_table(FILE *out, const struct plan *plan,
-				const struct host_pf *pf)
-{
-	for (size_t i = 0; i < plan->ngroups; i++) {
-		const struct plan_group *g = &plan->groups[i];
-		char cap[32] = "-", cur[32] = "-", hwm[32] = "-";
-
-		if (g->pf != pf)
-			continue;
-		if (g->have_actual) {
-			size_format(
-				icm_pages_to_bytes(g->actual.max_alloc_icm_th),
-				cap, sizeof(cap));
-			size_format(icm_pages_to_bytes(g->actual.cur_alloc_icm),
-				    cur, sizeof(cur));
-			size_format(icm_pages_to_bytes(
-					    g->actual.max_reached_alloc_icm),
-				    hwm, sizeof(hwm));
-		}
-		fprintf(out,
-			"  group %-3u vm %-16s %u VF%s share cap %s, current "
-			"%s, high-water %s\n",
-			g->id, g->vm->name, g->members,
-			g->members == 1 ? "" : "s", cap, cur, hwm);
-	}
-}
-
-void report_status_table(FILE *out, const struct host *host,
-			 const struct plan *plan, const struct state *state)
-{
-	for (size_t p = 0; p < host->npfs; p++) {
-		const struct host_pf *pf = &host->pfs[p];
-		char total[32] = "-", pages[200];
-
-		if (pf->probed && pf->supported)
-			size_format(pf->total_icm_bytes, total, sizeof(total));
-		snprintf(pages, sizeof(pages), "unknown (%s)",
-			 pf->fw_pages.why);
-		if (pf->fw_pages.total >= 0)
-			size_format((uint64_t)pf->fw_pages.total *
-					    ICM_PAGE_BYTES,
-				    pages, sizeof(pages));
-		if (readback_pf_unreachable(pf))
-			snprintf(total, sizeof(total), "?");
-		fprintf(out, "pf %s rdma %s total_icm %s fw_pages %s %s%s\n",
-			pf->pci, pf->ibdev[0] ? pf->ibdev : "-", total, pages,
-			readback_pf_unreachable(pf) ? "icm_ctrl ?"
-			: pf->supported		    ? "icm_ctrl yes"
-						    : "icm_ctrl NO: ",
-			pf->supported || readback_pf_unreachable(pf)
-				? ""
-				: pf->unsupported_why);
-		/* The "?" below, said once for the PF. */
-		if (readback_pf_unreachable(pf))
-			fprintf(out,
-				"  unknown: PF %s: firmware not reachable: "
-				"%s\n",
-				pf->pci, pf->unreachable_why);
-		if (pf->channel_note[0])
-			fprintf(out, "  firmware channel: %s\n",
-				pf->channel_note);
-		if (pf->icm_rounding_pages > 1)
-			fprintf(out,
-				"  firmware rounds caps up to %u pages (%u "
-				"KiB), learnt from read-backs\n",
-				pf->icm_rounding_pages,
-				pf->icm_rounding_pages * 4);
-		if (!pf->nvfs)
-			continue;
-		fprintf(out,
-			"  %-3s %-13s %-6s %-16s %-10s %-10s %-10s %-4s %s\n",
-			"VF", "PCI", "VHCA", "VM", "CAP", "CURRENT",
-			"HIGH-WATER", "GRP", "HWM SINCE");
-		for (size_t v = 0; v < pf->nvfs; v++) {
-			const struct host_vf *vf = &pf->vfs[v];
-			const struct plan_vf *pv = plan_find_vf(plan, vf);
-			char cap[32] = "-", cur[32] = "-", hwm[32] = "-",
-			     vhca[16] = "-", since[64], grp[16] = "-",
-			     name[1024];
-			bool over = false;
-			char why[600];
-			enum readback_state st =
-				readback_vf(plan, pv, why, sizeof(why));
-
-			hwm_since_text(state, vf->pci, since, sizeof(since));
-			/* "?": not read because of an error; "-": nothing
-			 * to read (a PF that cannot cap). */
-			if (st == READBACK_ERROR) {
-				snprintf(cap, sizeof(cap), "?");
-				snprintf(cur, sizeof(cur), "?");
-				snprintf(hwm, sizeof(hwm), "?");
-				snprintf(grp, sizeof(grp), "?");
-				if (!vf->vhca_known)
-					snprintf(vhca, sizeof(vhca), "?");
-			}
-			if (pv && pv->have_actual) {
-				size_format(
-					icm_pages_to_bytes(
-						pv->actual.max_alloc_icm_th),
-					cap, sizeof(cap));
-				size_format(icm_pages_to_bytes(
-						    pv->actual.cur_alloc_icm),
-					    cur, sizeof(cur));
-				size_format(
-					icm_pages_to_bytes(
-						pv->actual
-							.max_reached_alloc_icm),
-					hwm, sizeof(hwm));
-				over = plan_vf_over_cap(pv);
-				if (pv->actual.vhca_group_id)
-					snprintf(grp, sizeof(grp), "%u",
-						 pv->actual.vhca_group_id);
-			}
-			if (vf->vhca_known)
-				snprintf(vhca, sizeof(vhca), "0x%x",
-					 vf->vhca_id);
-			fprintf(out,
-				"  %-3u %-13s %-6s %-16s %-10s %-10s %-10s "
-				"%-4s "
-				"%s%s\n",
-				vf->index, vf->pci, vhca,
-				pv && pv->vm ? text_shown(pv->vm->name, name,
-							  sizeof(name))
-					     : "(idle)",
-				cap, cur, hwm, grp, since,
-				over ? "  OVER CAP" : "");
-			/* A read that failed on a PF that answered. */
-			if (st == READBACK_ERROR &&
-			    !readback_pf_unreachable(pf))
-				fprintf(out, "      unknown: %s\n", why);
-		}
-		status_groups_table(out, plan, pf);
-	}
-	for (size_t i = 0; i < plan->nothers; i++) {
-		const struct plan_other *po = &plan->others[i];
-		char name[1024];
-
-		if (po->connectx_pf)
-			fprintf(out,
-				"pf %s passed through whole to VM %s: "
-				"UNCAPPED (%s)\n",
-				po->pci,
-				text_shown(po->vm->name, name, sizeof(name)),
-				uncapped_pf_why);
+			"UNCAPPED", report_uncapped_pf_why);
 	}
 }
 
@@ -943,222 +630,4 @@ void report_vm_table(FILE *out, const struct vm_facts *vm, struct host *host)
 			fprintf(out, "  pci %s  other device (left alone)\n",
 				vm->pci[i]);
 	}
-}
-
-/* --- devlink ------------------------------------------------------------ */
-
-static json_object *json_str_or_null(const char *s)
-{
-	return s && s[0] ? json_object_new_string(s) : NULL;
-}
-
-static const char *agree_name(enum dlv_agree a)
-{
-	return a == DLV_AGREE	   ? "agrees"
-	       : a == DLV_DISAGREE ? "DISAGREES"
-				   : "-";
-}
-
-static json_object *devlink_vf_json(const struct dlv_vf *d)
-{
-	json_object *o = json_object_new_object();
-	char port[96];
-
-	snprintf(port, sizeof(port), "%s/%s/%u", d->port.bus, d->port.dev,
-		 d->port.index);
-	json_object_object_add(
-		o, "port", d->have_port ? json_object_new_string(port) : NULL);
-	json_object_object_add(o, "pfnum",
-			       d->have_port && d->port.have_pfnum
-				       ? json_object_new_int(d->port.pfnum)
-				       : NULL);
-	json_object_object_add(o, "vfnum",
-			       d->have_port && d->port.have_vfnum
-				       ? json_object_new_int(d->port.vfnum)
-				       : NULL);
-	json_object_object_add(o, "representor",
-			       d->have_port ? json_str_or_null(d->port.netdev)
-					    : NULL);
-	json_object_object_add(
-		o, "icm_consumption_bytes",
-		d->have_icm ? json_size(icm_pages_to_bytes(d->icm_pages))
-			    : NULL);
-	json_object_object_add(
-		o, "fw_cur_alloc_icm_bytes",
-		d->have_fw ? json_size(icm_pages_to_bytes(d->fw_pages)) : NULL);
-	json_object_object_add(
-		o, "agrees",
-		d->agree == DLV_UNKNOWN
-			? NULL
-			: json_object_new_boolean(d->agree == DLV_AGREE));
-	json_object_object_add(o, "reason", json_str_or_null(d->why));
-	return o;
-}
-
-void report_devlink_attach(json_object *pfs, const struct host *host,
-			   const struct devlink_view *view)
-{
-	for (size_t p = 0; p < host->npfs && p < view->npfs; p++) {
-		const struct dlv_pf *d = &view->pfs[p];
-		json_object *pf = json_object_array_get_idx(pfs, p);
-		json_object *o = json_object_new_object(), *vfs;
-		const char *why = !view->family ? view->why : d->why;
-
-		json_object_object_add(o, "available",
-				       json_object_new_boolean(!why[0]));
-		json_object_object_add(
-			o, "eswitch_mode",
-			d->have_mode
-				? json_object_new_string(
-					  devlink_eswitch_mode_name(d->mode))
-				: NULL);
-		json_object_object_add(o, "reason", json_str_or_null(why));
-		json_object_object_add(pf, "devlink", o);
-		if (!json_object_object_get_ex(pf, "vfs", &vfs))
-			continue;
-		for (size_t v = 0; v < d->nvfs; v++) {
-			json_object *vf = json_object_array_get_idx(vfs, v);
-
-			if (!vf)
-				continue;
-			if (why[0]) {
-				json_object *n = json_object_new_object();
-
-				json_object_object_add(
-					n, "icm_consumption_bytes", NULL);
-				json_object_object_add(
-					n, "reason",
-					json_object_new_string(why));
-				json_object_object_add(vf, "devlink", n);
-			} else {
-				json_object_object_add(
-					vf, "devlink",
-					devlink_vf_json(&d->vfs[v]));
-			}
-		}
-	}
-}
-
-json_object *report_devlink_json(const struct devlink_view *view)
-{
-	json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "channel", json_str_or_null(view->channel));
-	json_object_object_add(o, "available",
-			       json_object_new_boolean(view->family));
-	json_object_object_add(
-		o, "reason", view->family ? NULL : json_str_or_null(view->why));
-	json_object_object_add(o, "ports", json_object_new_int(view->ports));
-	json_object_object_add(o, "disagreements",
-			       json_object_new_int(view->disagree));
-	return o;
-}
-
-void report_devlink_table(FILE *out, const struct host *host,
-			  const struct devlink_view *view)
-{
-	if (!view->family) {
-		fprintf(out, "devlink (%s): not available: %s\n",
-			view->channel ? view->channel : "-", view->why);
-		return;
-	}
-	fprintf(out,
-		"devlink (%s): %u ports; icm_consumption (vnic reporter) vs "
-		"firmware cur_alloc_icm:\n",
-		view->channel, view->ports);
-	for (size_t p = 0; p < host->npfs && p < view->npfs; p++) {
-		const struct dlv_pf *d = &view->pfs[p];
-		const struct host_pf *pf = &host->pfs[p];
-
-		if (d->why[0]) {
-			fprintf(out, "  pf %s: not available: %s\n", pf->pci,
-				d->why);
-			continue;
-		}
-		fprintf(out, "  pf %s eswitch %s\n", pf->pci,
-			d->have_mode ? devlink_eswitch_mode_name(d->mode)
-				     : "unknown");
-		if (!d->nvfs)
-			continue;
-		fprintf(out, "    %-13s %-22s %-18s %-10s %-10s %s\n", "VF",
-			"PORT", "REPRESENTOR", "DEVLINK", "FIRMWARE", "CHECK");
-		for (size_t v = 0; v < d->nvfs; v++) {
-			const struct dlv_vf *dv = &d->vfs[v];
-			char port[96] = "-", icm[32] = "n/a", fw[32] = "-";
-
-			if (dv->have_port)
-				snprintf(port, sizeof(port), "%s/%s/%u",
-					 dv->port.bus, dv->port.dev,
-					 dv->port.index);
-			if (dv->have_icm)
-				size_format(icm_pages_to_bytes(dv->icm_pages),
-					    icm, sizeof(icm));
-			if (dv->have_fw)
-				size_format(icm_pages_to_bytes(dv->fw_pages),
-					    fw, sizeof(fw));
-			fprintf(out, "    %-13s %-22s %-18s %-10s %-10s %s\n",
-				pf->vfs[v].pci, port,
-				dv->have_port && dv->port.netdev[0]
-					? dv->port.netdev
-					: "-",
-				icm, fw,
-				dv->why[0] ? dv->why : agree_name(dv->agree));
-		}
-	}
-	if (view->disagree)
-		fprintf(out,
-			"devlink: %u VF(s) where icm_consumption and "
-			"cur_alloc_icm DISAGREE: the vhca_id mapping or the "
-			"firmware read is wrong; report it with "
-			"--trace-fw\n",
-			view->disagree);
-}
-
-size_t report_problems(const struct run_ctx *ctx, const char *cmd,
-		       const struct host *host, const struct plan *plan)
-{
-	size_t n = 0;
-	char why[600];
-
-	for (size_t p = 0; p < host->npfs; p++) {
-		const struct host_pf *pf = &host->pfs[p];
-
-		if (!readback_pf_unreachable(pf))
-			continue;
-		run_note(ctx,
-			 "%s: PF %s: firmware not reachable (%s): its %zu VF%s "
-			 "shown as unknown",
-			 cmd, pf->pci, pf->unreachable_why, pf->nvfs,
-			 pf->nvfs == 1 ? "" : "s");
-		n++;
-	}
-	for (size_t i = 0; i < plan->nvfs; i++) {
-		const struct plan_vf *pv = &plan->vfs[i];
-
-		if (readback_pf_unreachable(pv->pf) ||
-		    readback_vf(plan, pv, why, sizeof(why)) != READBACK_ERROR)
-			continue;
-		run_note(ctx, "%s: %s", cmd, why);
-		n++;
-	}
-	/* The rest (a journal VM's device gone): as apply words them. */
-	for (size_t i = 0; i < plan->nproblems; i++) {
-		bool told = false;
-
-		/* An unreachable PF's own line above says it for its VFs. */
-		for (size_t p = 0; p < host->npfs && !told; p++)
-			told = readback_pf_unreachable(&host->pfs[p]) &&
-			       readback_names(plan->problems[i],
-					      host->pfs[p].pci);
-		for (size_t v = 0; v < plan->nvfs && !told; v++)
-			told = readback_vf(plan, &plan->vfs[v], why,
-					   sizeof(why)) == READBACK_ERROR &&
-			       readback_names(plan->problems[i],
-					      plan->vfs[v].vf->pci);
-		if (told)
-			continue;
-		run_note(ctx, "%s: %s", cmd, plan->problems[i]);
-		n++;
-	}
-	return n;
 }

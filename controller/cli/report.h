@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* Tables for people and JSON for machines, of plans, splits and VMs. */
+/*
+ * Tables for people and JSON for machines, of plans, splits and VMs
+ * (report.c); status's PF and VF rows (report_status.c); devlink's view
+ * (report_devlink.c); a partial result's problems (report_problems.c).
+ */
 #ifndef ICMQUOTA_REPORT_H
 #define ICMQUOTA_REPORT_H
 
@@ -18,6 +22,14 @@
 /* "class gpu-8x (policy.yaml:9:22)" */
 void report_rule(const struct policy *policy, const struct policy_decision *d,
 		 char *buf, size_t len);
+
+/*
+ * A cap below the policy's by host.admission: scale, for the RULE column:
+ * "scaled from 4.0GiB (host.admission: scale)", with ", raised from
+ * 2.4GiB (room in the split)" when apply raised it this run; "" when the
+ * cap is the policy's.
+ */
+void report_scale_note(const struct plan_vf *pv, char *buf, size_t len);
 
 json_object *report_split_json(const struct split *split);
 void report_split_table(FILE *out, const struct split *split);
@@ -39,6 +51,8 @@ void report_plan_table(FILE *out, const struct policy *policy,
 
 /* status: PFs with their VFs' read-back, the journal's VM per VF. */
 /* state: the journal, for since when each high-water mark counts. */
+/* Why a whole ConnectX PF passed through is UNCAPPED, and what to do. */
+extern const char report_uncapped_pf_why[];
 /*
  * Whole ConnectX PFs passed through (plan->others): UNCAPPED rows, [] or
  * nothing printed when there are none; only_scope: the plan's VM only.
@@ -81,6 +95,18 @@ void report_devlink_table(FILE *out, const struct host *host,
  */
 size_t report_problems(const struct run_ctx *ctx, const char *cmd,
 		       const struct host *host, const struct plan *plan);
+
+/*
+ * Caps in force (status, metrics) or after a run (apply, plan) that leave
+ * the split below 0: one line on ctx->log, "CMD: the host is
+ * overcommitted by X (the split's terms); lower ...". Under
+ * host.admission: warn the overcommit is accepted: the line says
+ * "warning:" and 0 is returned; otherwise 1, a problem (exit 3). 0 and
+ * nothing said when the split fits.
+ */
+size_t report_overcommit_host(const struct run_ctx *ctx, const char *cmd,
+			      const struct policy *policy,
+			      const struct split *split);
 
 /* vm inspect: facts and which PCI devices are ConnectX VFs here. */
 json_object *report_vm_json(const struct vm_facts *vm, struct host *host);

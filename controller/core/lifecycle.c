@@ -72,23 +72,39 @@ static int idle_held_for_split(struct session *s, struct plan *plan,
 	return plan_read_idle_held(&s->host, plan, err);
 }
 
+/*
+ * The split as every path computes it (apply, a VM start, a reconcile):
+ * the VFs this run writes charged at what they will hold, what idle VFs
+ * hold read (debugfs, else the firmware), and the other VMs' vHCA
+ * groups read. A VF read back already is not asked again.
+ */
+static int split_inputs(struct session *s, struct plan *plan,
+			struct iq_err *err)
+{
+	int rc = idle_held_for_split(s, plan, err);
+
+	if (rc == IQ_OK)
+		rc = plan_read_groups_held(plan, err);
+	return rc;
+}
+
 static int vm_program(struct session *s, const struct vm_facts *vm,
 		      const char *origin, bool admit,
 		      struct lifecycle_result *r, struct iq_err *err)
 {
 	struct state_vm *svm = state_find_vm(&s->state, vm->name);
 	/* A reconcile keeps what admission decided when the VM started. */
-	bool kept_scaled = !admit && svm && svm->scaled;
-	uint64_t kept_scaled_to =
-		kept_scaled && svm ? svm->scaled_cap_bytes : 0;
+	struct state_scaling kept = {0};
 	const struct vm_facts *self;
 	struct vm_facts scope;
 	int rc;
 
 	memset(r, 0, sizeof(*r));
+	if (!admit && svm)
+		kept = svm->scale;
 	/* A fresh start is admitted afresh: its old scaling does not hold. */
 	if (admit && svm)
-		svm->scaled = false;
+		svm->scale.scaled = false;
 	rc = running_set(&s->state, vm->name, vm, 1, r, err);
 	if (rc)
 		return rc;
@@ -112,10 +128,8 @@ static int vm_program(struct session *s, const struct vm_facts *vm,
 		return rc;
 	plan_mark_will_write(&r->plan);
 	r->unsupported_vfs = count_unsupported(&r->plan);
-	if (admit)
-		rc = idle_held_for_split(s, &r->plan, err);
-	if (rc == IQ_OK && admit)
-		rc = plan_read_groups_held(&r->plan, err);
+	/* A reconcile's split is apply's too (the daemon reports it). */
+	rc = split_inputs(s, &r->plan, err);
 	if (rc)
 		return rc;
 	if (admit) {
@@ -137,8 +151,14 @@ static int vm_program(struct session *s, const struct vm_facts *vm,
 	if (rc)
 		return rc;
 	svm = state_find_vm(&s->state, vm->name);
-	svm->scaled = kept_scaled || r->adm.scaled;
-	svm->scaled_cap_bytes = kept_scaled ? kept_scaled_to : r->adm.scaled_to;
+	if (kept.scaled) {
+		svm->scale = kept;
+	} else if (r->adm.scaled) {
+		svm->scale.scaled = true;
+		svm->scale.cap_bytes = r->adm.scaled_to;
+		svm->scale.from_bytes = r->adm.scaled_from;
+		svm->scale.short_bytes = r->adm.scaled_short;
+	}
 	s->state.released_hugepages += r->adm.released_hugepages;
 	rc = plan_record(&r->plan, &s->policy, &s->state, err);
 	if (rc == IQ_OK)
@@ -261,12 +281,13 @@ static bool listed(const struct vm_facts *vms, size_t nvms, const char *name)
  * runs as far as anyone knows, and keeps its caps and journal entry.
  */
 static bool kept_unconfirmed(unsigned sources, const struct vm_facts *vm,
-			     const struct vm_facts *vms, size_t nvms)
+			     struct vm_list *list)
 {
-	if (!covered(sources, vm) || listed(vms, nvms, vm->name))
+	if (!covered(sources, vm) || listed(list->vms, list->n, vm->name))
 		return false;
+	/* The source's own answers first: each socket asked once a run. */
 	return strcmp(vm->origin, VM_ORIGIN_CH) == 0 &&
-	       !vm_ch_confirmed_gone(vm->source);
+	       !vm_ch_confirmed_gone(list, vm->source);
 }
 
 static bool covered(unsigned sources, const struct vm_facts *vm)
@@ -365,11 +386,14 @@ static int drop_unlisted(struct state *state, const struct vm_facts *vms,
 	return IQ_OK;
 }
 
-int lifecycle_apply(struct session *s, const struct vm_facts *vms, size_t nvms,
+int lifecycle_apply(struct session *s, struct vm_list *listed_vms,
 		    unsigned sources, enum lifecycle_mode mode,
 		    struct lifecycle_result *r, struct iq_err *err)
 {
-	size_t n = 0;
+	struct vm_list none = {0};
+	struct vm_list *list = listed_vms ? listed_vms : &none;
+	const struct vm_facts *vms = list->vms;
+	size_t nvms = list->n, n = 0;
 	int rc;
 
 	memset(r, 0, sizeof(*r));
@@ -384,7 +408,7 @@ int lifecycle_apply(struct session *s, const struct vm_facts *vms, size_t nvms,
 
 		if (!covered(sources, f)) {
 			r->running[n++] = *f;
-		} else if (kept_unconfirmed(sources, f, vms, nvms)) {
+		} else if (kept_unconfirmed(sources, f, list)) {
 			r->running[n++] = *f;
 			if (!r->kept++)
 				snprintf(r->kept_first, sizeof(r->kept_first),
@@ -394,17 +418,24 @@ int lifecycle_apply(struct session *s, const struct vm_facts *vms, size_t nvms,
 	for (size_t i = 0; i < nvms; i++)
 		r->running[n++] = vms[i];
 	r->nrunning = n;
+	vm_list_free(&none); /* answers only: no source, no VM of it */
 	/* One stale fact or unreachable PF must not stop the other caps. */
 	rc = plan_build_all(&s->host, &s->policy, &s->state, r->running,
 			    r->nrunning, &r->plan, err);
 	if (rc == IQ_OK)
 		rc = plan_read_back(&s->host, &r->plan, err);
-	if (rc == IQ_OK) {
-		if (mode != LIFECYCLE_SHOW)
-			plan_mark_will_write(&r->plan);
+	if (rc == IQ_OK && mode != LIFECYCLE_SHOW)
+		plan_mark_will_write(&r->plan);
+	if (rc == IQ_OK)
+		rc = split_inputs(s, &r->plan, err);
+	if (rc == IQ_OK)
 		split_compute(&s->host, &s->policy, &r->plan, r->running,
 			      r->nrunning, &r->split);
-	}
+	/* Room again: scaled caps rise back (plan shows what apply does). */
+	if (rc == IQ_OK && mode != LIFECYCLE_SHOW)
+		rc = rescale_raise(&s->host, &s->policy, &s->state, &r->plan,
+				   r->running, r->nrunning, &r->split,
+				   &r->rescale, err);
 	if (rc || mode != LIFECYCLE_APPLY)
 		return rc;
 	rc = plan_execute(&s->host, &r->plan, err);
@@ -430,11 +461,12 @@ int lifecycle_apply(struct session *s, const struct vm_facts *vms, size_t nvms,
 		rc = state_put_vm(&s->state, &vms[j], kept.origin, err);
 		svm = state_find_vm(&s->state, vms[j].name);
 		svm->started = kept.started;
-		svm->scaled = kept.scaled;
-		svm->scaled_cap_bytes = kept.scaled_cap_bytes;
+		svm->scale = kept.scale;
 	}
-	if (rc == IQ_OK)
+	if (rc == IQ_OK) {
+		rescale_record(&r->rescale, &r->plan, &s->state);
 		rc = session_save_state(s, err);
+	}
 	return rc;
 }
 
@@ -456,11 +488,13 @@ int lifecycle_reconcile_pf(struct session *s, const char *pf_pci,
 	rc = plan_read_back(&s->host, &r->plan, err);
 	if (rc == IQ_OK) {
 		plan_mark_will_write(&r->plan);
+		rc = split_inputs(s, &r->plan, err);
+	}
+	if (rc == IQ_OK) {
 		split_compute(&s->host, &s->policy, &r->plan, r->running,
 			      r->nrunning, &r->split);
-	}
-	if (rc == IQ_OK)
 		rc = plan_execute(&s->host, &r->plan, err);
+	}
 	if (rc == IQ_OK)
 		rc = plan_record(&r->plan, &s->policy, &s->state, err);
 	if (rc == IQ_OK)
@@ -470,6 +504,7 @@ int lifecycle_reconcile_pf(struct session *s, const char *pf_pci,
 
 void lifecycle_result_free(struct lifecycle_result *r)
 {
+	rescale_free(&r->rescale);
 	plan_free(&r->plan);
 	free(r->running);
 	memset(r, 0, sizeof(*r));

@@ -9,7 +9,9 @@
 
 #include <stdbool.h>
 
+#include "controller/core/admission.h"
 #include "controller/core/plan.h"
+#include "controller/core/rescale.h"
 #include "controller/core/session.h"
 #include "controller/sources/vm_list.h"
 #include "controller/core/split.h"
@@ -20,6 +22,8 @@ struct lifecycle_result {
 	struct plan plan;
 	struct split split;
 	struct admission adm;
+	/* apply, plan: scaled caps raised back as room allows (rescale.h) */
+	struct rescale rescale;
 	unsigned unsupported_vfs; /* VFs of the VM on PFs without ICM ctrl */
 	size_t mismatches;	  /* verify: journalled caps that differ */
 	/* verify: the VM's VFs the journal holds no cap for (nothing capped
@@ -93,16 +97,19 @@ enum lifecycle_mode {
 
 /*
  * Every VF to its desired cap. The running VMs: vms (what the sources
- * listed) plus the journal's VMs of every VMM the sources did not cover
- * (sources 0: the journal's VMs only); the journal follows. mode says
+ * listed; NULL: none) plus the journal's VMs of every VMM the sources did
+ * not cover (sources 0: the journal's VMs only); the journal follows. A
+ * journal VM of a covered VMM that vms does not list is asked about
+ * (vm_ch_confirmed_gone) unless vms holds its socket's answer already,
+ * which is recorded there otherwise. mode says
  * whether anything is written. What cannot be done (a journal VM's VF
  * gone, a PF out of reach, a failed read or write) is listed in
  * r->plan.problems while everything else is capped; the caller reports
  * them and exits non-zero.
  */
-int lifecycle_apply(struct session *s, const struct vm_facts *vms, size_t nvms,
-		    unsigned sources, enum lifecycle_mode mode,
-		    struct lifecycle_result *r, struct iq_err *err);
+int lifecycle_apply(struct session *s, struct vm_list *vms, unsigned sources,
+		    enum lifecycle_mode mode, struct lifecycle_result *r,
+		    struct iq_err *err);
 
 /*
  * The VFs of one PF (pf_pci) to their desired caps, the journal's VMs

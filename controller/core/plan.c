@@ -160,7 +160,7 @@ static const struct state_vf *journal_cap(const struct state *state,
 	if (!state || !pv->vm)
 		return NULL;
 	svm = state_find_vm(journal, pv->vm->name);
-	if (!svm || !svm->scaled)
+	if (!svm || !svm->scale.scaled)
 		return NULL;
 	svf = state_find_vf(journal, pv->vf->pci);
 	return svf && strcmp(svf->vm, pv->vm->name) == 0 ? svf : NULL;
@@ -373,8 +373,10 @@ static int build(struct host *host, const struct policy *policy,
 		policy_vf_cap(policy, vm_policy_view(pv->vm, &view),
 			      pv->pf->pci, &pv->decision);
 		pv->desired_bytes = pv->decision.cap_bytes;
-		if (kept && kept->cap_bytes < pv->desired_bytes)
+		if (kept && kept->cap_bytes < pv->desired_bytes) {
 			pv->desired_bytes = kept->cap_bytes;
+			pv->scaled = true;
+		}
 		pv->in_scope = !scope || in_scope(scope, pv);
 		if (state) {
 			const struct state_vf *jrec = state_find_vf(
@@ -492,6 +494,16 @@ static void learn_rounding(struct host_pf *pf, const struct plan_vf *pv)
 		pf->icm_rounding_pages = p;
 }
 
+/* Does the read-back differ from what the plan wants: one write. */
+static void mark_write(struct plan *plan, struct plan_vf *pv)
+{
+	pv->write = !icm_cap_matches(pv->actual.max_alloc_icm_th,
+				     icm_bytes_to_pages(pv->desired_bytes),
+				     pv->pf->icm_rounding_pages) ||
+		    pv->actual.vhca_group_id != pv->desired_group;
+	plan->nwrites += pv->write;
+}
+
 static int read_back(struct plan *plan, struct iq_err *err)
 {
 	plan->nwrites = 0;
@@ -568,19 +580,19 @@ static int read_back(struct plan *plan, struct iq_err *err)
 		learn_rounding(pv->pf, pv);
 	}
 	/* Every pair learnt first: one PF's rounding holds for all its VFs. */
-	for (size_t i = 0; i < plan->nvfs; i++) {
-		struct plan_vf *pv = &plan->vfs[i];
-
-		if (!pv->have_actual)
-			continue;
-		pv->write =
-			!icm_cap_matches(pv->actual.max_alloc_icm_th,
-					 icm_bytes_to_pages(pv->desired_bytes),
-					 pv->pf->icm_rounding_pages) ||
-			pv->actual.vhca_group_id != pv->desired_group;
-		plan->nwrites += pv->write;
-	}
+	for (size_t i = 0; i < plan->nvfs; i++)
+		if (plan->vfs[i].have_actual)
+			mark_write(plan, &plan->vfs[i]);
 	return IQ_OK;
+}
+
+void plan_set_desired(struct plan *plan, struct plan_vf *pv, uint64_t bytes)
+{
+	pv->desired_bytes = bytes;
+	if (!pv->have_actual || pv->written)
+		return;
+	plan->nwrites -= pv->write;
+	mark_write(plan, pv);
 }
 
 int plan_read_back(struct host *host, struct plan *plan, struct iq_err *err)

@@ -27,7 +27,13 @@ struct plan_vf {
 	const struct vm_facts *vm;	 /* NULL: idle */
 	struct policy_decision decision; /* what the policy says */
 	uint64_t desired_bytes;		 /* after admission (scale) */
-	bool in_scope;			 /* read back and written */
+	/* desired_bytes is below the policy's cap because host.admission:
+	 * scale lowered it (at this start, or the journal's since then);
+	 * raised_from: the cap apply raised it from this run (rescale.h),
+	 * 0 when it did not. */
+	bool scaled;
+	uint64_t raised_from;
+	bool in_scope; /* read back and written */
 	bool have_actual;
 	struct prm_vhca_icm_ctrl actual; /* read-back (then as written) */
 	uint32_t read_cap_pages;	 /* max_alloc_icm_th as read back,
@@ -163,6 +169,11 @@ int plan_read_back(struct host *host, struct plan *plan, struct iq_err *err);
  * VHCA_GROUP_ICM_CTRL each), then one VHCA_ICM_CTRL per VF.
  */
 int plan_execute(struct host *host, struct plan *plan, struct iq_err *err);
+/*
+ * A new desired cap for a VF after read-back (rescale): whether it needs
+ * a write, and plan->nwrites, follow.
+ */
+void plan_set_desired(struct plan *plan, struct plan_vf *pv, uint64_t bytes);
 /* Journal the in-scope VFs (what was programmed, for which VM, why). */
 int plan_record(const struct plan *plan, const struct policy *policy,
 		struct state *state, struct iq_err *err);

@@ -1,15 +1,11 @@
 // SPDX-License-Identifier: MIT
 #include "controller/core/split.h"
 
-#include <errno.h>
 #include <stdarg.h>
-#include <inttypes.h>
-#include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "lib/file.h"
 #include "lib/size.h"
 
 static uint64_t pf_own_fw_bytes(const struct host_pf *pf)
@@ -70,11 +66,34 @@ static void count_unreachable(const struct host *host, const struct plan *plan,
 	}
 }
 
+bool split_total_icm_known(const struct host_pf *pf)
+{
+	return pf->probed && pf->total_icm_bytes &&
+	       pf->total_icm_bytes != IQ_UNLIMITED;
+}
+
+/* A running VM's VF on a PF without VHCA_ICM_CTRL: UNCAPPED. */
+static void count_uncapped(const struct plan_vf *pv, uint64_t charge,
+			   struct split *split)
+{
+	split->uncapped_vf_bytes = sat_add(split->uncapped_vf_bytes, charge);
+	split->uncapped_vfs_at_memtotal += !split_total_icm_known(pv->pf);
+	if (split->uncapped_vfs++)
+		return;
+	snprintf(split->uncapped_vf, sizeof(split->uncapped_vf), "%s",
+		 pv->vf->pci);
+	snprintf(split->uncapped_vf_pf, sizeof(split->uncapped_vf_pf), "%s",
+		 pv->pf->pci);
+	snprintf(split->uncapped_vf_vm, sizeof(split->uncapped_vf_vm), "%s",
+		 pv->vm->name);
+}
+
 void split_compute(const struct host *host, const struct policy *policy,
 		   const struct plan *plan, const struct vm_facts *vms,
 		   size_t nvms, struct split *split)
 {
 	uint64_t charge;
+	bool uncapped;
 
 	memset(split, 0, sizeof(*split));
 	split->mem_total = host->mem.mem_total;
@@ -86,10 +105,10 @@ void split_compute(const struct host *host, const struct policy *policy,
 		if (!pv->vm)
 			continue;
 		/* A VF its PF cannot cap runs unlimited, whatever was asked. */
+		uncapped = pv->pf->probed && !pv->pf->supported &&
+			   !pv->pf->unreachable;
 		split->unlimited_caps +=
-			pv->desired_bytes == IQ_UNLIMITED ||
-			(pv->pf->probed && !pv->pf->supported &&
-			 !pv->pf->unreachable);
+			pv->desired_bytes == IQ_UNLIMITED || uncapped;
 		/* Not read back: what the policy asks, assumed, said so. */
 		split->vf_caps_assumed_vfs += pf_silent(pv->pf);
 		/* A group's VFs are charged once, below, for the group. */
@@ -97,6 +116,13 @@ void split_compute(const struct host *host, const struct policy *policy,
 			continue;
 		charge = plan_vf_cap_charge(pv, split->mem_total);
 		split->vf_caps = sat_add(split->vf_caps, charge);
+		if (uncapped)
+			count_uncapped(pv, charge, split);
+		else if (pv->desired_bytes == IQ_UNLIMITED) {
+			split->unlimited_asked++;
+			split->unlimited_asked_at_memtotal +=
+				!split_total_icm_known(pv->pf);
+		}
 		if (pf_silent(pv->pf))
 			split->vf_caps_assumed =
 				sat_add(split->vf_caps_assumed, charge);
@@ -188,23 +214,121 @@ void split_pf_term(const struct split *split, char *buf, size_t len)
 		snprintf(buf, len, "%s", known);
 }
 
-void split_caps_term(const struct split *split, char *buf, size_t len)
+void split_uncapped_charge(const struct split *split, char *buf, size_t len)
 {
-	char caps[32], assumed[32];
+	char each[32];
+	unsigned n = split->uncapped_vfs;
 
-	size_format(split->vf_caps, caps, sizeof(caps));
-	if (!split->vf_caps_assumed_vfs) {
-		snprintf(buf, len, "%s", caps);
+	if (!n) {
+		snprintf(buf, len, "%s", "");
 		return;
 	}
-	size_format(split->vf_caps_assumed, assumed, sizeof(assumed));
+	if (split->uncapped_vfs_at_memtotal == n) {
+		size_format(split->mem_total, each, sizeof(each));
+		snprintf(buf, len, "MemTotal %s%s, as %s total ICM is unknown",
+			 each, n == 1 ? "" : " each",
+			 n == 1 ? "that PF's" : "their PFs'");
+	} else if (!split->uncapped_vfs_at_memtotal && n == 1) {
+		size_format(split->uncapped_vf_bytes, each, sizeof(each));
+		snprintf(buf, len, "its PF's total ICM %s", each);
+	} else {
+		snprintf(buf, len, "%s total ICM (MemTotal where unknown)",
+			 n == 1 ? "its PF's" : "their PFs'");
+	}
+}
+
+void split_uncapped_advice(const struct split *split, char *buf, size_t len)
+{
+	char charge[160];
+
+	if (!split->uncapped_vfs) {
+		snprintf(buf, len, "%s", "");
+		return;
+	}
+	split_uncapped_charge(split, charge, sizeof(charge));
 	snprintf(buf, len,
-		 "%s (%s of it ASSUMED: %u VF%s on %s%s, which did not answer, "
-		 "counted at the policy's cap, not read back)",
-		 caps, assumed, split->vf_caps_assumed_vfs,
-		 split->vf_caps_assumed_vfs == 1 ? "" : "s",
-		 split->unreachable_pfs > 1 ? "PFs like " : "PF ",
-		 split->unreachable_pf);
+		 "VM %s's VF %s runs UNCAPPED (the firmware of PF %s lacks "
+		 "VHCA_ICM_CTRL) and, whatever vf_cap says, is charged %s: "
+		 "stop that VM, or update that PF's firmware%s",
+		 split->uncapped_vf_vm, split->uncapped_vf,
+		 split->uncapped_vf_pf, charge,
+		 split->uncapped_vfs > 1 ? " (and the others' without it)"
+					 : "");
+}
+
+/* ", 1 unlimited, charged its PF's total ICM" for the caps term. */
+static void unlimited_words(const struct split *split, char *buf, size_t len)
+{
+	unsigned n = split->unlimited_asked, at_mem;
+
+	at_mem = split->unlimited_asked_at_memtotal;
+	if (!n)
+		snprintf(buf, len, "%s", "");
+	else
+		snprintf(buf, len, "%u unlimited, charged %s", n,
+			 at_mem == n ? "MemTotal (total ICM unknown)"
+			 : at_mem    ? "their PF's total ICM (MemTotal where "
+				       "unknown)"
+				     : "their PF's total ICM");
+}
+
+/* Append to buf (what is there ends at *used), as far as it goes. */
+static void append(char *buf, size_t len, size_t *used, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void append(char *buf, size_t len, size_t *used, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (*used >= len)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *used, len - *used, fmt, ap);
+	va_end(ap);
+	*used = n < 0 ? len : *used + (size_t)n;
+}
+
+void split_caps_term(const struct split *split, char *buf, size_t len)
+{
+	char caps[32], part[32], uncapped[32], charge[160], unlimited[96];
+	unsigned n = split->uncapped_vfs;
+	size_t used = 0;
+
+	size_format(split->vf_caps, caps, sizeof(caps));
+	unlimited_words(split, unlimited, sizeof(unlimited));
+	append(buf, len, &used, "%s", caps);
+	if (n) {
+		/* The capped part beside the uncapped: 8GiB next to 2TiB
+		 * would vanish in one rounded sum. */
+		size_format(split->vf_caps - split->uncapped_vf_bytes, part,
+			    sizeof(part));
+		size_format(split->uncapped_vf_bytes, uncapped,
+			    sizeof(uncapped));
+		split_uncapped_charge(split, charge, sizeof(charge));
+		if (split->vf_caps > split->uncapped_vf_bytes)
+			append(buf, len, &used, " (%s capped%s%s + %s", part,
+			       unlimited[0] ? ", " : "", unlimited, uncapped);
+		else
+			append(buf, len, &used, " (all of it");
+		append(buf, len, &used,
+		       " for %u VF%s that run%s UNCAPPED: %s%s of VM %s on PF "
+		       "%s, whose firmware lacks VHCA_ICM_CTRL, charged %s)",
+		       n, n == 1 ? "" : "s", n == 1 ? "s" : "",
+		       n == 1 ? "" : "the first ", split->uncapped_vf,
+		       split->uncapped_vf_vm, split->uncapped_vf_pf, charge);
+	} else if (unlimited[0]) {
+		append(buf, len, &used, " (%s)", unlimited);
+	}
+	if (!split->vf_caps_assumed_vfs)
+		return;
+	size_format(split->vf_caps_assumed, part, sizeof(part));
+	append(buf, len, &used,
+	       " (%s of it ASSUMED: %u VF%s on %s%s, which did not answer, "
+	       "counted at the policy's cap, not read back)",
+	       part, split->vf_caps_assumed_vfs,
+	       split->vf_caps_assumed_vfs == 1 ? "" : "s",
+	       split->unreachable_pfs > 1 ? "PFs like " : "PF ",
+	       split->unreachable_pf);
 }
 
 void split_unreachable_advice(const struct split *split, char *buf, size_t len)
@@ -244,9 +368,8 @@ void split_idle_term(const struct split *split, char *buf, size_t len)
 
 void split_describe(const struct split *split, char *buf, size_t len)
 {
-	char total[32], reserve[32], caps[256], pf[256], nonhuge[32], pools[32],
-		surplus[32], headroom[32], unlimited[64] = "", idle[384],
-					   pfs[224] = "";
+	char total[32], reserve[32], caps[768], pf[256], nonhuge[32], pools[32],
+		surplus[32], headroom[32], idle[384], pfs[224] = "";
 
 	size_format(split->mem_total, total, sizeof(total));
 	size_format(split->reserve, reserve, sizeof(reserve));
@@ -257,10 +380,6 @@ void split_describe(const struct split *split, char *buf, size_t len)
 	size_format(split->hugepage_surplus, surplus, sizeof(surplus));
 	size_format_signed(split->headroom, headroom, sizeof(headroom));
 	split_idle_term(split, idle, sizeof(idle));
-	if (split->unlimited_caps)
-		snprintf(unlimited, sizeof(unlimited),
-			 " (%u unlimited, counted at total ICM)",
-			 split->unlimited_caps);
 	if (split->uncapped_pfs)
 		snprintf(pfs, sizeof(pfs),
 			 " - UNKNOWN for %u whole PF%s passed through (%s)",
@@ -268,32 +387,15 @@ void split_describe(const struct split *split, char *buf, size_t len)
 			 split->uncapped_pfs == 1 ? "" : "s",
 			 split->uncapped_pf_why);
 	snprintf(buf, len,
-		 "MemTotal %s - reserve %s - VF caps %s%s - PF firmware %s - "
+		 "MemTotal %s - reserve %s - VF caps %s - PF firmware %s - "
 		 "idle VFs' firmware pages %s%s - non-hugepage VM memory %s - "
 		 "huge page pools %s - huge page surplus %s = headroom %s",
-		 total, reserve, caps, unlimited, pf, idle, pfs, nonhuge, pools,
-		 surplus, headroom);
-}
-
-/* Add one sentence to the admission's one line ("; " between). */
-static void adm_say(struct admission *adm, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void adm_say(struct admission *adm, const char *fmt, ...)
-{
-	size_t used = strlen(adm->message);
-	va_list ap;
-
-	if (used && used + 2 < sizeof(adm->message)) {
-		memcpy(adm->message + used, "; ", 3);
-		used += 2;
-	}
-	va_start(ap, fmt);
-	vsnprintf(adm->message + used, sizeof(adm->message) - used, fmt, ap);
-	va_end(ap);
+		 total, reserve, caps, pf, idle, pfs, nonhuge, pools, surplus,
+		 headroom);
 }
 
 /* The shortfall of a split that does not fit, for people. */
-static void shortfall_text(const struct split *split, char *buf, size_t len)
+void split_shortfall_text(const struct split *split, char *buf, size_t len)
 {
 	/* headroom is clamped for huge figures: the shortfall is exact. */
 	uint64_t shortfall = split->committed > split->mem_total
@@ -306,441 +408,21 @@ static void shortfall_text(const struct split *split, char *buf, size_t len)
 		size_format(shortfall, buf, len);
 }
 
-/*
- * Plan a release of free huge pages covering shortfall, on host->mem's
- * pools: never reserved pages, never what the starting VM will need from
- * the free ones, never below what the running VMs' demand needs of the
- * pool or of a node set a VM is bound to (split_huge.spare: the kernel
- * may take the pages from any node). Largest pages first: fewest pages
- * for the most room. Nothing is written here.
- */
-static void plan_release(const struct host *host, const struct split *split,
-			 const struct vm_facts *vm, uint64_t shortfall,
-			 uint64_t release[8])
+bool split_overcommit_describe(const struct split *split, char *buf, size_t len)
 {
-	size_t order[8];
-	size_t n = host->mem.npools;
+	char over[32], terms[1536], uncapped[512];
 
-	for (size_t i = 0; i < n; i++) {
-		size_t j = i;
-
-		release[i] = 0;
-		while (j > 0 && host->mem.pools[order[j - 1]].page_bytes <
-					host->mem.pools[i].page_bytes) {
-			order[j] = order[j - 1];
-			j--;
-		}
-		order[j] = i;
-	}
-	for (size_t k = 0; k < n && shortfall; k++) {
-		const struct hugepage_pool *pool = &host->mem.pools[order[k]];
-		uint64_t usable =
-			pool->free > pool->resv ? pool->free - pool->resv : 0;
-		uint64_t free_bytes = usable * pool->page_bytes;
-		/* Each page size is the VM's own pool: keep what it needs
-		 * of this size. */
-		uint64_t keep = vm_huge_bytes_of_size(
-			vm, pool->page_bytes, host->mem.default_page_bytes);
-		uint64_t spare = free_bytes > keep ? free_bytes - keep : 0;
-		uint64_t pages, room = 0;
-
-		for (size_t h = 0; h < split->nhuge; h++)
-			if (split->huge[h].page_bytes == pool->page_bytes)
-				room = split->huge[h].spare;
-		if (spare / pool->page_bytes > room)
-			spare = room * pool->page_bytes;
-
-		pages = (shortfall + pool->page_bytes - 1) / pool->page_bytes;
-		if (pages * pool->page_bytes > spare)
-			pages = spare / pool->page_bytes;
-		release[order[k]] = pages;
-		shortfall = pages * pool->page_bytes >= shortfall
-				    ? 0
-				    : shortfall - pages * pool->page_bytes;
-	}
-}
-
-/* Write the planned pool sizes; the kernel releases only free pages. */
-static int release_hugepages(struct host *host, const uint64_t release[8],
-			     struct admission *adm, struct iq_err *err)
-{
-	for (size_t i = 0; i < host->mem.npools; i++) {
-		struct hugepage_pool *pool = &host->mem.pools[i];
-		char path[PATH_MAX], rel[128], value[32];
-		uint64_t now;
-		int rc;
-
-		if (!release[i])
-			continue;
-		snprintf(rel, sizeof(rel),
-			 "/sys/kernel/mm/hugepages/hugepages-%" PRIu64
-			 "kB/nr_hugepages",
-			 pool->page_bytes / 1024);
-		if (path_join(path, sizeof(path), host->root, rel))
-			return iq_fail(err, IQ_EENV, "%s: path too long", rel);
-		/* nr_hugepages counts surplus pages, but a write sets the
-		 * persistent pool (set_max_huge_pages). */
-		snprintf(value, sizeof(value), "%" PRIu64 "\n",
-			 pool->total - pool->surplus - release[i]);
-		rc = file_write_str(path, value, err);
-		if (rc == IQ_OK)
-			rc = file_read_u64(path, &now, err);
-		if (rc)
-			return iq_err_prefix(
-				err, "releasing %" PRIu64 " free huge pages",
-				release[i]);
-		/* What the kernel really let go, not what was asked. */
-		if (now < pool->total) {
-			adm->released_hugepages += pool->total - now;
-			pool->free -= pool->total - now;
-			pool->total = now;
-		}
-	}
-	return IQ_OK;
-}
-
-/* Lower this VM's caps toward min_vf_cap, proportionally, by shortfall. */
-static bool scale_caps(struct plan *plan, const struct vm_facts *vm,
-		       uint64_t min_cap, uint64_t mem_total, uint64_t shortfall,
-		       struct admission *adm)
-{
-	unsigned __int128 reducible = 0;
-
-	for (size_t i = 0; i < plan->nvfs; i++) {
-		struct plan_vf *pv = &plan->vfs[i];
-		uint64_t charge;
-
-		if (pv->vm != vm || !pv->pf->supported)
-			continue;
-		charge = plan_vf_cap_charge(pv, mem_total);
-		adm->scaled_from += charge;
-		if (charge > min_cap)
-			reducible += charge - min_cap;
-	}
-	if (reducible < shortfall)
-		return false;
-	for (size_t i = 0; i < plan->nvfs; i++) {
-		struct plan_vf *pv = &plan->vfs[i];
-		uint64_t charge, cut;
-
-		if (pv->vm != vm || !pv->pf->supported)
-			continue;
-		charge = plan_vf_cap_charge(pv, mem_total);
-		if (charge <= min_cap) {
-			adm->scaled_to += charge;
-			continue;
-		}
-		/* Round the cut up to whole pages so the sum covers it. */
-		cut = (uint64_t)(((unsigned __int128)(charge - min_cap) *
-					  shortfall +
-				  reducible - 1) /
-				 reducible);
-		cut = (cut + ICM_PAGE_BYTES - 1) / ICM_PAGE_BYTES *
-		      ICM_PAGE_BYTES;
-		pv->desired_bytes =
-			charge - cut < min_cap ? min_cap : charge - cut;
-		adm->scaled_to += pv->desired_bytes;
-	}
-	adm->scaled = true;
-	return true;
-}
-
-/*
- * The last try of scale: every VF cap of the VM above min_vf_cap at
- * min_vf_cap (proportional cuts may not do when a vm_cap group binds
- * first). adm->scaled_to is what they charge then.
- */
-static void floor_caps(struct plan *plan, const struct vm_facts *vm,
-		       uint64_t min_cap, uint64_t mem_total,
-		       struct admission *adm)
-{
-	adm->scaled_to = 0;
-	for (size_t i = 0; i < plan->nvfs; i++) {
-		struct plan_vf *pv = &plan->vfs[i];
-
-		if (pv->vm != vm || !pv->pf->supported)
-			continue;
-		if (pv->desired_bytes > min_cap)
-			pv->desired_bytes = min_cap;
-		adm->scaled_to += plan_vf_cap_charge(pv, mem_total);
-	}
-}
-
-/*
- * A whole ConnectX PF among the VM's devices: strict refuses (one line:
- * the VM, the PF, what to do), the other modes say it in adm->message.
- */
-static int admit_whole_pfs(const struct policy *policy, const struct plan *plan,
-			   const struct vm_facts *vm, unsigned *own,
-			   struct admission *adm, struct iq_err *err)
-{
-	*own = 0;
-	for (size_t i = 0; i < plan->nothers; i++) {
-		const struct plan_other *o = &plan->others[i];
-
-		if (o->vm != vm || !o->connectx_pf)
-			continue;
-		(*own)++;
-		if (policy->admission == POLICY_ADMIT_STRICT)
-			return iq_fail(
-				err, IQ_EREFUSED,
-				"VM %s not started: %s is a whole ConnectX PF "
-				"passed through, whose firmware pages "
-				"icmquota cannot cap from the host; pass one "
-				"of its VFs instead (echo N > "
-				"/sys/bus/pci/devices/%s/sriov_numvfs), or "
-				"set host.admission: warn to start it uncapped",
-				vm->name, o->pci, o->pci);
-		adm_say(adm,
-			"warning: VM %s: %s is a whole ConnectX PF passed "
-			"through: its firmware pages are UNCAPPED and not in "
-			"the split (host.admission: %s); pass one of its VFs "
-			"instead",
-			vm->name, o->pci,
-			policy->admission == POLICY_ADMIT_SCALE ? "scale"
-								: "warn");
-	}
-	return IQ_OK;
-}
-
-/*
- * The sizes of the VM's huge pages whose pool cannot serve the demand
- * (or cannot say): strict and scale refuse (one line: the VM, the size,
- * the figures, the fix), warn says so in adm->message.
- */
-static int admit_hugepages(const struct host *host, const struct policy *policy,
-			   const struct vm_facts *vm, const struct split *split,
-			   struct admission *adm, struct iq_err *err)
-{
-	const char *mode = policy->admission == POLICY_ADMIT_WARN    ? "warn"
-			   : policy->admission == POLICY_ADMIT_SCALE ? "scale"
-								     : "strict";
-
-	for (size_t k = 0; k < vm->nhuge && k < VM_HUGE_MAX; k++) {
-		uint64_t page = vm->huge[k].page_bytes
-					? vm->huge[k].page_bytes
-					: host->mem.default_page_bytes;
-		const struct split_huge *h = NULL;
-		char text[900], fix[300], size[32];
-		bool seen = false;
-
-		for (size_t j = 0; j < k && !seen; j++)
-			seen = (vm->huge[j].page_bytes
-					? vm->huge[j].page_bytes
-					: host->mem.default_page_bytes) == page;
-		for (size_t i = 0; !seen && i < split->nhuge; i++)
-			if (split->huge[i].page_bytes == page)
-				h = &split->huge[i];
-		if (seen || (h && !split_huge_fails(h) && !h->unknown))
-			continue;
-		size_format(page, size, sizeof(size));
-		if (!h) {
-			/* Past the table: a size of no pool here. */
-			snprintf(text, sizeof(text),
-				 "%s huge pages: no pool of that size here",
-				 size);
-			snprintf(fix, sizeof(fix),
-				 "back the VM with a size this host has");
-		} else {
-			split_huge_text(host, h, vm, text, sizeof(text));
-			split_huge_fix(h, fix, sizeof(fix));
-		}
-		if (policy->admission == POLICY_ADMIT_WARN) {
-			adm_say(adm,
-				"warning: VM %s admitted although %s its huge "
-				"pages can be served (host.admission: warn): "
-				"%s; QEMU may fail to start it or the guest "
-				"get "
-				"SIGBUS: %s",
-				vm->name,
-				h && !split_huge_fails(h)
-					? "it is UNKNOWN whether"
-					: "NOT all",
-				text, fix);
-			continue;
-		}
-		if (h && !split_huge_fails(h))
-			return iq_fail(
-				err, IQ_EREFUSED,
-				"VM %s not started: whether its huge "
-				"pages can be served is unknown: %s; %s, "
-				"or set host.admission: warn "
-				"(host.admission: %s)",
-				vm->name, text, fix, mode);
-		return iq_fail(err, IQ_EREFUSED,
-			       "VM %s not started: its huge pages cannot be "
-			       "served: %s; %s, or stop a VM using them "
-			       "(host.admission: %s)",
-			       vm->name, text, fix, mode);
-	}
-	return IQ_OK;
-}
-
-int split_admit(struct host *host, const struct policy *policy,
-		struct plan *plan, const struct vm_facts *vms, size_t nvms,
-		const struct vm_facts *vm, struct split *split,
-		struct admission *adm, struct iq_err *err)
-{
-	char terms[1024], shortfall_h[32], from[32], to[32], min[32],
-		advice[512];
-	uint64_t shortfall, *kept;
-	unsigned own_pfs;
-	int rc;
-
-	memset(adm, 0, sizeof(*adm));
-	rc = admit_whole_pfs(policy, plan, vm, &own_pfs, adm, err);
-	if (rc)
-		return rc;
-	split_compute(host, policy, plan, vms, nvms, split);
-	rc = admit_hugepages(host, policy, vm, split, adm, err);
-	if (rc)
-		return rc;
 	if (split->headroom >= 0) {
-		adm->admitted = true;
-		if (split->pf_fw_unknown) {
-			char pf[256];
-
-			split_pf_term(split, pf, sizeof(pf));
-			adm_say(adm,
-				"VM %s admitted, but the PF firmware pages "
-				"are not all known: %s; the headroom may be "
-				"overstated",
-				vm->name, pf);
-		}
-		if (split->idle_vf_unknown) {
-			char idle[384];
-
-			split_idle_term(split, idle, sizeof(idle));
-			adm_say(adm,
-				"VM %s admitted, but what idle VFs hold is not "
-				"all known: %s; the headroom may be overstated",
-				vm->name, idle);
-		}
-		if (split->unreachable_pfs) {
-			split_unreachable_advice(split, advice, sizeof(advice));
-			adm_say(adm,
-				"VM %s admitted, but %s; the headroom may be "
-				"wrong",
-				vm->name, advice);
-		}
-		/* Another VM's whole PF (this VM's is said above). */
-		if (split->uncapped_pfs > own_pfs)
-			adm_say(adm,
-				"VM %s admitted, but %u whole PF%s passed "
-				"through (%s) %s uncapped and not in the "
-				"split; the headroom may be overstated",
-				vm->name, split->uncapped_pfs,
-				split->uncapped_pfs == 1 ? "" : "s",
-				split->uncapped_pf_why,
-				split->uncapped_pfs == 1 ? "is" : "are");
-		return IQ_OK;
+		snprintf(buf, len, "%s", "");
+		return false;
 	}
-	if (policy->hugepages == POLICY_HUGEPAGES_MANAGE) {
-		uint64_t release[8], freed = 0;
-
-		/* Release only when that alone makes the VM fit: a refused
-		 * start leaves the host as it was. */
-		plan_release(host, split, vm, (uint64_t)-split->headroom,
-			     release);
-		for (size_t i = 0; i < host->mem.npools; i++)
-			freed += release[i] * host->mem.pools[i].page_bytes;
-		if (freed >= (uint64_t)-split->headroom) {
-			rc = release_hugepages(host, release, adm, err);
-			if (rc)
-				return rc;
-			split_compute(host, policy, plan, vms, nvms, split);
-		}
-		if (split->headroom >= 0) {
-			adm->admitted = true;
-			adm_say(adm,
-				"VM %s: released %" PRIu64
-				" free huge pages to make room (hugepages: "
-				"manage)",
-				vm->name, adm->released_hugepages);
-			return IQ_OK;
-		}
-	}
-	/* headroom is clamped for huge figures: the shortfall is exact. */
-	shortfall = split->committed > split->mem_total
-			    ? split->committed - split->mem_total
-			    : (uint64_t)-split->headroom;
-	shortfall_text(split, shortfall_h, sizeof(shortfall_h));
+	split_shortfall_text(split, over, sizeof(over));
 	split_describe(split, terms, sizeof(terms));
-	split_unreachable_advice(split, advice, sizeof(advice));
-	switch (policy->admission) {
-	case POLICY_ADMIT_WARN:
-		adm->admitted = true;
-		adm_say(adm,
-			"VM %s admitted although it does not fit by %s "
-			"(host.admission: warn): %s%s%s",
-			vm->name, shortfall_h, terms, advice[0] ? "; " : "",
-			advice);
-		return IQ_OK;
-	case POLICY_ADMIT_SCALE:
-		/* A refusal leaves the plan's caps as they were. */
-		kept = malloc((plan->nvfs ? plan->nvfs : 1) * sizeof(*kept));
-		if (!kept)
-			return iq_fail(err, IQ_EENV, "out of memory");
-		for (size_t i = 0; i < plan->nvfs; i++)
-			kept[i] = plan->vfs[i].desired_bytes;
-		/* With a vm_cap the group may bind before the VF caps do:
-		 * scaled VF caps must make it fit in the end. */
-		if (scale_caps(plan, vm, policy->min_vf_cap.bytes,
-			       split->mem_total, shortfall, adm) &&
-		    (split_compute(host, policy, plan, vms, nvms, split),
-		     split->headroom >= 0)) {
-			size_format(adm->scaled_from, from, sizeof(from));
-			size_format(adm->scaled_to, to, sizeof(to));
-			adm->admitted = true;
-			adm_say(adm,
-				"VM %s: VF caps scaled from %s to %s in all "
-				"to fit (host.admission: scale)",
-				vm->name, from, to);
-			free(kept);
-			return IQ_OK;
-		}
-		/* The floor is the last try, and what a refusal quotes:
-		 * the figures compared, not the caps before scaling. */
-		floor_caps(plan, vm, policy->min_vf_cap.bytes, split->mem_total,
-			   adm);
-		split_compute(host, policy, plan, vms, nvms, split);
-		if (split->headroom >= 0) {
-			adm->scaled = true;
-			adm->admitted = true;
-			size_format(adm->scaled_from, from, sizeof(from));
-			size_format(adm->scaled_to, to, sizeof(to));
-			adm_say(adm,
-				"VM %s: VF caps scaled from %s to %s in all "
-				"(min_vf_cap) to fit (host.admission: scale)",
-				vm->name, from, to);
-			free(kept);
-			return IQ_OK;
-		}
-		adm->scaled = false;
-		shortfall_text(split, shortfall_h, sizeof(shortfall_h));
-		split_describe(split, terms, sizeof(terms));
-		for (size_t i = 0; i < plan->nvfs; i++)
-			plan->vfs[i].desired_bytes = kept[i];
-		free(kept);
-		size_format(policy->min_vf_cap.bytes, min, sizeof(min));
-		/* A PF that did not answer is the first thing to fix: the
-		 * figures depend on it. */
-		return iq_fail(
-			err, IQ_EREFUSED,
-			"VM %s does not fit even with its VF caps at "
-			"min_vf_cap %s: short by %s (%s); %s%s"
-			"lower host.reserve or defaults.min_vf_cap, or stop "
-			"a VM",
-			vm->name, min, shortfall_h, terms, advice,
-			advice[0] ? "; else " : "");
-	case POLICY_ADMIT_STRICT:
-	default:
-		return iq_fail(
-			err, IQ_EREFUSED,
-			"VM %s does not fit: short by %s (%s); %s%slower its "
-			"vf_cap (policy vms/classes/defaults) or "
-			"host.reserve, or set host.admission: scale",
-			vm->name, shortfall_h, terms, advice,
-			advice[0] ? "; else " : "");
-	}
+	/* A VF no cap bounds is charged what no vf_cap lowers: first. */
+	split_uncapped_advice(split, uncapped, sizeof(uncapped));
+	snprintf(buf, len,
+		 "the host is overcommitted by %s (%s); %s%slower vf_cap "
+		 "(policy vms/classes/defaults) or host.reserve, or stop a VM",
+		 over, terms, uncapped, uncapped[0] ? "; else " : "");
+	return true;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The host/guest memory split and admission (architecture.md):
+ * The host/guest memory split (architecture.md; admission.h admits a VM
+ * by it):
  *
  *   committed = host.reserve + caps of the running VMs' VFs
  *             + the PFs' own firmware pages
@@ -88,6 +89,24 @@ struct split {
 	uint64_t reserve;
 	uint64_t vf_caps;	 /* unlimited caps count as total ICM */
 	unsigned unlimited_caps; /* how many VF caps were unlimited */
+	/* Of them, asked unlimited by the policy (not a PF without
+	 * VHCA_ICM_CTRL), and how many were charged MemTotal because their
+	 * PF's total ICM is unknown. */
+	unsigned unlimited_asked;
+	unsigned unlimited_asked_at_memtotal;
+	/*
+	 * Running VMs' VFs on a PF whose firmware lacks VHCA_ICM_CTRL: they
+	 * run UNCAPPED whatever the policy says, so each is in vf_caps at
+	 * its PF's total ICM, or MemTotal when that is unknown (no
+	 * NIC_CAP_REG): uncapped_vf_bytes in all, uncapped_vfs_at_memtotal
+	 * of them at MemTotal. The first one named (VF, its PF, its VM).
+	 */
+	unsigned uncapped_vfs;
+	unsigned uncapped_vfs_at_memtotal;
+	uint64_t uncapped_vf_bytes;
+	char uncapped_vf[PCI_ADDR_LEN];
+	char uncapped_vf_pf[PCI_ADDR_LEN];
+	char uncapped_vf_vm[256];
 	/*
 	 * Running VMs' VFs on a PF whose firmware did not answer
 	 * (host_pf.unreachable): their caps cannot be read back, so they
@@ -182,7 +201,12 @@ void split_pf_term(const struct split *split, char *buf, size_t len);
 /*
  * The VF caps' term: "33.0GiB", or with a PF that did not answer
  * "33.0GiB (32.0GiB of it ASSUMED: 2 VFs on PF 0000:0c:00.0, which did
- * not answer, counted at their policy cap)".
+ * not answer, counted at their policy cap)", or with VFs that run
+ * UNCAPPED "2.0TiB (8.0GiB capped + 2.0TiB for 1 VF that runs UNCAPPED:
+ * 0000:2a:00.1 of VM un on PF 0000:2a:00.0, whose firmware lacks
+ * VHCA_ICM_CTRL, charged MemTotal as that PF's total ICM is unknown)";
+ * unlimited caps the policy asked for are said too ("1 unlimited,
+ * charged its PF's total ICM").
  */
 void split_caps_term(const struct split *split, char *buf, size_t len);
 
@@ -199,35 +223,40 @@ void split_idle_term(const struct split *split, char *buf, size_t len);
 /* "MemTotal 2.0TiB - reserve 64.0GiB - VF caps 128.0GiB - ..." */
 void split_describe(const struct split *split, char *buf, size_t len);
 
-struct admission {
-	bool admitted;
-	bool scaled;		     /* caps of the VM were lowered */
-	uint64_t scaled_from;	     /* the VM's caps before, summed */
-	uint64_t scaled_to;	     /* after */
-	uint64_t released_hugepages; /* count, hugepages: manage */
-	char message[1536];	     /* one line: what was done, warnings */
-};
+/*
+ * An overcommitted host (headroom below 0), for the line apply, status,
+ * metrics and the daemon print: "the host is overcommitted by 32.5GiB
+ * (MemTotal ... = headroom -32.5GiB); lower vf_cap ..." (what makes room:
+ * split_uncapped_advice first, when a VF runs UNCAPPED). Returns false
+ * (buf "") when the split fits.
+ */
+bool split_overcommit_describe(const struct split *split, char *buf,
+			       size_t len);
 
 /*
- * Admit the VM starting (vm) per host.admission: strict refuses when the
- * headroom is negative; scale lowers this VM's caps in the plan toward
- * min_vf_cap (proportionally, never below; then all at min_vf_cap) and
- * refuses only when even that does not fit, quoting the split at
- * min_vf_cap; warn admits and says so. A whole ConnectX PF among the
- * VM's devices (plan->others) cannot be capped: strict refuses the VM,
- * scale and warn admit it with a warning in adm->message. A VM whose huge
- * pages its pool cannot serve (struct split_huge: short or unknown, in a
- * size the VM uses) is refused by strict and scale (lower caps do not
- * help), with one line naming the VM, the size, the demand, the pool,
- * its free pages, the surplus allowed and the fix; warn admits it and
- * says so. With hugepages: manage, free huge pages (never those the
- * running VMs' demand needs: split_huge.spare) may be released first (the
- * pool sizes under host->root are written). A refusal is IQ_EREFUSED
- * with the message naming the VM, the shortfall and the policy knob.
+ * The firmware said the PF's total ICM (NIC_CAP_REG): an unlimited cap,
+ * or a VF its PF cannot cap, is charged that (plan_vf_cap_charge), else
+ * MemTotal.
  */
-int split_admit(struct host *host, const struct policy *policy,
-		struct plan *plan, const struct vm_facts *vms, size_t nvms,
-		const struct vm_facts *vm, struct split *split,
-		struct admission *adm, struct iq_err *err);
+bool split_total_icm_known(const struct host_pf *pf);
+
+/*
+ * What a VF that runs UNCAPPED is charged, for people: "its PF's total
+ * ICM 64.0GiB" or "MemTotal 2.0TiB, as that PF's total ICM is unknown"
+ * (the first such VF of the split; "" when there is none).
+ */
+void split_uncapped_charge(const struct split *split, char *buf, size_t len);
+
+/*
+ * What makes room when VFs that run UNCAPPED are charged (no vf_cap
+ * does): "VM un's VF 0000:2a:00.1 runs UNCAPPED (...) and is charged
+ * MemTotal 2.0TiB ...: stop that VM, or update that PF's firmware" (""
+ * when there is none).
+ */
+void split_uncapped_advice(const struct split *split, char *buf, size_t len);
+
+/* The shortfall of a split that does not fit: "32.5GiB" ("more than
+ * 16EiB" when the sum saturates). */
+void split_shortfall_text(const struct split *split, char *buf, size_t len);
 
 #endif

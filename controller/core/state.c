@@ -152,8 +152,7 @@ int state_put_vm(struct state *state, const struct vm_facts *facts,
 	rc = vm_facts_copy(&vm->facts, facts, err);
 	state_copy_str(vm->origin, sizeof(vm->origin), origin);
 	vm->started = (int64_t)time(NULL);
-	vm->scaled = false;
-	vm->scaled_cap_bytes = 0;
+	memset(&vm->scale, 0, sizeof(vm->scale));
 	return rc;
 }
 

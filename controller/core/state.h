@@ -37,12 +37,25 @@ struct state_vf {
 	uint64_t group_cap_bytes;
 };
 
+/*
+ * host.admission: scale lowered a VM's caps at its start; apply raises
+ * them back as room appears (rescale.h).
+ */
+struct state_scaling {
+	bool scaled;	    /* its caps are below the policy's */
+	uint64_t cap_bytes; /* its VF caps now, summed */
+	/* At its start: its VF caps before scaling, summed, and how short
+	 * the host was (what scaling took); 0 when not known (a journal of
+	 * an older icmquota). */
+	uint64_t from_bytes;
+	uint64_t short_bytes;
+};
+
 /* A VM the journal considers running (its facts, for the memory split). */
 struct state_vm {
 	char origin[32]; /* "libvirt-hook", "cli", "ch" */
 	int64_t started;
-	bool scaled; /* admission: scale lowered its caps */
-	uint64_t scaled_cap_bytes;
+	struct state_scaling scale;
 	struct vm_facts facts; /* last: see vm_facts.source */
 };
 

@@ -306,6 +306,8 @@ static int load_vm(struct jctx *j, json_object *jvm, size_t idx,
 					   "started",
 					   "scaled",
 					   "scaled_cap_bytes",
+					   "scaled_from_bytes",
+					   "scaled_short_bytes",
 					   NULL};
 	int64_t pending = 0;
 	struct vm_facts *f = &vm->facts;
@@ -347,10 +349,16 @@ static int load_vm(struct jctx *j, json_object *jvm, size_t idx,
 		rc = jint(j, jvm, where, "started", INT64_MIN, INT64_MAX,
 			  &vm->started);
 	if (!rc)
-		rc = jbool(j, jvm, where, "scaled", &vm->scaled);
+		rc = jbool(j, jvm, where, "scaled", &vm->scale.scaled);
 	if (!rc)
 		rc = jsize(j, jvm, where, "scaled_cap_bytes", true,
-			   &vm->scaled_cap_bytes);
+			   &vm->scale.cap_bytes);
+	if (!rc)
+		rc = jsize(j, jvm, where, "scaled_from_bytes", true,
+			   &vm->scale.from_bytes);
+	if (!rc)
+		rc = jsize(j, jvm, where, "scaled_short_bytes", true,
+			   &vm->scale.short_bytes);
 	if (rc)
 		return rc;
 	if (!f->name[0])

@@ -22,9 +22,10 @@
 #include "controller/core/state_json.h"
 #include "lib/memo.h"
 
-/* 2: huge page backings carry their host node set (a memo of 1 lacks it
- * and is a miss: the journal is parsed). */
-#define MEMO_KIND "journal 2"
+/* 2: huge page backings carry their host node set; 3: a scaled VM's
+ * scaling carries what it was scaled from and how short the host was (an
+ * older memo lacks them and is a miss: the journal is parsed). */
+#define MEMO_KIND "journal 3"
 
 static void put_vm(struct memo_buf *b, const struct state_vm *vm)
 {
@@ -49,8 +50,10 @@ static void put_vm(struct memo_buf *b, const struct state_vm *vm)
 	memo_put_str(b, vm->origin);
 	memo_put_str(b, f->origin);
 	memo_put_u64(b, (uint64_t)vm->started);
-	memo_put_u64(b, vm->scaled);
-	memo_put_u64(b, vm->scaled ? vm->scaled_cap_bytes : 0);
+	memo_put_u64(b, vm->scale.scaled);
+	memo_put_u64(b, vm->scale.scaled ? vm->scale.cap_bytes : 0);
+	memo_put_u64(b, vm->scale.scaled ? vm->scale.from_bytes : 0);
+	memo_put_u64(b, vm->scale.scaled ? vm->scale.short_bytes : 0);
 }
 
 static void put_vf(struct memo_buf *b, const struct state_vf *vf)
@@ -136,8 +139,10 @@ static bool get_vm(struct memo_reader *r, struct state_vm *vm)
 	memo_get_str(r, vm->origin, sizeof(vm->origin));
 	memo_get_str(r, f->origin, sizeof(f->origin));
 	vm->started = (int64_t)memo_get_u64(r);
-	vm->scaled = memo_get_u64(r) != 0;
-	vm->scaled_cap_bytes = memo_get_u64(r);
+	vm->scale.scaled = memo_get_u64(r) != 0;
+	vm->scale.cap_bytes = memo_get_u64(r);
+	vm->scale.from_bytes = memo_get_u64(r);
+	vm->scale.short_bytes = memo_get_u64(r);
 	state_vm_defaults(vm);
 	return r->ok && f->name[0];
 }

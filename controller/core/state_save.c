@@ -92,9 +92,12 @@ static void put_vm(struct jw *w, const struct state_vm *vm)
 	jw_key(w, "started", false);
 	jw_i64(w, vm->started);
 	jw_key(w, "scaled", false);
-	jw_bool(w, vm->scaled);
-	if (vm->scaled)
-		put_size(w, "scaled_cap_bytes", vm->scaled_cap_bytes);
+	jw_bool(w, vm->scale.scaled);
+	if (vm->scale.scaled) {
+		put_size(w, "scaled_cap_bytes", vm->scale.cap_bytes);
+		put_size(w, "scaled_from_bytes", vm->scale.from_bytes);
+		put_size(w, "scaled_short_bytes", vm->scale.short_bytes);
+	}
 	jw_raw(w, "}");
 }
 

@@ -145,6 +145,7 @@ int dm_vm_running(struct daemon *d, const struct vm_facts *vm, const char *why,
 				 r.unsupported_vfs == 1 ? "" : "s");
 		snprintf(d->status, sizeof(d->status), "%s: VM %s", why,
 			 vm->name);
+		host_notes_say(&d->said, d->ctx, &s.policy, &r);
 		remember_vfs(d, &s.host);
 	} else {
 		iq_err_prefix(err, "%s: VM %s", why, vm->name);
@@ -300,9 +301,9 @@ static void list_sources(struct daemon *d, struct vm_list *vms,
 					 "answer, taken as not running (%s)",
 					 d->opts->ch_dir, dead,
 					 dead == 1 ? "" : "s", why);
-			for (size_t i = 0; i < ch.n; i++)
-				if (vm_list_push(vms, &ch.vms[i], &err))
-					*sources &= ~LIFECYCLE_SRC_CH;
+			/* With what each socket answered: asked once a run. */
+			if (vm_list_move(vms, &ch, &err))
+				*sources &= ~LIFECYCLE_SRC_CH;
 		}
 		vm_list_free(&ch);
 	}
@@ -324,8 +325,7 @@ int dm_reconcile(struct daemon *d, const char *why, bool drift,
 		vm_list_free(&vms);
 		return iq_err_prefix(err, "%s", why);
 	}
-	rc = lifecycle_apply(&s, vms.vms, vms.n, sources, LIFECYCLE_APPLY, &r,
-			     err);
+	rc = lifecycle_apply(&s, &vms, sources, LIFECYCLE_APPLY, &r, err);
 	if (rc == IQ_OK) {
 		writes = plan_writes(&r.plan);
 		d->writes += writes;
@@ -343,6 +343,7 @@ int dm_reconcile(struct daemon *d, const char *why, bool drift,
 		snprintf(d->status, sizeof(d->status),
 			 "%s: %zu VMs, %lu caps written", why, r.nrunning,
 			 writes);
+		host_notes_say(&d->said, d->ctx, &s.policy, &r);
 		remember_vfs(d, &s.host);
 		if (d->opts->metrics_dir) {
 			struct iq_err merr = {0};
@@ -391,6 +392,7 @@ int dm_reconcile_pf(struct daemon *d, const char *pf, const char *why,
 			 "daemon: %s: PF %s re-discovered: %zu VFs, %lu "
 			 "cap%s written",
 			 why, pf, nvfs, writes, writes == 1 ? "" : "s");
+		host_notes_say(&d->said, d->ctx, &s.policy, &r);
 		remember_vfs(d, &s.host);
 	} else {
 		iq_err_prefix(err, "%s: PF %s", why, pf);

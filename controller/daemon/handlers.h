@@ -17,6 +17,7 @@
 
 #include "controller/core/run.h"
 #include "controller/daemon/ev_udev.h"
+#include "controller/daemon/host_notes.h"
 #include "controller/sources/ch_events.h"
 #include "controller/sources/vm.h"
 #include "controller/sources/vm_libvirt_events.h"
@@ -44,6 +45,7 @@ struct daemon {
 	unsigned long writes;  /* caps written */
 	unsigned long repairs; /* of them, drift repaired */
 	char status[256];      /* last thing done, for STATUS= */
+	struct host_notes said; /* problems, overcommit: said once a change */
 };
 
 /* Load the policy (at start, and on SIGHUP). Invalid: IQ_EREFUSED, the
@@ -74,9 +76,12 @@ int dm_ch_event(struct daemon *d, const char *name, const char *sock,
 /*
  * Every VF to its desired cap: the running VMs from libvirt (when
  * connected) and Cloud Hypervisor (ch_dir), the journal's for a source
- * that cannot be read. drift: count and log each write as a repair
- * (periodic checks); else (start, reconnect, reload) log them as caps
- * programmed. Writes the metrics file when asked for.
+ * that cannot be read; lifecycle_apply, apply's own path. drift: count
+ * and log each write as a repair (periodic checks); else (start,
+ * reconnect, reload) log them as caps programmed. Then what apply would
+ * say of the host (its problems, an overcommit) when it changed
+ * (host_notes.h), and the metrics file when asked for. dm_vm_running and
+ * dm_reconcile_pf say the same of the split they leave.
  */
 int dm_reconcile(struct daemon *d, const char *why, bool drift,
 		 struct iq_err *err);

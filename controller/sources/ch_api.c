@@ -26,16 +26,17 @@
 /* How a query went, beyond the error: what vm_ch_list_dir may skip. */
 enum ch_outcome {
 	CH_ANSWERED,
-	CH_NO_VM, /* the VMM runs, no vm.create yet (404) */
-	CH_GONE,  /* no socket, or nobody listening */
-	CH_HUNG,  /* a listener that gave no answer in time */
+	CH_NO_VM,   /* the VMM runs, no vm.create yet (404) */
+	CH_GONE,    /* nobody listening on the socket */
+	CH_MISSING, /* no socket at all: the VMM is gone, confirmed */
+	CH_HUNG,    /* a listener that gave no answer in time */
 	CH_FAILED,
 };
 
-static int no_vmm(const char *socket_path, const char *cause,
+static int no_vmm(const char *socket_path, const char *cause, bool missing,
 		  enum ch_outcome *outcome, struct iq_err *err)
 {
-	*outcome = CH_GONE;
+	*outcome = missing ? CH_MISSING : CH_GONE;
 	return iq_fail(err, IQ_EENV,
 		       "%s: %s: is cloud-hypervisor running with --api-socket "
 		       "path=%s?",
@@ -50,8 +51,8 @@ static int check_socket_file(const char *socket_path, enum ch_outcome *outcome,
 
 	if (stat(socket_path, &st) < 0) {
 		if (errno == ENOENT)
-			return no_vmm(socket_path, "no such socket", outcome,
-				      err);
+			return no_vmm(socket_path, "no such socket", true,
+				      outcome, err);
 		return iq_fail(err, IQ_EENV,
 			       "%s: %s (run icmquota as root or as the VMM's "
 			       "user)",
@@ -83,7 +84,8 @@ static int http_failure(const struct http_answer *ans, const char *socket_path,
 
 			snprintf(cause, sizeof(cause), "cannot connect: %s",
 				 strerror(e));
-			return no_vmm(socket_path, cause, outcome, err);
+			return no_vmm(socket_path, cause, e == ENOENT, outcome,
+				      err);
 		}
 		return iq_fail(err, IQ_EENV,
 			       "%s: %s: is cloud-hypervisor running with "
@@ -211,23 +213,35 @@ static int is_api_entry(const struct dirent *d)
 	return strcmp(d->d_name, ".") != 0 && strcmp(d->d_name, "..") != 0;
 }
 
-bool vm_ch_confirmed_gone(const char *socket_path)
+/* No VM behind the socket: no socket, no VM created, or a VM shut down. */
+static bool confirms_gone(enum ch_outcome outcome, int rc, const char *state)
 {
+	return outcome == CH_MISSING || outcome == CH_NO_VM ||
+	       (rc == IQ_OK && strcmp(state, "Shutdown") == 0);
+}
+
+bool vm_ch_confirmed_gone(struct vm_list *asked, const char *socket_path)
+{
+	const struct vm_socket_answer *said =
+		vm_list_answer(asked, socket_path);
 	enum ch_outcome outcome;
 	struct iq_err ignored = {0};
 	struct vm_facts vm;
-	struct stat st;
 	char state[16] = "";
+	bool gone;
 	int rc;
 
-	if (stat(socket_path, &st) < 0)
-		return errno == ENOENT;
+	if (said)
+		return said->confirmed_gone;
 	rc = ch_query(socket_path, &vm, state, sizeof(state), &outcome,
 		      &ignored);
 	if (rc == IQ_OK)
 		vm_facts_free(&vm);
-	return outcome == CH_NO_VM ||
-	       (rc == IQ_OK && strcmp(state, "Shutdown") == 0);
+	gone = confirms_gone(outcome, rc, state);
+	/* Not recorded (out of memory): asked again at worst. */
+	if (asked)
+		vm_list_record_answer(asked, socket_path, gone, &ignored);
+	return gone;
 }
 
 /* One socket of the directory: add its VM, skip it, or fail. */
@@ -236,20 +250,28 @@ static int list_one(const char *path, struct vm_list *list, unsigned *skipped,
 		    struct iq_err *err)
 {
 	enum ch_outcome outcome;
+	struct iq_err oom = {0};
 	struct vm_facts vm;
 	struct stat st;
-	char state[16];
+	char state[16] = "";
 	int rc;
 
 	/* A regular file named *.sock is nobody's API socket. */
 	if (stat(path, &st) == 0 && !S_ISSOCK(st.st_mode))
 		return IQ_OK;
 	rc = ch_query(path, &vm, state, sizeof(state), &outcome, err);
+	/* What it said stands for the rest of the run (vm_list.h). */
+	if (vm_list_record_answer(list, path, confirms_gone(outcome, rc, state),
+				  &oom)) {
+		if (rc == IQ_OK)
+			vm_facts_free(&vm);
+		return iq_fail(err, IQ_EENV, "out of memory");
+	}
 	if (outcome == CH_NO_VM) {
 		iq_err_clear(err); /* a VMM without a VM runs nothing */
 		return IQ_OK;
 	}
-	if (outcome == CH_GONE || outcome == CH_HUNG) {
+	if (outcome == CH_GONE || outcome == CH_MISSING || outcome == CH_HUNG) {
 		if (*skipped == 0 && skipped_why && why_len)
 			snprintf(skipped_why, why_len, "%s", err->msg);
 		(*skipped)++;

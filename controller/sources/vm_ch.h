@@ -41,9 +41,12 @@ bool vm_ch_generic_socket_name(const char *file_name);
  * Whether the VMM behind socket_path is confirmed to run no VM: the socket
  * is gone (ENOENT) or the VMM answers that no VM exists (404, or state
  * Shutdown). No answer, a refused connection or a running VM is no
- * confirmation: a source never idles a VM's VFs on less.
+ * confirmation: a source never idles a VM's VFs on less. asked (NULL:
+ * none) holds this run's answers: a socket vm_ch_list_dir or an earlier
+ * call asked is not asked again (a hung VMM costs VM_CH_TIMEOUT_S per
+ * question); a new answer is recorded there.
  */
-bool vm_ch_confirmed_gone(const char *socket_path);
+bool vm_ch_confirmed_gone(struct vm_list *asked, const char *socket_path);
 
 /* Seconds a request may take before the VMM counts as hung. */
 #define VM_CH_TIMEOUT_S 5
@@ -83,7 +86,8 @@ int vm_from_ch_vminfo(const char *json, size_t len, const char *label,
  * in VM_CH_TIMEOUT_S) is skipped but never silently: *skipped counts them,
  * *hung (NULL: not wanted) those that hung - their VM's state is unknown,
  * not "not running" - (both set, not added to), and skipped_why receives
- * the first one's error, for the caller to report.
+ * the first one's error, for the caller to report. What each socket
+ * answered is recorded in list (vm_list.h), for vm_ch_confirmed_gone.
  * Any other failure (a malformed vm.info, permission denied) ends the scan
  * with that error.
  */

@@ -95,10 +95,57 @@ int vm_list_add_libvirt_path(struct vm_list *list, const char *path,
 	return rc;
 }
 
+const struct vm_socket_answer *vm_list_answer(const struct vm_list *list,
+					      const char *path)
+{
+	for (size_t i = 0; list && i < list->nanswers; i++)
+		if (strcmp(list->answers[i].path, path) == 0)
+			return &list->answers[i];
+	return NULL;
+}
+
+int vm_list_record_answer(struct vm_list *list, const char *path,
+			  bool confirmed_gone, struct iq_err *err)
+{
+	struct vm_socket_answer *grown;
+	char *copy;
+
+	if (vm_list_answer(list, path))
+		return IQ_OK;
+	copy = strdup(path);
+	grown = copy ? realloc(list->answers,
+			       (list->nanswers + 1) * sizeof(*list->answers))
+		     : NULL;
+	if (!grown) {
+		free(copy);
+		return iq_fail(err, IQ_EENV, "out of memory");
+	}
+	list->answers = grown;
+	list->answers[list->nanswers].path = copy;
+	list->answers[list->nanswers++].confirmed_gone = confirmed_gone;
+	return IQ_OK;
+}
+
+int vm_list_move(struct vm_list *dst, struct vm_list *src, struct iq_err *err)
+{
+	int rc = IQ_OK;
+
+	for (size_t i = 0; i < src->n && rc == IQ_OK; i++)
+		rc = vm_list_push(dst, &src->vms[i], err);
+	for (size_t i = 0; i < src->nanswers && rc == IQ_OK; i++)
+		rc = vm_list_record_answer(dst, src->answers[i].path,
+					   src->answers[i].confirmed_gone, err);
+	vm_list_free(src);
+	return rc;
+}
+
 void vm_list_free(struct vm_list *list)
 {
 	for (size_t i = 0; i < list->n; i++)
 		vm_facts_free(&list->vms[i]);
 	free(list->vms);
+	for (size_t i = 0; i < list->nanswers; i++)
+		free(list->answers[i].path);
+	free(list->answers);
 	memset(list, 0, sizeof(*list));
 }

@@ -69,6 +69,58 @@ run apply -j
 expect_rc 0 "apply after scale"
 expect_eq "$(caps | sort -u)" $((39 * GIB / 16)) "apply keeps the scaled caps"
 
+# Scaled caps show it (RULE, explain) and rise back once there is room
+# (rescale.h): a plain-memory VM "side" (8GiB) runs when train-0 starts,
+# so scale cuts each 4GiB cap by 3GiB * 20.5/24 to 1.4375GiB (11.5GiB in
+# all); side stops, and apply raises train-0's caps into the 8GiB of
+# headroom, each by its share (2.5625GiB * 8/20.5 = 1GiB) to 2.4375GiB;
+# the reserve lowered by 13GiB, apply restores the policy's 4GiB.
+sim 90; policy scale 4GiB 1GiB observe
+domain_xml side 8 no "" >"$SCRATCH/side.xml"
+run vm start --libvirt-xml "$SCRATCH/side.xml"
+expect_rc 0 "rescale: side starts"
+run vm start --libvirt-xml "$SCRATCH/train.xml"
+expect_rc 0 "rescale: train-0 scaled"
+expect_eq "$(caps | sort -u)" $((23 * GIB / 16)) "rescale: caps 1.4375GiB each"
+expect_out "1.4GiB     written     defaults.vf_cap (policy.yaml:3:21); scaled from 4.0GiB (host.admission: scale)" \
+	"rescale: RULE says from what, to what (DESIRED), why"
+run explain train-0
+expect_out "cap 4.0GiB from defaults.vf_cap (policy.yaml:3:21)" "rescale: explain names the policy's cap and rule"
+expect_out "scaled: 1.4GiB, not the 4.0GiB above: host.admission: scale lowered it at the VM's start (" \
+	"rescale: explain says the cap in force and why"
+expect_out "the host short by 20.5GiB: its VF caps 32.0GiB -> 11.5GiB in all" "rescale: explain gives the shortfall"
+expect_out "apply raises it back toward 4.0GiB as the split has room" "rescale: explain says when it rises"
+run explain train-0 -j
+expect_eq "$(json 'd["scaled"]["short_bytes"], d["caps"][0]["scaled"], d["caps"][0]["desired_cap_bytes"]')" \
+	"$((41 * GIB / 2)) True $((23 * GIB / 16))" "rescale: explain JSON"
+run apply --connect none
+expect_eq "$(caps | sort -u)" $((23 * GIB / 16)) "rescale: no room, no rise"
+expect_out "apply: VM train-0: caps stay scaled at 11.5GiB of the policy's 32.0GiB: headroom 0B" "rescale: says why it stays"
+run vm stop side
+expect_rc 0 "rescale: side stops"
+before=$(fw_digest)
+run plan --connect none
+expect_out "plan: VM train-0: scaled caps to rise 11.5GiB -> 19.5GiB of the policy's 32.0GiB" "rescale: plan shows the rise"
+expect_eq "$(fw_digest)" "$before" "rescale: plan writes nothing"
+run apply --connect none -j
+expect_rc 0 "rescale: apply"
+expect_eq "$(caps | sort -u)" $((39 * GIB / 16)) "rescale: raised by each VF's share to 2.4375GiB"
+expect_eq "$(json 'd["split"]["headroom_bytes"]')" 0 "rescale: into the headroom, not past it"
+expect_eq "$(json '[v["raised_from_bytes"] for v in d["vfs"] if v["vm"]][0], d["rescale"][0]["to_bytes"], d["rescale"][0]["restored"]')" \
+	"$((23 * GIB / 16)) $((39 * GIB / 2)) False" "rescale: apply JSON"
+run apply --connect none -j
+expect_eq "$(json 'd["writes"]')" 0 "rescale: a second apply writes nothing (no flapping)"
+sed -i 's/reserve: 18GiB/reserve: 5GiB/' "$POLICY"
+run apply --connect none
+expect_out "apply: VM train-0: scaled caps raised 19.5GiB -> 32.0GiB of the policy's 32.0GiB: back at the policy's caps" \
+	"rescale: room for all of it: the policy's caps"
+expect_eq "$(caps | sort -u)" $((4 * GIB)) "rescale: 4GiB again"
+expect_eq "$(python3 -c 'import json,sys;print(json.load(open(sys.argv[1]))["vms"][0]["scaled"])' "$SCRATCH/state.json")" \
+	False "rescale: the journal no longer says scaled"
+run apply --connect none
+expect_rc 0 "rescale: and stays"
+expect_out "0 caps written" "rescale: nothing more to write"
+
 # scale, but even at min_vf_cap (3GiB x 8 = 24GiB) it does not fit: the
 # refusal quotes the split it compared, at min_vf_cap (19.5GiB left for
 # caps, 24GiB asked: short by 4.5GiB), not the caps before scaling

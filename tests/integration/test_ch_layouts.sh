@@ -65,10 +65,18 @@ run vm start --ch-socket "$KATA/$SB1/clh-api.sock"
 expect_rc 0 "kata: start sandbox 1 again"
 
 # A sandbox whose VMM does not answer (hung, or dead with its socket
-# left): not confirmed gone, so not idled.
+# left): not confirmed gone, so not idled. It accepts and never answers,
+# counting the connections: one run asks it once (each question costs
+# the 5 s timeout), not once to list it and again to confirm it gone.
 stop_server 0
-python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(); import time; time.sleep(120)' \
-	"$KATA/$SB1/clh-api.sock.tmp" & PIDS+=($!)
+python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen()
+held = []
+while True:
+    c, _ = s.accept(); held.append(c)
+    with open(sys.argv[2], "a") as f: f.write("asked\n")
+' "$KATA/$SB1/clh-api.sock.tmp" "$SCRATCH/hung-asked" & PIDS+=($!)
 for _ in $(seq 100); do [ -S "$KATA/$SB1/clh-api.sock.tmp" ] && break; sleep 0.05; done
 mv "$KATA/$SB1/clh-api.sock.tmp" "$KATA/$SB1/clh-api.sock"
 run apply --ch-socket-dir "$KATA" -j
@@ -77,6 +85,7 @@ expect_eq "$(caps_of "$VA")" $((4 << 30)) "unanswered: the VF is not idled"
 expect_err "not confirmed gone, kept with their caps: $SB1" "unanswered: said"
 expect_err "1 VMM socket did not answer in 5s (hung?): its VM's state is unknown" "unanswered: the hung VMM named"
 expect_err "apply: 1 VMM did not answer (above): every other VF was capped; run icmquota apply again once it answers" "unanswered: the closing line"
+expect_eq "$(grep -c asked "$SCRATCH/hung-asked")" 1 "unanswered: the hung VMM was asked once in the run"
 # The socket is gone: confirmed, idled.
 rm -f "$KATA/$SB1/clh-api.sock"
 run apply --ch-socket-dir "$KATA" -j

@@ -12,6 +12,8 @@
 #   d) systemd: READY=1, STATUS=, WATCHDOG=1 on NOTIFY_SOCKET
 #   e) a PCI uevent reaches the daemon through libudev
 #   f) SIGTERM: exit 0; bad settings: exit 2; missing ch_dir: exit 3
+#   g) the split a VM event and the periodic checks leave: what idle VFs
+#      hold read, an overcommit said as apply says it, once per change
 # check: serial (a 1 s reconcile interval races a loaded machine)
 . "$(dirname "$0")/lib.sh"
 
@@ -239,6 +241,57 @@ if [ "$(id -u)" -eq 0 ] && [ -n "$dev" ] && [ -w "/sys/bus/pci/devices/$dev/ueve
 else
 	echo "$T_NAME: e) skipped: cannot trigger a uevent here"
 fi
+
+# --- g) the split the daemon leaves, said as apply says it, once a change -----
+# An idle VF still holding 2GiB of a stopped VM's registrations (no FLR:
+# the firmware keeps them past the idle cap). A VM whose caps overcommit
+# the host boots: its event's split reads what the idle VF holds (not
+# UNKNOWN), and the overcommit is logged once, not at every periodic
+# check; a policy that fits again is said once too.
+sed 's/vf_cap: 4GiB/vf_cap: 4GiB, min_vf_cap: 1GiB/' "$SCRATCH/policy.good" >"$POLICY"
+domain_xml old 8 no "" "$VF01" >"$SCRATCH/old.xml"
+q() { "$BIN" --config none --root "$ROOT" --policy "$POLICY" --state "$SCRATCH/state.json" "$@"; }
+q vm start --libvirt-xml "$SCRATCH/old.xml" >/dev/null 2>&1 || fail "g: old starts"
+q sim register --vf "$VF01" --bytes 1TiB --mrs-per-hca 1 >/dev/null 2>&1
+q vm stop old >/dev/null 2>&1 || fail "g: old stops"
+q status -j >"$SCRATCH/out" 2>/dev/null; OUT=$(cat "$SCRATCH/out")
+HELD=$(json "[v['cur_bytes'] for p in d['pfs'] for v in p['vfs'] if v['pci']=='$VF01'][0]")
+expect_eq "$HELD" $((2 << 30)) "g: the idle VF holds 2GiB (a 1TiB registration)"
+start_daemon --no-uevents --interval 1
+wait_log "periodic check:" 5 || fail "g: no periodic check: $(cat "$LOG")"
+grep -q "overcommitted" "$LOG" && fail "g: a host that fits is said overcommitted: $(cat "$LOG")" || pass
+sed 's/small: { vf_cap: 1GiB }/small: { vf_cap: 64GiB }/' "$SCRATCH/policy.good" >"$SCRATCH/policy.big"
+cp "$SCRATCH/policy.big" "$POLICY"
+kill -HUP "$DPID"
+wait_log "SIGHUP: policy $POLICY reloaded" || fail "g: policy not reloaded"
+serve "$CH/big.sock" running "$SCRATCH/small.json"
+event big booted
+wait_log "cloud-hypervisor vm booted: VM big runs with VFs" ||
+	fail "g: booted not handled: $(cat "$LOG")"
+wait_log "daemon: the host is overcommitted by" 3 ||
+	fail "g: the VM event's overcommit not said: $(cat "$LOG")"
+grep "daemon: the host is overcommitted by" "$LOG" | head -n 1 >"$SCRATCH/over.line"
+grep -qF "idle VFs' firmware pages 2.0GiB" "$SCRATCH/over.line" && pass ||
+	fail "g: the event's split reads what the idle VF holds: $(cat "$SCRATCH/over.line")"
+grep -qF "lower vf_cap (policy vms/classes/defaults) or host.reserve" "$SCRATCH/over.line" && pass ||
+	fail "g: the fix, as apply says it: $(cat "$SCRATCH/over.line")"
+n0=$(grep -c "periodic check:" "$LOG")
+for _ in $(seq 100); do
+	[ "$(grep -c "periodic check:" "$LOG")" -ge $((n0 + 3)) ] && break
+	sleep 0.1
+done
+[ "$(grep -c "periodic check:" "$LOG")" -ge $((n0 + 3)) ] && pass || fail "g: 3 more periodic checks"
+expect_eq "$(grep -c "the host is overcommitted" "$LOG")" 1 "g: said once, not at every check"
+cp "$SCRATCH/policy.good" "$POLICY"
+kill -HUP "$DPID"
+wait_log "daemon: the host is no longer overcommitted (headroom" 5 ||
+	fail "g: fitting again not said: $(cat "$LOG")"
+sleep 2.5
+expect_eq "$(grep -c "no longer overcommitted" "$LOG")" 1 "g: said once"
+kill -TERM "$DPID"; wait "$DPID"; DPID=""
+for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+PIDS=()
+rm -f "$CH"/*
 
 # --- f) errors ----------------------------------------------------------------------
 run daemon --interval 0

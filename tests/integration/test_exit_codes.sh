@@ -149,6 +149,25 @@ hook huge "$SCRATCH/huge.xml"
 expect_rc 1 "hook: a VM that does not fit is refused"
 expect_err "VM huge does not fit: short by" "hook: says why"
 
+# Partial results: caps in force that overcommit the host (job-1's VF at
+# a policy cap raised past MemTotal: 4 x 64GiB). status and metrics show
+# everything, say the overcommit as apply does, and exit 3.
+cp "$POLICY" "$SCRATCH/policy.fits"
+sed -i 's/vf_cap: 4GiB/vf_cap: 64GiB/' "$POLICY"
+"$BIN" --config none --root "$ROOT" --policy "$POLICY" --state "$SCRATCH/state.json" \
+	apply --connect none >/dev/null 2>&1
+run status
+expect_rc 3 "overcommit: status"
+expect_err "status: the host is overcommitted by" "overcommit: status says so"
+run metrics
+expect_rc 3 "overcommit: metrics"
+expect_err "metrics: the host is overcommitted by" "overcommit: metrics says so"
+run apply --connect none
+expect_rc 3 "overcommit: apply"
+cp "$SCRATCH/policy.fits" "$POLICY"
+"$BIN" --config none --root "$ROOT" --policy "$POLICY" --state "$SCRATCH/state.json" \
+	apply --connect none >/dev/null 2>&1
+
 # The lock not had in time: 3.
 mkdir -p "$ROOT/run/icmquota"
 flock "$ROOT/run/icmquota/lock" sleep 5 &

@@ -4,6 +4,8 @@
 #    (its VFs, by how much, the overcommit, the fix), and exit 3 ("done
 #    with problems", as for stale facts); the caps are written as the
 #    policy says. Under host.admission: warn it is a warning, exit 0.
+#  - status and metrics say the same of the caps in force (exit 3; under
+#    warn a warning, exit 0).
 #  - policy set ... --apply under host.admission: strict refuses an edit
 #    that would overcommit, writing nothing (drop-in, firmware, journal
 #    unchanged), unless --force; without --apply it warns.
@@ -62,6 +64,17 @@ expect_eq "$(nlines)" 2 "one line per problem, then the summary"
 expect_eq "$(cap_of "$VF00")" $((64 * GiB)) "the caps were written as the policy says"
 run status -j
 expect_eq "$(json "d['split']['headroom_bytes']")" $((-65 * GiB / 2)) "status: headroom -32.5GiB"
+# status and metrics show the caps in force: an overcommit is a problem
+# for them as for apply (exit 3, one line with the split, then the count).
+expect_rc 3 "status: the caps in force overcommit: exit 3"
+expect_err "status: the host is overcommitted by 32.5GiB (MemTotal 256.0GiB - reserve 16.0GiB - VF caps 128.0GiB" "status: the overcommit, with the split"
+expect_err "status: 1 problem above; every VF is shown" "status: the summary"
+expect_eq "$(nlines)" 2 "status: one problem line, then the summary"
+run metrics
+expect_rc 3 "metrics: the caps in force overcommit: exit 3"
+expect_out "icmquota_host_headroom_bytes -34896609280" "metrics: the text is printed all the same"
+expect_err "metrics: the host is overcommitted by 32.5GiB" "metrics: the overcommit"
+expect_err "metrics: 1 problem above; every series is there" "metrics: the summary"
 
 # A second apply raises nothing, but the host is still overcommitted.
 run apply --connect none
@@ -74,12 +87,21 @@ policy warn 64GiB
 run apply --connect none
 expect_rc 0 "admission warn: apply exits 0"
 expect_err "apply: warning: the host is overcommitted by 32.5GiB" "admission warn: still said"
+run status
+expect_rc 0 "admission warn: status exits 0"
+expect_err "status: warning: the host is overcommitted by 32.5GiB" "admission warn: status says it"
+run metrics
+expect_rc 0 "admission warn: metrics exits 0"
+expect_err "metrics: warning: the host is overcommitted by 32.5GiB" "admission warn: metrics says it"
 
 # Back to 8GiB: fits, silent.
 policy strict 8GiB
 run apply --connect none
 expect_rc 0 "caps lowered: exit 0"
 expect_eq "$ERR" "" "nothing on stderr"
+run status
+expect_rc 0 "caps lowered: status exits 0"
+expect_eq "$ERR" "" "status: nothing on stderr"
 
 # policy set --apply under strict: refused, nothing written anywhere.
 cp "$SCRATCH/state.json" "$SCRATCH/state.before"

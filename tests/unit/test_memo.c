@@ -192,7 +192,11 @@ static void test_journal_memo_reads_as_parse(void)
 	CHECK(state_put_vm(&st, &a, "libvirt-hook", &err) == IQ_OK);
 	CHECK(state_put_vm(&st, &c, "ch", &err) == IQ_OK);
 	/* Kept in memory, not written: a parse reads 0 and "ch". */
-	state_find_vm(&st, "gpu-b")->scaled_cap_bytes = 5;
+	state_find_vm(&st, "gpu-b")->scale.cap_bytes = 5;
+	state_find_vm(&st, "gpu-b")->scale.short_bytes = 6;
+	/* Scaled: all of its scaling is written, and read back. */
+	state_find_vm(&st, "gpu-a")->scale = (struct state_scaling){
+		true, 3ull << 30, 4ull << 30, 1ull << 30};
 	state_find_vm(&st, "gpu-a")->facts.origin[0] = '\0';
 	snprintf(vf.pci, sizeof(vf.pci), "0000:0c:00.1");
 	snprintf(vf.pf, sizeof(vf.pf), "0000:0c:00.0");
@@ -214,7 +218,13 @@ static void test_journal_memo_reads_as_parse(void)
 	CHECK(file_read_all(path, &text, &len, &err) == IQ_OK);
 	CHECK(state_parse(text, len, path, &parsed, &err) == IQ_OK);
 	CHECK(same_form(&loaded, &parsed));
-	CHECK_U64(state_find_vm(&loaded, "gpu-b")->scaled_cap_bytes, 0);
+	CHECK_U64(state_find_vm(&loaded, "gpu-b")->scale.cap_bytes, 0);
+	CHECK_U64(state_find_vm(&loaded, "gpu-b")->scale.short_bytes, 0);
+	CHECK(state_find_vm(&loaded, "gpu-a")->scale.scaled);
+	CHECK_U64(state_find_vm(&loaded, "gpu-a")->scale.from_bytes,
+		  4ull << 30);
+	CHECK_U64(state_find_vm(&loaded, "gpu-a")->scale.short_bytes,
+		  1ull << 30);
 	CHECK_STR(state_find_vm(&loaded, "gpu-a")->facts.origin, VM_ORIGIN_CH);
 	CHECK_U64(state_find_vm(&loaded, "gpu-a")->facts.hidden_vfs, 0);
 	CHECK_U64(state_find_vm(&loaded, "gpu-a")->facts.nhuge, 2);

@@ -17,6 +17,7 @@
  * releasing free huge pages under the root but never those the starting
  * VM needs.
  */
+#include "controller/core/admission.h"
 #include "controller/core/plan.h"
 #include "controller/core/split.h"
 
@@ -496,7 +497,7 @@ static void test_plan_keeps_scaled_caps(void)
 	make_vm(&vms[1], "web", GiB, false, "", PF1_VF(1), NULL);
 	CHECK_U64(state_put_vm(&st, &vms[0], "cli", &err), IQ_OK);
 	CHECK_U64(state_put_vm(&st, &vms[1], "cli", &err), IQ_OK);
-	st.vms[0].scaled = true;
+	st.vms[0].scale.scaled = true;
 	/* Lowered to 3 GiB; a journal cap above the policy's does not win. */
 	memset(&rec, 0, sizeof(rec));
 	snprintf(rec.pci, sizeof(rec.pci), PF0_VF(1));

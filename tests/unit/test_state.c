@@ -172,8 +172,10 @@ static void test_round_trip(void)
 	CHECK(vm != NULL);
 	if (vm) {
 		CHECK(vm->started >= before);
-		vm->scaled = true;
-		vm->scaled_cap_bytes = 6 * GiB + 512 * MiB;
+		vm->scale.scaled = true;
+		vm->scale.cap_bytes = 6 * GiB + 512 * MiB;
+		vm->scale.from_bytes = 8 * GiB;
+		vm->scale.short_bytes = GiB + 512 * MiB;
 	}
 	make_vf(&vf, "0000:3b:00.2", "train-01", 16 * GiB);
 	CHECK_U64(state_put_vf(&st, &vf, &err), IQ_OK);
@@ -217,8 +219,10 @@ static void test_round_trip(void)
 		CHECK_STR(a->origin, "libvirt-hook");
 		CHECK_STR(a->facts.origin, VM_ORIGIN_LIBVIRT);
 		CHECK(a->started >= before);
-		CHECK(a->scaled);
-		CHECK_U64(a->scaled_cap_bytes, 6 * GiB + 512 * MiB);
+		CHECK(a->scale.scaled);
+		CHECK_U64(a->scale.cap_bytes, 6 * GiB + 512 * MiB);
+		CHECK_U64(a->scale.from_bytes, 8 * GiB);
+		CHECK_U64(a->scale.short_bytes, GiB + 512 * MiB);
 		/* Normalised and sorted, as vm_add_pci keeps them. */
 		CHECK_U64(a->facts.npci, 3);
 		if (a->facts.npci == 3) {
@@ -232,8 +236,8 @@ static void test_round_trip(void)
 		CHECK_STR(b->facts.class_name, "");
 		CHECK_STR(b->origin, "cli");
 		CHECK_STR(b->facts.origin, VM_ORIGIN_CH);
-		CHECK(!b->scaled);
-		CHECK_U64(b->scaled_cap_bytes, 0);
+		CHECK(!b->scale.scaled);
+		CHECK_U64(b->scale.cap_bytes, 0);
 		CHECK_U64(b->facts.npci, 0);
 	}
 	got = state_find_vf(&back, "0000:3b:00.2");
@@ -296,7 +300,7 @@ static void test_load_without_vmm(void)
 		/* Absent fields are empty, not garbage. */
 		CHECK_U64(st.vms[1].facts.memory_bytes, 0);
 		CHECK_U64(st.vms[1].facts.npci, 0);
-		CHECK(!st.vms[1].scaled);
+		CHECK(!st.vms[1].scale.scaled);
 		/* A journal from before per-size backing: all of it in
 		 * the default size. */
 		CHECK_U64(st.vms[2].facts.nhuge, 1);
@@ -438,8 +442,8 @@ static void test_put_replace_drop(void)
 	vm = state_find_vm(&st, "b");
 	CHECK(vm != NULL);
 	if (vm) {
-		vm->scaled = true;
-		vm->scaled_cap_bytes = GiB;
+		vm->scale.scaled = true;
+		vm->scale.cap_bytes = GiB;
 	}
 	/* Replace keeps the position, takes the new facts, clears scaled. */
 	put(&st, "b", "3b:00.5", "libvirt-hook");
@@ -450,8 +454,8 @@ static void test_put_replace_drop(void)
 		CHECK_STR(st.vms[2].facts.name, "c");
 		CHECK_STR(st.vms[3].facts.name, "d");
 		CHECK_STR(st.vms[1].origin, "libvirt-hook");
-		CHECK(!st.vms[1].scaled);
-		CHECK_U64(st.vms[1].scaled_cap_bytes, 0);
+		CHECK(!st.vms[1].scale.scaled);
+		CHECK_U64(st.vms[1].scale.cap_bytes, 0);
 		CHECK(st.vms[1].facts.npci == 1 &&
 		      strcmp(st.vms[1].facts.pci[0], "0000:3b:00.5") == 0);
 		CHECK(st.vms[0].facts.npci == 1 &&
