@@ -9,8 +9,10 @@
 #include "controller/sources/vm_memo.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lib/memo.h"
 
@@ -141,15 +143,32 @@ static bool push(const char *xml, size_t len, const char *form, size_t form_len,
 	return true;
 }
 
+/*
+ * What the facts depend on besides the XML: the system page size (a
+ * <page> of that size is ordinary memory, vm_libvirt_memory.c). It is the
+ * kernel's, not the binary's: one arm64 binary runs under 4 KiB and 64 KiB
+ * page kernels, and a memo made under one would charge a 64 KiB <page> as
+ * huge pages under the other. The memo's input, so another size is a miss.
+ */
+static size_t host_context(char *out, size_t len)
+{
+	int n = snprintf(out, len, "system page size %ld",
+			 sysconf(_SC_PAGESIZE));
+
+	return n > 0 && (size_t)n < len ? (size_t)n : 0;
+}
+
 /* The blob: a count, then per domain the XML and the form. */
 static void load(void)
 {
 	struct memo_reader r = {.ok = true};
 	struct memo_view v;
+	char ctx[64];
+	size_t ctx_len = host_context(ctx, sizeof(ctx));
 	uint64_t n;
 
 	memo.loaded = true;
-	if (!memo_read(memo.path, MEMO_KIND, "", 0, &v))
+	if (!memo_read(memo.path, MEMO_KIND, ctx, ctx_len, &v))
 		return;
 	r.data = v.blob;
 	r.len = v.blob_len;
@@ -179,6 +198,8 @@ static void save(void)
 {
 	struct memo_buf b = {.ok = true};
 	struct iq_err ignored = {0};
+	char ctx[64];
+	size_t ctx_len = host_context(ctx, sizeof(ctx));
 	size_t keep = 0;
 
 	/* Those this run used first; others while there is room. */
@@ -194,8 +215,8 @@ static void save(void)
 		memo_put(&b, memo.e[i].form, memo.e[i].form_len);
 	}
 	if (b.ok)
-		(void)memo_write(memo.path, MEMO_KIND, "", 0, b.data, b.len,
-				 &ignored);
+		(void)memo_write(memo.path, MEMO_KIND, ctx, ctx_len, b.data,
+				 b.len, &ignored);
 	free(b.data);
 }
 

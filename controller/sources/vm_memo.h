@@ -2,7 +2,8 @@
 /*
  * Domain XML facts kept across runs (lib/memo.h): a fleet apply reads the
  * same 127 domain XMLs run after run; a domain whose XML is byte-for-byte
- * one parsed before takes the facts parsed then.
+ * one parsed before takes the facts parsed then, under the same system
+ * page size (the facts depend on it; a kernel of another size is a miss).
  */
 #ifndef ICMQUOTA_VM_MEMO_H
 #define ICMQUOTA_VM_MEMO_H

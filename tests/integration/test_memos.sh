@@ -81,4 +81,37 @@ rm -f "$SCRATCH"/*.memo "$ROOT"/icmquota-sim/fw/*.memo
 run plan --libvirt-xml "$SCRATCH/vms" -j
 expect_rc 0 "plan without memos"
 expect_eq "$(nonhuge_gib)" 24.0 "without memos: the same split"
+
+# The facts depend on the kernel's page size, not only on the XML: a <page>
+# of the system page size is ordinary memory. Under a 64 KiB page kernel
+# (arm64 hosts boot either size with one binary), a VM's 64 KiB <page>
+# read under 4 KiB pages as huge pages is ordinary memory: the domain memo
+# made under 4 KiB pages must not answer. The page size is faked by a
+# sysconf shim (after the ASan runtime, which must come first).
+if command -v cc >/dev/null; then
+	cc -shared -fPIC -o "$SCRATCH/pagesize.so" -x c - -ldl <<'EOF_C'
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <unistd.h>
+long sysconf(int name)
+{
+	long (*real)(int) = (long (*)(int))dlsym(RTLD_NEXT, "sysconf");
+
+	return name == _SC_PAGESIZE ? 65536 : real(name);
+}
+EOF_C
+	preload="$(ldd "$BIN" | awk '/libasan/ { print $3; exit }') $SCRATCH/pagesize.so"
+	mkdir -p "$SCRATCH/vms64"
+	domain_xml B 16 "<hugepages><page size='64' unit='KiB'/></hugepages>" \
+		"" "$A0" >"$SCRATCH/vms64/B.xml"
+	run plan --libvirt-xml "$SCRATCH/vms64" -j
+	expect_eq "$(nonhuge_gib)" 0.0 "4 KiB pages: B's 64 KiB pages are huge pages"
+	LD_PRELOAD=$preload run plan --libvirt-xml "$SCRATCH/vms64" -j
+	expect_eq "$(nonhuge_gib)" 16.0 \
+		"64 KiB pages: B's memory is ordinary memory, memo or not"
+	expect_eq "$(grep -c 'memo differs' <<<"$ERR")" 0 \
+		"64 KiB pages: no memo taken for a parse of another page size"
+else
+	echo "SKIP [$T_NAME] page size case: no C compiler for the sysconf shim"
+fi
 finish
