@@ -8,11 +8,11 @@
 #include "lib/memo.h"
 
 #include <elf.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <link.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -102,55 +102,80 @@ static bool header_for(struct memo_header *h, const char *kind,
 	return true;
 }
 
+/* All of len bytes at offset into buf; false on a short read (the file
+ * shrank meanwhile) or an error. */
+static bool read_at(int fd, void *buf, size_t len, off_t offset)
+{
+	char *p = buf;
+
+	while (len) {
+		ssize_t n = pread(fd, p, len, offset);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		p += n;
+		offset += n;
+		len -= (size_t)n;
+	}
+	return true;
+}
+
 bool memo_read(const char *path, const char *kind, const void *input,
 	       size_t input_len, struct memo_view *v)
 {
 	struct memo_header want, have;
 	struct stat st;
-	const char *data;
+	char *data;
 	size_t len;
 	int fd;
 
 	memset(v, 0, sizeof(*v));
 	if (!header_for(&want, kind, input_len, 0))
 		return false;
-	/* No memo, or one we cannot read: a parse, as without memos. */
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/*
+	 * No memo, or one we cannot read: a parse, as without memos.
+	 * O_NONBLOCK: a FIFO planted at the path must not hang a hook.
+	 * Read, not mapped: a memo cut short in place while mapped (cp over
+	 * it) would kill the process with SIGBUS.
+	 */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return false;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
 	    (uint64_t)st.st_size < sizeof(have) ||
-	    (uint64_t)st.st_size > MEMO_MAX_BYTES) {
+	    (uint64_t)st.st_size > MEMO_MAX_BYTES ||
+	    !read_at(fd, &have, sizeof(have), 0)) {
 		close(fd);
 		return false;
 	}
 	len = (size_t)st.st_size;
-	v->map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (v->map == MAP_FAILED) {
-		v->map = NULL;
-		return false;
-	}
-	v->map_len = len;
-	data = v->map;
-	memcpy(&have, data, sizeof(have));
 	want.blob_len = have.blob_len;
 	if (memcmp(&want, &have, sizeof(want)) != 0 ||
 	    len - sizeof(have) < input_len ||
-	    have.blob_len != len - sizeof(have) - input_len ||
-	    memcmp(data + sizeof(have), input, input_len) != 0) {
-		memo_release(v);
+	    have.blob_len != len - sizeof(have) - input_len) {
+		close(fd);
 		return false;
 	}
-	v->blob = data + sizeof(have) + input_len;
+	data = malloc(len - sizeof(have) ? len - sizeof(have) : 1);
+	if (!data || !read_at(fd, data, len - sizeof(have), sizeof(have)) ||
+	    memcmp(data, input, input_len) != 0) {
+		free(data);
+		close(fd);
+		return false;
+	}
+	close(fd);
+	v->map = data;
+	v->map_len = len - sizeof(have);
+	v->blob = data + input_len;
 	v->blob_len = (size_t)have.blob_len;
 	return true;
 }
 
 void memo_release(struct memo_view *v)
 {
-	if (v->map)
-		munmap(v->map, v->map_len);
+	free(v->map);
 	memset(v, 0, sizeof(*v));
 }
 

@@ -16,7 +16,7 @@
 
 #include "lib/err.h"
 
-/* A memo mapped for reading (memo_read), released with memo_release. */
+/* A memo read (memo_read), released with memo_release. */
 struct memo_view {
 	void *map;
 	size_t map_len;
@@ -38,9 +38,8 @@ bool memo_worth(size_t len);
 /*
  * The blob of the memo at path when it was written for kind (a short
  * name; a different kind is a miss) from these input bytes by this
- * build: true, v->blob and v->blob_len the result inside the file,
- * mapped read-only (the page cache's pages: no copy) until
- * memo_release. False on any miss (no file, another input, another
+ * build: true, v->blob and v->blob_len the result, read into memory
+ * held until memo_release. False on any miss (no file, another input, another
  * build, a torn or foreign file, no build-id in this binary), nothing to
  * release: the caller parses.
  */

@@ -253,7 +253,9 @@ static int load_huge(struct jctx *j, json_object *jvm, const char *where,
 	int rc;
 
 	if (!json_object_object_get_ex(jvm, "huge", &arr)) {
-		if (f->hugepages) {
+		/* As vm_add_huge keeps it: no entry for 0 bytes (a memo of
+		 * this journal reads it so). */
+		if (f->hugepages && f->memory_bytes) {
 			f->huge[0].page_bytes = 0;
 			f->huge[0].bytes = f->memory_bytes;
 			f->nhuge = 1;
@@ -342,7 +344,7 @@ static int load_vm(struct jctx *j, json_object *jvm, size_t idx,
 	if (!rc)
 		rc = load_huge(j, jvm, where, f);
 	if (!rc)
-		rc = jint(j, jvm, where, "pending_interfaces", 0, UINT16_MAX,
+		rc = jint(j, jvm, where, "pending_interfaces", 0, UINT32_MAX,
 			  &pending);
 	f->pending_ifaces = (unsigned)pending;
 	if (!rc)

@@ -121,7 +121,7 @@ static bool get_vm(struct memo_reader *r, struct state_vm *vm)
 			return false;
 	}
 	n = memo_get_u64(r);
-	if (n > UINT16_MAX)
+	if (n > UINT32_MAX)
 		return false;
 	f->pending_ifaces = (unsigned)n;
 	memo_get_str(r, f->class_name, sizeof(f->class_name));

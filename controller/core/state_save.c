@@ -213,7 +213,8 @@ int state_save(const char *path, const struct state *state, struct iq_err *err)
 		return iq_err_prefix(
 			err,
 			"cannot write journal (the firmware is programmed; "
-			"free space or fix permissions, then run icmquota "
+			"free space (the .memo files beside the journal may "
+			"be deleted) or fix permissions, then run icmquota "
 			"apply)");
 	return IQ_OK;
 }

@@ -114,4 +114,15 @@ EOF_C
 else
 	echo "SKIP [$T_NAME] page size case: no C compiler for the sysconf shim"
 fi
+
+# Not a file at a memo's path (a FIFO: opening it would block a hook
+# forever): passed over, and replaced by the next memo written.
+rm -f "$SCRATCH/state.json.memo"
+mkfifo "$SCRATCH/state.json.memo"
+timeout 30 "$BIN" --config none --root "$ROOT" --policy "$POLICY" \
+	--state "$SCRATCH/state.json" status -j >"$SCRATCH/out" 2>"$SCRATCH/err"
+rc=$?
+[ "$rc" != 124 ] && pass || fail "a FIFO at the journal's memo blocked status"
+expect_eq "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["split"]["vm_nonhuge_bytes"] // 2**30)' "$SCRATCH/out")" \
+	24 "FIFO memo: the journal parsed"
 finish

@@ -290,6 +290,33 @@ static void test_journal_memo_reads_as_parse(void)
 	vm_facts_free(&c);
 }
 
+/* Journals a parse reads in a way the memo must repeat (the test build
+ * stops the run on a memo read that differs from the parse). */
+static void test_journal_odd_shapes(void)
+{
+	char path[PATH_MAX];
+	struct iq_err err = {0};
+	struct state st;
+
+	in_tmp(path, sizeof(path), "odd.json");
+	/* From before per-size backing: huge pages, no size, no memory. */
+	CHECK(file_write_str(path,
+			     "{\"version\":1,\"released_hugepages\":0,"
+			     "\"boot_id\":\"\",\"vms\":[{\"name\":\"L\","
+			     "\"hugepages\":true,\"origin\":\"cli\","
+			     "\"pending_interfaces\":70000}],\"vfs\":[]}\n",
+			     &err) == IQ_OK);
+	for (int pass = 0; pass < 2; pass++) { /* parse, then the memo */
+		CHECK(state_load(path, &st, &err) == IQ_OK);
+		CHECK_U64(st.nvms, 1);
+		if (st.nvms) {
+			CHECK_U64(st.vms[0].facts.nhuge, 0);
+			CHECK_U64(st.vms[0].facts.pending_ifaces, 70000);
+		}
+		state_free(&st);
+	}
+}
+
 int main(void)
 {
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/iq-test-memo-XXXXXX");
@@ -300,6 +327,7 @@ int main(void)
 	RUN(test_exact_input_only);
 	RUN(test_integers_and_strings);
 	RUN(test_journal_memo_reads_as_parse);
+	RUN(test_journal_odd_shapes);
 	nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	return TEST_SUMMARY("test_memo");
 }
