@@ -38,7 +38,7 @@ int file_read_max(const char *path, size_t max, char **out, size_t *len,
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
 	char *buf = NULL;
-	size_t used = 0, cap;
+	size_t used = 0, cap, size = 0;
 
 	if (fd < 0)
 		return iq_fail(err, IQ_EENV, "%s: %s", path, strerror(errno));
@@ -47,10 +47,10 @@ int file_read_max(const char *path, size_t max, char **out, size_t *len,
 	 * or a memo of hundreds of KiB is not copied through stdio and a
 	 * growing buffer). sysfs and procfs files say 4096 or 0: grown.
 	 */
-	cap = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
-			      (uint64_t)st.st_size <= max
-		      ? (size_t)st.st_size + 1
-		      : 8192;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+	    (uint64_t)st.st_size <= max)
+		size = (size_t)st.st_size;
+	cap = size ? size + 1 : 8192;
 	for (;;) {
 		ssize_t n;
 
@@ -82,6 +82,13 @@ int file_read_max(const char *path, size_t max, char **out, size_t *len,
 		if (n == 0)
 			break;
 		used += (size_t)n;
+		/*
+		 * All the size fstat gave: no read to see the end (127 domain
+		 * XMLs a fleet apply). sysfs says 4096 for shorter text and
+		 * comes back short before this.
+		 */
+		if (size && used == size)
+			break;
 		if (used > max) {
 			free(buf);
 			close(fd);

@@ -211,10 +211,11 @@ declare -A fleet_us fleet_cpu
 for stage in prepare.begin start.begin started.begin release.end; do
 	w=() c=()
 	for ((i = 0; i < K; i++)); do
-		out=$( { TIMEFORMAT='%3R %3U %3S'; time "$BIN" --config "$SCRATCH/fleet.conf" \
+		# timed.py: microseconds (bash's time prints milliseconds)
+		out=$(python3 "$REPO/tests/bench/timed.py" "$BIN" --config "$SCRATCH/fleet.conf" \
 			hook libvirt qemu vm-new "${stage%.*}" "${stage#*.}" - \
-			<"$SCRATCH/fleet-new.xml" >/dev/null 2>&1; } 2>&1)
-		read -r wu cu < <(awk '{ printf "%d %d\n", $1 * 1e6, ($2 + $3) * 1e6 }' <<<"$out")
+			<"$SCRATCH/fleet-new.xml" 2>/dev/null)
+		read -r wu cu <<<"$out"
 		w+=("$wu") c+=("$cu")
 	done
 	fleet_us[$stage]="${w[*]}" fleet_cpu[$stage]="${c[*]}"
