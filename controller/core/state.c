@@ -261,8 +261,13 @@ int lock_acquire(const char *path, double timeout_s, int *fd_out,
 		}
 		usleep(20000);
 	}
-	snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
-	if (ftruncate(fd, 0) == 0 && pwrite(fd, pid, strlen(pid), 0) < 0) {
+	/*
+	 * Fixed width, written over the last holder's in place: no
+	 * truncation, which freed and reallocated a block on every run (0.5
+	 * ms on ext4). Wider than any pid ("%ld\n" of older versions too).
+	 */
+	snprintf(pid, sizeof(pid), "%10ld\n", (long)getpid());
+	if (pwrite(fd, pid, strlen(pid), 0) < 0) {
 		/* The pid is only for the message of a waiting process. */
 	}
 	*fd_out = fd;
