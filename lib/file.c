@@ -379,8 +379,14 @@ int mkdir_p(const char *path, unsigned mode, struct iq_err *err)
 	char buf[PATH_MAX];
 	size_t len;
 
+	struct stat st;
+
 	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
 		return iq_fail(err, IQ_EENV, "%s: path too long", path);
+	/* There already (every run after the first): one stat, not a
+	 * mkdir per component. */
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return IQ_OK;
 	len = strlen(buf);
 	for (size_t i = 1; i <= len; i++) {
 		if (buf[i] != '/' && buf[i] != '\0')
