@@ -745,7 +745,10 @@ void help_print_man(FILE *out)
 	man_section(out, "SECURITY", help_print_security);
 	fputs(".SH FILES\n/etc/icmquota/policy.yaml, "
 	      "/etc/icmquota/icmquota.conf,\n"
-	      "/var/lib/icmquota/state.json, /run/icmquota/lock,\n"
+	      "/var/lib/icmquota/state.json (the journal; beside it\n"
+	      "state.json.vhca-ids, state.json.memo and\n"
+	      "state.json.domains.memo, caches safe to delete; the package\n"
+	      "removes the directory on purge), /run/icmquota/lock,\n"
 	      "/etc/libvirt/hooks/qemu.d/icmquota (a symlink to icmquota)\n",
 	      out);
 }

@@ -154,4 +154,12 @@ else
 	sed 's/^/     /' "$tmp/run3"
 fi
 
+# 7. Purge: the package's state under /var/lib/icmquota goes with it.
+mkdir -p /var/lib/icmquota
+touch /var/lib/icmquota/state.json /var/lib/icmquota/state.json.memo
+check "dpkg --purge" dpkg --purge icmquota
+check "purge removed /var/lib/icmquota" bash -c "! test -e /var/lib/icmquota"
+check "purge removed the libvirt hook" bash -c \
+	"! test -e /etc/libvirt/hooks/qemu.d/icmquota"
+
 finish
