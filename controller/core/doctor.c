@@ -693,6 +693,7 @@ static int check_daemon(const char *root, struct doctor_report *r)
 	char dir[PATH_MAX], wants[PATH_MAX];
 	struct dirent *e;
 	DIR *d = opendir(under(root, "/proc", dir, sizeof(dir)));
+	struct stat st;
 	long pid = 0;
 	bool enabled;
 
@@ -702,8 +703,13 @@ static int check_daemon(const char *root, struct doctor_report *r)
 			pid = atol(e->d_name);
 	if (d)
 		closedir(d);
-	enabled = access(under(root, DOCTOR_UNIT_WANTS, wants, sizeof(wants)),
-			 F_OK) == 0;
+	/*
+	 * Enabled is the wants link being there (what `systemctl enable`
+	 * makes), not its target: under --root an absolute target names
+	 * the real host's /lib, which a simulated host must not depend on.
+	 */
+	enabled = lstat(under(root, DOCTOR_UNIT_WANTS, wants, sizeof(wants)),
+			&st) == 0;
 	if (pid)
 		return add(r, DOCTOR_OK, "daemon",
 			   "icmquota daemon runs (pid %ld)", pid);
