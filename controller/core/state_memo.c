@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "controller/core/state_json.h"
+#include "controller/sources/vm_memo.h"
 #include "lib/memo.h"
 
 /* 2: huge page backings carry their host node set; 3: a scaled VM's
@@ -31,21 +32,7 @@ static void put_vm(struct memo_buf *b, const struct state_vm *vm)
 {
 	const struct vm_facts *f = &vm->facts;
 
-	memo_put_str(b, f->name);
-	memo_put_str(b, f->uuid);
-	memo_put_u64(b, f->memory_bytes);
-	memo_put_u64(b, f->hugepages);
-	memo_put_u64(b, f->nhuge);
-	for (size_t i = 0; i < f->nhuge; i++) {
-		memo_put_u64(b, f->huge[i].page_bytes);
-		memo_put_u64(b, f->huge[i].host_nodes);
-		memo_put_u64(b, f->huge[i].bytes);
-	}
-	memo_put_u64(b, f->pending_ifaces);
-	memo_put_str(b, f->class_name);
-	memo_put_u64(b, f->npci);
-	for (size_t i = 0; i < f->npci; i++)
-		memo_put_str(b, f->pci[i]);
+	vm_facts_form_put(b, f);
 	memo_put_str(b, f->source);
 	memo_put_str(b, vm->origin);
 	memo_put_str(b, f->origin);
@@ -102,39 +89,9 @@ static bool count_fits(const struct memo_reader *r, uint64_t n)
 static bool get_vm(struct memo_reader *r, struct state_vm *vm)
 {
 	struct vm_facts *f = &vm->facts;
-	struct iq_err ignored = {0};
-	uint64_t n;
 
-	memo_get_str(r, f->name, sizeof(f->name));
-	memo_get_str(r, f->uuid, sizeof(f->uuid));
-	f->memory_bytes = memo_get_u64(r);
-	f->hugepages = memo_get_u64(r) != 0;
-	n = memo_get_u64(r);
-	if (n > VM_HUGE_MAX)
+	if (!vm_facts_form_get(r, f))
 		return false;
-	for (uint64_t i = 0; i < n && r->ok; i++) {
-		uint64_t page_bytes = memo_get_u64(r);
-		uint64_t nodes = memo_get_u64(r);
-		uint64_t bytes = memo_get_u64(r);
-
-		if (vm_add_huge(f, page_bytes, nodes, bytes, &ignored))
-			return false;
-	}
-	n = memo_get_u64(r);
-	if (n > UINT32_MAX)
-		return false;
-	f->pending_ifaces = (unsigned)n;
-	memo_get_str(r, f->class_name, sizeof(f->class_name));
-	n = memo_get_u64(r);
-	if (!count_fits(r, n))
-		return false;
-	for (uint64_t i = 0; i < n && r->ok; i++) {
-		char pci[64];
-
-		memo_get_str(r, pci, sizeof(pci));
-		if (r->ok && vm_add_pci(f, pci, &ignored))
-			return false;
-	}
 	memo_get_str(r, f->source, sizeof(f->source));
 	memo_get_str(r, vm->origin, sizeof(vm->origin));
 	memo_get_str(r, f->origin, sizeof(f->origin));

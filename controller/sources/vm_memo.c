@@ -56,7 +56,7 @@ static uint64_t hash_of(const char *s, size_t len)
 	return h;
 }
 
-static void put_facts(struct memo_buf *b, const struct vm_facts *f)
+void vm_facts_form_put(struct memo_buf *b, const struct vm_facts *f)
 {
 	memo_put_str(b, f->name);
 	memo_put_str(b, f->uuid);
@@ -68,19 +68,18 @@ static void put_facts(struct memo_buf *b, const struct vm_facts *f)
 		memo_put_u64(b, f->huge[i].host_nodes);
 		memo_put_u64(b, f->huge[i].bytes);
 	}
+	memo_put_u64(b, f->pending_ifaces);
 	memo_put_str(b, f->class_name);
 	memo_put_u64(b, f->npci);
 	for (size_t i = 0; i < f->npci; i++)
 		memo_put_str(b, f->pci[i]);
-	memo_put_u64(b, f->pending_ifaces);
-	memo_put_u64(b, f->hidden_vfs);
 }
 
-static bool get_facts(struct memo_reader *r, struct vm_facts *f)
+bool vm_facts_form_get(struct memo_reader *r, struct vm_facts *f)
 {
+	struct iq_err ignored = {0};
 	uint64_t n;
 
-	memset(f, 0, sizeof(*f));
 	memo_get_str(r, f->name, sizeof(f->name));
 	memo_get_str(r, f->uuid, sizeof(f->uuid));
 	f->memory_bytes = memo_get_u64(r);
@@ -88,25 +87,45 @@ static bool get_facts(struct memo_reader *r, struct vm_facts *f)
 	n = memo_get_u64(r);
 	if (n > VM_HUGE_MAX)
 		return false;
-	f->nhuge = (size_t)n;
-	for (size_t i = 0; i < f->nhuge; i++) {
-		f->huge[i].page_bytes = memo_get_u64(r);
-		f->huge[i].host_nodes = memo_get_u64(r);
-		f->huge[i].bytes = memo_get_u64(r);
-	}
-	memo_get_str(r, f->class_name, sizeof(f->class_name));
-	n = memo_get_u64(r);
-	if (!r->ok || n > VM_MAX_PCI)
-		return false;
-	if (n) {
-		f->pci = calloc((size_t)n, sizeof(*f->pci));
-		if (!f->pci)
+	for (uint64_t i = 0; i < n && r->ok; i++) {
+		uint64_t page_bytes = memo_get_u64(r);
+		uint64_t nodes = memo_get_u64(r);
+		uint64_t bytes = memo_get_u64(r);
+
+		if (vm_add_huge(f, page_bytes, nodes, bytes, &ignored))
 			return false;
 	}
-	f->npci = (size_t)n;
-	for (size_t i = 0; i < f->npci; i++)
-		memo_get_str(r, f->pci[i], sizeof(f->pci[i]));
-	f->pending_ifaces = (unsigned)memo_get_u64(r);
+	n = memo_get_u64(r);
+	if (n > UINT32_MAX)
+		return false;
+	f->pending_ifaces = (unsigned)n;
+	memo_get_str(r, f->class_name, sizeof(f->class_name));
+	n = memo_get_u64(r);
+	/* Each address takes a byte at least: a torn count allocates
+	 * nothing large. */
+	if (!r->ok || n > VM_MAX_PCI || n > r->len - r->pos)
+		return false;
+	for (uint64_t i = 0; i < n && r->ok; i++) {
+		char pci[64];
+
+		memo_get_str(r, pci, sizeof(pci));
+		if (r->ok && vm_add_pci(f, pci, &ignored))
+			return false;
+	}
+	return r->ok;
+}
+
+static void put_facts(struct memo_buf *b, const struct vm_facts *f)
+{
+	vm_facts_form_put(b, f);
+	memo_put_u64(b, f->hidden_vfs);
+}
+
+static bool get_facts(struct memo_reader *r, struct vm_facts *f)
+{
+	memset(f, 0, sizeof(*f));
+	if (!vm_facts_form_get(r, f))
+		return false;
 	f->hidden_vfs = (unsigned)memo_get_u64(r);
 	return r->ok && r->pos == r->len;
 }

@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "controller/sources/vm.h"
+#include "lib/memo.h"
 
 /*
  * Use the memo at path for the domain XML read from now on (one per
@@ -28,6 +29,16 @@ void vm_memo_close(void);
 bool vm_memo_find(const char *xml, size_t len, struct vm_facts *vm);
 /* Remember the facts of xml (parsed this run). */
 void vm_memo_add(const char *xml, size_t len, const struct vm_facts *vm);
+/*
+ * The facts both memos keep (this one and the journal's): name, uuid,
+ * memory and its huge page backings, pending interfaces, class, PCI
+ * addresses; not hidden_vfs, source or origin. Read back through
+ * vm_add_huge() and vm_add_pci(), as a parse builds facts: false when
+ * the form is torn or holds what a parse would refuse.
+ */
+void vm_facts_form_put(struct memo_buf *b, const struct vm_facts *f);
+bool vm_facts_form_get(struct memo_reader *r, struct vm_facts *f);
+
 /* The facts' form (equal forms, equal facts but source and origin), for
  * the test build's check of a memo against a parse. */
 bool vm_memo_same(const struct vm_facts *a, const struct vm_facts *b);
