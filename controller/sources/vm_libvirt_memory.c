@@ -163,6 +163,35 @@ static int parse_scaled(const struct xml_node *node, const char *attr,
 }
 
 /*
+ * The next range of a libvirt node set ("0", "0-3,5", "0-7,^2") at *p,
+ * moved past it and its comma: [lo, hi], negate for "^N" (never a range).
+ * false: the set is malformed there.
+ */
+static bool nodeset_range(const char **p, bool *negate, unsigned long *lo,
+			  unsigned long *hi)
+{
+	const char *s = *p;
+	char *end;
+
+	*negate = *s == '^';
+	s += *negate;
+	if (!isdigit((unsigned char)*s))
+		return false;
+	*lo = *hi = strtoul(s, &end, 10);
+	s = end;
+	if (*s == '-' && !*negate) {
+		if (!isdigit((unsigned char)s[1]))
+			return false;
+		*hi = strtoul(s + 1, &end, 10);
+		s = end;
+	}
+	if (*hi < *lo || (*s && *s != ',') || (*s == ',' && !s[1]))
+		return false;
+	*p = s + (*s == ',');
+	return true;
+}
+
+/*
  * Whether NUMA node id is in a libvirt nodeset ("0", "0-3,5", "0-7,^2").
  * A malformed nodeset: IQ_EREFUSED naming it.
  */
@@ -175,26 +204,11 @@ static int nodeset_has(const struct xml_node *page, const char *text,
 
 	*has = false;
 	while (*p) {
-		bool negate = *p == '^';
+		bool negate;
 		unsigned long lo, hi;
-		char *end;
 
-		p += negate;
-		if (!isdigit((unsigned char)*p))
+		if (!nodeset_range(&p, &negate, &lo, &hi))
 			goto bad;
-		lo = hi = strtoul(p, &end, 10);
-		p = end;
-		if (*p == '-' && !negate) {
-			if (!isdigit((unsigned char)p[1]))
-				goto bad;
-			hi = strtoul(p + 1, &end, 10);
-			p = end;
-		}
-		if (hi < lo || (*p && *p != ','))
-			goto bad;
-		if (*p == ',' && !p[1])
-			goto bad;
-		p += *p == ',';
 		if (id >= lo && id <= hi) {
 			if (negate)
 				excluded = true;
@@ -304,24 +318,11 @@ static int host_nodeset(const struct xml_node *el, const char *text,
 	const char *p = text;
 
 	while (*p) {
-		bool negate = *p == '^';
+		bool negate;
 		unsigned long lo, hi;
-		char *end;
 
-		p += negate;
-		if (!isdigit((unsigned char)*p))
+		if (!nodeset_range(&p, &negate, &lo, &hi))
 			goto bad;
-		lo = hi = strtoul(p, &end, 10);
-		p = end;
-		if (*p == '-' && !negate) {
-			if (!isdigit((unsigned char)p[1]))
-				goto bad;
-			hi = strtoul(p + 1, &end, 10);
-			p = end;
-		}
-		if (hi < lo || (*p && *p != ',') || (*p == ',' && !p[1]))
-			goto bad;
-		p += *p == ',';
 		beyond |= !negate && hi >= 64;
 		for (unsigned long id = lo; id <= hi && id < 64; id++) {
 			if (negate)
