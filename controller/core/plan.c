@@ -504,6 +504,19 @@ static void mark_write(struct plan *plan, struct plan_vf *pv)
 	plan->nwrites += pv->write;
 }
 
+/* One VHCA_GROUP_ICM_CTRL read of a group into g->actual. */
+static int read_group(struct plan_group *g, struct iq_err *err)
+{
+	int rc = fw_read_group_icm(g->pf->fw, g->id, &g->actual, err);
+
+	if (rc)
+		return iq_err_prefix(err,
+				     "reading vHCA group %u of PF %s (VM %s)",
+				     g->id, g->pf->pci, g->vm->name);
+	g->have_actual = true;
+	return IQ_OK;
+}
+
 static int read_back(struct plan *plan, struct iq_err *err)
 {
 	plan->nwrites = 0;
@@ -513,13 +526,9 @@ static int read_back(struct plan *plan, struct iq_err *err)
 
 		if (!g->in_scope)
 			continue;
-		rc = fw_read_group_icm(g->pf->fw, g->id, &g->actual, err);
+		rc = read_group(g, err);
 		if (rc)
-			return iq_err_prefix(err,
-					     "reading vHCA group %u of PF %s "
-					     "(VM %s)",
-					     g->id, g->pf->pci, g->vm->name);
-		g->have_actual = true;
+			return rc;
 		g->write = g->actual.max_alloc_icm_th !=
 			   icm_bytes_to_pages(g->desired_bytes);
 		plan->nwrites += g->write;
@@ -916,13 +925,9 @@ int plan_read_groups_held(struct plan *plan, struct iq_err *err)
 		if (g->in_scope || g->have_actual || !g->pf->fw ||
 		    g->pf->unreachable)
 			continue;
-		rc = fw_read_group_icm(g->pf->fw, g->id, &g->actual, err);
+		rc = read_group(g, err);
 		if (rc)
-			return iq_err_prefix(err,
-					     "reading vHCA group %u of PF %s "
-					     "(VM %s)",
-					     g->id, g->pf->pci, g->vm->name);
-		g->have_actual = true;
+			return rc;
 	}
 	return IQ_OK;
 }
