@@ -4,40 +4,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void put(struct jw *w, const char *s, size_t n)
+void jw_raw(struct buf *w, const char *text)
 {
-	if (!w->ok)
-		return;
-	if (w->len + n + 1 > w->cap) {
-		size_t cap = w->cap ? w->cap : 4096;
-		char *grown;
-
-		while (cap < w->len + n + 1)
-			cap *= 2;
-		grown = realloc(w->data, cap);
-		if (!grown) {
-			w->ok = false;
-			return;
-		}
-		w->data = grown;
-		w->cap = cap;
-	}
-	memcpy(w->data + w->len, s, n);
-	w->len += n;
-	w->data[w->len] = '\0';
+	buf_put(w, text, strlen(text));
 }
 
-void jw_raw(struct jw *w, const char *text)
-{
-	put(w, text, strlen(text));
-}
-
-void jw_str(struct jw *w, const char *s)
+void jw_str(struct buf *w, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
 	const char *run = s;
 
-	put(w, "\"", 1);
+	buf_put(w, "\"", 1);
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
 		char esc[7] = "\\";
@@ -71,23 +48,23 @@ void jw_str(struct jw *w, const char *s)
 			esc[5] = hex[c & 0xf];
 			n = 6;
 		}
-		put(w, run, (size_t)(s - run));
-		put(w, esc, n);
+		buf_put(w, run, (size_t)(s - run));
+		buf_put(w, esc, n);
 		run = s + 1;
 	}
-	put(w, run, (size_t)(s - run));
-	put(w, "\"", 1);
+	buf_put(w, run, (size_t)(s - run));
+	buf_put(w, "\"", 1);
 }
 
-void jw_key(struct jw *w, const char *key, bool first)
+void jw_key(struct buf *w, const char *key, bool first)
 {
 	if (!first)
-		put(w, ",", 1);
+		buf_put(w, ",", 1);
 	jw_str(w, key);
-	put(w, ":", 1);
+	buf_put(w, ":", 1);
 }
 
-void jw_u64(struct jw *w, uint64_t v)
+void jw_u64(struct buf *w, uint64_t v)
 {
 	char digits[24];
 	size_t n = sizeof(digits);
@@ -96,27 +73,20 @@ void jw_u64(struct jw *w, uint64_t v)
 		digits[--n] = (char)('0' + v % 10);
 		v /= 10;
 	} while (v);
-	put(w, digits + n, sizeof(digits) - n);
+	buf_put(w, digits + n, sizeof(digits) - n);
 }
 
-void jw_i64(struct jw *w, int64_t v)
+void jw_i64(struct buf *w, int64_t v)
 {
 	if (v < 0) {
-		put(w, "-", 1);
+		buf_put(w, "-", 1);
 		jw_u64(w, (uint64_t) - (v + 1) + 1);
 	} else {
 		jw_u64(w, (uint64_t)v);
 	}
 }
 
-void jw_bool(struct jw *w, bool v)
+void jw_bool(struct buf *w, bool v)
 {
 	jw_raw(w, v ? "true" : "false");
-}
-
-void jw_free(struct jw *w)
-{
-	free(w->data);
-	w->data = NULL;
-	w->len = w->cap = 0;
 }

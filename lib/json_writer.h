@@ -16,24 +16,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* A growing buffer; an append that fails leaves ok false, and the rest
- * are ignored. Start from {.ok = true}; data is NUL-terminated. */
-struct jw {
-	char *data;
-	size_t len, cap;
-	bool ok;
-};
+#include "lib/buf.h"
+
+/* Each appends to a struct buf (lib/buf.h): check its ok once at the
+ * end. */
 
 /* Text as is (punctuation, keys known to need no escaping). */
-void jw_raw(struct jw *w, const char *text);
+void jw_raw(struct buf *w, const char *text);
 /* A string, quoted and escaped as json-c escapes it. */
-void jw_str(struct jw *w, const char *s);
+void jw_str(struct buf *w, const char *s);
 /* "key": with a comma before it unless first. */
-void jw_key(struct jw *w, const char *key, bool first);
-void jw_u64(struct jw *w, uint64_t v);
-void jw_i64(struct jw *w, int64_t v);
-void jw_bool(struct jw *w, bool v);
-/* Release the buffer. */
-void jw_free(struct jw *w);
+void jw_key(struct buf *w, const char *key, bool first);
+void jw_u64(struct buf *w, uint64_t v);
+void jw_i64(struct buf *w, int64_t v);
+void jw_bool(struct buf *w, bool v);
 
 #endif

@@ -213,28 +213,6 @@ bool memo_worth(size_t len)
 #endif
 }
 
-void memo_put(struct memo_buf *b, const void *data, size_t len)
-{
-	if (!b->ok)
-		return;
-	if (b->len + len > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		char *grown;
-
-		while (cap < b->len + len)
-			cap *= 2;
-		grown = realloc(b->data, cap);
-		if (!grown) {
-			b->ok = false;
-			return;
-		}
-		b->data = grown;
-		b->cap = cap;
-	}
-	memcpy(b->data + b->len, data, len);
-	b->len += len;
-}
-
 const void *memo_take(struct memo_reader *r, size_t len)
 {
 	const void *p;
@@ -250,7 +228,7 @@ const void *memo_take(struct memo_reader *r, size_t len)
 
 /* LEB128: most values are small (ids, flags, lengths); a fleet journal's
  * memo is half the size it is at 8 bytes a value. */
-void memo_put_u64(struct memo_buf *b, uint64_t v)
+void memo_put_u64(struct buf *b, uint64_t v)
 {
 	unsigned char out[10];
 	size_t n = 0;
@@ -260,15 +238,15 @@ void memo_put_u64(struct memo_buf *b, uint64_t v)
 		v >>= 7;
 		out[n++] |= v ? 0x80 : 0;
 	} while (v);
-	memo_put(b, out, n);
+	buf_put(b, out, n);
 }
 
-void memo_put_str(struct memo_buf *b, const char *s)
+void memo_put_str(struct buf *b, const char *s)
 {
 	size_t n = strlen(s);
 
 	memo_put_u64(b, n);
-	memo_put(b, s, n);
+	buf_put(b, s, n);
 }
 
 uint64_t memo_get_u64(struct memo_reader *r)

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/buf.h"
 #include "lib/err.h"
 
 /* A memo read (memo_read), released with memo_release. */
@@ -57,16 +58,6 @@ int memo_write(const char *path, const char *kind, const void *input,
 	       size_t input_len, const void *blob, size_t blob_len,
 	       struct iq_err *err);
 
-/*
- * A growing buffer for writing a blob: appends that fail leave *ok
- * false (out of memory) and the rest are ignored.
- */
-struct memo_buf {
-	char *data;
-	size_t len, cap;
-	bool ok;
-};
-void memo_put(struct memo_buf *b, const void *data, size_t len);
 /* A reader over a blob: a read past the end leaves *ok false. */
 struct memo_reader {
 	const char *data;
@@ -77,8 +68,8 @@ struct memo_reader {
 const void *memo_take(struct memo_reader *r, size_t len);
 
 /* Integers (LEB128) and length-counted strings. */
-void memo_put_u64(struct memo_buf *b, uint64_t v);
-void memo_put_str(struct memo_buf *b, const char *s);
+void memo_put_u64(struct buf *b, uint64_t v);
+void memo_put_str(struct buf *b, const char *s);
 /* 0 past the end (and *ok false). */
 uint64_t memo_get_u64(struct memo_reader *r);
 /* Into dst of len bytes; one too long, holding a NUL or past the end

@@ -28,7 +28,7 @@
  * older memo lacks them and is a miss: the journal is parsed). */
 #define MEMO_KIND "journal 3"
 
-static void put_vm(struct memo_buf *b, const struct state_vm *vm)
+static void put_vm(struct buf *b, const struct state_vm *vm)
 {
 	const struct vm_facts *f = &vm->facts;
 
@@ -43,7 +43,7 @@ static void put_vm(struct memo_buf *b, const struct state_vm *vm)
 	memo_put_u64(b, vm->scale.scaled ? vm->scale.short_bytes : 0);
 }
 
-static void put_vf(struct memo_buf *b, const struct state_vf *vf)
+static void put_vf(struct buf *b, const struct state_vf *vf)
 {
 	memo_put_str(b, vf->pci);
 	memo_put_str(b, vf->pf);
@@ -60,7 +60,7 @@ static void put_vf(struct memo_buf *b, const struct state_vf *vf)
 
 int state_form(const struct state *state, char **form, size_t *len)
 {
-	struct memo_buf b = {.ok = true};
+	struct buf b = {.ok = true};
 
 	memo_put_u64(&b, state->released_hugepages);
 	memo_put_str(&b, state->boot_id);
@@ -71,7 +71,7 @@ int state_form(const struct state *state, char **form, size_t *len)
 	for (size_t i = 0; i < state->nvfs; i++)
 		put_vf(&b, &state->vfs[i]);
 	if (!b.ok) {
-		free(b.data);
+		buf_free(&b);
 		return IQ_EENV;
 	}
 	*form = b.data;

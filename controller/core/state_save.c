@@ -21,7 +21,7 @@
 #include "lib/size.h"
 
 /* Sizes as json_size() writes them: bytes, or "unlimited". */
-static void put_size(struct jw *w, const char *key, uint64_t bytes)
+static void put_size(struct buf *w, const char *key, uint64_t bytes)
 {
 	jw_key(w, key, false);
 	if (bytes == IQ_UNLIMITED)
@@ -30,7 +30,7 @@ static void put_size(struct jw *w, const char *key, uint64_t bytes)
 		jw_u64(w, bytes);
 }
 
-static void put_vm(struct jw *w, const struct state_vm *vm)
+static void put_vm(struct buf *w, const struct state_vm *vm)
 {
 	const struct vm_facts *f = &vm->facts;
 
@@ -101,7 +101,7 @@ static void put_vm(struct jw *w, const struct state_vm *vm)
 	jw_raw(w, "}");
 }
 
-static void put_vf(struct jw *w, const struct state_vf *vf)
+static void put_vf(struct buf *w, const struct state_vf *vf)
 {
 	jw_raw(w, "{");
 	jw_key(w, "pci", true);
@@ -138,7 +138,7 @@ static void put_vf(struct jw *w, const struct state_vf *vf)
  * one line per change. Written with lib/json_writer.c: the text json-c
  * would write, at a tenth of the cost.
  */
-static void state_text(const struct state *state, struct jw *w)
+static void state_text(const struct state *state, struct buf *w)
 {
 	jw_raw(w, "{\n  \"version\":");
 	jw_u64(w, STATE_VERSION);
@@ -163,7 +163,7 @@ static void state_text(const struct state *state, struct jw *w)
 
 int state_save(const char *path, const struct state *state, struct iq_err *err)
 {
-	struct jw w = {.ok = true};
+	struct buf w = {.ok = true};
 	const char *text;
 	char *form = NULL;
 	size_t form_len = 0;
@@ -183,7 +183,7 @@ int state_save(const char *path, const struct state *state, struct iq_err *err)
 	}
 	state_text(state, &w);
 	if (!w.ok) {
-		jw_free(&w);
+		buf_free(&w);
 		free(form);
 		return iq_fail(err, IQ_EENV,
 			       "cannot write journal %s: out of memory", path);
@@ -195,7 +195,7 @@ int state_save(const char *path, const struct state *state, struct iq_err *err)
 	 * right): the file already holds these bytes, no write, no fsync.
 	 */
 	if (state->loaded_text && strcmp(state->loaded_text, text) == 0) {
-		jw_free(&w);
+		buf_free(&w);
 		free(form);
 		/* Leftovers of killed runs go all the same (we hold the lock). */
 		file_remove_stale_tmp(path);
@@ -208,7 +208,7 @@ int state_save(const char *path, const struct state *state, struct iq_err *err)
 	if (rc == IQ_OK && form)
 		state_memo_write(path, text, w.len, form, form_len);
 	free(form);
-	jw_free(&w);
+	buf_free(&w);
 	if (rc)
 		return iq_err_prefix(
 			err,

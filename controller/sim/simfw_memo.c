@@ -17,7 +17,7 @@
 
 #define MEMO_KIND "simfw 1"
 
-static void put_pf(struct memo_buf *b, const struct simfw_pf *pf)
+static void put_pf(struct buf *b, const struct simfw_pf *pf)
 {
 	memo_put_str(b, pf->pci);
 	memo_put_u64(b, pf->total_icm);
@@ -136,7 +136,7 @@ bool simfw_memo_read(const char *memo_path, const char *text, size_t len,
 void simfw_memo_write(const char *memo_path, const char *text, size_t len,
 		      const struct simfw_pf *pf)
 {
-	struct memo_buf b = {.ok = true};
+	struct buf b = {.ok = true};
 	struct iq_err ignored = {0};
 
 	put_pf(&b, pf);
@@ -144,19 +144,19 @@ void simfw_memo_write(const char *memo_path, const char *text, size_t len,
 	if (b.ok)
 		(void)memo_write(memo_path, MEMO_KIND, text, len, b.data, b.len,
 				 &ignored);
-	free(b.data);
+	buf_free(&b);
 }
 
 bool simfw_memo_same(const struct simfw_pf *a, const struct simfw_pf *b)
 {
-	struct memo_buf x = {.ok = true}, y = {.ok = true};
+	struct buf x = {.ok = true}, y = {.ok = true};
 	bool same;
 
 	put_pf(&x, a);
 	put_pf(&y, b);
 	same = x.ok && y.ok && x.len == y.len &&
 	       memcmp(x.data, y.data, x.len) == 0;
-	free(x.data);
-	free(y.data);
+	buf_free(&x);
+	buf_free(&y);
 	return same;
 }

@@ -42,7 +42,7 @@ static int state_path(char *out, size_t len, const char *root, const char *pci,
 }
 
 /* Integers as json_object_new_int64 writes them (the file's history). */
-static void put_u64(struct jw *w, const char *key, uint64_t value)
+static void put_u64(struct buf *w, const char *key, uint64_t value)
 {
 	jw_key(w, key, false);
 	jw_i64(w, (int64_t)value);
@@ -54,7 +54,7 @@ static void put_u64(struct jw *w, const char *key, uint64_t value)
  */
 static char *pf_to_json(const struct simfw_pf *pf)
 {
-	struct jw w = {.ok = true};
+	struct buf w = {.ok = true};
 
 	jw_raw(&w, "{");
 	jw_key(&w, "pci", true);
@@ -106,7 +106,7 @@ static char *pf_to_json(const struct simfw_pf *pf)
 	}
 	jw_raw(&w, "]}");
 	if (!w.ok) {
-		jw_free(&w);
+		buf_free(&w);
 		return NULL;
 	}
 	return w.data;

@@ -56,7 +56,7 @@ static uint64_t hash_of(const char *s, size_t len)
 	return h;
 }
 
-void vm_facts_form_put(struct memo_buf *b, const struct vm_facts *f)
+void vm_facts_form_put(struct buf *b, const struct vm_facts *f)
 {
 	memo_put_str(b, f->name);
 	memo_put_str(b, f->uuid);
@@ -115,7 +115,7 @@ bool vm_facts_form_get(struct memo_reader *r, struct vm_facts *f)
 	return r->ok;
 }
 
-static void put_facts(struct memo_buf *b, const struct vm_facts *f)
+static void put_facts(struct buf *b, const struct vm_facts *f)
 {
 	vm_facts_form_put(b, f);
 	memo_put_u64(b, f->hidden_vfs);
@@ -215,7 +215,7 @@ void vm_memo_open(const char *path)
 
 static void save(void)
 {
-	struct memo_buf b = {.ok = true};
+	struct buf b = {.ok = true};
 	struct iq_err ignored = {0};
 	char ctx[64];
 	size_t ctx_len = host_context(ctx, sizeof(ctx));
@@ -229,14 +229,14 @@ static void save(void)
 		if (!memo.e[i].used && memo.n > VM_MEMO_MAX)
 			continue;
 		memo_put_u64(&b, memo.e[i].len);
-		memo_put(&b, memo.e[i].xml, memo.e[i].len);
+		buf_put(&b, memo.e[i].xml, memo.e[i].len);
 		memo_put_u64(&b, memo.e[i].form_len);
-		memo_put(&b, memo.e[i].form, memo.e[i].form_len);
+		buf_put(&b, memo.e[i].form, memo.e[i].form_len);
 	}
 	if (b.ok)
 		(void)memo_write(memo.path, MEMO_KIND, ctx, ctx_len, b.data,
 				 b.len, &ignored);
-	free(b.data);
+	buf_free(&b);
 }
 
 void vm_memo_close(void)
@@ -281,26 +281,26 @@ bool vm_memo_find(const char *xml, size_t len, struct vm_facts *vm)
 
 void vm_memo_add(const char *xml, size_t len, const struct vm_facts *vm)
 {
-	struct memo_buf b = {.ok = true};
+	struct buf b = {.ok = true};
 
 	if (!memo.open)
 		return;
 	put_facts(&b, vm);
 	if (b.ok && push(xml, len, b.data, b.len, true))
 		memo.dirty = true;
-	free(b.data);
+	buf_free(&b);
 }
 
 bool vm_memo_same(const struct vm_facts *a, const struct vm_facts *b)
 {
-	struct memo_buf x = {.ok = true}, y = {.ok = true};
+	struct buf x = {.ok = true}, y = {.ok = true};
 	bool same;
 
 	put_facts(&x, a);
 	put_facts(&y, b);
 	same = x.ok && y.ok && x.len == y.len &&
 	       memcmp(x.data, y.data, x.len) == 0;
-	free(x.data);
-	free(y.data);
+	buf_free(&x);
+	buf_free(&y);
 	return same;
 }

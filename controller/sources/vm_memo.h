@@ -36,7 +36,7 @@ void vm_memo_add(const char *xml, size_t len, const struct vm_facts *vm);
  * vm_add_huge() and vm_add_pci(), as a parse builds facts: false when
  * the form is torn or holds what a parse would refuse.
  */
-void vm_facts_form_put(struct memo_buf *b, const struct vm_facts *f);
+void vm_facts_form_put(struct buf *b, const struct vm_facts *f);
 bool vm_facts_form_get(struct memo_reader *r, struct vm_facts *f);
 
 /* The facts' form (equal forms, equal facts but source and origin), for

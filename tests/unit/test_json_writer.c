@@ -17,7 +17,7 @@
 static bool same_str(const char *s)
 {
 	json_object *o = json_object_new_string(s);
-	struct jw w = {.ok = true};
+	struct buf w = {.ok = true};
 	bool same;
 
 	jw_str(&w, s);
@@ -27,7 +27,7 @@ static bool same_str(const char *s)
 		fprintf(stderr, "jw \"%s\" json-c \"%s\"\n", w.data,
 			json_object_to_json_string_ext(o, FLAGS));
 	json_object_put(o);
-	jw_free(&w);
+	buf_free(&w);
 	return same;
 }
 
@@ -54,28 +54,28 @@ static void test_numbers(void)
 
 	for (size_t i = 0; i < sizeof(is) / sizeof(is[0]); i++) {
 		json_object *o = json_object_new_int64(is[i]);
-		struct jw w = {.ok = true};
+		struct buf w = {.ok = true};
 
 		jw_i64(&w, is[i]);
 		CHECK_STR(w.data, json_object_to_json_string_ext(o, FLAGS));
 		json_object_put(o);
-		jw_free(&w);
+		buf_free(&w);
 	}
 	for (size_t i = 0; i < sizeof(us) / sizeof(us[0]); i++) {
 		json_object *o = json_object_new_uint64(us[i]);
-		struct jw w = {.ok = true};
+		struct buf w = {.ok = true};
 
 		jw_u64(&w, us[i]);
 		CHECK_STR(w.data, json_object_to_json_string_ext(o, FLAGS));
 		json_object_put(o);
-		jw_free(&w);
+		buf_free(&w);
 	}
 }
 
 static void test_object(void)
 {
 	json_object *o = json_object_new_object();
-	struct jw w = {.ok = true};
+	struct buf w = {.ok = true};
 
 	json_object_object_add(o, "name", json_object_new_string("a\"b"));
 	json_object_object_add(o, "on", json_object_new_boolean(true));
@@ -90,7 +90,7 @@ static void test_object(void)
 	jw_raw(&w, "}");
 	CHECK_STR(w.data, json_object_to_json_string_ext(o, FLAGS));
 	json_object_put(o);
-	jw_free(&w);
+	buf_free(&w);
 }
 
 int main(void)

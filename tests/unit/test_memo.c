@@ -100,7 +100,7 @@ static void test_integers_and_strings(void)
 		0,	   1,	  127,	      128,
 		16383,	   16384, UINT32_MAX, UINT64_MAX - 1,
 		UINT64_MAX};
-	struct memo_buf b = {.ok = true};
+	struct buf b = {.ok = true};
 	struct memo_reader r = {.ok = true};
 	char s[8];
 
@@ -121,7 +121,7 @@ static void test_integers_and_strings(void)
 	memo_get_str(&r, s, sizeof(s));
 	CHECK(!r.ok);
 	CHECK_STR(s, "");
-	free(b.data);
+	buf_free(&b);
 
 	/* An integer past 64 bits, one cut short, a string holding a NUL. */
 	{
