@@ -173,13 +173,16 @@ static bool nodeset_range(const char **p, bool *negate, unsigned long *lo,
 	const char *s = *p;
 	char *end;
 
-	*negate = *s == '^';
-	s += *negate;
+	bool neg = *s == '^';
+
+	if (neg)
+		s++;
+	*negate = neg;
 	if (!isdigit((unsigned char)*s))
 		return false;
 	*lo = *hi = strtoul(s, &end, 10);
 	s = end;
-	if (*s == '-' && !*negate) {
+	if (*s == '-' && !neg) {
 		if (!isdigit((unsigned char)s[1]))
 			return false;
 		*hi = strtoul(s + 1, &end, 10);
