@@ -287,7 +287,7 @@ static bool kept_unconfirmed(unsigned sources, const struct vm_facts *vm,
 		return false;
 	/* The source's own answers first: each socket asked once a run. */
 	return strcmp(vm->origin, VM_ORIGIN_CH) == 0 &&
-	       !vm_ch_confirmed_gone(list, vm->source);
+	       !vm_ch_confirmed_gone(list, vm_source(vm));
 }
 
 static bool covered(unsigned sources, const struct vm_facts *vm)
@@ -412,7 +412,7 @@ int lifecycle_apply(struct session *s, struct vm_list *listed_vms,
 			r->running[n++] = *f;
 			if (!r->kept++)
 				snprintf(r->kept_first, sizeof(r->kept_first),
-					 "%s (%s)", f->name, f->source);
+					 "%s (%s)", f->name, vm_source(f));
 		}
 	}
 	for (size_t i = 0; i < nvms; i++)

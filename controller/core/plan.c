@@ -117,7 +117,7 @@ static int claim_vm_devices(struct host *host, struct plan *plan,
 					"was disabled through sriov_numvfs; if "
 					"the VM no longer runs: icmquota vm "
 					"stop %s)",
-					vm->name, vm->source, vm->pci[i],
+					vm->name, vm_source(vm), vm->pci[i],
 					vm->name);
 				rc = problem_or_error(plan, rc, err);
 				if (rc)
@@ -201,7 +201,7 @@ static int check_unique_names(const struct vm_facts *vms, size_t nvms,
 		}
 		rc = iq_fail(err, IQ_EREFUSED,
 			     "VM %s is given twice (%s and %s)", a->name,
-			     a->source, b->source);
+			     vm_source(a), vm_source(b));
 	}
 	free(by_name);
 	return rc;

@@ -56,7 +56,7 @@ struct state_vm {
 	char origin[32]; /* "libvirt-hook", "cli", "ch" */
 	int64_t started;
 	struct state_scaling scale;
-	struct vm_facts facts; /* last: see vm_facts.source */
+	struct vm_facts facts;
 };
 
 struct state {

@@ -313,7 +313,7 @@ static int load_vm(struct jctx *j, json_object *jvm, size_t idx,
 					   NULL};
 	int64_t pending = 0;
 	struct vm_facts *f = &vm->facts;
-	char where[32];
+	char where[32], source[VM_SOURCE_MAX + 1];
 	json_object *pci;
 	int rc;
 
@@ -329,8 +329,9 @@ static int load_vm(struct jctx *j, json_object *jvm, size_t idx,
 		rc = jstr(j, jvm, where, "class", f->class_name,
 			  sizeof(f->class_name));
 	if (!rc)
-		rc = jstr(j, jvm, where, "source", f->source,
-			  sizeof(f->source));
+		rc = jstr(j, jvm, where, "source", source, sizeof(source));
+	if (!rc)
+		rc = vm_set_source(f, source, j->err);
 	if (!rc)
 		rc = jstr(j, jvm, where, "origin", vm->origin,
 			  sizeof(vm->origin));

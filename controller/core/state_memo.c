@@ -33,7 +33,7 @@ static void put_vm(struct buf *b, const struct state_vm *vm)
 	const struct vm_facts *f = &vm->facts;
 
 	vm_facts_form_put(b, f);
-	memo_put_str(b, f->source);
+	memo_put_str(b, vm_source(f));
 	memo_put_str(b, vm->origin);
 	memo_put_str(b, f->origin);
 	memo_put_u64(b, (uint64_t)vm->started);
@@ -89,10 +89,15 @@ static bool count_fits(const struct memo_reader *r, uint64_t n)
 static bool get_vm(struct memo_reader *r, struct state_vm *vm)
 {
 	struct vm_facts *f = &vm->facts;
+	struct iq_err ignored = {0};
+	char source[VM_SOURCE_MAX + 1];
 
 	if (!vm_facts_form_get(r, f))
 		return false;
-	memo_get_str(r, f->source, sizeof(f->source));
+	memo_get_str(r, source, sizeof(source));
+	/* Out of memory: a miss, and the parse that follows reports it. */
+	if (r->ok && vm_set_source(f, source, &ignored))
+		return false;
 	memo_get_str(r, vm->origin, sizeof(vm->origin));
 	memo_get_str(r, f->origin, sizeof(f->origin));
 	vm->started = (int64_t)memo_get_u64(r);

@@ -84,7 +84,7 @@ static void put_vm(struct buf *w, const struct state_vm *vm)
 	}
 	jw_raw(w, "]");
 	jw_key(w, "source", false);
-	jw_str(w, f->source);
+	jw_str(w, vm_source(f));
 	jw_key(w, "origin", false);
 	jw_str(w, vm->origin);
 	jw_key(w, "vmm", false);

@@ -605,6 +605,8 @@ int vm_from_ch_vminfo(const char *json, size_t len, const char *label,
 	if (!rc)
 		rc = parse_devices(config, label, vm, err);
 	json_object_put(root);
+	if (!rc)
+		rc = vm_set_source(vm, label, err);
 	if (rc) {
 		vm_facts_free(vm);
 		memset(vm, 0, sizeof(*vm));
@@ -612,7 +614,6 @@ int vm_from_ch_vminfo(const char *json, size_t len, const char *label,
 			state[0] = '\0';
 		return rc;
 	}
-	snprintf(vm->source, sizeof(vm->source), "%s", label);
 	snprintf(vm->origin, sizeof(vm->origin), "%s", VM_ORIGIN_CH);
 	return IQ_OK;
 }

@@ -119,6 +119,25 @@ void vm_facts_free(struct vm_facts *vm)
 	free(vm->pci);
 	vm->pci = NULL;
 	vm->npci = 0;
+	free(vm->source);
+	vm->source = NULL;
+}
+
+int vm_set_source(struct vm_facts *vm, const char *text, struct iq_err *err)
+{
+	char *copy = NULL;
+
+	if (text && text[0]) {
+		copy = strndup(text, VM_SOURCE_MAX);
+		if (!copy)
+			return iq_fail(err, IQ_EENV,
+				       "%s: out of memory keeping where its "
+				       "facts came from",
+				       vm->name[0] ? vm->name : "VM");
+	}
+	free(vm->source);
+	vm->source = copy;
+	return IQ_OK;
 }
 
 int vm_facts_copy(struct vm_facts *dst, const struct vm_facts *src,
@@ -127,13 +146,18 @@ int vm_facts_copy(struct vm_facts *dst, const struct vm_facts *src,
 	*dst = *src;
 	dst->pci = NULL;
 	dst->npci = 0;
+	dst->source = NULL;
+	if (vm_set_source(dst, src->source, err))
+		return IQ_EENV;
 	if (!src->npci)
 		return IQ_OK;
 	dst->pci = malloc(src->npci * sizeof(*src->pci));
-	if (!dst->pci)
+	if (!dst->pci) {
+		vm_facts_free(dst);
 		return iq_fail(err, IQ_EENV,
 			       "%s: out of memory copying VM facts",
 			       src->name[0] ? src->name : "VM");
+	}
 	memcpy(dst->pci, src->pci, src->npci * sizeof(*src->pci));
 	dst->npci = src->npci;
 	return IQ_OK;

@@ -87,9 +87,13 @@ struct vm_facts {
 	/* Which VMM runs it: VM_ORIGIN_LIBVIRT or VM_ORIGIN_CH. A source that
 	 * lists the running VMs of one kind replaces only VMs of that kind. */
 	char origin[16];
-	/* Last: a short path at the start of 4 KiB, so the facts of a VM
-	 * touch one page, not two (a fleet host holds 127 of them twice). */
-	char source[4096]; /* file or socket it came from, for messages */
+	/*
+	 * The file or socket the facts came from, for messages: owned
+	 * (vm_facts_free), NULL when none; read it through vm_source(). On
+	 * the heap, not inline: a fleet host holds 127 VMs' facts two or
+	 * three times, and 4 KiB of path room each was a page per VM.
+	 */
+	char *source;
 };
 
 /*
@@ -125,8 +129,24 @@ uint64_t vm_huge_bytes(const struct vm_facts *vm);
 uint64_t vm_huge_bytes_of_size(const struct vm_facts *vm, uint64_t page_bytes,
 			       uint64_t default_page_bytes);
 
-/* Frees the PCI list (the struct itself is the caller's); idempotent. */
+/* Frees the PCI list and the source (the struct itself is the caller's);
+ * idempotent. */
 void vm_facts_free(struct vm_facts *vm);
+
+/* Longest source text kept (a path; the journal refuses longer ones). */
+#define VM_SOURCE_MAX 4095
+
+/* vm->source, or "" when there is none. */
+static inline const char *vm_source(const struct vm_facts *vm)
+{
+	return vm->source ? vm->source : "";
+}
+
+/*
+ * Set vm->source to a copy of text (NULL or "": none), cut at
+ * VM_SOURCE_MAX bytes. Out of memory: IQ_EENV, vm->source unchanged.
+ */
+int vm_set_source(struct vm_facts *vm, const char *text, struct iq_err *err);
 /* Deep copy; dst is overwritten as if uninitialised (free it first). */
 int vm_facts_copy(struct vm_facts *dst, const struct vm_facts *src,
 		  struct iq_err *err);

@@ -318,7 +318,12 @@ int vm_from_libvirt_xml(const char *xml, size_t len, const char *label,
 		}
 		vm_memo_add(xml ? xml : "", len, vm);
 	}
-	snprintf(vm->source, sizeof(vm->source), "%s", label);
+	rc = vm_set_source(vm, label, err);
+	if (rc) {
+		vm_facts_free(vm);
+		memset(vm, 0, sizeof(*vm));
+		return rc;
+	}
 	snprintf(vm->origin, sizeof(vm->origin), "%s", VM_ORIGIN_LIBVIRT);
 	return IQ_OK;
 }

@@ -158,7 +158,13 @@ static struct vm_facts vm_named(const char *name, const char *pci0,
 	vm_add_pci(&f, pci0, &err);
 	vm_add_pci(&f, pci1, &err);
 	f.hidden_vfs = 2; /* not in the journal: 0 read back */
-	snprintf(f.source, sizeof(f.source), "/run/libvirt/qemu/%s.xml", name);
+	{
+		char source[64];
+
+		snprintf(source, sizeof(source), "/run/libvirt/qemu/%s.xml",
+			 name);
+		vm_set_source(&f, source, &err);
+	}
 	return f;
 }
 

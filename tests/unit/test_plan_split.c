@@ -152,7 +152,12 @@ static void make_vm(struct vm_facts *vm, const char *name,
 	if (hugepages && vm_add_huge(vm, 0, 0, memory_bytes, &err))
 		fprintf(stderr, "vm_add_huge: %s\n", err.msg);
 	snprintf(vm->class_name, sizeof(vm->class_name), "%s", class_name);
-	snprintf(vm->source, sizeof(vm->source), "test:%s", name);
+	{
+		char source[300];
+
+		snprintf(source, sizeof(source), "test:%s", name);
+		vm_set_source(vm, source, &err);
+	}
 	va_start(ap, class_name);
 	while ((pci = va_arg(ap, const char *)))
 		if (vm_add_pci(vm, pci, &err))

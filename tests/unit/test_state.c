@@ -99,8 +99,13 @@ static void make_facts(struct vm_facts *vm, const char *name,
 	if (hugepages && vm_add_huge(vm, 0, 0, memory_bytes, &err))
 		fprintf(stderr, "vm_add_huge: %s\n", err.msg);
 	snprintf(vm->class_name, sizeof(vm->class_name), "%s", class_name);
-	snprintf(vm->source, sizeof(vm->source), "/etc/libvirt/qemu/%s.xml",
-		 name);
+	{
+		char source[300];
+
+		snprintf(source, sizeof(source), "/etc/libvirt/qemu/%s.xml",
+			 name);
+		vm_set_source(vm, source, &err);
+	}
 	for (size_t i = 0; pci && pci[i]; i++)
 		if (vm_add_pci(vm, pci[i], &err) != IQ_OK)
 			fprintf(stderr, "vm_add_pci: %s\n", err.msg);
@@ -215,7 +220,8 @@ static void test_round_trip(void)
 		CHECK_U64(a->facts.huge[1].page_bytes, GiB);
 		CHECK_U64(a->facts.huge[1].host_nodes, 5);
 		CHECK_STR(a->facts.class_name, "gpu-8x");
-		CHECK_STR(a->facts.source, "/etc/libvirt/qemu/train-01.xml");
+		CHECK_STR(vm_source(&a->facts),
+			  "/etc/libvirt/qemu/train-01.xml");
 		CHECK_STR(a->origin, "libvirt-hook");
 		CHECK_STR(a->facts.origin, VM_ORIGIN_LIBVIRT);
 		CHECK(a->started >= before);

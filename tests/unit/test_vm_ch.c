@@ -30,6 +30,12 @@
 #define CHSIM	 "tests/chsim/ch-api-server.py"
 #define GiB	 (1ULL << 30)
 
+/*
+ * A test parses many documents into one vm: the helpers free what the last
+ * parse left, and FREED frees the facts when they go out of scope.
+ */
+#define FREED __attribute__((cleanup(vm_facts_free)))
+
 extern char **environ;
 
 /* ---- the parser ------------------------------------------------------- */
@@ -47,6 +53,7 @@ static int load(const char *name, const char *label, struct vm_facts *vm,
 	CHECK_U64(rc, IQ_OK);
 	if (rc)
 		return rc;
+	vm_facts_free(vm);
 	rc = vm_from_ch_vminfo(json, len, label, vm, state, state_len, err);
 	free(json);
 	return rc;
@@ -56,6 +63,7 @@ static int parse_text(const char *json, struct vm_facts *vm, char *state,
 		      struct iq_err *err)
 {
 	iq_err_clear(err);
+	vm_facts_free(vm);
 	return vm_from_ch_vminfo(json, strlen(json), "/run/ch/t.sock", vm,
 				 state, 16, err);
 }
@@ -90,7 +98,7 @@ static void check_zeroed(const struct vm_facts *vm)
 	CHECK_STR(vm->uuid, "");
 	CHECK_STR(vm->class_name, "");
 	CHECK_U64(vm->memory_bytes, 0);
-	CHECK_STR(vm->source, "");
+	CHECK_STR(vm_source(vm), "");
 }
 
 static void check_pci(const struct vm_facts *vm, const char *const *want,
@@ -122,7 +130,7 @@ static void check_gpu8x(const struct vm_facts *vm, const char *name)
 
 static void test_fixture_gpu_8x(void)
 {
-	struct vm_facts vm;
+	struct vm_facts vm FREED = {0};
 	struct iq_err err;
 	char state[16];
 
@@ -131,7 +139,7 @@ static void test_fixture_gpu_8x(void)
 		  IQ_OK);
 	check_gpu8x(&vm, "train-01");
 	CHECK_STR(state, "Running");
-	CHECK_STR(vm.source, "/run/ch/train-01.sock");
+	CHECK_STR(vm_source(&vm), "/run/ch/train-01.sock");
 	vm_facts_free(&vm);
 }
 
@@ -142,7 +150,7 @@ static void test_fixture_gpu_8x(void)
  */
 static void test_fixture_zones_mixed_hugepages(void)
 {
-	struct vm_facts vm;
+	struct vm_facts vm FREED = {0};
 	struct iq_err err;
 	char state[16];
 
@@ -168,7 +176,7 @@ static void test_fixture_zones_mixed_hugepages(void)
 static void test_fixture_vmd_domains(void)
 {
 	static const char *const want[] = {"10000:0c:00.2", "10001:01:00.0"};
-	struct vm_facts vm;
+	struct vm_facts vm FREED = {0};
 	struct iq_err err;
 	char state[16];
 
@@ -183,7 +191,7 @@ static void test_fixture_vmd_domains(void)
 static void test_fixture_memory_zones(void)
 {
 	static const char *const want[] = {"0000:3b:00.5", "0000:5e:00.4"};
-	struct vm_facts vm;
+	struct vm_facts vm FREED = {0};
 	struct iq_err err;
 	char state[16];
 
@@ -206,7 +214,7 @@ static void test_fixture_memory_zones(void)
 static void test_fixture_created(void)
 {
 	static const char *const want[] = {"0000:3b:00.7", "0000:3b:01.1"};
-	struct vm_facts vm;
+	struct vm_facts vm FREED = {0};
 	struct iq_err err;
 	char state[16];
 
@@ -225,7 +233,7 @@ static void test_fixture_created(void)
 
 static void test_fixture_not_pci_device(void)
 {
-	struct vm_facts vm;
+	struct vm_facts vm FREED = {0};
 	struct iq_err err;
 	char state[16] = "x";
 
@@ -242,7 +250,7 @@ static void test_fixture_not_pci_device(void)
 
 static void test_names_from_label(void)
 {
-	struct vm_facts vm;
+	struct vm_facts vm FREED = {0};
 	struct iq_err err;
 	const char *json = "{\"config\": {\"payload\": {}, \"memory\": "
 			   "{\"size\": 1073741824}}, \"state\": \"Running\"}";
@@ -251,14 +259,16 @@ static void test_names_from_label(void)
 				    0, &err),
 		  IQ_OK);
 	CHECK_STR(vm.name, "db-7");
-	CHECK_STR(vm.source, "db-7.sock");
+	CHECK_STR(vm_source(&vm), "db-7.sock");
 	CHECK_U64(vm.memory_bytes, GiB);
 	CHECK_U64(vm.npci, 0);
 	/* Only ".sock" is cut. */
+	vm_facts_free(&vm);
 	CHECK_U64(vm_from_ch_vminfo(json, strlen(json), "/run/ch/api.socket",
 				    &vm, NULL, 0, &err),
 		  IQ_OK);
 	CHECK_STR(vm.name, "api.socket");
+	vm_facts_free(&vm);
 	CHECK_U64(vm_from_ch_vminfo(json, strlen(json), "/run/ch/", &vm, NULL,
 				    0, &err),
 		  IQ_EREFUSED);
@@ -268,7 +278,7 @@ static void test_names_from_label(void)
 
 static void test_memory_model(void)
 {
-	struct vm_facts vm;
+	struct vm_facts vm FREED = {0};
 	struct iq_err err;
 
 	/* Top-level hotplugged memory counts: the guest has it now. */
@@ -325,7 +335,7 @@ static void test_memory_model(void)
 
 static void expect_malformed(const char *members, const char *needle)
 {
-	struct vm_facts vm;
+	struct vm_facts vm FREED = {0};
 	struct iq_err err;
 
 	CHECK_U64(parse_config(&vm, &err, "%s", members), IQ_EREFUSED);
@@ -369,7 +379,7 @@ static void test_memory_errors(void)
 
 static void test_platform(void)
 {
-	struct vm_facts vm;
+	struct vm_facts vm FREED = {0};
 	struct iq_err err;
 
 	/* system_uuid is the current name, uuid the deprecated one. */
@@ -440,7 +450,7 @@ static void test_device_errors(void)
 
 static void test_document_errors(void)
 {
-	struct vm_facts vm;
+	struct vm_facts vm FREED = {0};
 	struct iq_err err;
 	char state[16];
 
@@ -649,7 +659,7 @@ static int query_mode(const char *name, const char *mode, const char *body,
 static void test_socket_created(void)
 {
 	static const char *const want[] = {"0000:3b:00.7", "0000:3b:01.1"};
-	struct vm_facts vm;
+	struct vm_facts vm FREED = {0};
 	struct iq_err err;
 	char state[16], path[256];
 
@@ -659,7 +669,7 @@ static void test_socket_created(void)
 	sock_path(path, sizeof(path), "small-1.sock");
 	CHECK_STR(state, "Created");
 	CHECK_STR(vm.name, "small-1");
-	CHECK_STR(vm.source, path);
+	CHECK_STR(vm_source(&vm), path);
 	CHECK_U64(vm.memory_bytes, 8 * GiB);
 	CHECK(!vm.hugepages);
 	CHECK_STR(vm.class_name, "small");
@@ -669,7 +679,7 @@ static void test_socket_created(void)
 
 static void test_socket_running(void)
 {
-	struct vm_facts vm;
+	struct vm_facts vm FREED = {0};
 	struct iq_err err;
 	struct chsim sim;
 	char path[256];
@@ -680,14 +690,14 @@ static void test_socket_running(void)
 	/* The plain entry point: the facts without the state. */
 	CHECK_U64(vm_from_ch_socket(path, &vm, &err), IQ_OK);
 	check_gpu8x(&vm, "train-01");
-	CHECK_STR(vm.source, path);
+	CHECK_STR(vm_source(&vm), path);
 	vm_facts_free(&vm);
 	chsim_stop(&sim);
 }
 
 static void test_socket_no_vm(void)
 {
-	struct vm_facts vm;
+	struct vm_facts vm FREED = {0};
 	struct iq_err err;
 	char state[16], path[256];
 
@@ -703,7 +713,7 @@ static void test_socket_no_vm(void)
 
 static void test_socket_http_error(void)
 {
-	struct vm_facts vm;
+	struct vm_facts vm FREED = {0};
 	struct iq_err err;
 	char state[16];
 
@@ -718,7 +728,7 @@ static void test_socket_http_error(void)
 
 static void test_socket_refused(void)
 {
-	struct vm_facts vm;
+	struct vm_facts vm FREED = {0};
 	struct iq_err err;
 	char path[256], hint[400];
 
@@ -746,7 +756,7 @@ static void test_socket_refused(void)
 
 static void test_socket_not_a_socket(void)
 {
-	struct vm_facts vm;
+	struct vm_facts vm FREED = {0};
 	struct iq_err err;
 	char path[256];
 	FILE *file;
@@ -765,7 +775,7 @@ static void test_socket_not_a_socket(void)
 static void test_socket_timeout(void)
 {
 	struct timespec t0, t1;
-	struct vm_facts vm;
+	struct vm_facts vm FREED = {0};
 	struct iq_err err;
 	struct chsim sim;
 	char path[256];
@@ -790,7 +800,7 @@ static void test_socket_timeout(void)
 
 static void test_socket_malformed(void)
 {
-	struct vm_facts vm;
+	struct vm_facts vm FREED = {0};
 	struct iq_err err;
 	char state[16];
 
@@ -804,7 +814,7 @@ static void test_socket_malformed(void)
 
 static void test_socket_not_http(void)
 {
-	struct vm_facts vm;
+	struct vm_facts vm FREED = {0};
 	struct iq_err err;
 	char state[16];
 
@@ -817,7 +827,7 @@ static void test_socket_not_http(void)
 
 static void test_socket_not_pci_device(void)
 {
-	struct vm_facts vm;
+	struct vm_facts vm FREED = {0};
 	struct iq_err err;
 	char state[16];
 

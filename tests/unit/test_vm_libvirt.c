@@ -15,6 +15,12 @@
 
 #define FIXTURES "tests/fixtures/libvirt/"
 
+/*
+ * A test parses many documents into one vm: the helpers free what the last
+ * parse left, and FREED frees the facts when they go out of scope.
+ */
+#define FREED __attribute__((cleanup(vm_facts_free)))
+
 /* Facts of a fixture, or a failed check naming the error. */
 static int load(const char *name, struct vm_facts *vm, struct iq_err *err)
 {
@@ -23,6 +29,7 @@ static int load(const char *name, struct vm_facts *vm, struct iq_err *err)
 
 	snprintf(path, sizeof(path), FIXTURES "%s", name);
 	iq_err_clear(err);
+	vm_facts_free(vm);
 	rc = vm_from_libvirt_xml_file(path, vm, err);
 	return rc;
 }
@@ -30,6 +37,7 @@ static int load(const char *name, struct vm_facts *vm, struct iq_err *err)
 static int parse_text(const char *xml, struct vm_facts *vm, struct iq_err *err)
 {
 	iq_err_clear(err);
+	vm_facts_free(vm);
 	return vm_from_libvirt_xml(xml, strlen(xml), "t.xml", vm, err);
 }
 
@@ -59,7 +67,7 @@ static void check_zeroed(const struct vm_facts *vm)
 	CHECK_U64(vm->npci, 0);
 	CHECK_STR(vm->name, "");
 	CHECK_U64(vm->memory_bytes, 0);
-	CHECK_STR(vm->source, "");
+	CHECK_STR(vm_source(vm), "");
 }
 
 static void check_pci(const struct vm_facts *vm, const char *const *want,
@@ -74,7 +82,7 @@ static void check_pci(const struct vm_facts *vm, const char *const *want,
 
 static void test_small_diskless(void)
 {
-	struct vm_facts vm;
+	struct vm_facts vm FREED = {0};
 	struct iq_err err;
 
 	CHECK_U64(load("small-diskless.xml", &vm, &err), IQ_OK);
@@ -85,7 +93,7 @@ static void test_small_diskless(void)
 	CHECK_STR(vm.class_name, "");
 	CHECK_U64(vm.npci, 0);
 	CHECK(vm.pci == NULL);
-	CHECK_STR(vm.source, FIXTURES "small-diskless.xml");
+	CHECK_STR(vm_source(&vm), FIXTURES "small-diskless.xml");
 	vm_facts_free(&vm);
 }
 
@@ -98,7 +106,7 @@ static void test_gpu_training_vm(void)
 		"0000:9a:00.0", "0000:9c:00.2", "0000:ab:00.0", "0000:ad:00.2",
 		"0000:ba:00.0", "0000:bc:00.2", "0000:db:00.0", "0000:dc:01.3",
 	};
-	struct vm_facts vm;
+	struct vm_facts vm FREED = {0};
 	struct iq_err err;
 
 	CHECK_U64(load("gpu-train-8x.xml", &vm, &err), IQ_OK);
@@ -109,7 +117,7 @@ static void test_gpu_training_vm(void)
 	/* The icmquota namespace under prefix "iq", not acme's <class>. */
 	CHECK_STR(vm.class_name, "gpu-8x");
 	check_pci(&vm, want, sizeof(want) / sizeof(want[0]));
-	CHECK_STR(vm.source, FIXTURES "gpu-train-8x.xml");
+	CHECK_STR(vm_source(&vm), FIXTURES "gpu-train-8x.xml");
 	vm_facts_free(&vm);
 }
 
@@ -129,15 +137,15 @@ static void check_train03(const struct vm_facts *vm)
 /* What a hook sees at prepare (id=, seclabels) and release (no id). */
 static void test_hook_prepare_and_release(void)
 {
-	struct vm_facts prepare, release;
+	struct vm_facts prepare FREED = {0}, release FREED = {0};
 	struct iq_err err;
 
 	CHECK_U64(load("hook-prepare.xml", &prepare, &err), IQ_OK);
 	check_train03(&prepare);
-	CHECK_STR(prepare.source, FIXTURES "hook-prepare.xml");
+	CHECK_STR(vm_source(&prepare), FIXTURES "hook-prepare.xml");
 	CHECK_U64(load("hook-release.xml", &release, &err), IQ_OK);
 	check_train03(&release);
-	CHECK_STR(release.source, FIXTURES "hook-release.xml");
+	CHECK_STR(vm_source(&release), FIXTURES "hook-release.xml");
 	vm_facts_free(&prepare);
 	vm_facts_free(&release);
 }
@@ -145,7 +153,7 @@ static void test_hook_prepare_and_release(void)
 static void test_non_pci_hostdevs_ignored(void)
 {
 	static const char *const want[] = {"0000:af:00.4"};
-	struct vm_facts vm;
+	struct vm_facts vm FREED = {0};
 	struct iq_err err;
 
 	CHECK_U64(load("other-hostdevs.xml", &vm, &err), IQ_OK);
@@ -165,7 +173,7 @@ static void test_decimal_and_default_numbers(void)
 	static const char *const want[] = {"0000:3b:00.2", "0000:3b:00.3",
 					   "0000:86:00.2", "0000:af:00.0",
 					   "0001:00:1f.7"};
-	struct vm_facts vm;
+	struct vm_facts vm FREED = {0};
 	struct iq_err err;
 
 	CHECK_U64(load("decimal-bus.xml", &vm, &err), IQ_OK);
@@ -179,7 +187,7 @@ static void test_decimal_and_default_numbers(void)
 
 static void test_current_memory_fallback(void)
 {
-	struct vm_facts vm;
+	struct vm_facts vm FREED = {0};
 	struct iq_err err;
 
 	/* Neither <maxMemory> nor the DIMM's size is the guest's memory. */
@@ -231,7 +239,7 @@ static void test_memory_units(void)
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct vm_facts vm;
+		struct vm_facts vm FREED = {0};
 		struct iq_err err;
 		char attr[64] = "";
 		int rc;
@@ -288,7 +296,7 @@ static void test_memory_errors(void)
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct vm_facts vm;
+		struct vm_facts vm FREED = {0};
 		struct iq_err err;
 
 		CHECK_U64(parse_domain(&vm, &err, "%s", cases[i].element),
@@ -301,7 +309,7 @@ static void test_memory_errors(void)
 
 static void test_hugepages(void)
 {
-	struct vm_facts vm;
+	struct vm_facts vm FREED = {0};
 	struct iq_err err;
 
 	CHECK_U64(parse_domain(&vm, &err,
@@ -330,7 +338,7 @@ static void test_hugepages(void)
  */
 static void test_hugepages_numa_partial(void)
 {
-	struct vm_facts vm;
+	struct vm_facts vm FREED = {0};
 	struct iq_err err;
 
 	CHECK_U64(load("numa-partial-hugepages.xml", &vm, &err), IQ_OK);
@@ -368,7 +376,7 @@ static void test_hugepages_numatune(void)
 		 "mode='strict' nodeset='2'/>",
 		 1u << 3},
 	};
-	struct vm_facts vm;
+	struct vm_facts vm FREED = {0};
 	struct iq_err err;
 
 	CHECK_U64(load("hugepages-numatune.xml", &vm, &err), IQ_OK);
@@ -409,7 +417,7 @@ static void test_hugepages_numatune(void)
  */
 static void test_hugepages_several_sizes(void)
 {
-	struct vm_facts vm;
+	struct vm_facts vm FREED = {0};
 	struct iq_err err;
 
 	CHECK_U64(load("hugepages-mixed-sizes.xml", &vm, &err), IQ_OK);
@@ -478,7 +486,7 @@ static void test_uuid_forms(void)
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct vm_facts vm;
+		struct vm_facts vm FREED = {0};
 		struct iq_err err;
 		int rc = parse_domain(&vm, &err,
 				      "<uuid>%s</uuid><memory>1</memory>",
@@ -497,7 +505,7 @@ static void test_uuid_forms(void)
 
 static void test_class_by_namespace_uri(void)
 {
-	struct vm_facts vm;
+	struct vm_facts vm FREED = {0};
 	struct iq_err err;
 
 	/* Prefix "icmquota" bound to another URI: not ours. */
@@ -559,7 +567,7 @@ static void test_class_by_namespace_uri(void)
  */
 static void test_hostdev_network_stages(void)
 {
-	struct vm_facts vm;
+	struct vm_facts vm FREED = {0};
 	struct iq_err err;
 
 	CHECK_U64(load("hostdev-net-prepare.xml", &vm, &err), IQ_OK);
@@ -587,7 +595,7 @@ static void test_hostdev_network_stages(void)
 /* Intel VMD domains (libvirt accepts up to 0xffffffff): kept, normalised. */
 static void test_wide_pci_domains(void)
 {
-	struct vm_facts vm;
+	struct vm_facts vm FREED = {0};
 	struct iq_err err;
 
 	CHECK_U64(load("vmd-nvme.xml", &vm, &err), IQ_OK);
@@ -634,7 +642,7 @@ static void test_pci_address_errors(void)
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct vm_facts vm;
+		struct vm_facts vm FREED = {0};
 		struct iq_err err;
 
 		/* The first, valid hostdev must not survive the error. */
@@ -655,7 +663,7 @@ static void test_pci_address_errors(void)
 static void test_pci_interface_and_missing_source(void)
 {
 	static const char *const octal[] = {"0000:08:00.0"};
-	struct vm_facts vm;
+	struct vm_facts vm FREED = {0};
 	struct iq_err err;
 
 	CHECK_U64(parse_domain(&vm, &err,
@@ -688,7 +696,7 @@ static void test_pci_interface_and_missing_source(void)
 
 static void test_not_well_formed(void)
 {
-	struct vm_facts vm;
+	struct vm_facts vm FREED = {0};
 	struct iq_err err;
 
 	CHECK_U64(load("truncated.xml", &vm, &err), IQ_EREFUSED);
@@ -748,7 +756,7 @@ static char *nested_domain(unsigned depth)
 /* Nesting beyond VM_XML_MAX_DEPTH: refused where it goes too deep. */
 static void test_depth_limit(void)
 {
-	struct vm_facts vm;
+	struct vm_facts vm FREED = {0};
 	struct iq_err err;
 	char *xml;
 
@@ -774,7 +782,7 @@ static void test_depth_limit(void)
 static void test_entities_decoded(void)
 {
 	static const char *const want[] = {"0000:3b:00.2"};
-	struct vm_facts vm;
+	struct vm_facts vm FREED = {0};
 	struct iq_err err;
 
 	CHECK_U64(parse_text("<domain type='kvm'><name>R&amp;D&apos;s vm</name>"
@@ -803,7 +811,7 @@ static void test_entities_decoded(void)
 
 static void test_wrong_document(void)
 {
-	struct vm_facts vm;
+	struct vm_facts vm FREED = {0};
 	struct iq_err err;
 
 	CHECK_U64(load("network.xml", &vm, &err), IQ_EREFUSED);
@@ -840,7 +848,7 @@ static void test_wrong_document(void)
 /* Entities are never expanded: a DOCTYPE is refused outright. */
 static void test_doctype_refused(void)
 {
-	struct vm_facts vm;
+	struct vm_facts vm FREED = {0};
 	struct iq_err err;
 
 	CHECK_U64(parse_text("<!DOCTYPE domain [<!ENTITY n 'evil'>]>\n"
@@ -871,7 +879,7 @@ static void test_doctype_refused(void)
 
 static void test_bad_values_stay_one_line(void)
 {
-	struct vm_facts vm;
+	struct vm_facts vm FREED = {0};
 	struct iq_err err;
 
 	CHECK_U64(parse_domain(&vm, &err, "<memory unit='GiB'>12\n34</memory>"),
@@ -889,7 +897,7 @@ static void test_bad_values_stay_one_line(void)
 
 static void test_file_errors(void)
 {
-	struct vm_facts vm;
+	struct vm_facts vm FREED = {0};
 	struct iq_err err;
 
 	iq_err_clear(&err);
@@ -908,7 +916,7 @@ static void test_add_pci_sorted_unique(void)
 {
 	static const char *const want[] = {"0000:3b:00.2", "0000:3b:00.3",
 					   "0000:86:00.2", "0001:00:00.1"};
-	struct vm_facts vm, copy;
+	struct vm_facts vm FREED = {0}, copy FREED = {0};
 	struct iq_err err;
 
 	memset(&vm, 0, sizeof(vm));

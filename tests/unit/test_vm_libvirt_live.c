@@ -88,7 +88,7 @@ static void check_source(const struct vm_facts *vm, const char *uri)
 
 	snprintf(expected, sizeof(expected), "libvirt domain %s (%s)", vm->name,
 		 uri);
-	CHECK_STR(vm->source, expected);
+	CHECK_STR(vm_source(vm), expected);
 }
 
 /*
@@ -167,7 +167,7 @@ static void test_appends_to_list(void)
 	CHECK_U64(list.n, 4);
 	if (list.n == 4) {
 		CHECK_STR(list.vms[0].name, "tiny");
-		CHECK_STR(list.vms[0].source,
+		CHECK_STR(vm_source(&list.vms[0]),
 			  "tests/fixtures/libvirt/small-diskless.xml");
 		CHECK_STR(list.vms[1].name, "batch-paused");
 		CHECK_STR(list.vms[2].name, "train-02");
@@ -211,7 +211,7 @@ static void test_default_test_host(void)
 			 "6695eb01-f6a4-8304-79aa-97f2502e193f", 8ULL << 30,
 			 false, "");
 		CHECK_U64(list.vms[0].npci, 0);
-		CHECK_STR(list.vms[0].source,
+		CHECK_STR(vm_source(&list.vms[0]),
 			  "libvirt domain test (test:///default)");
 	}
 	vm_list_free(&list);
