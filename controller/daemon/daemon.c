@@ -2,7 +2,6 @@
 #include "controller/daemon/daemon.h"
 
 #include <errno.h>
-#include <math.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -85,7 +84,9 @@ static void lv_connect(struct loop *l)
 				 err.msg, DAEMON_BACKOFF_MAX_S);
 		l->lv_down_logged = true;
 		l->lv_retry_at = now_s() + l->lv_backoff;
-		l->lv_backoff = fmin(l->lv_backoff * 2, DAEMON_BACKOFF_MAX_S);
+		l->lv_backoff = l->lv_backoff * 2 < DAEMON_BACKOFF_MAX_S
+					? l->lv_backoff * 2
+					: DAEMON_BACKOFF_MAX_S;
 		return;
 	}
 	run_note(l->d.ctx,
@@ -324,6 +325,8 @@ static void teardown(struct loop *l)
 static int poll_timeout_ms(const struct loop *l, double now)
 {
 	double next = l->next_reconcile;
+	double ms;
+	int whole;
 
 	if (l->lv_retry_at && l->lv_retry_at < next)
 		next = l->lv_retry_at;
@@ -333,7 +336,14 @@ static int poll_timeout_ms(const struct loop *l, double now)
 		next = l->next_watchdog;
 	if (l->reconcile_now || next <= now)
 		return 0;
-	return (int)fmin(ceil((next - now) * 1000), 60 * 60 * 1000);
+	/* Rounded up, at most an hour; written out rather than fmin(ceil())
+	 * so that no run loads libm for it. !(<) also caps a NaN, as fmin
+	 * did. */
+	ms = (next - now) * 1000;
+	if (!(ms < 60 * 60 * 1000))
+		return 60 * 60 * 1000;
+	whole = (int)ms;
+	return whole < ms ? whole + 1 : whole;
 }
 
 static void deadlines(struct loop *l)
