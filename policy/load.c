@@ -157,21 +157,21 @@ static int list_dropins(const char *dir, const struct policy_text *replace,
 
 /* One digest over every file's name and bytes (the main file's alone
  * when there are no drop-ins, as before drop-ins existed). */
-static void digest_all(const struct source *list, size_t n, char out[65])
+static int digest_all(const struct source *list, size_t n, char out[65],
+		      struct iq_err *err)
 {
 	size_t total = 0, at = 0;
 	char *buf;
+	int rc;
 
-	if (n == 1) {
-		sha256_hex(list[0].text, list[0].len, out);
-		return;
-	}
+	if (n == 1)
+		return sha256_hex(list[0].text, list[0].len, out, err);
 	for (size_t i = 0; i < n; i++)
 		total += strlen(base_name(list[i].path)) + 1 + list[i].len + 1;
 	buf = malloc(total ? total : 1);
 	if (!buf) {
 		out[0] = '\0';
-		return;
+		return IQ_OK;
 	}
 	for (size_t i = 0; i < n; i++) {
 		size_t nl = strlen(base_name(list[i].path));
@@ -182,8 +182,9 @@ static void digest_all(const struct source *list, size_t n, char out[65])
 		at += list[i].len;
 		buf[at++] = '\0';
 	}
-	sha256_hex(buf, at, out);
+	rc = sha256_hex(buf, at, out, err);
 	free(buf);
+	return rc;
 }
 
 int policy_load_merged(const char *main_path, bool builtin_main,
@@ -258,7 +259,7 @@ int policy_load_merged(const char *main_path, bool builtin_main,
 	if (rc == IQ_OK) {
 		snprintf(policy->path, sizeof(policy->path), "%s",
 			 list[0].path);
-		digest_all(list, n, policy->digest);
+		rc = digest_all(list, n, policy->digest, err);
 	}
 	for (size_t i = 0; i < n; i++)
 		if (list[i].owned)

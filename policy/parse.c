@@ -662,7 +662,11 @@ int policy_parse_fragment(const char *text, size_t len, const char *label,
 
 	memset(policy, 0, sizeof(*policy));
 	snprintf(policy->path, sizeof(policy->path), "%s", p.label);
-	sha256_hex(text, len, policy->digest);
+	rc = sha256_hex(text, len, policy->digest, err);
+	if (rc) {
+		policy_free(policy);
+		return iq_err_prefix(err, "%s", p.label);
+	}
 	set_defaults(policy);
 	rc = pol_check_shape(&p);
 	if (rc) {

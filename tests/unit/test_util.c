@@ -8,6 +8,7 @@
  * temporary left on failure), mkdir -p, globs and SHA-256.
  */
 #include "lib/digest.h"
+#include "lib/dynlib.h"
 #include "lib/file.h"
 #include "lib/pci.h"
 #include "lib/size.h"
@@ -742,18 +743,42 @@ static void test_glob_match(void)
 	CHECK(glob_match("*", "anything/with/slashes"));
 }
 
+/* A library loaded on first use that is not there, or lacks a function:
+ * IQ_EENV naming the library, the function and the package to install. */
+static void test_dynlib_errors(void)
+{
+	void *slot = (void *)&slot;
+	struct dynlib_sym missing_lib[] = {{"SHA256Data", &slot}};
+	struct dynlib_sym missing_sym[] = {{"icmquota_no_such_fn", &slot}};
+	struct iq_err err = {0};
+
+	CHECK_U64(dynlib_load("libicmquota-absent.so.0", missing_lib, 1,
+			      "apt install icmquota-absent", &err),
+		  IQ_EENV);
+	CHECK_CONTAINS(err.msg, "cannot load libicmquota-absent.so.0 (");
+	CHECK_CONTAINS(err.msg, "): apt install icmquota-absent");
+	CHECK_U64(dynlib_load("libmd.so.0", missing_sym, 1,
+			      "apt install libmd0", &err),
+		  IQ_EENV);
+	CHECK_STR(err.msg,
+		  "libmd.so.0 has no icmquota_no_such_fn: apt install libmd0");
+	CHECK(slot == NULL);
+}
+
 static void test_sha256(void)
 {
+	struct iq_err err = {0};
 	char hex[65];
 
-	sha256_hex("abc", 3, hex);
+	/* The first call loads libmd (dlopen): the binary does not link it. */
+	CHECK_U64(sha256_hex("abc", 3, hex, &err), IQ_OK);
 	CHECK_STR(hex, "ba7816bf8f01cfea414140de5dae2223"
 		       "b00361a396177a9cb410ff61f20015ad");
-	sha256_hex("", 0, hex);
+	CHECK_U64(sha256_hex("", 0, hex, &err), IQ_OK);
 	CHECK_STR(hex, "e3b0c44298fc1c149afbf4c8996fb924"
 		       "27ae41e4649b934ca495991b7852b855");
 	/* The length is honoured, not the NUL. */
-	sha256_hex("abcd", 3, hex);
+	CHECK_U64(sha256_hex("abcd", 3, hex, &err), IQ_OK);
 	CHECK_STR(hex, "ba7816bf8f01cfea414140de5dae2223"
 		       "b00361a396177a9cb410ff61f20015ad");
 }
@@ -779,5 +804,6 @@ int main(void)
 	RUN(test_mkdir_p);
 	RUN(test_glob_match);
 	RUN(test_sha256);
+	RUN(test_dynlib_errors);
 	return TEST_SUMMARY("test_util");
 }
