@@ -21,7 +21,8 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # 0.05 ms per process of each other; a command that parses no XML pays
 # about 0.05 ms for it). Cloud Hypervisor's API socket needs no library:
 # lib/http.c (libcurl cost the daemon ~8 MiB of RSS, see there).
-DLOPENED   := libvirt libsystemd libudev libibverbs libmlx5 libmd
+DLOPENED   := libvirt libsystemd libudev libibverbs libmlx5 libmd \
+              libnl-3.0 libnl-genl-3.0
 PKG_LIBS   := $(shell pkg-config --libs $(filter-out $(DLOPENED),$(PKGS)) 2>/dev/null) -ldl -lpthread
 
 WARN      := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral \

@@ -18,6 +18,7 @@
 #include <netlink/netlink.h>
 
 #include "devx/devlink.h"
+#include "devx/nl_dl.h"
 
 #define ANSWER_TIMEOUT_S 2
 
@@ -150,8 +151,14 @@ const struct devlink_channel_ops devlink_channel_netlink = {
 int devlink_open(const struct devlink_channel_ops *ops, const char *root,
 		 struct devlink *dl, struct iq_err *err)
 {
+	int rc;
+
 	memset(dl, 0, sizeof(*dl));
 	dl->ops = ops;
+	/* Every channel, the simulated kernel's too, speaks through libnl. */
+	rc = nl_dl_load(err);
+	if (rc)
+		return rc;
 	return ops->open(root ? root : "", &dl->priv, &dl->family, err);
 }
 

@@ -58,7 +58,10 @@ struct devlink_port_list {
 	size_t n;
 };
 
-/* --- codec: requests (libnl messages; free with nlmsg_free) ------------ */
+/* --- codec: requests (libnl messages; free with nlmsg_free) ------------
+ * NULL when out of memory or when libnl cannot be loaded (devx/nl_dl.h;
+ * devlink_open() says why).
+ */
 
 /* PORT_GET with NLM_F_DUMP: every port of every devlink instance. */
 struct nl_msg *devlink_msg_port_dump(int family);
@@ -73,7 +76,7 @@ struct nl_msg *devlink_msg_diagnose(int family, const char *pf,
  * attribute inside it, no bytes left over) and of the devlink family
  * (nlmsg_type == family): a truncated or foreign message is IQ_EENV
  * naming what is wrong. Attributes the parser does not know (newer
- * kernels) are skipped.
+ * kernels) are skipped. Each loads libnl first (IQ_EENV when it cannot).
  */
 int devlink_parse_port(const struct nlmsghdr *nlh, size_t len, int family,
 		       struct devlink_port *port, struct iq_err *err);
@@ -146,7 +149,8 @@ struct devlink {
 	int family;
 };
 
-/* Open ops (IQ_EENV with the reason when there is no devlink family). */
+/* Load libnl (devx/nl_dl.h), then open ops (IQ_EENV with the reason when
+ * libnl cannot be loaded or there is no devlink family). */
 int devlink_open(const struct devlink_channel_ops *ops, const char *root,
 		 struct devlink *dl, struct iq_err *err);
 void devlink_close(struct devlink *dl);

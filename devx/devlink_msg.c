@@ -17,6 +17,7 @@
 #include <netlink/msg.h>
 
 #include "devx/devlink.h"
+#include "devx/nl_dl.h"
 
 /* Value types of DEVLINK_ATTR_FMSG_OBJ_VALUE_TYPE: the kernel's NLA_U8,
  * NLA_U32, NLA_U64 (net/netlink.h), kept as DEVLINK_VAR_ATTR_TYPE_* with
@@ -27,8 +28,14 @@
 
 static struct nl_msg *request(int family, int flags, uint8_t cmd)
 {
-	struct nl_msg *msg = nlmsg_alloc();
+	struct iq_err why = {0};
+	struct nl_msg *msg;
 
+	/* The requests are built before any channel is opened in the unit
+	 * tests: load libnl here too (devlink_open() reports a failure). */
+	if (nl_dl_load(&why))
+		return NULL;
+	msg = nlmsg_alloc();
 	if (!msg)
 		return NULL;
 	if (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, family, 0, flags, cmd,
@@ -101,8 +108,10 @@ static int parse_common(const struct nlmsghdr *cnlh, size_t len, int family,
 {
 	struct nlmsghdr *nlh = (struct nlmsghdr *)cnlh;
 	struct genlmsghdr *ghdr;
-	int rc;
+	int rc = nl_dl_load(err);
 
+	if (rc)
+		return rc;
 	if (len < NLMSG_HDRLEN || nlh->nlmsg_len < NLMSG_HDRLEN ||
 	    nlh->nlmsg_len > len)
 		return iq_fail(err, IQ_EENV,

@@ -34,6 +34,7 @@
 #include "controller/sim/sim_devlink.h"
 #include "controller/sim/simfw.h"
 #include "devx/devlink.h"
+#include "devx/nl_dl.h"
 #include "lib/file.h"
 #include "lib/pci.h"
 

@@ -6,7 +6,9 @@
  * icm_consumption, legacy mode, unknown attributes skipped, truncated and
  * foreign messages refused; the client through a channel that replays
  * them; and the kernel's channel on this machine (no mlx5: it must say
- * why devlink is not there, or answer with no ConnectX ports).
+ * why devlink is not there, or answer with no ConnectX ports). libnl is
+ * not linked (devx/nl_dl.h): every entry point is called with its table
+ * emptied, so one that does not load libnl itself crashes this binary.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -21,6 +23,7 @@
 #include <netlink/msg.h>
 
 #include "devx/devlink.h"
+#include "devx/nl_dl.h"
 #include "test.h"
 
 #define FAMILY 27
@@ -74,10 +77,33 @@ static int lookup(const char *name)
 
 struct fixture {
 	struct nl_msg *msgs[16];
+	const struct nlmsghdr *hdrs[16];
 	size_t n;
 };
 
-/* Build the messages a fixture file describes, with libnl. */
+/*
+ * The test's own libnl calls (fixtures, reading requests back) go through
+ * devx/nl_dl.h as the code under test's do: with_libnl() loads it for
+ * them. without_libnl() empties the table, as in a process that has not
+ * loaded libnl yet (the library stays mapped: messages built stay valid).
+ */
+static void with_libnl(void)
+{
+	struct iq_err err = {0};
+
+	if (nl_dl_load(&err)) {
+		fprintf(stderr, "%s\n", err.msg);
+		abort();
+	}
+}
+
+static void without_libnl(void)
+{
+	memset(&nl_dl, 0, sizeof(nl_dl));
+}
+
+/* Build the messages a fixture file describes, with libnl; the code under
+ * test then starts without it. */
 static void load(const char *file, struct fixture *fx)
 {
 	char path[256], line[512];
@@ -85,6 +111,7 @@ static void load(const char *file, struct fixture *fx)
 	size_t depth = 0;
 	FILE *f;
 
+	with_libnl();
 	snprintf(path, sizeof(path), FIXDIR "%s", file);
 	f = fopen(path, "r");
 	if (!f) {
@@ -138,10 +165,14 @@ static void load(const char *file, struct fixture *fx)
 		}
 	}
 	fclose(f);
+	for (size_t i = 0; i < fx->n; i++)
+		fx->hdrs[i] = nlmsg_hdr(fx->msgs[i]);
+	without_libnl();
 }
 
 static void unload(struct fixture *fx)
 {
+	with_libnl();
 	for (size_t i = 0; i < fx->n; i++)
 		nlmsg_free(fx->msgs[i]);
 	fx->n = 0;
@@ -149,7 +180,7 @@ static void unload(struct fixture *fx)
 
 static const struct nlmsghdr *hdr(struct fixture *fx, size_t i)
 {
-	return nlmsg_hdr(fx->msgs[i]);
+	return fx->hdrs[i];
 }
 
 static size_t len_of(struct fixture *fx, size_t i)
@@ -356,11 +387,13 @@ static void test_truncated_refused(void)
 
 static void test_wrong_size_refused(void)
 {
-	struct nl_msg *m = nlmsg_alloc();
+	struct nl_msg *m;
 	struct devlink_port p;
 	struct iq_err err = {0};
 	uint16_t two = 1;
 
+	with_libnl();
+	m = nlmsg_alloc();
 	genlmsg_put(m, 0, 0, FAMILY, 0, NLM_F_MULTI, DEVLINK_CMD_PORT_NEW,
 		    DEVLINK_GENL_VERSION);
 	nla_put_string(m, DEVLINK_ATTR_BUS_NAME, "pci");
@@ -383,15 +416,18 @@ static void test_wrong_size_refused(void)
 	nlmsg_free(m);
 }
 
-/* The requests: what the kernel will parse. */
+/* The requests: what the kernel will parse. Each builder loads libnl. */
 static void test_requests(void)
 {
-	struct nl_msg *m = devlink_msg_diagnose(FAMILY, "0000:3b:00.0", 3,
-						DEVLINK_VNIC_REPORTER);
+	struct nl_msg *m;
 	struct nlattr *tb[DEVLINK_ATTR_MAX + 1];
 	struct genlmsghdr *g;
 
+	without_libnl();
+	m = devlink_msg_diagnose(FAMILY, "0000:3b:00.0", 3,
+				 DEVLINK_VNIC_REPORTER);
 	CHECK(m != NULL);
+	CHECK(nl_dl.loaded);
 	CHECK_U64(nlmsg_hdr(m)->nlmsg_type, FAMILY);
 	g = genlmsg_hdr(nlmsg_hdr(m));
 	CHECK_U64(g->cmd, DEVLINK_CMD_HEALTH_REPORTER_DIAGNOSE);
@@ -403,9 +439,20 @@ static void test_requests(void)
 	CHECK_STR(nla_get_string(tb[DEVLINK_ATTR_HEALTH_REPORTER_NAME]),
 		  "vnic");
 	nlmsg_free(m);
+	without_libnl();
 	m = devlink_msg_port_dump(FAMILY);
+	CHECK(m != NULL);
 	CHECK(nlmsg_hdr(m)->nlmsg_flags & NLM_F_DUMP);
 	CHECK_U64(genlmsg_hdr(nlmsg_hdr(m))->cmd, DEVLINK_CMD_PORT_GET);
+	nlmsg_free(m);
+	without_libnl();
+	m = devlink_msg_eswitch_get(FAMILY, "0000:3b:00.1");
+	CHECK(m != NULL);
+	g = genlmsg_hdr(nlmsg_hdr(m));
+	CHECK_U64(g->cmd, DEVLINK_CMD_ESWITCH_GET);
+	CHECK_U64(genlmsg_parse(nlmsg_hdr(m), 0, tb, DEVLINK_ATTR_MAX, NULL),
+		  0);
+	CHECK_STR(nla_get_string(tb[DEVLINK_ATTR_DEV_NAME]), "0000:3b:00.1");
 	nlmsg_free(m);
 }
 
@@ -468,7 +515,10 @@ static void test_client(void)
 	bool found;
 	int kerr;
 
+	/* The channel's requests and answers are libnl's: open loads it. */
+	without_libnl();
 	CHECK_U64(devlink_open(&replay_ops, "", &dl, &err), IQ_OK);
+	CHECK(nl_dl.loaded);
 	replay = (struct replay){.file = "port-dump-switchdev.nl"};
 	CHECK_U64(devlink_port_dump(&dl, &list, &err), IQ_OK);
 	CHECK_U64(list.n, 7);
@@ -510,8 +560,10 @@ static void test_kernel_channel(void)
 	struct devlink dl;
 	struct devlink_port_list list;
 	struct iq_err err = {0};
-	int rc = devlink_open(&devlink_channel_netlink, "", &dl, &err);
+	int rc;
 
+	without_libnl();
+	rc = devlink_open(&devlink_channel_netlink, "", &dl, &err);
 	if (rc) {
 		CHECK_U64(rc, IQ_EENV);
 		CHECK_CONTAINS(err.msg, "no devlink generic netlink family");
