@@ -22,7 +22,7 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # about 0.05 ms for it). Cloud Hypervisor's API socket needs no library:
 # lib/http.c (libcurl cost the daemon ~8 MiB of RSS, see there).
 DLOPENED   := libvirt libsystemd libudev libibverbs libmlx5 libmd \
-              libnl-3.0 libnl-genl-3.0
+              libnl-3.0 libnl-genl-3.0 yaml-0.1
 PKG_LIBS   := $(shell pkg-config --libs $(filter-out $(DLOPENED),$(PKGS)) 2>/dev/null) -ldl -lpthread
 
 WARN      := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral \

@@ -17,6 +17,8 @@
 
 #include <yaml.h>
 
+#include "policy/yaml_dl.h"
+
 static const char *const keys_host = "reserve, admission, hugepages";
 static const char *const keys_defaults =
 	"vf_cap, vm_cap, idle_vf_cap, min_vf_cap";
@@ -557,9 +559,13 @@ int policy_emit(const struct policy *f, const char *header, char **text,
 	struct out_buf b = {0};
 	struct emitter e = {.ok = true};
 	yaml_event_t ev;
+	int rc;
 
 	*text = NULL;
 	*len = 0;
+	rc = yaml_dl_load(err);
+	if (rc)
+		return rc;
 	if (header && header[0])
 		write_handler(&b, (unsigned char *)header, strlen(header));
 	if (!yaml_emitter_initialize(&e.em))

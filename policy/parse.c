@@ -662,7 +662,10 @@ int policy_parse_fragment(const char *text, size_t len, const char *label,
 
 	memset(policy, 0, sizeof(*policy));
 	snprintf(policy->path, sizeof(policy->path), "%s", p.label);
-	rc = sha256_hex(text, len, policy->digest, err);
+	/* Every libyaml call below goes through the loaded library. */
+	rc = yaml_dl_load(err);
+	if (rc == IQ_OK)
+		rc = sha256_hex(text, len, policy->digest, err);
 	if (rc) {
 		policy_free(policy);
 		return iq_err_prefix(err, "%s", p.label);

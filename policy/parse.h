@@ -23,6 +23,7 @@
 
 #include "lib/err.h"
 #include "policy/policy.h"
+#include "policy/yaml_dl.h"
 
 /* Longest user text echoed back in a message. */
 #define ECHO_MAX 80

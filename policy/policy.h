@@ -99,7 +99,10 @@ struct policy {
  * Built-in defaults when a key is absent: reserve 64GiB, strict, observe,
  * vf_cap 8GiB, idle_vf_cap 256MiB, min_vf_cap 1GiB.
  * Errors: "FILE:LINE:COL: message" with IQ_EREFUSED (policy invalid), or
- * IQ_EENV when the file cannot be read. On any failure *policy is left
+ * IQ_EENV when the file cannot be read or libyaml or libmd cannot be
+ * loaded ("LABEL: cannot load ...: ... apt install PACKAGE"; both are
+ * loaded on the first parse, policy/yaml_dl.h, lib/digest.h). On any
+ * failure *policy is left
  * empty (nothing allocated; policy_free() on it is harmless). label (the
  * file's path for policy_load) is kept in policy->path for later messages;
  * digest is the sha256 of the text given.
@@ -218,8 +221,9 @@ int policy_edit_set(struct policy *f, const struct policy_selector *sel,
 int policy_edit_unset(struct policy *f, const struct policy_selector *sel,
 		      const char *key, bool *changed, struct iq_err *err);
 /*
- * The fragment as YAML (libyaml's emitter) after header (comment lines,
- * may be NULL); only what f sets. *text is malloc'd, NUL-terminated.
+ * The fragment as YAML (libyaml's emitter, loaded here: IQ_EENV naming the
+ * package when it cannot be) after header (comment lines, may be NULL);
+ * only what f sets. *text is malloc'd, NUL-terminated.
  */
 int policy_emit(const struct policy *f, const char *header, char **text,
 		size_t *len, struct iq_err *err);

@@ -11,6 +11,7 @@
 
 #include "lib/size.h"
 #include "policy/policy.h"
+#include "policy/yaml_dl.h"
 
 #include "tests/unit/test.h"
 
@@ -278,6 +279,8 @@ static void test_edit_set_emit_roundtrip(void)
 	size_t len = 0;
 	bool changed;
 
+	/* Parse and emit each load libyaml (not linked) themselves. */
+	memset(&yaml_dl, 0, sizeof(yaml_dl));
 	CHECK_U64(policy_parse_fragment("version: 1\n", 11, "t", &f, &err),
 		  IQ_OK);
 	CHECK_U64(policy_edit_set(&f, &vm7, "vf_cap", "4GiB", &err), IQ_OK);
@@ -290,6 +293,7 @@ static void test_edit_set_emit_roundtrip(void)
 	CHECK_U64(policy_edit_set(&f, &uuid, "vf_cap", "1.5GiB", &err), IQ_OK);
 	CHECK_U64(policy_edit_set(&f, &dev, "vf_cap", "unlimited", &err),
 		  IQ_OK);
+	memset(&yaml_dl, 0, sizeof(yaml_dl));
 	CHECK_U64(policy_emit(&f, "# tool\n", &text, &len, &err), IQ_OK);
 	CHECK_STR(text, want);
 	CHECK_U64(len, sizeof(want) - 1);
