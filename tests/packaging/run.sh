@@ -60,6 +60,14 @@ version=$(dpkg-parsechangelog -l packaging/debian/changelog -S Version)
 arch=$(dpkg --print-architecture)
 deb=$top/build/icmquota_${version}_${arch}.deb
 check "the .deb is in build/" test -f "$deb"
+# dlopen'ed libraries are invisible to dpkg-shlibdeps: Depends names them
+# (packaging/debian/control; the sonames in devx/nl_dl.c, devx/rdma_dl.c,
+# policy/yaml_dl.c, lib/digest.c).
+check "Depends names the libraries loaded on first use" bash -c \
+	"dpkg-deb -f '$deb' Depends | tr -d ' ' | tr ',' '\n' >'$tmp/depends' &&
+	 for p in libyaml-0-2 libmd0 libnl-3-200 libnl-genl-3-200 libibverbs1 ibverbs-providers; do
+		grep -qx \"\$p\" '$tmp/depends' || { echo \"missing \$p\"; exit 1; }
+	 done"
 
 # 2. Install (dpkg -i reinstalls the same version; conffiles kept).
 check "dpkg -i" dpkg -i --force-confdef --force-confold "$deb"
