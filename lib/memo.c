@@ -198,6 +198,18 @@ int memo_write(const char *path, const char *kind, const void *input,
 	memcpy(data, &h, sizeof(h));
 	memcpy(data + sizeof(h), input, input_len);
 	memcpy(data + sizeof(h) + input_len, blob, blob_len);
+	/*
+	 * The old memo goes first: ext4 (auto_da_alloc) starts writing back
+	 * a file that replaces another by rename, 0.45 ms for a fleet host's
+	 * 400 KiB journal memo and 0.1-0.7 ms for each simulated PF's, at
+	 * every change. A memo is a cache: a reader that finds none in
+	 * between parses its input.
+	 */
+	if (unlink(path) < 0 && errno != ENOENT) {
+		free(data);
+		return iq_fail(err, IQ_EENV, "%s: cannot replace: %s", path,
+			       strerror(errno));
+	}
 	rc = file_write_atomic(path, data, len, false, err);
 	free(data);
 	return rc;
