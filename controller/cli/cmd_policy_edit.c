@@ -362,10 +362,19 @@ int pcmd_edit(struct run_ctx *ctx, const char *verb, int argc, char **argv,
 	}
 	rc = load_tool_dropin(path, &frag, err);
 	if (rc) {
-		iq_err_prefix(err,
-			      "policy %s: the tool's drop-in is broken "
-			      "(fix or remove it)",
-			      verb);
+		/*
+		 * Broken only when it does not parse (IQ_EREFUSED): a file
+		 * that cannot be read or a libyaml or libmd that cannot be
+		 * loaded is no fault of the file, and removing it, as
+		 * "broken" advises, would lose the local edits for nothing.
+		 */
+		if (rc == IQ_EREFUSED)
+			iq_err_prefix(err,
+				      "policy %s: the tool's drop-in is broken "
+				      "(fix or remove it)",
+				      verb);
+		else
+			iq_err_prefix(err, "policy %s: nothing written", verb);
 		goto out_unlock;
 	}
 	if (pcmd_load_merged(ctx, NULL, &before, err) == IQ_OK)

@@ -94,4 +94,41 @@ expect_loaded libyaml-0 "policy set"
 expect_loaded libmd "policy set"
 expect_not_loaded "policy set" libnl-3
 
+# A library that cannot be loaded (an empty file first on the search path,
+# as a half-installed package leaves one): one line naming the Debian
+# package, exit 3, nothing written. policy set does not call the drop-in it
+# could not parse for want of the library broken: "fix or remove it" would
+# have the operator delete the local edits, and the error stay.
+mkdir "$SCRATCH/nolib"
+DROPIN=$(dirname "$POLICY")/policy.d/99-icmquota-local.yaml
+domain_xml newvm 8 no "" "$(sim_vf "${PFS[1]}" 0)" >"$SCRATCH/newvm.xml"
+written() { cat "$SCRATCH/state.json" "$DROPIN" "$ROOT"/icmquota-sim/fw/*.json | md5sum; }
+for lib in libyaml-0.so.2:libyaml-0-2 libmd.so.0:libmd0; do
+	so=${lib%%:*} pkg=${lib#*:}
+	rm -f "$SCRATCH"/nolib/*
+	: >"$SCRATCH/nolib/$so"
+	before=$(written)
+	for cmd in "policy validate" "policy set --defaults vf_cap 2GiB" apply \
+		status "hook libvirt qemu newvm prepare begin -"; do
+		# shellcheck disable=SC2086 # the words of cmd
+		LD_LIBRARY_PATH=$SCRATCH/nolib run $cmd <"$SCRATCH/newvm.xml"
+		expect_rc 3 "$so unloadable: $cmd"
+		expect_err "(Debian: apt install $pkg)" "$so unloadable: $cmd"
+		expect_one_line_err "$so unloadable: $cmd"
+	done
+	LD_LIBRARY_PATH=$SCRATCH/nolib run policy set --defaults vf_cap 2GiB
+	if grep -q "broken" <<<"$ERR"; then
+		fail "$so unloadable: policy set calls the drop-in broken: $ERR"
+	else pass; fi
+	expect_eq "$(written)" "$before" "$so unloadable: nothing written"
+done
+# Without libnl devlink's view is unavailable, named so; status otherwise
+# as usual.
+rm -f "$SCRATCH"/nolib/*
+: >"$SCRATCH/nolib/libnl-3.so.200"
+LD_LIBRARY_PATH=$SCRATCH/nolib run status
+expect_rc 0 "libnl unloadable: status"
+expect_out "not available: cannot load libnl-3.so.200" "libnl unloadable: status"
+expect_out "(Debian: apt install libnl-3-200)" "libnl unloadable: status"
+
 finish
