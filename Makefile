@@ -202,7 +202,7 @@ demo: deps
 	@$(MAKE) --no-print-directory $(BIN)
 	@tests/demo/incident.sh $(BIN)
 
-bench: deps
+bench: deps-test
 	@$(MAKE) --no-print-directory $(BIN) $(B)/hooktest/icmquota
 	@tests/bench/apply.sh $(BIN)
 	@tests/bench/hook.sh $(BIN)

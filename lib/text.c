@@ -84,3 +84,27 @@ char *text_copy(char *dst, size_t len, const char *src)
 	dst[n] = '\0';
 	return dst;
 }
+
+char *text_append(char *p, char *end, const char *src)
+{
+	size_t n = src ? strnlen(src, (size_t)(end - p) - 1) : 0;
+
+	memcpy(p, src ? src : "", n);
+	p[n] = '\0';
+	return p + n;
+}
+
+char *text_append_hex(char *p, char *end, uint64_t v)
+{
+	char digits[2 + 16 + 1];
+	char *d = digits + sizeof(digits) - 1;
+
+	*d = '\0';
+	do {
+		*--d = "0123456789abcdef"[v & 0xf];
+		v >>= 4;
+	} while (v);
+	*--d = 'x';
+	*--d = '0';
+	return text_append(p, end, d);
+}

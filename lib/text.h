@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Glob match for policy rules (fnmatch without flags). */
 bool glob_match(const char *pattern, const char *text);
@@ -15,6 +16,17 @@ bool glob_match(const char *pattern, const char *text);
  * (a plan records five strings for each of 1,016 VFs). Returns dst.
  */
 char *text_copy(char *dst, size_t len, const char *src);
+
+/*
+ * src (NULL: nothing) appended at p, cut so the text ends before end - 1,
+ * and terminated: a cursor over a buffer [.., end), for rows built from
+ * several strings without snprintf's format parsing (a fleet host's plan
+ * table is 1,016 rows). p must be < end. Returns the new terminating NUL.
+ */
+char *text_append(char *p, char *end, const char *src);
+
+/* "0x" and v in lowercase hex (snprintf's "0x%x"), appended as above. */
+char *text_append_hex(char *p, char *end, uint64_t v);
 
 /*
  * Copy at most max bytes of untrusted text (text_len bytes, or up to a NUL)

@@ -458,7 +458,8 @@ void report_plan_table(FILE *out, const struct policy *policy,
 				icm_pages_to_bytes(pv->actual.max_alloc_icm_th),
 				actual, sizeof(actual));
 		if (pv->vf->vhca_known)
-			snprintf(vhca, sizeof(vhca), "0x%x", pv->vf->vhca_id);
+			text_append_hex(vhca, vhca + sizeof(vhca),
+					pv->vf->vhca_id);
 		if (!last || strcmp(last->rule, d->rule) ||
 		    last->pos.line != d->pos.line ||
 		    last->pos.col != d->pos.col ||
@@ -477,9 +478,13 @@ void report_plan_table(FILE *out, const struct policy *policy,
 		p = cell(p, end, desired, 10);
 		p = cell(p, end, actual, 10);
 		p = cell(p, end, action_of(pv), 11);
-		snprintf(p, (size_t)(end - p), "%s%s%s%s%s\n", rule,
-			 d->note[0] ? "; " : "", d->note, scale[0] ? "; " : "",
-			 scale);
+		p = text_append(p, end, rule);
+		if (d->note[0])
+			p = text_append(text_append(p, end, "; "), end,
+					d->note);
+		if (scale[0])
+			p = text_append(text_append(p, end, "; "), end, scale);
+		text_append(p, end, "\n");
 		fputs(line, out);
 	}
 	report_uncapped_pfs_table(out, plan, only_scope);

@@ -59,18 +59,32 @@ static char *next_line(char **cursor)
  * empty field, at most max); false otherwise. sscanf cost 5 M
  * instructions for a fleet host's 1,016 lines, a tenth of a run.
  */
-static bool field_u64(char **p, int base, uint64_t max, uint64_t *out)
+static bool field_u64(char **p, unsigned base, uint64_t max, uint64_t *out)
 {
-	char *end;
+	char *s = *p;
+	uint64_t v = 0;
 
-	if (**p < '0' || **p > '9')
-		if (base != 16 || !isxdigit((unsigned char)**p))
-			return false;
-	errno = 0;
-	*out = strtoull(*p, &end, base);
-	if (errno || end == *p || *out > max || (*end != ' ' && *end))
+	/* Digits only (no sign, space or 0x: the file is ours), and no
+	 * strtoull: 5 of them per line cost a tenth of a fleet apply. */
+	for (;; s++) {
+		unsigned d;
+
+		if (*s >= '0' && *s <= '9')
+			d = (unsigned)(*s - '0');
+		else if (base == 16 && *s >= 'a' && *s <= 'f')
+			d = (unsigned)(*s - 'a') + 10;
+		else if (base == 16 && *s >= 'A' && *s <= 'F')
+			d = (unsigned)(*s - 'A') + 10;
+		else
+			break;
+		if (d > max || v > (max - d) / base)
+			return false; /* above max */
+		v = v * base + d;
+	}
+	if (s == *p || (*s != ' ' && *s))
 		return false;
-	*p = *end ? end + 1 : end;
+	*out = v;
+	*p = *s ? s + 1 : s;
 	return true;
 }
 

@@ -728,6 +728,40 @@ static void test_mkdir_p(void)
 
 /* --- globs and digests ---------------------------------------------------- */
 
+/* The cursor appends the plan table's rows are built with. */
+static void test_text_append(void)
+{
+	char buf[12], small[6];
+	char *p = text_append(buf, buf + sizeof(buf), "VF ");
+	char hex[8];
+
+	CHECK_U64((size_t)(p - buf), 3);
+	p = text_append(p, buf + sizeof(buf), NULL);
+	CHECK_U64((size_t)(p - buf), 3);
+	p = text_append_hex(p, buf + sizeof(buf), 0x1a0);
+	CHECK_STR(buf, "VF 0x1a0");
+	CHECK(*p == '\0' && p == buf + 8);
+	/* Cut before the end, always terminated. */
+	p = text_append(p, buf + sizeof(buf), "; long rule");
+	CHECK_STR(buf, "VF 0x1a0; l");
+	CHECK(p == buf + sizeof(buf) - 1);
+	p = text_append(small, small + sizeof(small), "abc");
+	p = text_append_hex(p, small + sizeof(small), 0xff);
+	CHECK_STR(small, "abc0x");
+	/* As snprintf's "0x%x" prints them. */
+	text_append_hex(hex, hex + sizeof(hex), 0);
+	CHECK_STR(hex, "0x0");
+	text_append_hex(hex, hex + sizeof(hex), 0xffff);
+	CHECK_STR(hex, "0xffff");
+	{
+		char wide[24], want[24];
+
+		text_append_hex(wide, wide + sizeof(wide), UINT64_MAX);
+		snprintf(want, sizeof(want), "0x%" PRIx64, UINT64_MAX);
+		CHECK_STR(wide, want);
+	}
+}
+
 static void test_glob_match(void)
 {
 	CHECK(glob_match("train-*", "train-01"));
@@ -802,6 +836,7 @@ int main(void)
 	RUN(test_file_write_atomic_failure_keeps_old);
 	RUN(test_file_write_str);
 	RUN(test_mkdir_p);
+	RUN(test_text_append);
 	RUN(test_glob_match);
 	RUN(test_sha256);
 	RUN(test_dynlib_errors);

@@ -7,6 +7,10 @@
  */
 #include "controller/core/vhca_cache.h"
 
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "tests/unit/test.h"
 
 static void put(struct vhca_cache *c, const char *vf, uint16_t fid,
@@ -57,8 +61,77 @@ static void test_find_link_key(void)
 	vhca_cache_free(&c);
 }
 
+/* A cache file of one line after the header: n entries loaded (0: bad). */
+static size_t load_line(const char *line)
+{
+	char path[] = "/tmp/test_vhca_cache.XXXXXX";
+	struct vhca_cache c;
+	size_t n;
+	int fd = mkstemp(path);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+
+	CHECK(f != NULL);
+	if (!f)
+		return 0;
+	fprintf(f, "icmquota vhca-ids 3\nboot_id b1\nroot /sim\n%s\n", line);
+	fclose(f);
+	vhca_cache_load(&c, path, "/sim", "b1");
+	n = c.n;
+	if (n == 1 && strstr(line, "ffff")) {
+		CHECK_U64(c.entries[0].vhca_id, 0xffff);
+		CHECK_U64(c.entries[0].link_ino, UINT64_MAX);
+		CHECK_U64((uint64_t)c.entries[0].pf_dir_ctime_ns, INT64_MAX);
+		CHECK_U64(c.entries[0].pf_numvfs, UINT32_MAX);
+		CHECK_U64(c.entries[0].function_id, UINT16_MAX);
+	}
+	vhca_cache_free(&c);
+	unlink(path);
+	return n;
+}
+
+/*
+ * The numbers of a line, read without strtoull: every field's largest
+ * value is taken, one above is a bad file (an empty cache: the vhca_ids
+ * are asked again), and so is anything but plain digits.
+ */
+static void test_line_numbers(void)
+{
+	CHECK_U64(load_line("0000:0c:00.1 0000:0c:00.0 127 1 11002050 "
+			    "1796049132090163841 1a0"),
+		  1);
+	CHECK_U64(load_line("0000:0c:00.1 0000:0c:00.0 4294967295 65535 "
+			    "18446744073709551615 9223372036854775807 ffff"),
+		  1);
+	CHECK_U64(load_line("0000:0c:00.1 0000:0c:00.0 127 1 11002050 5 FFFF"),
+		  1);
+	static const char *const bad[] = {
+		/* one above each field's largest value */
+		"0000:0c:00.1 0000:0c:00.0 4294967296 1 1 5 1a0",
+		"0000:0c:00.1 0000:0c:00.0 127 65536 1 5 1a0",
+		"0000:0c:00.1 0000:0c:00.0 127 1 18446744073709551616 5 1a0",
+		"0000:0c:00.1 0000:0c:00.0 127 1 1 9223372036854775808 1a0",
+		"0000:0c:00.1 0000:0c:00.0 127 1 1 5 10000",
+		/* not plain digits */
+		"0000:0c:00.1 0000:0c:00.0 127 1 1 5 0x1a0",
+		"0000:0c:00.1 0000:0c:00.0 127 1 1 -5 1a0",
+		"0000:0c:00.1 0000:0c:00.0 +127 1 1 5 1a0",
+		"0000:0c:00.1 0000:0c:00.0 127 1 1 5 1a0g",
+		"0000:0c:00.1 0000:0c:00.0 127 1a 1 5 1a0",
+		"0000:0c:00.1 0000:0c:00.0 127  1 1 5 1a0",
+		"0000:0c:00.1 0000:0c:00.0 127 1 1 5",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		size_t n = load_line(bad[i]);
+
+		if (n)
+			fprintf(stderr, "  taken: %s\n", bad[i]);
+		CHECK_U64(n, 0);
+	}
+}
+
 int main(void)
 {
 	RUN(test_find_link_key);
+	RUN(test_line_numbers);
 	return TEST_SUMMARY("test_vhca_cache");
 }
