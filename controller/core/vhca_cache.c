@@ -120,6 +120,33 @@ static bool parse_entry(char *line, struct vhca_cache_entry *e)
 	return true;
 }
 
+static int cmp_link(const void *a, const void *b, void *cache)
+{
+	const struct vhca_cache_entry *entries =
+		((const struct vhca_cache *)cache)->entries;
+	const struct vhca_cache_entry *x = &entries[*(const size_t *)a];
+	const struct vhca_cache_entry *y = &entries[*(const size_t *)b];
+	int d = strcmp(x->pf, y->pf);
+
+	return d ? d : (int)x->function_id - (int)y->function_id;
+}
+
+/* c->by_link: the entries by PF and function id; false when out of
+ * memory. */
+static bool index_links(struct vhca_cache *c)
+{
+	size_t *idx = realloc(c->by_link, (c->n + 1) * sizeof(*idx));
+
+	if (!idx)
+		return false;
+	c->by_link = idx;
+	for (size_t i = 0; i < c->n; i++)
+		idx[i] = i;
+	qsort_r(idx, c->n, sizeof(*idx), cmp_link, c);
+	c->nby_link = c->n;
+	return true;
+}
+
 /* Parse text into c; false when it is not a cache of this boot and root. */
 static bool parse(struct vhca_cache *c, char *text)
 {
@@ -160,6 +187,19 @@ static bool parse(struct vhca_cache *c, char *text)
 			break;
 		}
 	}
+	/*
+	 * Two lines for one VF, or for one PF's virtfn link, are not the
+	 * writer's (it keeps one of each): which of them a lookup found
+	 * would be chance, and with the same keys one vhca_id is wrong.
+	 */
+	for (size_t i = 1; i < n; i++)
+		if (!strcmp(c->entries[i - 1].vf, c->entries[i].vf))
+			return false;
+	if (!index_links(c))
+		return false;
+	for (size_t i = 1; i < n; i++)
+		if (!cmp_link(&c->by_link[i - 1], &c->by_link[i], c))
+			return false;
 	return true;
 }
 
@@ -179,8 +219,10 @@ void vhca_cache_load(struct vhca_cache *c, const char *path, const char *root,
 	if (!parse(c, text)) {
 		/* Another boot, another root, or not ours: start afresh. */
 		free(c->entries);
+		free(c->by_link);
 		c->entries = NULL;
-		c->n = 0;
+		c->by_link = NULL;
+		c->n = c->nby_link = 0;
 		c->dirty = true;
 	}
 	free(text);
@@ -215,17 +257,6 @@ bool vhca_cache_get(struct vhca_cache *c, const char *vf_pci,
 	return true;
 }
 
-static int cmp_link(const void *a, const void *b, void *cache)
-{
-	const struct vhca_cache_entry *entries =
-		((const struct vhca_cache *)cache)->entries;
-	const struct vhca_cache_entry *x = &entries[*(const size_t *)a];
-	const struct vhca_cache_entry *y = &entries[*(const size_t *)b];
-	int d = strcmp(x->pf, y->pf);
-
-	return d ? d : (int)x->function_id - (int)y->function_id;
-}
-
 const struct vhca_cache_entry *
 vhca_cache_find_link(struct vhca_cache *c, const char *pf_pci,
 		     unsigned pf_numvfs, uint16_t function_id,
@@ -234,18 +265,9 @@ vhca_cache_find_link(struct vhca_cache *c, const char *pf_pci,
 	size_t lo = 0, hi;
 	const struct vhca_cache_entry *e = NULL;
 
-	if (c->nby_link != c->n) {
-		size_t *idx = realloc(c->by_link, (c->n + 1) * sizeof(*idx));
-
-		if (!idx) {
-			c->misses++;
-			return NULL; /* a miss costs a readlink, no more */
-		}
-		c->by_link = idx;
-		for (size_t i = 0; i < c->n; i++)
-			idx[i] = i;
-		qsort_r(idx, c->n, sizeof(*idx), cmp_link, c);
-		c->nby_link = c->n;
+	if (c->nby_link != c->n && !index_links(c)) {
+		c->misses++;
+		return NULL; /* a miss costs a readlink, no more */
 	}
 	hi = c->nby_link;
 	while (lo < hi) {

@@ -129,9 +129,36 @@ static void test_line_numbers(void)
 	}
 }
 
+/*
+ * Two lines for one VF, or for one PF's virtfn link, are a bad file too:
+ * the writer keeps one of each, and with the same keys a lookup would
+ * give whichever it met first (here 0x1a3, another VF's vhca_id).
+ */
+static void test_duplicates(void)
+{
+	CHECK_U64(load_line("0000:0c:00.1 0000:0c:00.0 4 1 100 5 1a0\n"
+			    "0000:0c:00.2 0000:0c:00.0 4 2 101 5 1a1"),
+		  2);
+	/* One VF twice (a line copied, its vhca_id edited). */
+	CHECK_U64(load_line("0000:0c:00.1 0000:0c:00.0 4 1 100 5 1a0\n"
+			    "0000:0c:00.2 0000:0c:00.0 4 2 101 5 1a1\n"
+			    "0000:0c:00.1 0000:0c:00.0 4 1 100 5 1a3"),
+		  0);
+	/* virtfn0 twice (a line copied, its address edited). */
+	CHECK_U64(load_line("0000:0c:00.1 0000:0c:00.0 4 1 100 5 1a0\n"
+			    "0000:0c:00.2 0000:0c:00.0 4 2 101 5 1a1\n"
+			    "0000:0c:00.3 0000:0c:00.0 4 1 100 5 1a0"),
+		  0);
+	/* The same function id of two PFs is no duplicate. */
+	CHECK_U64(load_line("0000:0c:00.1 0000:0c:00.0 4 1 100 5 1a0\n"
+			    "0000:2a:00.1 0000:2a:00.0 4 1 200 6 1c0"),
+		  2);
+}
+
 int main(void)
 {
 	RUN(test_find_link_key);
 	RUN(test_line_numbers);
+	RUN(test_duplicates);
 	return TEST_SUMMARY("test_vhca_cache");
 }
