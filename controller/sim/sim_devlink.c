@@ -55,12 +55,16 @@ static bool cfg_bool(json_object *pf, const char *key)
 	       json_object_get_boolean(v);
 }
 
+/* Absent or null: switchdev, the default of this simulation. */
 static bool is_switchdev(json_object *pf)
 {
-	json_object *v;
+	json_object *v = NULL;
+	const char *mode;
 
-	return !json_object_object_get_ex(pf, "eswitch", &v) ||
-	       strcmp(json_object_get_string(v), "legacy") != 0;
+	if (!json_object_object_get_ex(pf, "eswitch", &v) || !v)
+		return true;
+	mode = json_object_get_string(v);
+	return !mode || strcmp(mode, "legacy") != 0;
 }
 
 static int sim_dl_open(const char *root, void **privp, int *family,

@@ -97,6 +97,15 @@ domain_xml web-1 8 no "" "$VF01" >"$SCRATCH/web-1.xml"
 RC=$?; ERR=$(cat "$SCRATCH/err")
 expect_rc 0 "hook runs without devlink"
 
+# A hand-edited simulation with "eswitch": null: the default (switchdev),
+# not a crash.
+cat >"$DLJSON" <<EOF
+{"pfs": {"${PFS[0]}": {"eswitch": null}}}
+EOF
+run status -j
+expect_rc 0 "eswitch null: status"
+expect_eq "$(pf_dl 0 eswitch_mode)" switchdev "eswitch null: switchdev, the default"
+
 # 5. --backend devx on the real kernel: firmware fails first, cleanly.
 run --backend devx status
 expect_rc 3 "real backend: environment error"
