@@ -57,6 +57,14 @@ struct host_pf {
 	char ibdev[64]; /* "mlx5_0", "" if none */
 	char fwctl[32]; /* "fwctl0", "" if none */
 	unsigned total_vfs;
+	/*
+	 * SR-IOV First VF Offset and VF Stride (sysfs sriov_offset,
+	 * sriov_stride): VF n's routing ID is the PF's + offset + (n - 1) *
+	 * stride (PCIe SR-IOV 3.3.9-10, the kernel's pci_iov_virtfn_devfn).
+	 * A cached VF address is trusted only when it is that one; -1:
+	 * unknown, then every virtfn link is read.
+	 */
+	long sriov_offset, sriov_stride;
 	struct host_vf *vfs; /* enabled VFs, by index */
 	size_t nvfs;
 	struct host_fw_pages fw_pages;

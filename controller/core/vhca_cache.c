@@ -131,6 +131,30 @@ static int cmp_link(const void *a, const void *b, void *cache)
 	return d ? d : (int)x->function_id - (int)y->function_id;
 }
 
+/*
+ * Two VFs of one PF with one vhca_id: the firmware gives each function
+ * its own (PRM QUERY_HCA_CAP vhca_id), so one line was edited or damaged
+ * and nothing tells which. Walks c->by_link (grouped by PF) with a bitmap
+ * of the 16-bit vhca_ids; true when none is given twice.
+ */
+static bool vhca_ids_unique(const struct vhca_cache *c)
+{
+	uint64_t seen[65536 / 64];
+
+	for (size_t i = 0; i < c->n; i++) {
+		const struct vhca_cache_entry *e = &c->entries[c->by_link[i]];
+		uint64_t bit = 1ULL << (e->vhca_id % 64);
+
+		if (i == 0 ||
+		    strcmp(e->pf, c->entries[c->by_link[i - 1]].pf) != 0)
+			memset(seen, 0, sizeof(seen));
+		if (seen[e->vhca_id / 64] & bit)
+			return false;
+		seen[e->vhca_id / 64] |= bit;
+	}
+	return true;
+}
+
 /* c->by_link: the entries by PF and function id; false when out of
  * memory. */
 static bool index_links(struct vhca_cache *c)
@@ -200,7 +224,7 @@ static bool parse(struct vhca_cache *c, char *text)
 	for (size_t i = 1; i < n; i++)
 		if (!cmp_link(&c->by_link[i - 1], &c->by_link[i], c))
 			return false;
-	return true;
+	return vhca_ids_unique(c);
 }
 
 void vhca_cache_load(struct vhca_cache *c, const char *path, const char *root,

@@ -139,6 +139,31 @@ expect_eq "$(head -1 "$CACHE")" "icmquota vhca-ids 3" "corrupt cache rewritten"
 apply_traced "after the corrupt cache"
 expect_eq "$Q" 0 "cached again"
 
+# A line edited into another well-formed address, its keys kept: not the
+# address SR-IOV gives that virtfn link (sriov_offset, sriov_stride), so
+# the link is read and the cap stays with the VF the link points to.
+bus=${PFS[0]%:*}
+sed -i "s/^$VF00 /$bus:1f.7 /" "$CACHE"
+apply_traced "address edited"
+expect_eq "$LINKS" 1 "address edited: that virtfn link read"
+expect_eq "$Q" 1 "address edited: that VF's vhca_id asked"
+expect_eq "$W" 0 "address edited: no cap written through a wrong vhca_id"
+expect_eq "$(grep -c "$bus:1f.7" <<<"$OUT")" 0 \
+	"address edited: the edited address shown nowhere"
+run sim show -j
+expect_eq "$(json "[f['cap_pages'] for f in d[0]['functions'] if f['pci'] == '$VF00']")" \
+	"[1048576]" "address edited: $VF00 keeps its 4 GiB cap"
+
+# Two VFs of a PF with one vhca_id: one line is wrong and nothing says
+# which; the whole cache is set aside and every VF asked.
+VF01=$(sim_vf "${PFS[0]}" 1)
+vhca00=$(awk -v vf="$VF00" '$1 == vf { print $7 }' "$CACHE")
+awk -v vf="$VF01" -v id="$vhca00" '$1 == vf { $7 = id } { print }' "$CACHE" \
+	>"$CACHE.new" && mv "$CACHE.new" "$CACHE"
+apply_traced "vhca_id given twice"
+expect_eq "$Q" 7 "vhca_id given twice: every VF asked (as for a corrupt cache)"
+expect_eq "$W" 0 "vhca_id given twice: nothing written"
+
 # sriov_numvfs 4 -> 0 -> 4 on the first PF the kernel's way (every link and
 # VF directory removed, then each VF directory and link made again), the
 # new VFs at other addresses. On this file system the new links get the
