@@ -55,8 +55,9 @@ int cmd_status(struct run_ctx *ctx, int argc, char **argv, struct iq_err *err)
 				 &sources, err);
 	if (rc == IQ_OK)
 		rc = session_open(ctx,
-				  SESSION_POLICY | SESSION_STATE |
-					  SESSION_FIRMWARE | SESSION_PARTIAL,
+				  SESSION_LOCK_SHARED | SESSION_POLICY |
+					  SESSION_STATE | SESSION_FIRMWARE |
+					  SESSION_PARTIAL,
 				  &s, err);
 	if (rc) {
 		vm_list_free(&vms);

@@ -121,6 +121,10 @@ int session_open_reusing(struct run_ctx *ctx, unsigned needs,
 		rc = lock_acquire(
 			session_lock_path(ctx, lock_buf, sizeof(lock_buf)),
 			ctx->lock_timeout_s, &s->lock_fd, err);
+	else if (rc == IQ_OK && (needs & SESSION_LOCK_SHARED))
+		rc = lock_acquire_shared(
+			session_lock_path(ctx, lock_buf, sizeof(lock_buf)),
+			ctx->lock_timeout_s, &s->lock_fd, err);
 	if (rc == IQ_OK && (needs & SESSION_STATE)) {
 		char boot_id[40];
 		size_t forgotten;
@@ -197,7 +201,8 @@ static void flush_counters(struct session *s)
 {
 	struct iq_err err = {0};
 
-	if (s->lock_fd < 0)
+	/* Shared holders would race on the file: a view counts nothing. */
+	if (s->lock_fd < 0 || (s->needs & SESSION_LOCK_SHARED))
 		return;
 	if (s->have_host)
 		s->counted.v[CNT_FW_COMMAND_ERRORS] += host_fw_errors(&s->host);

@@ -29,6 +29,11 @@ enum session_need {
 	 * PF unreachable with its error, instead of failing the session.
 	 */
 	SESSION_PARTIAL = 1 << 5,
+	/*
+	 * Shared lock (lock_acquire_shared): a view (status) sees the journal
+	 * and the firmware between runs, never a hook or apply half-done.
+	 */
+	SESSION_LOCK_SHARED = 1 << 6,
 };
 
 struct session {

@@ -220,24 +220,32 @@ static long lock_holder_pid(int fd)
 	return strtol(buf, NULL, 10);
 }
 
-int lock_acquire(const char *path, double timeout_s, int *fd_out,
-		 struct iq_err *err)
+static int lock_take(const char *path, double timeout_s, int op, int *fd_out,
+		     struct iq_err *err)
 {
 	char pid[32];
 	struct timespec start, now;
-	int fd, rc;
+	int fd = -1, rc;
 
-	rc = state_mkdir_parent(path, err);
-	if (rc)
-		return iq_err_prefix(err, "cannot create lock directory");
-	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+	/* A reader needs no write access to a lock a writer made (flock
+	 * takes any open file): status as a user who may read the host. */
+	if (op == LOCK_SH)
+		fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && (op != LOCK_SH || errno == ENOENT)) {
+		rc = state_mkdir_parent(path, err);
+		if (rc)
+			return iq_err_prefix(err,
+					     "cannot create lock directory");
+		fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+			  0644);
+	}
 	if (fd < 0)
 		return iq_fail(err, IQ_EENV,
 			       "%s: cannot open lock: %s (run as root, or pass "
 			       "--state in a writable directory)",
 			       path, strerror(errno));
 	clock_gettime(CLOCK_MONOTONIC, &start);
-	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+	while (flock(fd, op | LOCK_NB) < 0) {
 		double waited;
 
 		if (errno != EWOULDBLOCK && errno != EINTR) {
@@ -267,11 +275,24 @@ int lock_acquire(const char *path, double timeout_s, int *fd_out,
 	 * ms on ext4). Wider than any pid ("%ld\n" of older versions too).
 	 */
 	snprintf(pid, sizeof(pid), "%10ld\n", (long)getpid());
-	if (pwrite(fd, pid, strlen(pid), 0) < 0) {
-		/* The pid is only for the message of a waiting process. */
+	/* The pid is only for the message of a waiting process; readers
+	 * (shared) leave the last writer's. */
+	if (op == LOCK_EX && pwrite(fd, pid, strlen(pid), 0) < 0) {
 	}
 	*fd_out = fd;
 	return IQ_OK;
+}
+
+int lock_acquire(const char *path, double timeout_s, int *fd_out,
+		 struct iq_err *err)
+{
+	return lock_take(path, timeout_s, LOCK_EX, fd_out, err);
+}
+
+int lock_acquire_shared(const char *path, double timeout_s, int *fd_out,
+			struct iq_err *err)
+{
+	return lock_take(path, timeout_s, LOCK_SH, fd_out, err);
 }
 
 void lock_release(int fd)

@@ -141,6 +141,13 @@ int state_put_vf(struct state *state, const struct state_vf *vf,
  */
 int lock_acquire(const char *path, double timeout_s, int *fd,
 		 struct iq_err *err);
+/*
+ * The same lock shared (flock LOCK_SH), for a view that must not see a
+ * run half-done (status): it waits for a writer, writers wait for it,
+ * views do not wait for each other. Errors as lock_acquire.
+ */
+int lock_acquire_shared(const char *path, double timeout_s, int *fd,
+			struct iq_err *err);
 void lock_release(int fd);
 
 #endif

@@ -175,7 +175,21 @@ sleep 0.5
 run --lock-timeout 0.2 apply --connect none
 expect_rc 3 "lock held: apply"
 expect_err "holds the lock" "lock: says who"
+# status waits for a run that changes caps (it would show a VM beside
+# caps half-changed), not for another view.
+run --lock-timeout 0.2 status
+expect_rc 3 "lock held by a writer: status waits, then gives up"
+expect_err "holds the lock" "status: says who"
 wait
+flock -s "$ROOT/run/icmquota/lock" sleep 3 &
+sleep 0.3
+run --lock-timeout 0.2 status
+expect_rc 0 "lock shared by another view: status does not wait"
+run --lock-timeout 0.2 apply --connect none
+expect_rc 3 "lock shared by a view: apply waits for it"
+wait
+run --lock-timeout 0.2 status
+expect_rc 0 "lock free: status"
 
 # Untrusted files (root only): 1.
 if [ "$(id -u)" -eq 0 ]; then
