@@ -69,6 +69,12 @@ static bool parse_hex_part(const char **p, unsigned max_digits, char delim,
 	return true;
 }
 
+/* A lowercase hex digit's value (is_normal checked it is one). */
+static unsigned hex_value(char c)
+{
+	return c <= '9' ? (unsigned)(c - '0') : (unsigned)(c - 'a' + 10);
+}
+
 /* "dddd:bb:ss.f" as pci_addr_format writes it (lowercase, in range). */
 static bool is_normal(const char *in)
 {
@@ -110,6 +116,39 @@ bool pci_addr_normalize(const char *in, char out[PCI_ADDR_LEN])
 	    !parse_hex_part(&p, 1, '\0', false, &function))
 		return false;
 	return pci_addr_format(domain, bus, slot, function, out);
+}
+
+bool pci_vf_addr(const char *pf, unsigned long offset, unsigned long stride,
+		 unsigned index, char out[PCI_ADDR_LEN])
+{
+	unsigned long domain, bus, slot, function, rid;
+	const char *p = pf;
+
+	if (!pf || offset > 0xffff || stride > 0xffff)
+		return false;
+	if (is_normal(pf)) {
+		/* Read in place: discovery asks this for every cached VF. */
+		domain = (unsigned long)(hex_value(pf[0]) << 12 |
+					 hex_value(pf[1]) << 8 |
+					 hex_value(pf[2]) << 4 |
+					 hex_value(pf[3]));
+		bus = (unsigned long)(hex_value(pf[5]) << 4 | hex_value(pf[6]));
+		slot = (unsigned long)(hex_value(pf[8]) << 4 |
+				       hex_value(pf[9]));
+		function = (unsigned long)hex_value(pf[11]);
+	} else if (strlen(pf) >= PCI_ADDR_LEN ||
+		   !parse_hex_part(&p, 8, ':', true, &domain) ||
+		   !parse_hex_part(&p, 2, ':', false, &bus) ||
+		   !parse_hex_part(&p, 2, '.', false, &slot) ||
+		   !parse_hex_part(&p, 1, '\0', false, &function) ||
+		   slot > 0x1f || function > 7) {
+		return false;
+	}
+	rid = (bus << 8 | slot << 3 | function) + offset +
+	      (unsigned long)index * stride;
+	return rid <= 0xffff &&
+	       pci_addr_format(domain, rid >> 8, (rid >> 3) & 0x1f, rid & 7,
+			       out);
 }
 
 int pci_addr_cmp(const char *a, const char *b)

@@ -29,5 +29,15 @@ bool pci_addr_format(unsigned long domain, unsigned long bus,
  * strcmp: "ffff:00:00.0" sorts before "10000:00:00.0".
  */
 int pci_addr_cmp(const char *a, const char *b);
+/*
+ * The address of a PF's virtfn<index> (0-based) by the SR-IOV
+ * capability's arithmetic: VF n's routing ID (bus << 8 | devfn) is the
+ * PF's + First VF Offset + (n - 1) * VF Stride, in the PF's domain (PCIe
+ * Base Spec, SR-IOV capability; the kernel's pci_iov_virtfn_bus/devfn).
+ * offset, stride as sysfs sriov_offset, sriov_stride give them. false when
+ * pf is not a normalised address or the ID passes bus 0xff.
+ */
+bool pci_vf_addr(const char *pf, unsigned long offset, unsigned long stride,
+		 unsigned index, char out[PCI_ADDR_LEN]);
 
 #endif

@@ -321,48 +321,15 @@ static int add_vf(int dfd, const char *dir, struct host_pf *pf, size_t *cap,
  * arithmetic (host_pf.sriov_offset): a cache line edited or damaged into
  * another well-formed address is not taken for the link.
  */
-struct pf_rid {
-	bool known;
-	unsigned long domain, rid;
-};
-
-static struct pf_rid pf_rid_of(const struct host_pf *pf)
+static bool vf_addr_fits(const struct host_pf *pf, unsigned index,
+			 const char *vf)
 {
-	struct pf_rid r = {0};
-	unsigned long bus, slot, fn;
+	char want[PCI_ADDR_LEN];
 
-	r.known = pf->sriov_offset >= 0 && pf->sriov_stride >= 0 &&
-		  sscanf(pf->pci, "%lx:%lx:%lx.%lx", &r.domain, &bus, &slot,
-			 &fn) == 4;
-	r.rid = bus << 8 | slot << 3 | fn;
-	return r;
-}
-
-static int hex_digit(char c)
-{
-	return c >= '0' && c <= '9'   ? c - '0'
-	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
-				      : -1;
-}
-
-/* Compared in place, not formatted: 1,016 cached VFs on a fleet host. */
-static bool vf_addr_fits(const struct host_pf *pf, const struct pf_rid *r,
-			 unsigned index, const char *vf)
-{
-	size_t len = strlen(vf), plen = strlen(pf->pci);
-	const char *t = vf + len - 7; /* "bb:dd.f", normalised */
-	unsigned long rid;
-
-	if (!r->known || len != plen || len < 12 ||
-	    strncmp(vf, pf->pci, len - 7) != 0 || t[2] != ':' || t[5] != '.')
-		return false; /* another domain, or not normalised */
-	rid = r->rid + (unsigned long)pf->sriov_offset +
-	      (unsigned long)index * (unsigned long)pf->sriov_stride;
-	return rid <= 0xffff &&
-	       hex_digit(t[0]) * 16 + hex_digit(t[1]) == (int)(rid >> 8) &&
-	       hex_digit(t[3]) * 16 + hex_digit(t[4]) ==
-		       (int)((rid >> 3) & 0x1f) &&
-	       hex_digit(t[6]) == (int)(rid & 7);
+	return pf->sriov_offset >= 0 && pf->sriov_stride >= 0 &&
+	       pci_vf_addr(pf->pci, (unsigned long)pf->sriov_offset,
+			   (unsigned long)pf->sriov_stride, index, want) &&
+	       strcmp(want, vf) == 0;
 }
 
 /* A VF the vhca_id cache knows by its link: no read of the link. */
@@ -420,7 +387,6 @@ static int find_vfs(const char *root, struct host_pf *pf,
 	struct dirent *entry;
 	struct stat st;
 	struct vf_link *links = NULL;
-	struct pf_rid rid;
 	size_t cap = 0, nlinks = 0, lcap = 0;
 	DIR *d;
 	int dfd;
@@ -482,7 +448,6 @@ static int find_vfs(const char *root, struct host_pf *pf,
 			     strerror(errno));
 	if (!rc && nlinks)
 		qsort(links, nlinks, sizeof(*links), cmp_vf_link);
-	rid = pf_rid_of(pf);
 	for (size_t i = 0; !rc && i < nlinks; i++) {
 		const struct vhca_cache_entry *e =
 			cache ? vhca_cache_find_link(
@@ -491,7 +456,7 @@ static int find_vfs(const char *root, struct host_pf *pf,
 					links[i].ino, pf->dir_ctime_ns)
 			      : NULL;
 
-		if (e && vf_addr_fits(pf, &rid, links[i].index, e->vf)) {
+		if (e && vf_addr_fits(pf, links[i].index, e->vf)) {
 			rc = add_cached_vf(pf, &cap, e, links[i].index, err);
 			continue;
 		}

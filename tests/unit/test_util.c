@@ -192,6 +192,42 @@ static void test_pci_format(void)
 	CHECK_STR(out, "ffffffff:00:00.0");
 }
 
+/*
+ * VF addresses as the kernel gives them (drivers/pci/iov.c), in the shapes
+ * ConnectX hosts have: a dual-port card's two PFs on one bus, the second
+ * PF's VFs after the first's (sriov_offset 2 and 9, stride 1, 8 VFs
+ * each); VFs past a bus; a VMD domain.
+ */
+static void test_pci_vf_addr(void)
+{
+	char out[PCI_ADDR_LEN];
+
+	CHECK(pci_vf_addr("0000:3b:00.0", 2, 1, 0, out));
+	CHECK_STR(out, "0000:3b:00.2");
+	CHECK(pci_vf_addr("0000:3b:00.0", 2, 1, 6, out));
+	CHECK_STR(out, "0000:3b:01.0");
+	CHECK(pci_vf_addr("0000:3b:00.1", 9, 1, 0, out));
+	CHECK_STR(out, "0000:3b:01.2");
+	CHECK(pci_vf_addr("0000:3b:00.1", 9, 1, 7, out));
+	CHECK_STR(out, "0000:3b:02.1");
+	/* 127 VFs at offset 1: the last is 0c:0f.7 (the fleet shape). */
+	CHECK(pci_vf_addr("0000:0c:00.0", 1, 1, 126, out));
+	CHECK_STR(out, "0000:0c:0f.7");
+	/* Past the PF's bus: the routing ID carries into the bus number. */
+	CHECK(pci_vf_addr("0000:af:00.0", 1, 1, 255, out));
+	CHECK_STR(out, "0000:b0:00.0");
+	CHECK(pci_vf_addr("0000:3b:00.0", 2, 4, 3, out));
+	CHECK_STR(out, "0000:3b:01.6");
+	CHECK(pci_vf_addr("10000:e1:00.0", 1, 1, 0, out));
+	CHECK_STR(out, "10000:e1:00.1");
+	/* Past bus ff, or no address: no answer. */
+	CHECK(!pci_vf_addr("0000:ff:00.0", 1, 1, 255, out));
+	CHECK(!pci_vf_addr("3b:00.0", 2, 1, 0, out));
+	CHECK(!pci_vf_addr("0000:3b:00.8", 2, 1, 0, out));
+	CHECK(!pci_vf_addr("0000:3b:00.0x", 2, 1, 0, out));
+	CHECK(!pci_vf_addr(NULL, 2, 1, 0, out));
+}
+
 static void test_pci_cmp(void)
 {
 	/* By number, not by text: ffff sorts before 10000. */
@@ -821,6 +857,7 @@ int main(void)
 {
 	RUN(test_pci_normalize);
 	RUN(test_pci_format);
+	RUN(test_pci_vf_addr);
 	RUN(test_pci_cmp);
 	RUN(test_size_parse_units);
 	RUN(test_size_parse_decimals);
