@@ -75,16 +75,23 @@ timed() {
 
 # time_applies NPFS: RUNS first and second applies; FIRST_US, SECOND_US
 # (wall) and FIRST_CPU, SECOND_CPU
+# apply_pair NPFS: one first apply (host reset) and one second on host
+# NPFS; their times in P_FW P_FC (first: wall, CPU) and P_SW P_SC (second)
+apply_pair() {
+	qargs "$1"
+	reset_host "$1"
+	timed "${QA[@]}" apply --libvirt-xml "$WORK/vms$1"
+	P_FW=$WALL_US P_FC=$CPU_US
+	timed "${QA[@]}" apply --libvirt-xml "$WORK/vms$1"
+	P_SW=$WALL_US P_SC=$CPU_US
+}
 time_applies() {
-	local n=$1 r
+	local r
 	FIRST_US=() SECOND_US=() FIRST_CPU=() SECOND_CPU=()
-	qargs "$n"
 	for ((r = 0; r < RUNS; r++)); do
-		reset_host "$n"
-		timed "${QA[@]}" apply --libvirt-xml "$WORK/vms$n"
-		FIRST_US+=("$WALL_US") FIRST_CPU+=("$CPU_US")
-		timed "${QA[@]}" apply --libvirt-xml "$WORK/vms$n"
-		SECOND_US+=("$WALL_US") SECOND_CPU+=("$CPU_US")
+		apply_pair "$1"
+		FIRST_US+=("$P_FW") FIRST_CPU+=("$P_FC")
+		SECOND_US+=("$P_SW") SECOND_CPU+=("$P_SC")
 	done
 }
 
@@ -184,12 +191,9 @@ declare -A FW FC SW SC
 for n in 1 2 4; do make_host $n; done
 for ((r = 0; r < RUNS; r++)); do
 	for n in 1 2 4 8; do
-		qargs "$n"
-		reset_host "$n"
-		timed "${QA[@]}" apply --libvirt-xml "$WORK/vms$n"
-		FW[$n]+=" $WALL_US" FC[$n]+=" $CPU_US"
-		timed "${QA[@]}" apply --libvirt-xml "$WORK/vms$n"
-		SW[$n]+=" $WALL_US" SC[$n]+=" $CPU_US"
+		apply_pair "$n"
+		FW[$n]+=" $P_FW" FC[$n]+=" $P_FC"
+		SW[$n]+=" $P_SW" SC[$n]+=" $P_SC"
 	done
 done
 min_us() { printf '%s\n' "$@" | sort -n | head -1; }
@@ -263,11 +267,11 @@ count_instr() { # count_instr ARGS...: instructions of one run
 	valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 \
 		>/dev/null | awk '/Collected/ { print $4 }'
 }
-declare -A FI SI
+declare -A FIRST_INSTR SECOND_INSTR
 for n in 1 2 4 8; do
 	qargs "$n"
 	reset_host "$n"
-	FI[$n]=$(count_instr "${QA[@]}" apply --libvirt-xml "$WORK/vms$n")
-	SI[$n]=$(count_instr "${QA[@]}" apply --libvirt-xml "$WORK/vms$n")
+	FIRST_INSTR[$n]=$(count_instr "${QA[@]}" apply --libvirt-xml "$WORK/vms$n")
+	SECOND_INSTR[$n]=$(count_instr "${QA[@]}" apply --libvirt-xml "$WORK/vms$n")
 done
-fit_lines instructions "${FI[1]}" "${FI[2]}" "${FI[4]}" "${FI[8]}" "${SI[1]}" "${SI[2]}" "${SI[4]}" "${SI[8]}"
+fit_lines instructions "${FIRST_INSTR[1]}" "${FIRST_INSTR[2]}" "${FIRST_INSTR[4]}" "${FIRST_INSTR[8]}" "${SECOND_INSTR[1]}" "${SECOND_INSTR[2]}" "${SECOND_INSTR[4]}" "${SECOND_INSTR[8]}"
